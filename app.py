@@ -1,0 +1,106 @@
+"""LSTM State Explorer: entry point. Page config, the shared sidebar, and the page navigation.
+
+Run with `streamlit run app.py`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_core import LIMITS, PRESETS, SIGNALS
+from lstm_core.config import FORGET_BIAS_RANGE, MAX_STATE_ELEMENTS
+from lstm_core.signals import SIGNAL_HELP
+from ui.state import CONFIG_KEYS, seed_defaults
+
+st.set_page_config(page_title="LSTM State Explorer", page_icon="🧠", layout="wide")
+seed_defaults()
+
+
+def _apply_preset(name: str) -> None:
+    """Load a preset into the sidebar (runs as a button callback, before the widgets exist)."""
+    preset = PRESETS[name]
+    for key in CONFIG_KEYS:
+        st.session_state[key] = getattr(preset, key)
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.header("Run settings")
+        st.caption("One click to a starting point:")
+        for name in ("Memory (forget bias +3)", "PyTorch default", "Canonical example"):
+            st.button(
+                name,
+                key=f"preset_{name}",
+                on_click=_apply_preset,
+                args=(name,),
+                use_container_width=True,
+                help={
+                    "Memory (forget bias +3)": "Forget gate ≈ 0.95: C keeps most of itself.",
+                    "PyTorch default": "PyTorch's own init: forget gate ≈ 0.5, C halves each step.",
+                    "Canonical example": "seed 0, input 3, hidden 2, 4 steps (BRIEF.md).",
+                }[name],
+            )
+        low, high = LIMITS["input_dim"]
+        st.slider("input_dim (I)", low, high, key="input_dim", help="Features per time step.")
+        low, high = LIMITS["hidden_dim"]
+        st.number_input(
+            "hidden_dim (H)",
+            low,
+            high,
+            step=1,
+            key="hidden_dim",
+            help=f"Units per layer: the size of h_t and C_t ({low}-{high}).",
+        )
+        low, high = LIMITS["seq_len"]
+        st.number_input(
+            "seq_len (T)", low, high, step=10, key="seq_len", help=f"Time steps ({low}-{high})."
+        )
+        with st.expander("More: batch, layers, seed, precision"):
+            low, high = LIMITS["batch_size"]
+            st.slider("batch_size (B)", low, high, key="batch_size")
+            low, high = LIMITS["num_layers"]
+            st.slider(
+                "num_layers (L)", low, high, key="num_layers", help="Layer k reads layer k-1's h."
+            )
+            st.number_input(
+                "seed",
+                0,
+                2**31 - 1,
+                step=1,
+                key="seed",
+                help="Seeds a private generator: the input noise first, then every weight.",
+            )
+            st.radio("dtype", ("float32", "float64"), key="dtype", horizontal=True)
+        st.slider(
+            "forget_bias",
+            FORGET_BIAS_RANGE[0],
+            FORGET_BIAS_RANGE[1],
+            step=0.5,
+            key="forget_bias",
+            help=(
+                "Added to the forget gate's bias. 0 = PyTorch's default (f ≈ 0.5); "
+                "+1 = Keras / Jozefowicz et al. 2015; +3 makes C a slow, persistent state."
+            ),
+        )
+        st.selectbox(
+            "signal",
+            SIGNALS[:-1],
+            key="signal",
+            help="\n".join(f"- **{name}**: {text}" for name, text in SIGNAL_HELP.items()),
+        )
+        if st.session_state.get("signal") == "sine":
+            st.slider("frequency (cycles per step)", 0.0, 0.5, step=0.005, key="frequency")
+        st.caption(
+            f"Caps: input ≤ {LIMITS['input_dim'][1]}, hidden ≤ {LIMITS['hidden_dim'][1]}, "
+            f"steps ≤ {LIMITS['seq_len'][1]:,}, layers × batch × steps × hidden ≤ "
+            f"{MAX_STATE_ELEMENTS:,}."
+        )
+
+
+sidebar()
+navigation = st.navigation(
+    [
+        st.Page("pages/explorer.py", title="Explorer: h_t and C_t", icon="📈", default=True),
+    ]
+)
+navigation.run()

@@ -1,0 +1,129 @@
+"""Run configuration: one frozen, hashable dataclass shared by the CLI, the pages and tests.
+
+`RunConfig` is the only thing that flows from the sidebar (or the command line, or a URL)
+into `lstm_core.simulate`. It is validated on construction, so a bad value never reaches torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+# Caps on sizes. They bound memory and time per rerun (see README, Performance) and are shown
+# in the sidebar; the largest run (10,000 steps x 512 units) keeps peak memory under 2 GB.
+LIMITS: dict[str, tuple[int, int]] = {
+    "input_dim": (1, 64),
+    "hidden_dim": (1, 512),
+    "seq_len": (1, 10_000),
+    "batch_size": (1, 8),
+    "num_layers": (1, 4),
+}
+# Total states kept per run: layers x batch x steps x units. Keeps a run under ~2 GB even
+# with every gate stored for both implementations.
+MAX_STATE_ELEMENTS = 5_120_000
+SEED_RANGE = (0, 2**31 - 1)
+FORGET_BIAS_RANGE = (-10.0, 10.0)
+SIGNALS: tuple[str, ...] = ("randn", "sine", "step", "pulse", "csv")
+DTYPES: tuple[str, ...] = ("float32", "float64")
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range or of the wrong kind; the message says which."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a run. Equal configs give bit-identical results."""
+
+    input_dim: int = 4  # I: features per time step (follows the CSV when signal="csv")
+    hidden_dim: int = 8  # H: units per layer, the size of both h_t and C_t
+    seq_len: int = 100  # T: time steps (follows the CSV when signal="csv")
+    batch_size: int = 1  # B: independent sequences run side by side
+    num_layers: int = 1  # L: stacked layers; layer k reads layer k-1's h_t
+    seed: int = 0  # seeds the private torch.Generator: input noise first, then every weight
+    # Offset added to the forget slice of bias_ih_l{k} in every layer. 0 = PyTorch's default
+    # init (forget gate ~ sigmoid(0) = 0.5, so C halves every step); +1 Keras/Jozefowicz; +3 slow.
+    forget_bias: float = 3.0
+    # Chrono initialisation (Tallec & Ollivier 2018) when > 0: forget bias ~ log U(1, T_max - 1)
+    # and input bias = -forget bias, replacing forget_bias. 0 = off.
+    chrono_t_max: float = 0.0
+    signal: str = "randn"  # one of SIGNALS; the input x_t every step
+    frequency: float = 0.05  # cycles per step, for signal="sine"
+    dtype: str = "float32"  # arithmetic precision; the draws are float32 either way
+    # Input from a CSV (rows = steps, columns = features) when signal="csv"; a tuple of rows so
+    # the config stays hashable for caches.
+    input_values: tuple[tuple[float, ...], ...] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{name} must be a whole number, got {value!r}")
+            if not low <= value <= high:
+                raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+        elements = self.num_layers * self.batch_size * self.seq_len * self.hidden_dim
+        if elements > MAX_STATE_ELEMENTS:
+            raise ConfigError(
+                f"num_layers x batch_size x seq_len x hidden_dim = {elements:,} states is above "
+                f"the cap of {MAX_STATE_ELEMENTS:,}; lower one of them"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError(f"seed must be a whole number, got {self.seed!r}")
+        if not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:
+            raise ConfigError(f"seed must be between {SEED_RANGE[0]} and {SEED_RANGE[1]}")
+        _check_float("forget_bias", self.forget_bias, *FORGET_BIAS_RANGE)
+        _check_float("chrono_t_max", self.chrono_t_max, 0.0, 1e6)
+        if 0 < self.chrono_t_max <= 2:
+            raise ConfigError("chrono_t_max must be 0 (off) or above 2")
+        _check_float("frequency", self.frequency, 0.0, 0.5)
+        if self.signal not in SIGNALS:
+            raise ConfigError(f"signal must be one of {', '.join(SIGNALS)}, got {self.signal!r}")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        if (self.signal == "csv") != (self.input_values is not None):
+            raise ConfigError('signal="csv" needs input_values, and input_values needs "csv"')
+        if self.input_values is not None:
+            rows = self.input_values
+            if len(rows) != self.seq_len or any(len(row) != self.input_dim for row in rows):
+                raise ConfigError("input_values must have seq_len rows of input_dim values")
+            if not all(math.isfinite(v) for row in rows for v in row):
+                raise ConfigError("input_values must be finite numbers")
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready settings (without the CSV values)."""
+        out = dataclasses.asdict(self)
+        out.pop("input_values")
+        return out
+
+    def label(self) -> str:
+        """Short tag for file names, e.g. ``I3_H8_T100_seed0``."""
+        return f"I{self.input_dim}_H{self.hidden_dim}_T{self.seq_len}_seed{self.seed}"
+
+
+def _check_float(name: str, value: Any, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value}")
+
+
+# Named starting points, one click away in the sidebar and `--preset` on the CLI.
+PRESETS: dict[str, RunConfig] = {
+    # Opens the app: a raised forget bias makes C the slow state (measured in README).
+    "Memory (forget bias +3)": RunConfig(),
+    # PyTorch's own init: forget gate ~ 0.5, C and h about equally short-lived.
+    "PyTorch default": RunConfig(forget_bias=0.0),
+    # BRIEF.md: torch.manual_seed(0); x = torch.randn(1, 4, 3); nn.LSTM(3, 2, batch_first=True)
+    "Canonical example": RunConfig(input_dim=3, hidden_dim=2, seq_len=4, forget_bias=0.0),
+    # BRIEF.md shapes example: batch 2, 4 steps, 5 features, hidden 8.
+    "Shapes example": RunConfig(
+        input_dim=5, hidden_dim=8, seq_len=4, batch_size=2, forget_bias=0.0
+    ),
+}
+DEFAULT_CONFIG = RunConfig()

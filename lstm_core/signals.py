@@ -1,0 +1,46 @@
+"""Input sequences x (B, T, I) built from a seeded noise draw.
+
+The noise is always drawn first from the run's generator (so a seed gives the same weights
+whatever the signal); each signal then shapes it. `randn` is the noise itself, which makes the
+canonical snippet in BRIEF.md come out number for number.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from lstm_core.config import RunConfig
+
+SIGNAL_HELP: dict[str, str] = {
+    "randn": "Gaussian noise N(0, 1) at every step: torch.randn(B, T, I).",
+    "sine": "A sine per feature with a random phase, plus noise of 0.1.",
+    "step": "Noise of 0.1 until T/4, then a jump to 1 held to the end.",
+    "pulse": "A pulse of size 5 at t = 0, then small noise (0.1): watch how long it is kept.",
+    "csv": "Your own file: rows are time steps, columns are features.",
+}
+
+
+def make_input(config: RunConfig, noise: torch.Tensor) -> torch.Tensor:
+    """Shape the signal from `noise` (B, T, I), float32, drawn from the run's generator."""
+    batch, steps, features = noise.shape
+    if config.signal == "randn":
+        return noise
+    if config.signal == "csv":
+        assert config.input_values is not None
+        values = torch.tensor(config.input_values, dtype=torch.float32)  # (T, I)
+        return values.expand(batch, steps, features).clone()
+    t = torch.arange(steps, dtype=torch.float32).view(1, steps, 1)
+    if config.signal == "sine":
+        # The phase per (batch, feature) comes from the noise at t = 0, so it is seeded too.
+        phase = noise[:, :1, :] * math.pi  # (B, 1, I)
+        return torch.sin(2 * math.pi * config.frequency * t + phase) + 0.1 * noise
+    if config.signal == "step":
+        level = (t >= steps // 4).to(torch.float32)
+        return level + 0.1 * noise
+    if config.signal == "pulse":
+        x = 0.1 * noise
+        x[:, 0, :] = 5.0
+        return x
+    raise ValueError(f"unknown signal {config.signal!r}")

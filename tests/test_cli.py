@@ -1,0 +1,170 @@
+"""The command line as users call it: python -m lstm_core ..."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lstm_core import RunConfig, simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_core", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_run_json_matches_simulate() -> None:
+    done = cli(
+        "run",
+        "--input-dim",
+        "3",
+        "--hidden-dim",
+        "2",
+        "--seq-len",
+        "4",
+        "--seed",
+        "0",
+        "--forget-bias",
+        "0",
+        "--batch-size",
+        "2",
+        "--num-layers",
+        "2",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    result = simulate(
+        RunConfig(input_dim=3, hidden_dim=2, seq_len=4, forget_bias=0.0, batch_size=2, num_layers=2)
+    )
+    assert torch.tensor(payload["x"]).shape == (2, 4, 3)
+    torch.testing.assert_close(torch.tensor(payload["h"]), result.h)
+    torch.testing.assert_close(torch.tensor(payload["c"]), result.c)
+    torch.testing.assert_close(torch.tensor(payload["manual"]["c"]), result.manual_c)
+    assert set(payload["manual"]["gates"]) == {"i", "f", "g", "o"}
+    torch.testing.assert_close(torch.tensor(payload["manual"]["gates"]["f"]), result.gates["f"])
+    assert payload["max_abs_diff"]["h"] <= 1e-6 and payload["max_abs_diff"]["c"] <= 1e-6
+    assert {"autocorr_h", "autocorr_c", "step_change_h", "step_change_c", "verdict"} <= set(
+        payload["metrics"]
+    )
+
+
+def test_run_defaults_show_persistence() -> None:
+    done = cli("run", "--json")
+    metrics = json.loads(done.stdout)["metrics"]
+    assert metrics["c_persists"] is True
+    assert metrics["autocorr_c"] > metrics["autocorr_h"] + 0.1
+    done = cli("run", "--preset", "PyTorch default", "--json")
+    assert json.loads(done.stdout)["metrics"]["c_persists"] is False
+
+
+def test_run_readable_summary() -> None:
+    done = cli("run", "--seq-len", "20")
+    assert done.returncode == 0
+    assert "max |manual - nn.LSTM|" in done.stdout and "lag-1 autocorrelation" in done.stdout
+
+
+def test_gates_worked_example() -> None:
+    done = cli(
+        "gates",
+        "--c-prev",
+        "0.3,0.0",
+        "--f",
+        "0.8,0.2",
+        "--i",
+        "0.6,0.4",
+        "--g",
+        "0.7,-0.1",
+        "--o",
+        "0.9,0.3",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["c"] == pytest.approx([0.66, -0.04])
+    assert payload["h"] == pytest.approx([0.9 * math.tanh(0.66), 0.3 * math.tanh(-0.04)])
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["run", "--hidden-dim", "0"], "hidden_dim must be between"),
+        (["run", "--seq-len", "-5"], "seq_len must be between"),
+        (["run", "--seed", "abc"], "expected a whole number"),
+        (["run", "--forget-bias", "lots"], "expected a number"),
+        (["run", "--signal", "noise"], "invalid choice"),
+        (
+            ["run", "--hidden-dim", "512", "--seq-len", "10000", "--batch-size", "8"],
+            "above the cap",
+        ),
+        (
+            [
+                "gates",
+                "--c-prev",
+                "0.3",
+                "--f",
+                "0.8,0.2",
+                "--i",
+                "0.6,0.4",
+                "--g",
+                "0.7,-0.1",
+                "--o",
+                "0.9,0.3",
+            ],
+            "same number of units",
+        ),
+        (
+            [
+                "gates",
+                "--c-prev",
+                "0.3,0",
+                "--f",
+                "0.8,2",
+                "--i",
+                "0.6,0.4",
+                "--g",
+                "0.7,-0.1",
+                "--o",
+                "0.9,0.3",
+            ],
+            "f must lie in [0, 1]",
+        ),
+        (
+            [
+                "gates",
+                "--c-prev",
+                "0.3,x",
+                "--f",
+                "0.8,0.2",
+                "--i",
+                "0.6,0.4",
+                "--g",
+                "0.7,-0.1",
+                "--o",
+                "0.9,0.3",
+            ],
+            "expected numbers separated by commas",
+        ),
+    ],
+)
+def test_bad_values_exit_with_one_line(args: list[str], fragment: str) -> None:
+    done = cli(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert fragment in lines[0]
+    assert "Traceback" not in done.stderr

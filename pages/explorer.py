@@ -6,6 +6,7 @@ import streamlit as st
 
 from lstm_core.figures import MAX_LINE_UNITS, default_units, persistence_figure, state_figure
 from lstm_core.metrics import lag1_autocorrelation, persistence
+from ui.export import figure_downloads, plotly_config
 from ui.state import cached_simulate, current_config
 
 st.title("LSTM State Explorer")
@@ -46,7 +47,10 @@ if config.hidden_dim > MAX_LINE_UNITS:
         st.warning("Pick at least one unit to draw.")
         st.stop()
 
-st.plotly_chart(state_figure(result, layer, batch, units), key="explorer_states")
+states_figure = state_figure(result, layer, batch, units)
+states_name = f"lstm_states_{config.label()}"
+st.plotly_chart(states_figure, key="explorer_states", config=plotly_config(states_name))
+figure_downloads(states_figure, states_name, key="explorer_states_download")
 
 measured = persistence(
     result.h[layer, batch], result.c[layer, batch], result.gates["f"][layer, batch]
@@ -84,13 +88,15 @@ if config.forget_bias == 0 and config.chrono_t_max == 0:
     )
 
 with st.expander("Per unit: lag-1 autocorrelation of h and C"):
-    st.plotly_chart(
-        persistence_figure(
-            lag1_autocorrelation(result.h[layer, batch]).numpy(),
-            lag1_autocorrelation(result.c[layer, batch]).numpy(),
-        ),
-        key="explorer_persistence",
+    autocorr_figure = persistence_figure(
+        lag1_autocorrelation(result.h[layer, batch]).numpy(),
+        lag1_autocorrelation(result.c[layer, batch]).numpy(),
     )
+    autocorr_name = f"lstm_persistence_{config.label()}"
+    st.plotly_chart(
+        autocorr_figure, key="explorer_persistence", config=plotly_config(autocorr_name)
+    )
+    figure_downloads(autocorr_figure, autocorr_name, key="explorer_persistence_download")
 
 st.subheader("The hand-written cell equals nn.LSTM")
 st.markdown(

@@ -1,0 +1,220 @@
+"""Static images of figures (PNG, SVG, PDF via kaleido and a headless Chromium) and tidy data.
+
+No streamlit here. kaleido 1.x drives a Chrome/Chromium; this module finds one, wraps it in a
+small script that adds the flags this machine needs (see STACK.md), and starts kaleido's
+shared server once per process, so a PNG costs ~0.3 s instead of a new browser per image.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+DATA_FORMATS: tuple[str, ...] = ("csv", "parquet")
+# Chromium must run with these flags here (no sandbox, no GPU, no network chatter).
+BROWSER_FLAGS: tuple[str, ...] = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+BROWSER_CANDIDATES: tuple[str, ...] = (
+    "/usr/bin/chromium",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+)
+INSTALL_HINT = (
+    "Install one with `sudo apt-get install -y chromium` (Debian/Ubuntu), or run "
+    "`scripts/setup.sh`, or point the environment variable BROWSER_PATH at a Chrome/Chromium "
+    "executable. Everything else in the app works without it."
+)
+# Exported size in layout pixels when the figure sets none (Streamlit draws it container-wide).
+DEFAULT_WIDTH = 1100
+DEFAULT_HEIGHT = 500
+# The template exports are drawn with: Streamlit's own template has placeholder colours that
+# only its browser code fills in, and would come out black.
+EXPORT_TEMPLATE = "plotly_white"
+
+STATE_NAMES: tuple[str, ...] = ("h", "c", "i", "f", "g", "o")
+IMPL_NAMES: tuple[str, ...] = ("torch", "manual")
+TIDY_COLUMNS: tuple[str, ...] = ("impl", "layer", "batch", "t", "unit", "state", "value")
+
+
+class ExportUnavailable(RuntimeError):
+    """No Chrome/Chromium to render images with; the message says how to install one."""
+
+
+_LOCK = threading.Lock()  # one start, and one render at a time (kaleido's queue is shared)
+_started = False
+_wrapper_dir: str | None = None
+
+
+def find_browser() -> str | None:
+    """Path of a Chrome/Chromium executable: $BROWSER_PATH, then the usual names; or None."""
+    from_env = os.environ.get("BROWSER_PATH")
+    if from_env:
+        return from_env if os.path.isfile(from_env) and os.access(from_env, os.X_OK) else None
+    for name in BROWSER_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _write_wrapper(browser: str) -> str:
+    """A script in a fresh temp dir that execs `browser` with BROWSER_FLAGS (and kaleido's)."""
+    global _wrapper_dir
+    _wrapper_dir = tempfile.mkdtemp(prefix="lstm-export-")
+    atexit.register(shutil.rmtree, _wrapper_dir, ignore_errors=True)
+    path = Path(_wrapper_dir) / "chromium-wrapper"
+    flags = " ".join(BROWSER_FLAGS)
+    path.write_text(f'#!/bin/sh\nexec {shlex.quote(browser)} {flags} "$@"\n')
+    path.chmod(0o755)
+    return str(path)
+
+
+def _ensure_server() -> None:
+    """Start kaleido's shared server on a wrapped browser, once per process. Hold _LOCK."""
+    global _started
+    if _started:
+        return
+    browser = find_browser()
+    if browser is None:
+        where = os.environ.get("BROWSER_PATH")
+        found = f"BROWSER_PATH={where!r} is not an executable file. " if where else ""
+        raise ExportUnavailable(
+            f"Image export needs Chrome or Chromium, and none was found. {found}{INSTALL_HINT}"
+        )
+    try:  # a browser that cannot start would leave kaleido's server waiting forever
+        subprocess.run([browser, "--version"], capture_output=True, timeout=20, check=True)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise ExportUnavailable(f"{browser} does not run ({error}). {INSTALL_HINT}") from None
+    import kaleido
+
+    kaleido.start_sync_server(mathjax=False, silence_warnings=True, path=_write_wrapper(browser))
+    _started = True
+
+
+def export_figure(figure: go.Figure) -> go.Figure:
+    """A copy of `figure` drawn with an explicit light template (what every export uses)."""
+    return go.Figure(figure).update_layout(template=EXPORT_TEMPLATE)
+
+
+def figure_bytes(figure: go.Figure, fmt: str, scale: float = 1.0) -> bytes:
+    """The figure as PNG, SVG or PDF bytes. `scale` multiplies the pixel size (PNG).
+
+    Raises ExportUnavailable when no browser is installed, ValueError on a bad format/scale.
+    """
+    fmt = fmt.lower()
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(IMAGE_FORMATS)}, got {fmt!r}")
+    if not 0 < scale <= 8:
+        raise ValueError(f"scale must be in (0, 8], got {scale}")
+    copy = export_figure(figure)
+    layout = copy.layout
+    opts = {
+        "format": fmt,
+        "scale": scale,
+        "width": layout.width or DEFAULT_WIDTH,
+        "height": layout.height or DEFAULT_HEIGHT,
+    }
+    import kaleido
+
+    with _LOCK:
+        _ensure_server()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+            return kaleido.calc_fig_sync(copy.to_dict(), opts=opts)
+
+
+def image_filename(basename: str, fmt: str, scale: float = 1.0) -> str:
+    """`basename.png`, `basename@2x.png` for scale 2, `basename.svg`, ..."""
+    suffix = f"@{scale:g}x" if fmt == "png" and scale != 1 else ""
+    return f"{basename}{suffix}.{fmt}"
+
+
+def tidy_frame(result: Any) -> pd.DataFrame:
+    """Every trajectory of a SimulationResult in long form, one row per value.
+
+    Columns: impl ("torch": nn.LSTM's h, c; "manual": the hand-written cell's h, c, i, f, g,
+    o), layer, batch, t, unit (int16/int32), state (categorical), value (the run's dtype).
+    Rows: impl, then state, then layer, batch, t, unit in C order. Built with numpy only:
+    8 x L x B x T x H rows (41 M at 10,000 steps x 512 units).
+    """
+    blocks = [("torch", "h", result.h), ("torch", "c", result.c)]
+    blocks += [("manual", "h", result.manual_h), ("manual", "c", result.manual_c)]
+    blocks += [("manual", name, result.gates[name]) for name in ("i", "f", "g", "o")]
+    layers, batch, steps, hidden = result.h.shape  # (L, B, T, H)
+    per_block = layers * batch * steps * hidden
+    count = len(blocks)
+    # Index of each row within its block, broken into (layer, batch, t, unit) without loops.
+    grid = np.indices((layers, batch, steps, hidden), sparse=True)
+    index_columns = {}
+    for name, axis, dtype in (
+        ("layer", grid[0], np.int16),
+        ("batch", grid[1], np.int16),
+        ("t", grid[2], np.int32),
+        ("unit", grid[3], np.int16),
+    ):
+        one_block = np.broadcast_to(axis, (layers, batch, steps, hidden)).astype(dtype).ravel()
+        index_columns[name] = np.tile(one_block, count)
+    impl_codes = np.repeat(
+        np.array([IMPL_NAMES.index(impl) for impl, _, _ in blocks], np.int8), per_block
+    )
+    state_codes = np.repeat(
+        np.array([STATE_NAMES.index(state) for _, state, _ in blocks], np.int8), per_block
+    )
+    values = np.concatenate([tensor.detach().numpy().ravel() for _, _, tensor in blocks])
+    return pd.DataFrame(
+        {
+            "impl": pd.Categorical.from_codes(impl_codes, IMPL_NAMES),
+            **index_columns,
+            "state": pd.Categorical.from_codes(state_codes, STATE_NAMES),
+            "value": values,
+        },
+        copy=False,
+    )
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a header row, no index; floats written round-trip exact."""
+    buffer = io.BytesIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet (pyarrow, zstd) keeping the dtypes and the categories."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
+    return buffer.getvalue()
+
+
+def data_bytes(result: Any, fmt: str) -> bytes:
+    """The tidy frame of `result` as "csv" or "parquet" bytes."""
+    if fmt == "csv":
+        return to_csv_bytes(tidy_frame(result))
+    if fmt == "parquet":
+        return to_parquet_bytes(tidy_frame(result))
+    raise ValueError(f"format must be one of {', '.join(DATA_FORMATS)}, got {fmt!r}")

@@ -99,8 +99,16 @@ def sidebar() -> None:
 
 sidebar()
 navigation = st.navigation(
-    [
-        st.Page("pages/explorer.py", title="Explorer: h_t and C_t", icon="📈", default=True),
-    ]
+    {
+        "States": [
+            st.Page("pages/explorer.py", title="Explorer: h_t and C_t", icon="📈", default=True),
+        ],
+        "Inside the cell": [
+            st.Page("pages/gates.py", title="Gate inspector", icon="🚦"),
+            st.Page("pages/step.py", title="Step through", icon="⏯️"),
+            st.Page("pages/playground.py", title="Gate playground", icon="🎛️"),
+            st.Page("pages/shapes.py", title="Tensor shapes", icon="📐"),
+        ],
+    }
 )
 navigation.run()

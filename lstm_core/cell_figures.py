@@ -1,0 +1,477 @@
+"""Pure figure builders for "Inside the cell": gates, saturation, the cell's flow, the playground.
+
+Each builder validates its inputs first and returns a plotly go.Figure; no Streamlit here.
+A unit has the same colour as in every other figure (`lstm_core.figures.unit_color`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lstm_core.cell import CellUpdate
+from lstm_core.figures import check_view, unit_color
+from lstm_core.gate_stats import (
+    SATURATION_THRESHOLDS,
+    StepBreakdown,
+    bin_time,
+    decimate,
+    heatmap_columns,
+    mean_per_unit,
+    saturation_shares,
+)
+from lstm_core.simulate import GATE_NAMES, SimulationResult
+
+GATE_TITLES: dict[str, str] = {
+    "i": "input gate i<sub>t</sub> (how much to write)",
+    "f": "forget gate f<sub>t</sub> (how much to keep)",
+    "g": "candidate g<sub>t</sub> = C̃<sub>t</sub> (what to write)",
+    "o": "output gate o<sub>t</sub> (how much to show)",
+}
+# Colour scales fixed to each gate's range, so panels and runs compare at a glance.
+GATE_RANGE: dict[str, tuple[float, float]] = {
+    "i": (0.0, 1.0),
+    "f": (0.0, 1.0),
+    "g": (-1.0, 1.0),
+    "o": (0.0, 1.0),
+}
+# Points per line drawn at most; longer runs keep each bin's minimum and maximum.
+MAX_LINE_POINTS = 2000
+
+
+def _view_title(result: SimulationResult, layer: int, batch: int) -> str:
+    config = result.config
+    return (
+        f"input {config.input_dim}, hidden {config.hidden_dim}, {config.seq_len} steps, "
+        f"seed {config.seed}, forget bias {config.forget_bias:+g} · layer {layer}, "
+        f"batch item {batch}"
+    )
+
+
+def gate_heatmaps(
+    result: SimulationResult, layer: int = 0, batch: int = 0, max_columns: int | None = None
+) -> go.Figure:
+    """i, f, g, o as units × time heatmaps, one row each, sharing the time axis.
+
+    Sigmoid gates use one colour scale fixed to [0, 1], g another fixed to [-1, 1]. Long runs
+    are averaged over consecutive time bins so that at most `max_columns` columns (default:
+    `gate_stats.heatmap_columns`) reach the screen; the title says so.
+    """
+    check_view(result, layer, batch, [0])
+    config = result.config
+    columns = heatmap_columns(config.seq_len, config.hidden_dim)
+    if max_columns is not None:
+        if max_columns < 1:
+            raise ValueError(f"max_columns must be at least 1, got {max_columns}")
+        columns = min(columns, max_columns)
+    figure = make_subplots(
+        rows=4,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.05,
+        subplot_titles=[GATE_TITLES[name] for name in GATE_NAMES],
+    )
+    bins = None
+    for row, name in enumerate(GATE_NAMES, start=1):
+        bins = bin_time(result.gates[name][layer, batch], columns)  # (H, n)
+        figure.add_trace(
+            go.Heatmap(
+                z=bins.values.astype(np.float32),
+                x=bins.start,
+                y=np.arange(config.hidden_dim),
+                coloraxis="coloraxis2" if name == "g" else "coloraxis",
+                name=name,
+                hovertemplate=(
+                    f"{name}<sub>t</sub> · unit %{{y}} · t = %{{x}}"
+                    + (" (bin mean)" if bins.binned else "")
+                    + "<br>%{z:.3f}<extra></extra>"
+                ),
+            ),
+            row=row,
+            col=1,
+        )
+        figure.update_yaxes(title_text="unit", row=row, col=1)
+    assert bins is not None
+    width = int((bins.stop - bins.start).max())
+    note = (
+        f" · each column is the mean of {width} steps ({len(bins.start)} columns)"
+        if bins.binned
+        else ""
+    )
+    figure.update_xaxes(title_text="time step t", row=4, col=1)
+    figure.update_layout(
+        title={"text": f"Gates over time: {_view_title(result, layer, batch)}{note}"},
+        title_font_size=13,
+        height=880,
+        margin={"l": 60, "r": 20, "t": 80, "b": 50},
+        coloraxis={
+            "colorscale": "Viridis",
+            "cmin": 0.0,
+            "cmax": 1.0,
+            "colorbar": {"title": {"text": "i, f, o"}, "len": 0.45, "y": 0.78},
+        },
+        coloraxis2={
+            "colorscale": "RdBu",
+            "cmin": -1.0,
+            "cmax": 1.0,
+            "colorbar": {"title": {"text": "g"}, "len": 0.2, "y": 0.37},
+        },
+    )
+    return figure
+
+
+def gate_lines(
+    result: SimulationResult,
+    layer: int = 0,
+    batch: int = 0,
+    units: Sequence[int] | None = None,
+    max_points: int = MAX_LINE_POINTS,
+) -> go.Figure:
+    """i, f, g, o over time for picked units: one row per gate, one colour per unit.
+
+    Runs longer than `max_points` steps keep each time bin's lowest and highest point, so peaks
+    stay visible; the title says so.
+    """
+    chosen = check_view(result, layer, batch, units)
+    if max_points < 4:
+        raise ValueError(f"max_points must be at least 4, got {max_points}")
+    figure = make_subplots(
+        rows=4,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.05,
+        subplot_titles=[GATE_TITLES[name] for name in GATE_NAMES],
+    )
+    for row, name in enumerate(GATE_NAMES, start=1):
+        gate = result.gates[name][layer, batch].double().numpy()  # (T, H)
+        for unit in chosen:
+            steps, values = decimate(gate[:, unit], max_points)
+            figure.add_trace(
+                go.Scatter(
+                    x=steps,
+                    y=values,
+                    mode="lines",
+                    name=f"unit {unit}",
+                    legendgroup=f"unit {unit}",
+                    showlegend=row == 1,
+                    line={"color": unit_color(unit), "width": 1.4},
+                    hovertemplate=f"unit {unit} · t = %{{x}}<br>{name} = %{{y:.3f}}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+        low, high = GATE_RANGE[name]
+        figure.update_yaxes(range=[low - 0.03, high + 0.03], title_text=name, row=row, col=1)
+    note = (
+        f" · min/max of each bin shown (≤ {max_points} points per line)"
+        if result.config.seq_len > max_points
+        else ""
+    )
+    figure.update_xaxes(title_text="time step t", row=4, col=1)
+    figure.update_layout(
+        title={"text": f"Gates of picked units: {_view_title(result, layer, batch)}{note}"},
+        title_font_size=13,
+        height=760,
+        margin={"l": 60, "r": 20, "t": 80, "b": 50},
+        legend={"title": {"text": "unit"}},
+    )
+    return figure
+
+
+def saturation_figure(result: SimulationResult, layer: int = 0, batch: int = 0) -> go.Figure:
+    """Left- vs right-saturation per unit for each gate (Karpathy et al. 2015, figure 3 style).
+
+    x: share of steps below the left threshold (0.1; -0.9 for g), y: share above the right one
+    (0.9). A point on the diagonal x + y = 1 is always saturated; near (0, 0) never.
+    """
+    check_view(result, layer, batch, [0])
+    hidden = result.config.hidden_dim
+    figure = make_subplots(
+        rows=1,
+        cols=4,
+        shared_yaxes=True,
+        horizontal_spacing=0.03,
+        subplot_titles=[
+            f"{name}: &lt; {SATURATION_THRESHOLDS[name][0]:g} vs &gt; "
+            f"{SATURATION_THRESHOLDS[name][1]:g}"
+            for name in GATE_NAMES
+        ],
+    )
+    units = np.arange(hidden)
+    colors = [unit_color(int(u)) for u in units]
+    for col, name in enumerate(GATE_NAMES, start=1):
+        left, right = saturation_shares(
+            result.gates[name][layer, batch], *SATURATION_THRESHOLDS[name]
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[0, 1],
+                y=[1, 0],
+                mode="lines",
+                showlegend=False,
+                hoverinfo="skip",
+                line={"color": "#bbbbbb", "dash": "dot", "width": 1},
+            ),
+            row=1,
+            col=col,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=left,
+                y=right,
+                mode="markers",
+                name=name,
+                showlegend=False,
+                customdata=units,
+                marker={"color": colors, "size": 8 if hidden <= 64 else 5, "opacity": 0.8},
+                hovertemplate=(
+                    f"{name} · unit %{{customdata}}<br>left-saturated %{{x:.0%}} of steps"
+                    "<br>right-saturated %{y:.0%}<extra></extra>"
+                ),
+            ),
+            row=1,
+            col=col,
+        )
+        figure.update_xaxes(range=[-0.03, 1.03], title_text="left-saturated", row=1, col=col)
+    figure.update_yaxes(range=[-0.03, 1.03], title_text="right-saturated", row=1, col=1)
+    figure.update_layout(
+        title={"text": f"Gate saturation per unit: {_view_title(result, layer, batch)}"},
+        title_font_size=13,
+        height=340,
+        margin={"l": 60, "r": 20, "t": 80, "b": 50},
+    )
+    return figure
+
+
+def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0) -> go.Figure:
+    """Mean forget gate f̄ per unit as bars; hover gives C's half-life ln 0.5 / ln f̄."""
+    check_view(result, layer, batch, [0])
+    means = mean_per_unit(result.gates["f"][layer, batch])  # (H,)
+    units = np.arange(means.size)
+    with np.errstate(divide="ignore"):
+        half_life = np.where(
+            (means > 0) & (means < 1), np.log(0.5) / np.log(np.clip(means, 1e-12, 1 - 1e-12)), 0
+        )
+    figure = go.Figure(
+        go.Bar(
+            x=units,
+            y=means,
+            marker_color=[unit_color(int(u)) for u in units],
+            customdata=half_life,
+            hovertemplate=(
+                "unit %{x}<br>mean f = %{y:.3f}<br>half-life of C ≈ %{customdata:.1f} steps"
+                "<extra></extra>"
+            ),
+        )
+    )
+    figure.add_hline(
+        y=0.5,
+        line={"dash": "dot", "color": "#888888"},
+        annotation_text="σ(0) = 0.5: C halves every step",
+        annotation_position="top left",
+    )
+    figure.update_layout(
+        title={"text": f"Mean forget gate per unit: {_view_title(result, layer, batch)}"},
+        title_font_size=13,
+        xaxis_title="unit",
+        yaxis={"title": "mean f<sub>t</sub> over time", "range": [0, 1.05]},
+        height=320,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+    )
+    return figure
+
+
+def _flow_values(source: StepBreakdown | CellUpdate, unit: int) -> dict[str, float]:
+    """The numbers of one unit's update from either a run's step or a playground update."""
+    names = ("c_prev", "f", "i", "g", "o", "kept", "written", "c", "tanh_c", "h")
+    if isinstance(source, StepBreakdown):
+        if unit not in source.units:
+            raise ValueError(f"unit {unit} is not among the broken-down units {source.units}")
+        index = source.units.index(unit)
+    elif isinstance(source, CellUpdate):
+        if not 0 <= unit < len(source.c):
+            raise ValueError(f"unit must be in 0..{len(source.c) - 1}, got {unit}")
+        index = unit
+    else:
+        raise TypeError("source must be a StepBreakdown or a CellUpdate")
+    return {name: float(getattr(source, name)[index]) for name in names}
+
+
+def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str = "") -> go.Figure:
+    """The LSTM cell as a diagram with one unit's numbers at one step.
+
+    On top the cell line C_{t-1} → ⊙ f_t → ⊕ i_t ⊙ g_t → C_t; from it tanh(C_t) ⊙ o_t goes down
+    to h_t; the gates are computed from [h_{t-1}, x_t] at the bottom. `source` is a run's
+    StepBreakdown (unit = unit number) or a playground CellUpdate (unit = position).
+    """
+    v = _flow_values(source, unit)
+    if isinstance(source, StepBreakdown) and not label:
+        label = f"step t = {source.step}, unit {unit}"
+    figure = go.Figure()
+    line_y = 5.2
+    box_y = 2.0
+    box_x = {"f": 2.8, "i": 4.4, "g": 6.0, "o": 7.6}
+    gate_color = {"f": "#EF553B", "i": "#00CC96", "g": "#AB63FA", "o": "#FFA15A"}
+    cell_color = "#636EFA"
+    forget_x, plus_x, out_x = 2.8, 5.2, 8.9
+    write_y = 3.6
+
+    def arrow(x0: float, y0: float, x1: float, y1: float, color: str = "#555555") -> None:
+        figure.add_annotation(
+            x=x1,
+            y=y1,
+            ax=x0,
+            ay=y0,
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            text="",
+            showarrow=True,
+            arrowhead=2,
+            arrowsize=1.2,
+            arrowwidth=2,
+            arrowcolor=color,
+        )
+
+    def circle(x: float, y: float, symbol: str, color: str) -> None:
+        figure.add_shape(
+            type="circle",
+            x0=x - 0.28,
+            y0=y - 0.28,
+            x1=x + 0.28,
+            y1=y + 0.28,
+            line={"color": color, "width": 2},
+            fillcolor="white",
+            layer="above",
+        )
+        figure.add_annotation(
+            x=x, y=y, text=symbol, showarrow=False, font={"size": 20, "color": color}
+        )
+
+    def box(x: float, y: float, text: str, color: str, width: float = 1.35) -> None:
+        figure.add_shape(
+            type="rect",
+            x0=x - width / 2,
+            y0=y - 0.38,
+            x1=x + width / 2,
+            y1=y + 0.38,
+            line={"color": color, "width": 2},
+            fillcolor="rgba(255,255,255,0.95)",
+            layer="above",
+        )
+        figure.add_annotation(x=x, y=y, text=text, showarrow=False, font={"size": 13})
+
+    def text(x: float, y: float, content: str, anchor: str = "center", size: int = 13) -> None:
+        figure.add_annotation(
+            x=x, y=y, text=content, showarrow=False, xanchor=anchor, font={"size": size}
+        )
+
+    # The cell line (long-term memory) along the top.
+    figure.add_shape(
+        type="line",
+        x0=0.6,
+        y0=line_y,
+        x1=9.9,
+        y1=line_y,
+        line={"color": cell_color, "width": 5},
+    )
+    arrow(9.3, line_y, 9.95, line_y, cell_color)
+    text(0.6, line_y + 0.5, f"C<sub>t-1</sub> = {v['c_prev']:.4f}", "left", 14)
+    text(9.95, line_y + 0.5, f"<b>C<sub>t</sub> = {v['c']:.4f}</b>", "right", 14)
+    text(
+        (forget_x + plus_x) / 2,
+        line_y + 0.5,
+        f"f ⊙ C<sub>t-1</sub> = {v['kept']:.4f}",
+        "center",
+    )
+    circle(forget_x, line_y, "⊙", gate_color["f"])
+    circle(plus_x, line_y, "+", gate_color["i"])
+    # Gates from [h_{t-1}, x_t].
+    figure.add_shape(
+        type="line",
+        x0=1.6,
+        y0=0.6,
+        x1=box_x["o"],
+        y1=0.6,
+        line={"color": "#888888", "width": 3},
+    )
+    text(1.5, 0.6, "[h<sub>t-1</sub>, x<sub>t</sub>]", "right")
+    for name, fn in (("f", "σ"), ("i", "σ"), ("g", "tanh"), ("o", "σ")):
+        arrow(box_x[name], 0.6, box_x[name], box_y - 0.4)
+        box(
+            box_x[name],
+            box_y,
+            f"{name}<sub>t</sub> = {fn}(·)<br><b>{v[name]:.4f}</b>",
+            gate_color[name],
+        )
+    arrow(forget_x, box_y + 0.4, forget_x, line_y - 0.3, gate_color["f"])
+    circle(plus_x, write_y, "⊙", gate_color["i"])
+    arrow(box_x["i"], box_y + 0.4, plus_x - 0.2, write_y - 0.22, gate_color["i"])
+    arrow(box_x["g"], box_y + 0.4, plus_x + 0.2, write_y - 0.22, gate_color["g"])
+    arrow(plus_x, write_y + 0.3, plus_x, line_y - 0.3, gate_color["i"])
+    text(plus_x + 0.4, (write_y + line_y) / 2, f"i ⊙ g = {v['written']:.4f}", "left")
+    # Output path: tanh(C_t) ⊙ o_t down to h_t.
+    arrow(out_x, line_y, out_x, write_y + 0.4, cell_color)
+    box(out_x, write_y, f"tanh(C<sub>t</sub>)<br><b>{v['tanh_c']:.4f}</b>", cell_color, 1.5)
+    circle(out_x, box_y, "⊙", gate_color["o"])
+    arrow(out_x, write_y - 0.4, out_x, box_y + 0.3, cell_color)
+    arrow(box_x["o"] + 0.7, box_y, out_x - 0.3, box_y, gate_color["o"])
+    arrow(out_x, box_y - 0.3, out_x, 0.45, "#EF553B")
+    text(out_x + 0.15, 0.35, f"<b>h<sub>t</sub> = {v['h']:.4f}</b>", "left", 14)
+    equations = (
+        f"C<sub>t</sub> = {v['f']:.4f} × {v['c_prev']:.4f} + {v['i']:.4f} × {v['g']:.4f} "
+        f"= {v['c']:.4f}   ·   h<sub>t</sub> = {v['o']:.4f} × tanh({v['c']:.4f}) = {v['h']:.4f}"
+    )
+    figure.update_xaxes(visible=False, range=[-0.2, 10.8], fixedrange=True)
+    figure.update_yaxes(visible=False, range=[-0.1, 6.2], fixedrange=True)
+    figure.update_layout(
+        title={"text": f"Inside the cell{': ' + label if label else ''}<br><sup>{equations}</sup>"},
+        height=440,
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        plot_bgcolor="white",
+        showlegend=False,
+    )
+    return figure
+
+
+def playground_figure(update: CellUpdate) -> go.Figure:
+    """Every quantity of a playground update as grouped bars, one colour per unit."""
+    if not isinstance(update, CellUpdate):
+        raise TypeError("update must be a CellUpdate")
+    quantities = (
+        ("c_prev", "C<sub>t-1</sub>"),
+        ("kept", "f ⊙ C<sub>t-1</sub><br>(kept)"),
+        ("written", "i ⊙ g<br>(written)"),
+        ("c", "C<sub>t</sub>"),
+        ("tanh_c", "tanh(C<sub>t</sub>)"),
+        ("h", "h<sub>t</sub><br>(exposed)"),
+    )
+    labels = [label for _, label in quantities]
+    figure = go.Figure()
+    for unit in range(len(update.c)):
+        values = [getattr(update, name)[unit] for name, _ in quantities]
+        figure.add_trace(
+            go.Bar(
+                x=labels,
+                y=values,
+                name=f"unit {unit}",
+                marker_color=unit_color(unit),
+                text=[f"{value:.3f}" for value in values],
+                textposition="outside",
+                hovertemplate=f"unit {unit}<br>%{{x}} = %{{y:.4f}}<extra></extra>",
+            )
+        )
+    limit = max(1.0, *(abs(v) for name, _ in quantities for v in getattr(update, name)))
+    figure.update_layout(
+        title={"text": "One cell update: what is kept, written, stored and exposed"},
+        barmode="group",
+        yaxis={"range": [-limit * 1.2, limit * 1.2], "zeroline": True, "title": "value"},
+        height=380,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        legend={"title": {"text": "unit"}},
+    )
+    return figure

@@ -1,0 +1,126 @@
+"""Gate playground: set f, i, o, C̃ and C_{t-1} by hand and see C_t and h_t."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lstm_core.cell import WORKED_EXAMPLE, cell_update
+from lstm_core.cell_figures import cell_flow_figure, playground_figure
+from lstm_core.gate_stats import plain_reading
+from ui.cell import figure_downloads
+
+MAX_UNITS = 8
+UNITS_KEY = "playground_units"
+FIELDS = ("c_prev", "f", "i", "g", "o")
+# Value of a unit beyond the worked example's two.
+NEUTRAL = {"c_prev": 0.5, "f": 0.5, "i": 0.5, "g": 0.5, "o": 0.5}
+
+
+def field_key(name: str, unit: int) -> str:
+    return f"playground_{name}_{unit}"
+
+
+def load_worked_example() -> None:
+    """BRIEF.md's two-unit example (runs as a callback, before the widgets exist)."""
+    st.session_state[UNITS_KEY] = len(WORKED_EXAMPLE["f"])
+    for name in FIELDS:
+        for unit, value in enumerate(WORKED_EXAMPLE[name]):
+            st.session_state[field_key(name, unit)] = value
+
+
+if UNITS_KEY not in st.session_state:
+    load_worked_example()
+
+st.title("Gate playground")
+st.markdown(
+    "Set the gates yourself and watch one update: **C_t = f ⊙ C_{t-1} + i ⊙ C̃** and "
+    "**h_t = o ⊙ tanh(C_t)**. It opens on BRIEF.md's worked example (two units, "
+    "h_{t-1} = [0.4, -0.2], x_t = [0.5, 0.1]: once the gates are given, h_{t-1} and x_t have "
+    "done their part)."
+)
+top = st.columns([1, 1, 2], vertical_alignment="bottom")
+count = top[0].number_input(
+    "units", 1, MAX_UNITS, step=1, key=UNITS_KEY, help=f"1 to {MAX_UNITS} units side by side."
+)
+top[1].button(
+    "Worked example",
+    key="playground_example",
+    on_click=load_worked_example,
+    help="Back to BRIEF.md's two-unit example.",
+)
+
+labels = {
+    "c_prev": ("C_{t-1}", "The memory before this step."),
+    "f": ("forget f", "Share of C_{t-1} kept: 1 keeps all, 0 wipes it."),
+    "i": ("input i", "Share of the candidate written."),
+    "g": ("candidate C̃ (g)", "What would be written, in [-1, 1]."),
+    "o": ("output o", "Share of tanh(C_t) exposed as h_t."),
+}
+values: dict[str, list[float]] = {name: [] for name in FIELDS}
+for unit in range(int(count)):
+    columns = st.columns([0.5, 1, 1, 1, 1, 1], vertical_alignment="bottom")
+    columns[0].markdown(f"**unit {unit}**")
+    for column, name in zip(columns[1:], FIELDS, strict=True):
+        key = field_key(name, unit)
+        st.session_state.setdefault(key, NEUTRAL[name])
+        label, help_text = labels[name]
+        if name == "c_prev":
+            value = column.number_input(
+                label, -50.0, 50.0, step=0.1, format="%.3f", key=key, help=help_text
+            )
+        else:
+            low = -1.0 if name == "g" else 0.0
+            value = column.slider(label, low, 1.0, step=0.01, key=key, help=help_text)
+        values[name].append(float(value))
+
+try:
+    update = cell_update(**values)
+except ValueError as error:
+    st.error(f"These values cannot make an update: {error}.")
+    st.stop()
+
+st.subheader("The update, written out")
+for unit in range(len(update.c)):
+    st.latex(
+        rf"\text{{unit {unit}: }} C_t = {update.f[unit]:.3f} \times {update.c_prev[unit]:.3f} + "
+        rf"{update.i[unit]:.3f} \times {update.g[unit]:.3f} = {update.kept[unit]:.4f} + "
+        rf"{update.written[unit]:.4f} = {update.c[unit]:.4f},\quad h_t = {update.o[unit]:.3f}"
+        rf" \times \tanh({update.c[unit]:.4f}) = {update.h[unit]:.4f}"
+    )
+    st.markdown(
+        f"**Unit {unit}.** "
+        + plain_reading(
+            update.c_prev[unit],
+            update.f[unit],
+            update.i[unit],
+            update.g[unit],
+            update.o[unit],
+            update.c[unit],
+            update.h[unit],
+        )
+    )
+st.dataframe(
+    pd.DataFrame(
+        {
+            "unit": range(len(update.c)),
+            "C_{t-1}": update.c_prev,
+            "f⊙C_{t-1} (kept)": update.kept,
+            "i⊙g (written)": update.written,
+            "C_t": update.c,
+            "tanh(C_t)": update.tanh_c,
+            "h_t (exposed)": update.h,
+        }
+    ),
+    key="playground_table",
+    hide_index=True,
+)
+bars = playground_figure(update)
+st.plotly_chart(bars, key="playground_bars")
+figure_downloads(bars, "playground_bars", "playground_bars_export")
+flow_unit = st.selectbox(
+    "unit in the diagram", range(len(update.c)), key="playground_flow_unit", help="One unit's flow."
+)
+flow = cell_flow_figure(update, int(flow_unit), f"playground, unit {flow_unit}")
+st.plotly_chart(flow, key="playground_flow")
+figure_downloads(flow, f"playground_flow_u{flow_unit}", "playground_flow_export")

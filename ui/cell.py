@@ -1,0 +1,64 @@
+"""UI helpers for the "Inside the cell" pages: cached figures, view pickers, figure downloads."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from lstm_core import RunConfig
+from lstm_core.cell_figures import forget_mean_figure, gate_heatmaps, saturation_figure
+from ui.state import cached_simulate
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Summarising the gates…")
+def cached_gate_overview(
+    config: RunConfig, layer: int, batch: int
+) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """Heatmaps (time binned for the screen), saturation scatter and mean forget gate."""
+    result = cached_simulate(config)
+    return (
+        gate_heatmaps(result, layer, batch),
+        saturation_figure(result, layer, batch),
+        forget_mean_figure(result, layer, batch),
+    )
+
+
+def view_pickers(config: RunConfig, prefix: str, default_units: int) -> tuple[int, int, list[int]]:
+    """Layer, batch item and units pickers (keys `<prefix>_layer|batch|units`)."""
+    columns = st.columns([1, 1, 3])
+    layer = columns[0].selectbox(
+        "layer",
+        range(config.num_layers),
+        key=f"{prefix}_layer",
+        help="Layer k reads layer k-1's h.",
+    )
+    batch = columns[1].selectbox(
+        "batch item",
+        range(config.batch_size),
+        key=f"{prefix}_batch",
+        help="Which of the B independent sequences to show.",
+    )
+    key = f"{prefix}_units"
+    chosen = st.session_state.get(key)
+    if chosen is not None and any(u >= config.hidden_dim for u in chosen):
+        # The sidebar shrank hidden_dim: drop units that no longer exist before the widget.
+        st.session_state[key] = [u for u in chosen if u < config.hidden_dim]
+    units = columns[2].multiselect(
+        "units",
+        range(config.hidden_dim),
+        default=list(range(min(config.hidden_dim, default_units))),
+        key=key,
+        max_selections=8,
+        help="Up to 8 units, each in its own colour (the same colour on every page).",
+    )
+    return int(layer), int(batch), [int(u) for u in units]
+
+
+def figure_downloads(figure: go.Figure, basename: str, key: str) -> None:
+    """PNG/SVG/HTML download buttons for a figure, from ui/export.py once it exists."""
+    # TODO(issue 4): ui/export.py (another helper) is not in main yet; call it directly then.
+    try:
+        from ui.export import figure_downloads as export_buttons
+    except ImportError:
+        return
+    export_buttons(figure, basename, key)

@@ -6,7 +6,8 @@ import streamlit as st
 
 from lstm_core.cell_figures import gate_lines
 from lstm_core.gate_stats import heatmap_columns
-from ui.cell import cached_gate_overview, figure_downloads, view_pickers
+from ui.cell import cached_gate_overview, view_pickers
+from ui.export import figure_downloads, plotly_config
 from ui.state import cached_simulate, current_config
 
 st.title("Gate inspector")
@@ -25,7 +26,8 @@ layer, batch, units = view_pickers(config, "gates", default_units=4)
 
 heatmaps, saturation, forget_means = cached_gate_overview(config, layer, batch)
 st.subheader("Units × time")
-st.plotly_chart(heatmaps, key="gates_heatmaps")
+heatmaps_name = f"gates_heatmaps_{config.label()}_l{layer}_b{batch}"
+st.plotly_chart(heatmaps, key="gates_heatmaps", config=plotly_config(heatmaps_name))
 columns = heatmap_columns(config.seq_len, config.hidden_dim)
 if columns < config.seq_len:
     st.caption(
@@ -34,13 +36,14 @@ if columns < config.seq_len:
         f"{config.seq_len / columns:.0f} steps each. Short spikes are smoothed; the lines below "
         "keep each bin's minimum and maximum."
     )
-figure_downloads(heatmaps, f"gates_heatmaps_{config.label()}", "gates_heatmaps_export")
+figure_downloads(heatmaps, heatmaps_name, "gates_heatmaps_export")
 
 st.subheader("Picked units")
 if units:
     lines = gate_lines(result, layer, batch, units)
-    st.plotly_chart(lines, key="gates_lines")
-    figure_downloads(lines, f"gates_lines_{config.label()}", "gates_lines_export")
+    lines_name = f"gates_lines_{config.label()}_l{layer}_b{batch}"
+    st.plotly_chart(lines, key="gates_lines", config=plotly_config(lines_name))
+    figure_downloads(lines, lines_name, "gates_lines_export")
 else:
     st.warning("Pick at least one unit to draw its gates.")
 
@@ -52,8 +55,9 @@ st.markdown(
     "keeps C almost unchanged most of the time: an integrator, the slow memory. Points near "
     "(0, 0) work in the gate's middle range."
 )
-st.plotly_chart(saturation, key="gates_saturation")
-figure_downloads(saturation, f"gates_saturation_{config.label()}", "gates_saturation_export")
+saturation_name = f"gates_saturation_{config.label()}_l{layer}_b{batch}"
+st.plotly_chart(saturation, key="gates_saturation", config=plotly_config(saturation_name))
+figure_downloads(saturation, saturation_name, "gates_saturation_export")
 
 st.subheader("Mean forget gate per unit")
 st.markdown(
@@ -61,5 +65,6 @@ st.markdown(
     "steps (hover a bar). PyTorch's default init puts f near σ(0) = 0.5; a forget bias of +3 "
     "lifts it near σ(3) ≈ 0.95."
 )
-st.plotly_chart(forget_means, key="gates_forget_means")
-figure_downloads(forget_means, f"gates_forget_{config.label()}", "gates_forget_export")
+forget_name = f"gates_forget_mean_{config.label()}_l{layer}_b{batch}"
+st.plotly_chart(forget_means, key="gates_forget_means", config=plotly_config(forget_name))
+figure_downloads(forget_means, forget_name, "gates_forget_export")

@@ -8,7 +8,7 @@ import streamlit as st
 from lstm_core.cell import WORKED_EXAMPLE, cell_update
 from lstm_core.cell_figures import cell_flow_figure, playground_figure
 from lstm_core.gate_stats import plain_reading
-from ui.cell import figure_downloads
+from ui.export import figure_downloads, plotly_config
 
 MAX_UNITS = 8
 UNITS_KEY = "playground_units"
@@ -116,11 +116,12 @@ st.dataframe(
     hide_index=True,
 )
 bars = playground_figure(update)
-st.plotly_chart(bars, key="playground_bars")
+st.plotly_chart(bars, key="playground_bars", config=plotly_config("playground_bars"))
 figure_downloads(bars, "playground_bars", "playground_bars_export")
 flow_unit = st.selectbox(
     "unit in the diagram", range(len(update.c)), key="playground_flow_unit", help="One unit's flow."
 )
 flow = cell_flow_figure(update, int(flow_unit), f"playground, unit {flow_unit}")
-st.plotly_chart(flow, key="playground_flow")
-figure_downloads(flow, f"playground_flow_u{flow_unit}", "playground_flow_export")
+flow_name = f"playground_flow_u{flow_unit}"
+st.plotly_chart(flow, key="playground_flow", config=plotly_config(flow_name))
+figure_downloads(flow, flow_name, "playground_flow_export")

@@ -7,7 +7,8 @@ import streamlit as st
 
 from lstm_core.cell_figures import cell_flow_figure
 from lstm_core.gate_stats import step_breakdown
-from ui.cell import figure_downloads, view_pickers
+from ui.cell import view_pickers
+from ui.export import figure_downloads, plotly_config
 from ui.state import cached_simulate, current_config
 
 STEP_KEY = "step_t"
@@ -138,8 +139,9 @@ def step_view() -> None:
         help="The diagram shows one unit's numbers at step t.",
     )
     flow = cell_flow_figure(breakdown, int(flow_unit))
-    st.plotly_chart(flow, key="step_flow")
-    figure_downloads(flow, f"cell_flow_{config.label()}_t{t}_u{flow_unit}", "step_flow_export")
+    flow_name = f"cell_flow_{config.label()}_l{layer}_b{batch}_t{t}_u{flow_unit}"
+    st.plotly_chart(flow, key="step_flow", config=plotly_config(flow_name))
+    figure_downloads(flow, flow_name, "step_flow_export")
 
 
 st.fragment(step_view, run_every=PLAY_INTERVAL if playing else None)()

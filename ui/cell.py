@@ -1,4 +1,4 @@
-"""UI helpers for the "Inside the cell" pages: cached figures, view pickers, figure downloads."""
+"""UI helpers for the "Inside the cell" pages: cached figures, view pickers."""
 
 from __future__ import annotations
 
@@ -52,13 +52,3 @@ def view_pickers(config: RunConfig, prefix: str, default_units: int) -> tuple[in
         help="Up to 8 units, each in its own colour (the same colour on every page).",
     )
     return int(layer), int(batch), [int(u) for u in units]
-
-
-def figure_downloads(figure: go.Figure, basename: str, key: str) -> None:
-    """PNG/SVG/HTML download buttons for a figure, from ui/export.py once it exists."""
-    # TODO(issue 4): ui/export.py (another helper) is not in main yet; call it directly then.
-    try:
-        from ui.export import figure_downloads as export_buttons
-    except ImportError:
-        return
-    export_buttons(figure, basename, key)

@@ -10,10 +10,12 @@ import streamlit as st
 from lstm_core import LIMITS, PRESETS, SIGNALS
 from lstm_core.config import FORGET_BIAS_RANGE, MAX_STATE_ELEMENTS
 from lstm_core.signals import SIGNAL_HELP
+from ui.share import apply_url_once, config_file_controls, sync_url
 from ui.state import CONFIG_KEYS, seed_defaults
 
 st.set_page_config(page_title="LSTM State Explorer", page_icon="🧠", layout="wide")
 seed_defaults()
+apply_url_once()  # a shared link's settings, before the widgets exist
 
 
 def _apply_preset(name: str) -> None:
@@ -95,9 +97,11 @@ def sidebar() -> None:
             f"steps ≤ {LIMITS['seq_len'][1]:,}, layers × batch × steps × hidden ≤ "
             f"{MAX_STATE_ELEMENTS:,}."
         )
+        config_file_controls()
 
 
 sidebar()
+sync_url()
 navigation = st.navigation(
     {
         "States": [

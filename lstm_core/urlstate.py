@@ -1,0 +1,153 @@
+"""Run settings in a URL's query string, and in a JSON file: parse, validate, write back.
+
+Names are the CLI flags with underscores (input_dim, hidden_dim, seq_len, batch_size,
+num_layers, seed, forget_bias, chrono_t_max, signal, frequency, dtype). A garbage or
+out-of-range value is dropped (the default stays) with one warning that says which and why;
+nothing here raises on user input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from lstm_core.config import (
+    DEFAULT_CONFIG,
+    DTYPES,
+    FORGET_BIAS_RANGE,
+    LIMITS,
+    SEED_RANGE,
+    SIGNALS,
+    ConfigError,
+    RunConfig,
+)
+
+# The URL's parameters, in the sidebar's order.
+URL_KEYS: tuple[str, ...] = (
+    "input_dim",
+    "hidden_dim",
+    "seq_len",
+    "batch_size",
+    "num_layers",
+    "seed",
+    "forget_bias",
+    "chrono_t_max",
+    "signal",
+    "frequency",
+    "dtype",
+)
+_INT_RANGES: dict[str, tuple[int, int]] = {**LIMITS, "seed": SEED_RANGE}
+_FLOAT_RANGES: dict[str, tuple[float, float]] = {
+    "forget_bias": FORGET_BIAS_RANGE,
+    "chrono_t_max": (0.0, 1e6),
+    "frequency": (0.0, 0.5),
+}
+# A URL cannot carry CSV values, so "csv" is not a URL signal.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "signal": tuple(s for s in SIGNALS if s != "csv"),
+    "dtype": DTYPES,
+}
+_SIZE_KEYS = ("num_layers", "batch_size", "seq_len", "hidden_dim")
+
+
+def _parse_one(key: str, text: str) -> Any:
+    """One value from its text; raises ValueError with a short reason."""
+    text = text.strip()
+    if key in _INT_RANGES:
+        low, high = _INT_RANGES[key]
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}-{high}")
+        return value
+    if key in _FLOAT_RANGES:
+        low, high = _FLOAT_RANGES[key]
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        if not math.isfinite(number) or not low <= number <= high:
+            raise ValueError(f"{text} is outside {low:g} to {high:g}")
+        if key == "chrono_t_max" and 0 < number <= 2:
+            raise ValueError("must be 0 (off) or above 2")
+        return number
+    choices = _CHOICES[key]
+    if text not in choices:
+        raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+    return text
+
+
+def config_from_query(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Valid settings found in `params` (query string or JSON), and one warning per bad value.
+
+    Unknown names are ignored. A value may be a string (URL) or a number (JSON); a list (a
+    repeated URL parameter) uses its last entry. When the values pass one by one but not
+    together (too many states in all), the sizes fall back to the defaults with a warning.
+    """
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key in URL_KEYS:
+        if key not in params:
+            continue
+        raw = params[key]
+        if isinstance(raw, list | tuple):
+            raw = raw[-1] if raw else ""
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            warnings.append(f"{key}: {raw!r} is not a value; kept the default")
+            continue
+        try:
+            values[key] = _parse_one(key, str(raw))
+        except ValueError as reason:
+            default = getattr(DEFAULT_CONFIG, key)
+            warnings.append(f"{key}: {reason}; kept the default {default!r}")
+    try:
+        DEFAULT_CONFIG.replace(**values)
+    except ConfigError as error:
+        for key in _SIZE_KEYS:
+            values.pop(key, None)
+        warnings.append(f"{error}; kept the default sizes")
+    return values, warnings
+
+
+def query_from_values(values: Mapping[str, Any]) -> dict[str, str]:
+    """The query string for settings (every URL key present in `values`), as text."""
+    out: dict[str, str] = {}
+    for key in URL_KEYS:
+        if key not in values:
+            continue
+        value = values[key]
+        out[key] = repr(float(value)) if isinstance(value, float) else str(value)
+    return out
+
+
+def config_json(config: RunConfig) -> str:
+    """The settings of `config` as an indented JSON document (CSV values included if any)."""
+    data = config.to_dict()
+    if config.input_values is not None:
+        data["input_values"] = [list(row) for row in config.input_values]
+    return json.dumps(data, indent=2) + "\n"
+
+
+def config_from_json(text: str | bytes) -> tuple[dict[str, Any], list[str]]:
+    """Settings from a JSON document (as written by `config_json`).
+
+    Raises ValueError with a readable message when the text is not a JSON object; bad values
+    inside a good object give warnings, as in `config_from_query`.
+    """
+    try:
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object {{...}}, got {type(data).__name__}")
+    values, warnings = config_from_query(data)
+    unknown = sorted(set(data) - set(URL_KEYS) - {"input_values"})
+    if unknown:
+        warnings.append(f"ignored unknown settings: {', '.join(unknown)}")
+    if "input_values" in data:
+        warnings.append("CSV input is not restored from JSON; upload the CSV file again")
+    return values, warnings

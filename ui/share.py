@@ -1,0 +1,97 @@
+"""Share a view: the sidebar settings in the URL (st.query_params) and as a JSON file.
+
+app.py calls `apply_url_once()` before the sidebar widgets exist, `sync_url()` after them,
+and `config_file_controls()` inside the sidebar. Parsing lives in `lstm_core.urlstate`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from lstm_core import DEFAULT_CONFIG
+from lstm_core.urlstate import URL_KEYS, config_from_json, config_from_query, query_from_values
+
+_APPLIED_KEY = "url_state_applied"  # set once the URL has been read this session
+_UPLOAD_KEY = "config_upload"
+_UPLOAD_MESSAGES_KEY = "config_upload_messages"  # (level, text) pairs from the last upload
+
+
+def apply_url_once() -> None:
+    """Load settings from the URL into session_state on a session's first run; warn on bad ones.
+
+    Must run before the sidebar widgets are made (a widget's value cannot be set after).
+    """
+    if st.session_state.get(_APPLIED_KEY):
+        return
+    st.session_state[_APPLIED_KEY] = True
+    values, warnings = config_from_query(st.query_params.to_dict())
+    for key, value in values.items():
+        st.session_state[key] = value
+    for text in warnings:
+        st.warning(f"Link setting ignored: {text}.", icon="🔗")
+
+
+def sync_url() -> None:
+    """Write every sidebar setting into the URL, so a copied link restores this view."""
+    current = {key: st.session_state.get(key, getattr(DEFAULT_CONFIG, key)) for key in URL_KEYS}
+    if current.get("signal") == "csv":
+        # The URL cannot hold the CSV's values: a link opens the default signal instead.
+        current.pop("signal")
+    wanted = query_from_values(current)
+    for key in URL_KEYS:
+        if key in wanted and st.query_params.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
+        elif key not in wanted and key in st.query_params:
+            del st.query_params[key]
+
+
+def _load_uploaded_config() -> None:
+    """on_change of the JSON uploader: runs before the script, so it may set widget values."""
+    uploaded = st.session_state.get(_UPLOAD_KEY)
+    if uploaded is None:
+        return
+    try:
+        values, warnings = config_from_json(uploaded.getvalue())
+    except ValueError as error:
+        st.session_state[_UPLOAD_MESSAGES_KEY] = [
+            ("error", f"{uploaded.name} cannot be loaded: {error}. Nothing was changed.")
+        ]
+        return
+    for key, value in values.items():
+        st.session_state[key] = value
+    messages = [("success", f"Loaded {len(values)} settings from {uploaded.name}.")]
+    messages += [("warning", f"{text}.") for text in warnings]
+    st.session_state[_UPLOAD_MESSAGES_KEY] = messages
+
+
+def config_file_controls() -> None:
+    """Sidebar: download the settings as JSON, and load them back from such a file."""
+    with st.expander("Share: link and settings file"):
+        st.caption(
+            "The address bar holds every setting: copy the link to share this view. "
+            "Or save the settings as a file and load it later."
+        )
+        settings = {
+            key: st.session_state.get(key, getattr(DEFAULT_CONFIG, key)) for key in URL_KEYS
+        }
+        st.download_button(
+            "⬇ Settings as JSON",
+            data=json.dumps(settings, indent=2) + "\n",
+            file_name="lstm_explorer_settings.json",
+            mime="application/json",
+            key="config_download",
+            help="Every sidebar setting; load it back below or pass the values as CLI flags.",
+            on_click="ignore",
+            width="stretch",
+        )
+        st.file_uploader(
+            "Load settings (JSON)",
+            type=["json"],
+            key=_UPLOAD_KEY,
+            on_change=_load_uploaded_config,
+            help="A file saved with the button above. Bad values keep their defaults.",
+        )
+        for level, text in st.session_state.get(_UPLOAD_MESSAGES_KEY, []):
+            getattr(st, level)(text)

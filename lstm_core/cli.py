@@ -190,6 +190,17 @@ def _register_gates(commands: argparse._SubParsersAction) -> None:
 REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_run, _register_gates]
 
 
+def _register_export_commands(commands: argparse._SubParsersAction) -> None:
+    # Imported here: lstm_core.cli_export imports this module.
+    from lstm_core.cli_export import register_export, register_script
+
+    register_export(commands)
+    register_script(commands)
+
+
+REGISTRARS.append(_register_export_commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m lstm_core", description="LSTM State Explorer from the command line."

@@ -1,0 +1,97 @@
+"""CLI: `export OUT.png|svg|pdf|csv|parquet [run flags]` and `script [run flags]`.
+
+`export` writes the Explorer figure (lstm_core.figures.state_figure) as an image, or every
+trajectory as tidy data; `script` prints a plain-PyTorch script that rebuilds the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lstm_core.cli import CliError, add_run_flags, config_from_args
+from lstm_core.export import DATA_FORMATS, IMAGE_FORMATS
+
+EXPORT_FORMATS = IMAGE_FORMATS + DATA_FORMATS
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value <= 8:
+        raise argparse.ArgumentTypeError(f"scale must be in (0, 8], got {text}")
+    return value
+
+
+def _command_export(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise CliError(f"{out}: the name must end in one of .{', .'.join(EXPORT_FORMATS)}")
+    if not out.parent.is_dir():
+        raise CliError(f"{out.parent} is not a directory")
+    config = config_from_args(args)
+    state_dict = None
+    if getattr(args, "weights", None):
+        from lstm_core.cli_memory import apply_weights
+
+        config, state_dict = apply_weights(args, config)
+    from lstm_core.export import ExportUnavailable, data_bytes, figure_bytes
+    from lstm_core.simulate import simulate
+
+    result = simulate(config, state_dict)
+    if fmt in DATA_FORMATS:
+        payload = data_bytes(result, fmt)
+    else:
+        from lstm_core.figures import state_figure
+
+        try:
+            figure = state_figure(result, args.layer, args.batch)
+        except ValueError as error:
+            raise CliError(str(error)) from None
+        try:
+            payload = figure_bytes(figure, fmt, args.scale)
+        except ExportUnavailable as error:
+            raise CliError(str(error)) from None
+    try:
+        out.write_bytes(payload)
+    except OSError as error:
+        raise CliError(f"cannot write {out}: {error.strerror}") from None
+    print(f"wrote {out} ({len(payload):,} bytes)", file=sys.stderr)
+
+
+def _command_script(args: argparse.Namespace) -> None:
+    if getattr(args, "weights", None):
+        raise CliError("script rebuilds seeded runs; it cannot embed --weights")
+    from lstm_core.reproduce import reproduce_script
+
+    sys.stdout.write(reproduce_script(config_from_args(args)))
+
+
+def register_export(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "export",
+        help="write the Explorer figure (png/svg/pdf) or the tidy data (csv/parquet)",
+        description="The format follows OUT's extension. Images need Chrome or Chromium.",
+    )
+    parser.add_argument("out", metavar="OUT", help=f"output file: .{', .'.join(EXPORT_FORMATS)}")
+    add_run_flags(parser)
+    parser.add_argument(
+        "--scale", type=_positive_number, default=1.0, help="image scale, e.g. 2 (default 1)"
+    )
+    parser.add_argument("--layer", type=int, default=0, help="layer drawn (default 0)")
+    parser.add_argument("--batch", type=int, default=0, help="batch item drawn (default 0)")
+    parser.set_defaults(handler=_command_export)
+
+
+def register_script(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "script",
+        help="print a plain-PyTorch script that rebuilds the run",
+        description='Its last printed line is {"h_n": ..., "c_n": ...}, as `run --json` gives.',
+    )
+    add_run_flags(parser)
+    parser.set_defaults(handler=_command_script)

@@ -30,9 +30,11 @@ INPUT_VALUES_KEY = "input_values"
 
 
 def seed_defaults() -> None:
-    """Give every sidebar key its default once per session."""
+    """Give every sidebar key its default once per session, and keep it across pages."""
     for key in CONFIG_KEYS:
-        st.session_state.setdefault(key, getattr(DEFAULT_CONFIG, key))
+        # Re-saving a present key keeps it across a page switch: Streamlit otherwise drops the
+        # sidebar's widget state then, and every control falls back to its minimum.
+        st.session_state[key] = st.session_state.get(key, getattr(DEFAULT_CONFIG, key))
 
 
 def current_config() -> RunConfig | None:

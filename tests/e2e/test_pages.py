@@ -1,0 +1,108 @@
+"""Every page in a real browser: it loads with no page error, shows its title and its charts;
+a slider move redraws the chart.
+
+Pages are found by following the sidebar navigation links, so new pages are covered without
+editing this file.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import (
+    CHART_TIMEOUT_MS,
+    PageErrors,
+    StreamlitServer,
+    open_app,
+    screenshot,
+    trace_y,
+    wait_until_idle,
+)
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+NAV_LINKS = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "page"
+
+
+def _check_current_page(page: Page, label: str) -> list[str]:
+    """Problems on the page now shown: no title, an exception box, or a chart left undrawn."""
+    problems = []
+    main = page.locator('[data-testid="stMain"]')
+    if main.locator("h1").count() == 0:
+        problems.append(f"{label}: no title (h1)")
+    exceptions = main.locator('[data-testid="stException"]')
+    if exceptions.count():
+        problems.append(f"{label}: exception shown: {exceptions.first.inner_text()[:300]}")
+    # Every chart container must hold a drawn plotly graph with at least one trace.
+    charts = main.locator('[data-testid="stPlotlyChart"]')
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        if not chart.is_visible():
+            continue  # inside a closed expander or another tab: drawn when opened
+        # Drawn: plotly laid it out and it shows traces, or (a diagram) shapes / annotations.
+        drawn = chart.locator(".js-plotly-plot").evaluate_all(
+            """els => els.length > 0 && els.every(gd => gd._fullLayout && (
+                (gd._fullData || []).length > 0
+                || (gd._fullLayout.shapes || []).length > 0
+                || (gd._fullLayout.annotations || []).length > 0))"""
+        )
+        if not drawn:
+            problems.append(f"{label}: chart {index} not drawn")
+    return problems
+
+
+def test_every_page_loads_without_errors(
+    page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
+) -> None:
+    open_app(page, streamlit_server)
+    links = page.locator(NAV_LINKS)
+    labels = [" ".join(links.nth(i).inner_text().split()) for i in range(links.count())]
+    problems = _check_current_page(page, "start page")
+    screenshot(page, "page_start")
+    visited = []
+    for index, label in enumerate(labels):
+        page.locator(NAV_LINKS).nth(index).click()
+        page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=CHART_TIMEOUT_MS)
+        wait_until_idle(page)
+        problems += _check_current_page(page, label)
+        screenshot(page, f"page_{_slug(label)}")
+        visited.append(label)
+    # The shared sidebar keeps its settings across page switches (it once fell back to each
+    # widget's minimum: forget_bias -10, one step).
+    assert float(page.get_by_role("slider", name="forget_bias").input_value()) == 3.0
+    assert not problems, problems
+    assert not page_errors.all(), page_errors.all()
+    # With one page Streamlit draws no navigation; with several, each was visited.
+    assert visited == labels
+
+
+def test_a_slider_move_redraws_the_chart(
+    page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
+) -> None:
+    open_app(page, streamlit_server)
+    before = trace_y(page, 0, 1)
+    slider = page.get_by_role("slider", name="forget_bias")
+    value_before = float(slider.input_value())
+    slider.focus()
+    page.keyboard.press("ArrowLeft")  # one step: forget_bias 3.0 -> 2.5
+    assert float(slider.input_value()) == value_before - 0.5
+    page.wait_for_function(
+        """([before]) => {
+            const gd = document.querySelectorAll('.js-plotly-plot')[0];
+            const y = Array.from(gd._fullData[1].y, Number);
+            return y.length === before.length && y.some((v, k) => v !== before[k]);
+        }""",
+        arg=[before],
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+    after = trace_y(page, 0, 1)
+    assert len(after) == len(before) and after != before
+    screenshot(page, "slider_moved")
+    assert not page_errors.all(), page_errors.all()

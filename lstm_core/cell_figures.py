@@ -95,7 +95,8 @@ def gate_heatmaps(
         )
         figure.update_yaxes(title_text="unit", row=row, col=1)
     assert bins is not None
-    width = int((bins.stop - bins.start).max())
+    widths = bins.stop - bins.start
+    width = f"{widths.min()}" if widths.min() == widths.max() else f"{widths.min()}-{widths.max()}"
     note = (
         f" · each column is the mean of {width} steps ({len(bins.start)} columns)"
         if bins.binned
@@ -271,7 +272,8 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
         y=0.5,
         line={"dash": "dot", "color": "#888888"},
         annotation_text="σ(0) = 0.5: C halves every step",
-        annotation_position="top left",
+        annotation_position="top right",
+        annotation_bgcolor="rgba(255,255,255,0.85)",
     )
     figure.update_layout(
         title={"text": f"Mean forget gate per unit: {_view_title(result, layer, batch)}"},

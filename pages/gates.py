@@ -12,7 +12,7 @@ from ui.state import cached_simulate, current_config
 
 st.title("Gate inspector")
 st.markdown(
-    "The four gates decide every update: the **forget gate f_t** how much of C_{t-1} to keep, "
+    "The four gates decide every update: the **forget gate f_t** how much of $C_{t-1}$ to keep, "
     "the **input gate i_t** how much of the **candidate g_t (C̃_t)** to write, and the "
     "**output gate o_t** how much of tanh(C_t) to show as h_t. Sigmoid gates live in [0, 1], "
     "the tanh candidate in [-1, 1]; the colour scales are fixed to those ranges."
@@ -30,11 +30,13 @@ heatmaps_name = f"gates_heatmaps_{config.label()}_l{layer}_b{batch}"
 st.plotly_chart(heatmaps, key="gates_heatmaps", config=plotly_config(heatmaps_name))
 columns = heatmap_columns(config.seq_len, config.hidden_dim)
 if columns < config.seq_len:
+    shortest, longest = config.seq_len // columns, -(-config.seq_len // columns)
+    widths = f"{shortest}" if shortest == longest else f"{shortest}-{longest}"
     st.caption(
         f"{config.seq_len:,} steps × {config.hidden_dim} units are too many cells to send to "
-        f"the browser: time is averaged over {columns} consecutive bins of about "
-        f"{config.seq_len / columns:.0f} steps each. Short spikes are smoothed; the lines below "
-        "keep each bin's minimum and maximum."
+        f"the browser: time is averaged over {columns} consecutive bins of "
+        f"{widths} steps each. Short spikes "
+        "are smoothed; the lines below keep each bin's minimum and maximum."
     )
 figure_downloads(heatmaps, heatmaps_name, "gates_heatmaps_export")
 

@@ -34,10 +34,10 @@ if UNITS_KEY not in st.session_state:
 
 st.title("Gate playground")
 st.markdown(
-    "Set the gates yourself and watch one update: **C_t = f ⊙ C_{t-1} + i ⊙ C̃** and "
-    "**h_t = o ⊙ tanh(C_t)**. It opens on BRIEF.md's worked example (two units, "
-    "h_{t-1} = [0.4, -0.2], x_t = [0.5, 0.1]: once the gates are given, h_{t-1} and x_t have "
-    "done their part)."
+    "Set the gates yourself and watch one update: $C_t = f \\odot C_{t-1} + i \\odot \\tilde C$"
+    " and $h_t = o \\odot \\tanh(C_t)$. It opens on BRIEF.md's worked example (two units, "
+    "$h_{t-1} = [0.4, -0.2]$, $x_t = [0.5, 0.1]$: once the gates are given, $h_{t-1}$ and $x_t$ "
+    "have done their part)."
 )
 top = st.columns([1, 1, 2], vertical_alignment="bottom")
 count = top[0].number_input(
@@ -81,12 +81,22 @@ except ValueError as error:
     st.stop()
 
 st.subheader("The update, written out")
+
+
+def term(value: float) -> str:
+    """A number as it reads after × or +: negatives in brackets."""
+    return f"({value:.4f})" if value < 0 else f"{value:.3f}"
+
+
 for unit in range(len(update.c)):
     st.latex(
-        rf"\text{{unit {unit}: }} C_t = {update.f[unit]:.3f} \times {update.c_prev[unit]:.3f} + "
-        rf"{update.i[unit]:.3f} \times {update.g[unit]:.3f} = {update.kept[unit]:.4f} + "
-        rf"{update.written[unit]:.4f} = {update.c[unit]:.4f},\quad h_t = {update.o[unit]:.3f}"
-        rf" \times \tanh({update.c[unit]:.4f}) = {update.h[unit]:.4f}"
+        rf"\text{{unit {unit}: }} C_t = {update.f[unit]:.3f} \times {term(update.c_prev[unit])}"
+        rf" + {update.i[unit]:.3f} \times {term(update.g[unit])} = {update.kept[unit]:.4f} + "
+        rf"{term(update.written[unit])} = {update.c[unit]:.4f}"
+    )
+    st.latex(
+        rf"h_t = o \odot \tanh(C_t) = {update.o[unit]:.3f} \times \tanh({update.c[unit]:.4f}) = "
+        rf"{update.o[unit]:.3f} \times {term(update.tanh_c[unit])} = {update.h[unit]:.4f}"
     )
     st.markdown(
         f"**Unit {unit}.** "

@@ -47,7 +47,8 @@ st.markdown(f"**Settings:** B = {B}, T = {T}, I = {I}, H = {H}, L = {L}.")
 
 
 def shape_text(tensor) -> str:
-    return "(" + ", ".join(str(n) for n in tensor.shape) + ")"
+    """The tensor's shape as Python prints a tuple: (2, 4, 5), (32,)."""
+    return str(tuple(tensor.shape))
 
 
 rows = [

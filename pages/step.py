@@ -19,8 +19,8 @@ PLAY_INTERVAL = 0.8
 st.title("Step through the update")
 st.markdown(
     "Pick a time step t and see the update that produced C_t and h_t, with the numbers of "
-    "this very run filled in: **C_t = f_t ⊙ C_{t-1} + i_t ⊙ g_t** and "
-    "**h_t = o_t ⊙ tanh(C_t)**. ⊙ multiplies unit by unit."
+    "this very run filled in: $C_t = f_t \\odot C_{t-1} + i_t \\odot g_t$ and "
+    "$h_t = o_t \\odot \\tanh(C_t)$. ⊙ multiplies unit by unit."
 )
 
 config = current_config()
@@ -78,6 +78,11 @@ def formula_rows(breakdown) -> pd.DataFrame:
     )
 
 
+def term(value: float) -> str:
+    """A number as it reads after × or +: negatives in brackets."""
+    return f"({value:.4f})" if value < 0 else f"{value:.4f}"
+
+
 def step_view() -> None:
     """The time control and step t written out; reruns alone (and on a timer while playing)."""
     if st.session_state[PLAYING_KEY]:
@@ -86,7 +91,7 @@ def step_view() -> None:
         else:
             st.session_state[PLAYING_KEY] = False
             st.rerun()  # the whole page, so the timer goes away and the button says Play
-    control = st.columns([1, 8, 1], vertical_alignment="bottom")
+    control = st.columns([1.4, 7, 1.2], vertical_alignment="bottom")
     control[0].button(
         "◀ Previous", key="step_prev", on_click=shift_step, args=(-1,), disabled=last == 0
     )
@@ -105,18 +110,18 @@ def step_view() -> None:
     breakdown = step_breakdown(result, layer, batch, t, units)
     st.subheader(f"Step t = {t} of {last} · layer {layer}, batch item {batch}")
     if t == 0:
-        st.caption("At t = 0 the cell starts from zero: C_{-1} = 0, h_{-1} = 0.")
+        st.caption("At t = 0 the cell starts from zero: $C_{-1} = 0$, $h_{-1} = 0$.")
     for n, unit in enumerate(breakdown.units):
         st.markdown(f"**unit {unit}**")
         st.latex(
             rf"C_t = f_t \odot C_{{t-1}} + i_t \odot g_t = {breakdown.f[n]:.4f} \times "
-            rf"{breakdown.c_prev[n]:.4f} + {breakdown.i[n]:.4f} \times {breakdown.g[n]:.4f} = "
-            rf"{breakdown.kept[n]:.4f} + {breakdown.written[n]:.4f} = {breakdown.c[n]:.4f}"
+            rf"{term(breakdown.c_prev[n])} + {breakdown.i[n]:.4f} \times {term(breakdown.g[n])}"
+            rf" = {breakdown.kept[n]:.4f} + {term(breakdown.written[n])} = {breakdown.c[n]:.4f}"
         )
         st.latex(
             rf"h_t = o_t \odot \tanh(C_t) = {breakdown.o[n]:.4f} \times "
             rf"\tanh({breakdown.c[n]:.4f}) = {breakdown.o[n]:.4f} \times "
-            rf"{breakdown.tanh_c[n]:.4f} = {breakdown.h[n]:.4f}"
+            rf"{term(breakdown.tanh_c[n])} = {breakdown.h[n]:.4f}"
         )
     st.markdown("Every number in full precision, and nn.LSTM's own C_t and h_t beside them:")
     st.dataframe(

@@ -29,6 +29,8 @@ IMAGE_CHOICES: tuple[tuple[str, float, str, str], ...] = (
     ("svg", 1, "SVG", "Vector: scales without blur; edit in Inkscape or a browser."),
     ("pdf", 1, "PDF", "Vector: papers (LaTeX \\includegraphics)."),
 )
+# Above this many rows (≈320 MB of text) CSV is left to the CLI; Parquet stays available.
+CSV_MAX_ROWS = 10_000_000
 MIME_TYPES: dict[str, str] = {
     "png": "image/png",
     "svg": "image/svg+xml",
@@ -81,20 +83,69 @@ def figure_downloads(figure: go.Figure, basename: str, key: str) -> None:
 
 
 def data_downloads(result: Any, basename: str, key: str) -> None:
-    """CSV and Parquet of every trajectory of `result` in tidy long form, made on click."""
-    rows = 8 * result.h.numel()
+    """CSV and Parquet of every trajectory of `result` in tidy long form, made on click.
+
+    CSV is offered up to CSV_MAX_ROWS (≈32 bytes a row); above that Parquet, or the CLI.
+    """
+    rows = 8 * result.h.numel()  # torch h, c + manual h, c, i, f, g, o; each (L, B, T, H)
+    too_big = rows > CSV_MAX_ROWS
+    st.caption(
+        f"Tidy long form, one row per value ({rows:,} rows): columns impl (torch / manual), "
+        "layer, batch, t, unit, state (h, c, i, f, g, o), value. Made when you click."
+    )
     columns = st.columns(2)
-    for column, fmt, text in (
-        (columns[0], "csv", "Plain text, opens anywhere; large (≈25 bytes per row)."),
-        (columns[1], "parquet", "Compact and typed: pandas.read_parquet, polars, DuckDB, R."),
-    ):
-        column.download_button(
-            f"Data as {fmt.upper()} ({rows:,} rows)",
-            data=_deferred(data_bytes, result, fmt),
-            file_name=f"{basename}.{fmt}",
-            mime=MIME_TYPES[fmt],
-            key=f"{key}_{fmt}",
-            help=f"{text} Columns: impl, layer, batch, t, unit, state, value.",
-            on_click="ignore",
-            width="stretch",
+    columns[0].download_button(
+        "⬇ Data as CSV",
+        data=_deferred(data_bytes, result, "csv"),
+        file_name=f"{basename}.csv",
+        mime=MIME_TYPES["csv"],
+        key=f"{key}_csv",
+        help=(
+            f"Above {CSV_MAX_ROWS:,} rows CSV is too large for a browser download: use "
+            f"Parquet, or `python -m lstm_core export {basename}.csv [flags]`."
+            if too_big
+            else f"Plain text, opens anywhere: about {rows * 32 / 1e6:,.0f} MB."
+        ),
+        on_click="ignore",
+        disabled=too_big,
+        width="stretch",
+    )
+    columns[1].download_button(
+        "⬇ Data as Parquet",
+        data=_deferred(data_bytes, result, "parquet"),
+        file_name=f"{basename}.parquet",
+        mime=MIME_TYPES["parquet"],
+        key=f"{key}_parquet",
+        help="Compact and typed (about 4 bytes a row): pandas.read_parquet, polars, DuckDB, R.",
+        on_click="ignore",
+        width="stretch",
+    )
+
+
+# st.code gets slow past this; longer scripts (CSV input embedded) are download-only.
+MAX_SHOWN_SCRIPT_CHARS = 60_000
+
+
+def reproduce_section(config: Any, key: str) -> None:
+    """The plain-PyTorch script that rebuilds `config`'s run: shown in an expander, downloadable."""
+    from lstm_core.reproduce import reproduce_script, script_filename
+
+    script = reproduce_script(config)
+    with st.expander("Reproduce this run in plain PyTorch (a standalone script)"):
+        st.caption(
+            "Needs only `torch`. Its last printed line is the JSON object "
+            '`{"h_n": [layer][batch][unit], "c_n": [...]}`, equal to the numbers above. '
+            "Also: `python -m lstm_core script [flags]`."
         )
+        st.download_button(
+            "⬇ Download the script",
+            data=script,
+            file_name=script_filename(config),
+            mime=MIME_TYPES["py"],
+            key=f"{key}_script",
+            on_click="ignore",
+        )
+        if len(script) <= MAX_SHOWN_SCRIPT_CHARS:
+            st.code(script, language="python")
+        else:
+            st.info(f"The script embeds your CSV ({len(script):,} characters): download it.")

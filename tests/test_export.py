@@ -1,0 +1,160 @@
+"""Image export (real PNG/SVG/PDF bytes with the real colours) and tidy data."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import plotly.io as pio
+import pytest
+import streamlit  # noqa: F401  (sets plotly's default template to "streamlit", as in the app)
+import torch
+from PIL import Image
+
+from lstm_core import RunConfig, simulate
+from lstm_core import export as export_module
+from lstm_core.export import (
+    ExportUnavailable,
+    figure_bytes,
+    image_filename,
+    tidy_frame,
+    to_csv_bytes,
+    to_parquet_bytes,
+)
+from lstm_core.figures import state_figure, unit_color
+from ui.export import plotly_config
+
+CONFIG = RunConfig(hidden_dim=3, seq_len=30, seed=1)
+
+
+@pytest.fixture(scope="module")
+def figure():
+    return state_figure(simulate(CONFIG))
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    color = color.lstrip("#")
+    return tuple(int(color[k : k + 2], 16) for k in (0, 2, 4))  # type: ignore[return-value]
+
+
+def _pack(rgb: tuple[int, int, int]) -> int:
+    return (rgb[0] << 16) + (rgb[1] << 8) + rgb[2]
+
+
+def test_the_app_template_is_the_one_that_exports_black() -> None:
+    # The reason exports set their own template: importing streamlit switched the default.
+    assert pio.templates.default == "streamlit"
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_png_is_white_with_the_unit_colours(figure, scale: int) -> None:
+    data = figure_bytes(figure, "png", scale)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    width, height = image.size
+    assert (width, height) == (1100 * scale, 430 * scale)  # default width, the figure's height
+    pixels = np.asarray(image).reshape(-1, 3).astype(np.int64)
+    packed = pixels @ np.array([1 << 16, 1 << 8, 1])  # one int per colour: fast np.unique
+    colours, counts = np.unique(packed, return_counts=True)
+    white = _pack((255, 255, 255))
+    assert colours[counts.argmax()] == white  # the background
+    assert packed[2] == white  # the top-left corner: white, not black
+    for unit in range(CONFIG.hidden_dim):
+        assert _pack(_rgb(unit_color(unit))) in colours, f"unit {unit}'s line colour is missing"
+    dark = np.all(pixels < 30, axis=1).mean()
+    assert dark < 0.05
+
+
+def test_svg_is_vector_with_the_lines(figure) -> None:
+    data = figure_bytes(figure, "svg")
+    text = data.decode()
+    assert text.startswith("<svg") and "</svg>" in text
+    for unit in range(CONFIG.hidden_dim):
+        rgb = ", ".join(str(v) for v in _rgb(unit_color(unit)))
+        assert f"rgb({rgb})" in text
+    assert 'class="scatterlayer' in text
+    assert "rgb(255, 255, 255)" in text  # white paper
+
+
+def test_pdf_is_a_pdf(figure) -> None:
+    data = figure_bytes(figure, "pdf")
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert len(data) > 5_000
+
+
+def test_bad_format_and_scale(figure) -> None:
+    with pytest.raises(ValueError, match="format"):
+        figure_bytes(figure, "gif")
+    with pytest.raises(ValueError, match="scale"):
+        figure_bytes(figure, "png", 0)
+
+
+def test_original_figure_untouched(figure) -> None:
+    before = figure.to_json()
+    figure_bytes(figure, "svg")
+    assert figure.to_json() == before
+
+
+def test_no_browser_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, figure) -> None:
+    monkeypatch.setattr(export_module, "_started", False)
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    with pytest.raises(ExportUnavailable, match="apt-get install -y chromium") as info:
+        figure_bytes(figure, "png")
+    assert "BROWSER_PATH='/nonexistent/chromium'" in str(info.value)
+    assert "scripts/setup.sh" in str(info.value)
+
+
+def test_file_names_and_toolbar_config() -> None:
+    base = f"lstm_states_{RunConfig(input_dim=3).label()}"
+    assert base == "lstm_states_I3_H8_T100_seed0"
+    assert image_filename(base, "png", 1) == "lstm_states_I3_H8_T100_seed0.png"
+    assert image_filename(base, "png", 4) == "lstm_states_I3_H8_T100_seed0@4x.png"
+    assert image_filename(base, "pdf") == "lstm_states_I3_H8_T100_seed0.pdf"
+    options = plotly_config(base)["toImageButtonOptions"]
+    assert options == {"format": "png", "filename": base, "scale": 2}
+
+
+def test_tidy_frame_matches_the_tensors() -> None:
+    config = RunConfig(hidden_dim=3, seq_len=5, batch_size=2, num_layers=2, seed=4)
+    result = simulate(config)
+    frame = tidy_frame(result)
+    assert list(frame.columns) == ["impl", "layer", "batch", "t", "unit", "state", "value"]
+    assert len(frame) == 8 * 2 * 2 * 5 * 3
+    counts = frame.groupby(["impl", "state"], observed=True).size().to_dict()
+    assert counts == {("manual", s): 60 for s in ("h", "c", "i", "f", "g", "o")} | {
+        ("torch", "h"): 60,
+        ("torch", "c"): 60,
+    }
+    assert frame["value"].dtype == np.float32
+    expected = {
+        ("torch", "h"): result.h,
+        ("torch", "c"): result.c,
+        ("manual", "h"): result.manual_h,
+        ("manual", "c"): result.manual_c,
+        **{("manual", g): result.gates[g] for g in ("i", "f", "g", "o")},
+    }
+    for (impl, state), tensor in expected.items():
+        part = frame[(frame["impl"] == impl) & (frame["state"] == state)]
+        rebuilt = torch.zeros_like(tensor)
+        index = [
+            torch.as_tensor(part[name].to_numpy(np.int64))
+            for name in ("layer", "batch", "t", "unit")
+        ]
+        rebuilt[tuple(index)] = torch.tensor(part["value"].to_numpy())
+        torch.testing.assert_close(rebuilt, tensor, rtol=0, atol=0)
+    # One spot checked by hand: layer 1, batch 1, step 4, unit 2 of the forget gate.
+    row = frame.query("impl == 'manual' and state == 'f' and layer == 1 and batch == 1")
+    row = row.query("t == 4 and unit == 2")
+    assert row["value"].item() == result.gates["f"][1, 1, 4, 2].item()
+
+
+def test_csv_and_parquet_round_trip() -> None:
+    result = simulate(RunConfig(hidden_dim=2, seq_len=4, dtype="float64"))
+    frame = tidy_frame(result)
+    from_csv = pd.read_csv(io.BytesIO(to_csv_bytes(frame)))
+    assert list(from_csv.columns) == list(frame.columns)
+    np.testing.assert_array_equal(from_csv["value"].to_numpy(), frame["value"].to_numpy())
+    assert from_csv["state"].tolist() == frame["state"].astype(str).tolist()
+    from_parquet = pd.read_parquet(io.BytesIO(to_parquet_bytes(frame)))
+    pd.testing.assert_frame_equal(from_parquet, frame)

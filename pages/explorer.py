@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lstm_core.checks import first_nonfinite
 from lstm_core.figures import MAX_LINE_UNITS, default_units, persistence_figure, state_figure
 from lstm_core.metrics import lag1_autocorrelation, persistence
 from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
@@ -28,6 +29,10 @@ config = current_config()
 if config is None:
     st.stop()
 result = cached_simulate(config)
+nonfinite = first_nonfinite(result)
+if nonfinite is not None:  # overflowed: report it rather than draw NaN as lines
+    st.error(nonfinite.message(config.dtype))
+    st.stop()
 
 picker_columns = st.columns(3)
 layer = picker_columns[0].selectbox(

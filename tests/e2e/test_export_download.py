@@ -1,0 +1,75 @@
+"""Export and share in a real browser: downloads clicked in Chromium; a link restores a view."""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+from conftest import CHART_TIMEOUT_MS, PageErrors, StreamlitServer, open_app, screenshot
+from PIL import Image
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+
+def _open_downloads(page: Page) -> None:
+    page.get_by_role("button", name=re.compile("Download figure")).first.click()
+    page.get_by_role("button", name="PNG 2×").wait_for(timeout=CHART_TIMEOUT_MS)
+
+
+def test_png_and_svg_downloads_from_the_explorer(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    open_app(page, streamlit_server, "?hidden_dim=3&seq_len=40&seed=2")
+    _open_downloads(page)
+    screenshot(page, "export_popover")
+    with page.expect_download(timeout=CHART_TIMEOUT_MS) as info:
+        page.get_by_role("button", name="PNG 2×").click()
+    download = info.value
+    assert download.suggested_filename == "lstm_states_I4_H3_T40_seed2@2x.png"
+    data = download.path().read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    assert image.size == (2200, 860)
+    assert image.getpixel((3, 3)) == (255, 255, 255)  # white, not Streamlit's black template
+    with page.expect_download(timeout=CHART_TIMEOUT_MS) as info:
+        page.get_by_role("button", name="SVG", exact=True).click()
+    assert info.value.suggested_filename == "lstm_states_I4_H3_T40_seed2.svg"
+    assert info.value.path().read_bytes().startswith(b"<svg")
+    assert page_errors.all() == []
+
+
+def test_parquet_download_holds_every_state(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    open_app(page, streamlit_server, "?hidden_dim=2&seq_len=10&num_layers=2")
+    button = page.get_by_role("button", name="⬇ Data as Parquet")
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=CHART_TIMEOUT_MS) as info:
+        button.click()
+    assert info.value.suggested_filename == "lstm_trajectories_I4_H2_T10_seed0.parquet"
+    frame = pd.read_parquet(info.value.path())
+    assert list(frame.columns) == ["impl", "layer", "batch", "t", "unit", "state", "value"]
+    assert len(frame) == 8 * 2 * 1 * 10 * 2
+    assert set(frame["state"].astype(str)) == {"h", "c", "i", "f", "g", "o"}
+    assert page_errors.all() == []
+
+
+def test_a_link_restores_the_view_and_the_url_follows_the_sidebar(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    open_app(page, streamlit_server, "?hidden_dim=5&seed=9&forget_bias=1.5&seq_len=oops")
+    main = page.locator('[data-testid="stMain"]')
+    assert "seq_len" in main.locator('[data-testid="stAlert"]').first.inner_text()
+    # Five units: five lines in each of the two panels.
+    traces = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData.length")
+    assert traces == 10
+    page.wait_for_function("() => location.search.includes('dtype=')", timeout=CHART_TIMEOUT_MS)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["hidden_dim"] == ["5"] and query["seed"] == ["9"]
+    assert query["forget_bias"] == ["1.5"] and query["seq_len"] == ["100"]
+    screenshot(page, "export_link_restored")
+    assert page_errors.all() == []

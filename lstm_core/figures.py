@@ -1,4 +1,11 @@
-"""Pure figure builders: a SimulationResult in, a plotly go.Figure out. Inputs validated first."""
+"""Pure figure builders: a SimulationResult in, a plotly go.Figure out. Inputs validated first.
+
+What is drawn is bounded by the screen, not by the run: long lines are downsampled
+(tsdownsample's MinMaxLTTB, the engine behind plotly-resampler) to at most a few thousand
+points, arrays go out as float32 / int32 typed arrays, and many units are shown as a units ×
+time heatmap of binned means. The full-resolution numbers stay in the SimulationResult (and
+its data export).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +15,25 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
+from tsdownsample import MinMaxLTTBDownsampler
 
+from lstm_core.gate_stats import bin_time
 from lstm_core.simulate import SimulationResult
 
 # One colour per unit, the same in every panel and figure.
 UNIT_COLORS: tuple[str, ...] = tuple(qualitative.Plotly + qualitative.D3[1:])
 # Lines get unreadable past this many units; more go to a heatmap or a unit picker.
 MAX_LINE_UNITS = 16
+# Points per line at most: about two per pixel of a wide panel.
+MAX_POINTS_PER_LINE = 2000
+# Points per panel, all lines together. With the hover numbers (customdata) a point costs ~20
+# bytes of base64 per panel, so 16 lines keep the state figure near 0.7 MB and the page, with
+# the heatmap overview, under 2 MB at every allowed size.
+LINE_POINTS_PER_PANEL = 12_000
+# Heatmap overview: units × time-bin cells per panel at most, and time bins at most.
+OVERVIEW_CELLS_PER_PANEL = 49_152
+OVERVIEW_MAX_BINS = 600
+_DOWNSAMPLER = MinMaxLTTBDownsampler()
 
 
 def unit_color(unit: int) -> str:
@@ -44,25 +63,52 @@ def default_units(hidden_dim: int) -> list[int]:
     return list(range(min(hidden_dim, MAX_LINE_UNITS)))
 
 
+def points_per_line(lines_per_panel: int) -> int:
+    """How many points each of `lines_per_panel` lines may draw (at least 100)."""
+    return max(100, min(MAX_POINTS_PER_LINE, LINE_POINTS_PER_PANEL // max(1, lines_per_panel)))
+
+
+def line_indices(y: np.ndarray, points: int) -> np.ndarray:
+    """Sorted int64 indices of the points of y (T,) to draw, at most about `points` + 2.
+
+    Every index when T <= points. Otherwise MinMaxLTTB's choice (per bucket the min and max
+    are the candidates, then largest-triangle selection), plus the series' own minimum and
+    maximum, which LTTB alone may drop. The first and last steps are always kept.
+    """
+    y = np.ascontiguousarray(y)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError("y must be a non-empty 1-D array")
+    if points < 3:
+        raise ValueError(f"points must be at least 3, got {points}")
+    if y.size <= points:
+        return np.arange(y.size)
+    chosen = _DOWNSAMPLER.downsample(y, n_out=points).astype(np.int64)
+    return np.union1d(chosen, [0, y.size - 1, int(y.argmin()), int(y.argmax())])
+
+
 def state_figure(
     result: SimulationResult,
     layer: int = 0,
     batch: int = 0,
     units: Sequence[int] | None = None,
+    max_points: int | None = None,
 ) -> go.Figure:
     """h_t (left) and C_t (right) over time for some units of one layer and batch item.
 
     Shared time axis; a unit has the same colour in both panels. Hovering a point shows the
-    update that produced it with the numbers filled in.
+    update that produced it with the numbers filled in. Each line is downsampled to
+    `max_points` (default: `points_per_line(len(units))`) with `line_indices`; the hover
+    numbers are those of the very steps drawn. float32 arrays; WebGL lines when they are long.
     """
     chosen = check_view(result, layer, batch, units)
     config = result.config
     steps = config.seq_len
-    t = np.arange(steps)
-    h = result.h[layer, batch].double().numpy()  # (T, H)
-    c = result.c[layer, batch].double().numpy()
-    gates = {name: g[layer, batch].double().numpy() for name, g in result.gates.items()}
-    c_prev = np.vstack([np.zeros((1, c.shape[1])), c[:-1]])  # (T, H) C_{t-1}, zero at t = 0
+    points = points_per_line(len(chosen)) if max_points is None else max_points
+    h = result.h[layer, batch].numpy()  # (T, H) in the run's dtype
+    c = result.c[layer, batch].numpy()
+    gates = {name: g[layer, batch].numpy() for name, g in result.gates.items()}
+    # SVG paths get slow past some ten thousand points per figure; WebGL does not.
+    scatter = go.Scattergl if steps > MAX_POINTS_PER_LINE else go.Scatter
     figure = make_subplots(
         rows=1,
         cols=2,
@@ -83,44 +129,45 @@ def state_figure(
         "= %{customdata[0]:.3f} × %{customdata[1]:.3f} + %{customdata[2]:.3f} × "
         "%{customdata[3]:.3f}<br>= %{y:.4f}<extra></extra>"
     )
+    traces, panels = [], []  # added in one call: add_trace one by one re-validates them all
     for unit in chosen:
         color = unit_color(unit)
         common = {"mode": "lines", "line": {"color": color, "width": 1.6}, "meta": unit}
-        figure.add_trace(
-            go.Scatter(
-                x=t,
-                y=h[:, unit],
+        h_unit, c_unit = h[:, unit], c[:, unit]  # (T,)
+        at = line_indices(h_unit, points)  # the steps drawn for h
+        traces.append(
+            scatter(
+                x=at.astype(np.int32),
+                y=h_unit[at].astype(np.float32),
                 name=f"unit {unit}",
                 legendgroup=f"unit {unit}",
-                customdata=np.stack([gates["o"][:, unit], c[:, unit]], axis=1),
+                customdata=np.stack([gates["o"][at, unit], c_unit[at]], axis=1).astype(
+                    np.float32
+                ),  # (n, 2) o_t, C_t
                 hovertemplate=hover_h,
                 **common,
-            ),
-            row=1,
-            col=1,
+            )
         )
-        figure.add_trace(
-            go.Scatter(
-                x=t,
-                y=c[:, unit],
+        panels.append(1)
+        at = line_indices(c_unit, points)  # the steps drawn for C
+        c_prev = np.where(at > 0, c_unit[np.maximum(at - 1, 0)], 0.0)  # C_{t-1}, 0 at t = 0
+        traces.append(
+            scatter(
+                x=at.astype(np.int32),
+                y=c_unit[at].astype(np.float32),
                 name=f"unit {unit}",
                 legendgroup=f"unit {unit}",
                 showlegend=False,
                 customdata=np.stack(
-                    [
-                        gates["f"][:, unit],
-                        c_prev[:, unit],
-                        gates["i"][:, unit],
-                        gates["g"][:, unit],
-                    ],
+                    [gates["f"][at, unit], c_prev, gates["i"][at, unit], gates["g"][at, unit]],
                     axis=1,
-                ),
+                ).astype(np.float32),  # (n, 4) f_t, C_{t-1}, i_t, g_t
                 hovertemplate=hover_c,
                 **common,
-            ),
-            row=1,
-            col=2,
+            )
         )
+        panels.append(2)
+    figure.add_traces(traces, rows=[1] * len(traces), cols=panels)
     figure.update_xaxes(title_text="time step t")
     figure.update_yaxes(title_text="h<sub>t</sub>", row=1, col=1)
     figure.update_yaxes(title_text="C<sub>t</sub>", row=1, col=2)
@@ -137,6 +184,71 @@ def state_figure(
         margin={"l": 60, "r": 20, "t": 80, "b": 50},
         legend={"title": {"text": "unit"}},
         hovermode="closest",
+    )
+    return figure
+
+
+def overview_bins(steps: int, units: int) -> int:
+    """Time bins of the heatmap overview for `units` rows: within the cell budget, >= 1."""
+    return max(1, min(steps, OVERVIEW_MAX_BINS, OVERVIEW_CELLS_PER_PANEL // max(1, units)))
+
+
+def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> go.Figure:
+    """Every unit's h_t (top) and C_t (bottom) as units × time heatmaps: the overview.
+
+    Time is cut into `overview_bins(T, H)` near-equal consecutive bins and each cell is the
+    mean over its bin (`gate_stats.bin_time`); float32. h shares one colour scale fixed to
+    [-1, 1]; C's is symmetric around 0 at its largest |mean|.
+    """
+    check_view(result, layer, batch, [0])
+    config = result.config
+    steps, units = config.seq_len, config.hidden_dim
+    bins = overview_bins(steps, units)
+    h_bins = bin_time(result.h[layer, batch].numpy(), bins)  # values (H, n)
+    c_bins = bin_time(result.c[layer, batch].numpy(), bins)
+    width = steps / len(h_bins.start)
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.1,
+        subplot_titles=(
+            "Hidden state h<sub>t</sub>, every unit",
+            "Cell state C<sub>t</sub>, every unit",
+        ),
+    )
+    c_limit = float(np.abs(c_bins.values).max()) or 1.0
+    mean_text = f"mean over {width:.3g} steps" if h_bins.binned else "value"
+    for row, (name, bins_of, zmin, zmax, colorbar_y) in enumerate(
+        (("h", h_bins, -1.0, 1.0, 0.79), ("C", c_bins, -c_limit, c_limit, 0.21)), start=1
+    ):
+        figure.add_trace(
+            go.Heatmap(
+                z=bins_of.values.astype(np.float32),  # (H, n)
+                x=bins_of.start.astype(np.int32),
+                y=np.arange(units, dtype=np.int32),
+                zmin=zmin,
+                zmax=zmax,
+                colorscale="RdBu_r",
+                colorbar={"title": {"text": name}, "len": 0.42, "y": colorbar_y},
+                hovertemplate=(
+                    f"unit %{{y}} · steps from %{{x}}<br>{name}: {mean_text} = %{{z:.3f}}"
+                    "<extra></extra>"
+                ),
+            ),
+            row=row,
+            col=1,
+        )
+        figure.update_yaxes(title_text="unit", row=row, col=1)
+    figure.update_xaxes(title_text="time step t", row=2, col=1)
+    binned = f", each column the mean of {width:.3g} steps" if h_bins.binned else ""
+    figure.update_layout(
+        title={
+            "text": f"All {units} units at a glance · layer {layer}, batch item {batch}{binned}",
+            "font": {"size": 14},
+        },
+        height=560,
+        margin={"l": 60, "r": 20, "t": 80, "b": 50},
     )
     return figure
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from lstm_core.config import RunConfig
 from lstm_core.signals import make_input
@@ -116,6 +117,92 @@ def build_model(
     return x, lstm.to(dtype)
 
 
+# The two stepping loops below are TorchScript: the loop runs in C++ without the GIL, so the
+# reference and the hand-written twin step side by side on two cores (Python threads alone
+# fight over the GIL at every op and end up slower than one thread), and each step pays ~15 µs
+# of interpreter instead of ~60 µs of Python. They call the very same ATen ops, in the same
+# order, as the Python they replace: the results are bit-identical (tests/test_simulate.py).
+# torch.jit.script is deprecated in favour of torch.compile, which would fuse and reorder the
+# floating-point work; torch is pinned (2.13.0), so the warning is silenced here only.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+
+    @torch.jit.script
+    def _reference_steps(
+        x: torch.Tensor,
+        flat_weights: list[torch.Tensor],
+        has_biases: bool,
+        num_layers: int,
+        hidden_states: torch.Tensor,
+        cell_states: torch.Tensor,
+    ) -> None:
+        """Fill hidden_states and cell_states (L, B, T, H) by calling aten::lstm once per step.
+
+        aten::lstm is what nn.LSTM.forward calls (torch._VF.lstm) with the module's own
+        _flat_weights; eval mode, no dropout, unidirectional, batch_first.
+        """
+        steps = x.size(1)
+        h = hidden_states.new_zeros(
+            hidden_states.size(0), hidden_states.size(1), hidden_states.size(3)
+        )  # (L, B, H)
+        c = torch.zeros_like(h)
+        for t in range(steps):
+            _, h, c = torch.lstm(
+                x[:, t : t + 1],
+                [h, c],
+                flat_weights,
+                has_biases,
+                num_layers,
+                0.0,
+                False,
+                False,
+                True,
+            )
+            hidden_states[:, :, t] = h
+            cell_states[:, :, t] = c
+
+    @torch.jit.script
+    def _manual_layer(
+        layer_input: torch.Tensor,
+        weight_ih: torch.Tensor,
+        weight_hh: torch.Tensor,
+        bias_ih: torch.Tensor,
+        bias_hh: torch.Tensor,
+        hidden_states: torch.Tensor,
+        cell_states: torch.Tensor,
+        gate_values: torch.Tensor,
+    ) -> None:
+        """One layer of the written-out equations over every step, zero initial state.
+
+        layer_input (B, T, I); fills hidden_states, cell_states (B, T, H) and gate_values
+        (4, B, T, H) in the order i, f, g, o.
+        """
+        batch, steps = layer_input.size(0), layer_input.size(1)
+        hidden = weight_hh.size(1)
+        h = layer_input.new_zeros(batch, hidden)  # (B, H)
+        c = layer_input.new_zeros(batch, hidden)
+        for t in range(steps):
+            # Grouped as in PyTorch's native CPU kernel stepped one step at a time, so the
+            # rounding is the same: (W_hh h + b_hh) + (W_ih x_t + b_ih). Each gate is its own
+            # (B, H) slice as in the kernel's chunk: one sigmoid over all 4H would put other
+            # elements in the vectorised loop's scalar tail and change the last bits.
+            pre = torch.nn.functional.linear(h, weight_hh, bias_hh) + torch.nn.functional.linear(
+                layer_input[:, t], weight_ih, bias_ih
+            )  # (B, 4H)
+            i = torch.sigmoid(pre[:, :hidden])
+            f = torch.sigmoid(pre[:, hidden : 2 * hidden])
+            g = torch.tanh(pre[:, 2 * hidden : 3 * hidden])
+            o = torch.sigmoid(pre[:, 3 * hidden :])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            hidden_states[:, t] = h
+            cell_states[:, t] = c
+            gate_values[0, :, t] = i
+            gate_values[1, :, t] = f
+            gate_values[2, :, t] = g
+            gate_values[3, :, t] = o
+
+
 @torch.no_grad()
 def reference_trajectory(lstm: nn.LSTM, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """h and C of every layer at every step, from nn.LSTM itself: (L, B, T, H) each.
@@ -124,16 +211,14 @@ def reference_trajectory(lstm: nn.LSTM, x: torch.Tensor) -> tuple[torch.Tensor, 
     carried over; zero initial states. Call it inside `native_kernel()` for bit-level
     agreement with `manual_trajectory`.
     """
+    if lstm.bidirectional or lstm.proj_size or not lstm.batch_first:
+        raise ValueError("reference_trajectory takes a unidirectional batch_first nn.LSTM")
     batch, steps, _ = x.shape
     layers, hidden = lstm.num_layers, lstm.hidden_size
-    h = x.new_zeros(layers, batch, hidden)  # (L, B, H)
-    c = x.new_zeros(layers, batch, hidden)
     hidden_states = x.new_empty(layers, batch, steps, hidden)  # (L, B, T, H)
     cell_states = x.new_empty(layers, batch, steps, hidden)
-    for t in range(steps):
-        _, (h, c) = lstm(x[:, t : t + 1], (h, c))
-        hidden_states[:, :, t] = h
-        cell_states[:, :, t] = c
+    flat_weights = [w.detach() for w in lstm._flat_weights]
+    _reference_steps(x, flat_weights, lstm.bias, layers, hidden_states, cell_states)
     return hidden_states, cell_states
 
 
@@ -153,25 +238,16 @@ def manual_trajectory(
     gate_values = x.new_empty(layers, 4, batch, steps, hidden)  # (L, 4, B, T, H) i, f, g, o
     layer_input = x  # (B, T, I) for layer 0, then the previous layer's h
     for k in range(layers):
-        weight_ih = getattr(lstm, f"weight_ih_l{k}")  # (4H, I or H)
-        weight_hh = getattr(lstm, f"weight_hh_l{k}")  # (4H, H)
-        bias_ih = getattr(lstm, f"bias_ih_l{k}")  # (4H,)
-        bias_hh = getattr(lstm, f"bias_hh_l{k}")  # (4H,)
-        h = x.new_zeros(batch, hidden)  # (B, H)
-        c = x.new_zeros(batch, hidden)
-        for t in range(steps):
-            # Grouped as in PyTorch's native CPU kernel stepped one step at a time, so the
-            # rounding is the same: (W_hh h + b_hh) + (W_ih x_t + b_ih).
-            pre = F.linear(h, weight_hh, bias_hh) + F.linear(layer_input[:, t], weight_ih, bias_ih)
-            i = torch.sigmoid(pre[:, :hidden])
-            f = torch.sigmoid(pre[:, hidden : 2 * hidden])
-            g = torch.tanh(pre[:, 2 * hidden : 3 * hidden])
-            o = torch.sigmoid(pre[:, 3 * hidden :])
-            c = f * c + i * g
-            h = o * torch.tanh(c)
-            hidden_states[k, :, t] = h
-            cell_states[k, :, t] = c
-            gate_values[k, :, :, t] = torch.stack((i, f, g, o))
+        _manual_layer(
+            layer_input,
+            getattr(lstm, f"weight_ih_l{k}").detach(),  # (4H, I or H)
+            getattr(lstm, f"weight_hh_l{k}").detach(),  # (4H, H)
+            getattr(lstm, f"bias_ih_l{k}").detach(),  # (4H,)
+            getattr(lstm, f"bias_hh_l{k}").detach(),  # (4H,)
+            hidden_states[k],
+            cell_states[k],
+            gate_values[k],
+        )
         layer_input = hidden_states[k]
     gates = {name: gate_values[:, n] for n, name in enumerate(GATE_NAMES)}
     return hidden_states, cell_states, gates
@@ -186,10 +262,25 @@ def simulate(
     the process does with torch's global RNG.
     """
     x, lstm = build_model(config, state_dict)
-    with native_kernel(), torch.no_grad():
-        output, (h_n, c_n) = lstm(x)  # (B, T, H), (L, B, H), (L, B, H)
-        h, c = reference_trajectory(lstm, x)
-    manual_h, manual_c, gates = manual_trajectory(lstm, x)
+
+    def whole_sequence() -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        with torch.no_grad():
+            return lstm(x)  # (B, T, H), ((L, B, H), (L, B, H))
+
+    # Three independent computations: nn.LSTM on the whole sequence, nn.LSTM stepped, and the
+    # hand-written cell. They run side by side in threads (the stepping loops release the GIL,
+    # see above) and share the cores; none reads another's output, so every tensor is the one
+    # a serial run gives. native_kernel() is held around all three (the flag is process-wide);
+    # the hand-written cell calls no nn.LSTM, so the flag does not touch it.
+    with (
+        native_kernel(),
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="lstm-reference") as pool,
+    ):
+        whole = pool.submit(whole_sequence)
+        stepped = pool.submit(reference_trajectory, lstm, x)
+        manual_h, manual_c, gates = manual_trajectory(lstm, x)
+        output, (h_n, c_n) = whole.result()
+        h, c = stepped.result()  # (L, B, T, H) each
     stepped_vs_whole = max(
         (h[-1] - output).abs().max().item(),
         (h[:, :, -1] - h_n).abs().max().item(),

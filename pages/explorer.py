@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core.checks import first_nonfinite
-from lstm_core.figures import MAX_LINE_UNITS, default_units, persistence_figure, state_figure
-from lstm_core.metrics import lag1_autocorrelation, persistence
+from lstm_core.figures import MAX_LINE_UNITS, default_units
 from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
-from ui.state import cached_simulate, current_config
+from ui.state import (
+    cached_first_nonfinite,
+    cached_persistence,
+    cached_simulate,
+    cached_state_figure,
+    cached_state_heatmap,
+    current_config,
+)
 
 st.title("LSTM State Explorer")
 st.markdown(
@@ -29,7 +34,7 @@ config = current_config()
 if config is None:
     st.stop()
 result = cached_simulate(config)
-nonfinite = first_nonfinite(result)
+nonfinite = cached_first_nonfinite(config)
 if nonfinite is not None:  # overflowed: report it rather than draw NaN as lines
     st.error(nonfinite.message(config.dtype))
     st.stop()
@@ -45,21 +50,34 @@ if config.hidden_dim > MAX_LINE_UNITS:
         "units shown",
         range(config.hidden_dim),
         default=units[:8],
+        max_selections=MAX_LINE_UNITS,
         key="explorer_units",
-        help=f"{config.hidden_dim} units are too many lines to read; pick some.",
+        help=f"{config.hidden_dim} units are too many lines to read: pick up to "
+        f"{MAX_LINE_UNITS}. The heatmap below shows every unit.",
     )
     if not units:
         st.warning("Pick at least one unit to draw.")
         st.stop()
 
-states_figure = state_figure(result, layer, batch, units)
+states_figure = cached_state_figure(config, layer, batch, tuple(units))
 states_name = f"lstm_states_{config.label()}"
 st.plotly_chart(states_figure, key="explorer_states", config=plotly_config(states_name))
 figure_downloads(states_figure, states_name, key="explorer_states_download")
 
-measured = persistence(
-    result.h[layer, batch], result.c[layer, batch], result.gates["f"][layer, batch]
-)
+if config.hidden_dim > MAX_LINE_UNITS:
+    st.plotly_chart(
+        cached_state_heatmap(config, layer, batch),
+        key="explorer_overview",
+        config=plotly_config(f"lstm_states_overview_{config.label()}"),
+    )
+if config.seq_len > 2000:
+    st.caption(
+        "Long runs are drawn with at most ~2000 points per line (MinMaxLTTB downsampling "
+        "keeps each line's shape, its minimum and its maximum) and the overview averages "
+        "time bins; the data downloads below hold every step."
+    )
+
+measured, autocorr_figure = cached_persistence(config, layer, batch)
 st.subheader("Does C persist while h fluctuates? Measured")
 metric_columns = st.columns(5)
 metric_columns[0].metric(
@@ -93,10 +111,6 @@ if config.forget_bias == 0 and config.chrono_t_max == 0:
     )
 
 with st.expander("Per unit: lag-1 autocorrelation of h and C"):
-    autocorr_figure = persistence_figure(
-        lag1_autocorrelation(result.h[layer, batch]).numpy(),
-        lag1_autocorrelation(result.c[layer, batch]).numpy(),
-    )
     autocorr_name = f"lstm_persistence_{config.label()}"
     st.plotly_chart(
         autocorr_figure, key="explorer_persistence", config=plotly_config(autocorr_name)

@@ -7,9 +7,13 @@ app.py seeds every key with `st.session_state.setdefault`, and pages read them w
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import DEFAULT_CONFIG, ConfigError, RunConfig, SimulationResult, simulate
+from lstm_core.checks import NonFinite, first_nonfinite
+from lstm_core.figures import persistence_figure, state_figure, state_heatmap
+from lstm_core.metrics import Persistence, lag1_autocorrelation, persistence
 
 # Sidebar keys are the RunConfig field names (and the URL's query parameter names).
 CONFIG_KEYS: tuple[str, ...] = (
@@ -60,7 +64,62 @@ def current_config() -> RunConfig | None:
         return None
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner="Running nn.LSTM and the hand-written cell…")
+# st.cache_resource, not st.cache_data: cache_data pickles the value on store and unpickles
+# a copy on every hit, which at 5000 steps × 256 units (h, C, the twin, four gates) is ~50 MB
+# and ~0.1 s per rerun, and at the largest size ~200-400 MB. cache_resource hands every rerun
+# and session the same object, which is safe because a SimulationResult is frozen and its
+# tensors are never written after `simulate` returns (figures and metrics only read them).
+# Few entries: a run at the cap (MAX_STATE_ELEMENTS) holds ~10 tensors of 5.12 M values,
+# ~205 MB in float32 and ~410 MB in float64, so 3 of them plus the server (~0.4 GB) stay under
+# the 2 GB goal; an evicted run is simply recomputed.
+@st.cache_resource(
+    max_entries=3, ttl=3600, show_spinner="Running nn.LSTM and the hand-written cell…"
+)
 def cached_simulate(config: RunConfig) -> SimulationResult:
     """`lstm_core.simulate`, cached per config (equal configs give identical results)."""
     return simulate(config)
+
+
+def _encoded(figure: go.Figure) -> go.Figure:
+    """The same figure with its arrays already base64 typed-array specs.
+
+    st.plotly_chart calls figure.to_dict(), which base64-encodes every numpy array on every
+    rerun (~10 ms for a 1 MB figure); a cached figure encoded once skips that.
+    """
+    return go.Figure(figure.to_dict())
+
+
+# The screen-ready views below are small (downsampled lines, binned heatmaps: < 1 MB each)
+# and built once per view. st.cache_resource again: a go.Figure taken out of st.cache_data is
+# unpickled through plotly's validating constructor, ~15 ms per figure and rerun. Callers only
+# read these figures (st.plotly_chart and the exports copy them), never change them.
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+def cached_state_figure(
+    config: RunConfig, layer: int, batch: int, units: tuple[int, ...]
+) -> go.Figure:
+    """`figures.state_figure` of the cached run, per view. Read-only."""
+    return _encoded(state_figure(cached_simulate(config), layer, batch, units))
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def cached_state_heatmap(config: RunConfig, layer: int, batch: int) -> go.Figure:
+    """`figures.state_heatmap` of the cached run: every unit, time binned. Read-only."""
+    return _encoded(state_heatmap(cached_simulate(config), layer, batch))
+
+
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+def cached_persistence(config: RunConfig, layer: int, batch: int) -> tuple[Persistence, go.Figure]:
+    """`metrics.persistence` of one layer and batch item, and its per-unit bar chart."""
+    result = cached_simulate(config)
+    h, c = result.h[layer, batch], result.c[layer, batch]  # (T, H)
+    measured = persistence(h, c, result.gates["f"][layer, batch])
+    figure = persistence_figure(
+        lag1_autocorrelation(h).double().numpy(), lag1_autocorrelation(c).double().numpy()
+    )
+    return measured, figure
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def cached_first_nonfinite(config: RunConfig) -> NonFinite | None:
+    """`checks.first_nonfinite` of the cached run: scanned once per config, not per rerun."""
+    return first_nonfinite(cached_simulate(config))

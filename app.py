@@ -11,6 +11,7 @@ from lstm_core import LIMITS, PRESETS, SIGNALS
 from lstm_core.config import FORGET_BIAS_RANGE, MAX_STATE_ELEMENTS
 from lstm_core.signals import SIGNAL_HELP
 from ui.share import apply_url_once, config_file_controls, sync_url
+from ui.sidebar_memory import csv_upload_control, forget_bias_moved, forget_init_control
 from ui.state import CONFIG_KEYS, seed_defaults
 
 st.set_page_config(page_title="LSTM State Explorer", page_icon="🧠", layout="wide")
@@ -73,12 +74,14 @@ def sidebar() -> None:
                 help="Seeds a private generator: the input noise first, then every weight.",
             )
             st.radio("dtype", ("float32", "float64"), key="dtype", horizontal=True)
+        forget_init_control()
         st.slider(
             "forget_bias",
             FORGET_BIAS_RANGE[0],
             FORGET_BIAS_RANGE[1],
             step=0.5,
             key="forget_bias",
+            on_change=forget_bias_moved,
             help=(
                 "Added to the forget gate's bias. 0 = PyTorch's default (f ≈ 0.5); "
                 "+1 = Keras / Jozefowicz et al. 2015; +3 makes C a slow, persistent state."
@@ -86,10 +89,11 @@ def sidebar() -> None:
         )
         st.selectbox(
             "signal",
-            SIGNALS[:-1],
+            SIGNALS,
             key="signal",
             help="\n".join(f"- **{name}**: {text}" for name, text in SIGNAL_HELP.items()),
         )
+        csv_upload_control()
         if st.session_state.get("signal") == "sine":
             st.slider("frequency (cycles per step)", 0.0, 0.5, step=0.005, key="frequency")
         st.caption(
@@ -112,6 +116,9 @@ navigation = st.navigation(
             st.Page("pages/step.py", title="Step through", icon="⏯️"),
             st.Page("pages/playground.py", title="Gate playground", icon="🎛️"),
             st.Page("pages/shapes.py", title="Tensor shapes", icon="📐"),
+        ],
+        "Memory": [
+            st.Page("pages/memory.py", title="Memory lab", icon="🧪"),
         ],
     }
 )

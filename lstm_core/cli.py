@@ -65,6 +65,16 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--signal", choices=SIGNALS, help=f"input signal (default {d.signal})")
     parser.add_argument("--frequency", type=_number, help="sine frequency, cycles per step")
     parser.add_argument("--dtype", choices=DTYPES, help=f"precision (default {d.dtype})")
+    parser.add_argument(
+        "--input-csv",
+        metavar="FILE",
+        help="input from a CSV (rows = steps, columns = features); sets signal, seq-len, input-dim",
+    )
+    parser.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="a trained LSTM saved by the Memory lab or `train --save` (safetensors)",
+    )
 
 
 _RUN_FIELDS = (
@@ -88,9 +98,14 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     changes = {name: getattr(args, name) for name in _RUN_FIELDS}
     changes = {name: value for name, value in changes.items() if value is not None}
     try:
-        return base.replace(**changes)
+        config = base.replace(**changes)
     except ConfigError as error:
         raise CliError(str(error)) from None
+    if getattr(args, "input_csv", None):
+        from lstm_core.cli_memory import csv_config, read_input_csv
+
+        config = csv_config(config, read_input_csv(args.input_csv))
+    return config
 
 
 def result_to_json(result: Any, layer: int = 0, batch: int = 0) -> dict[str, Any]:
@@ -119,10 +134,11 @@ def result_to_json(result: Any, layer: int = 0, batch: int = 0) -> dict[str, Any
 
 
 def _command_run(args: argparse.Namespace) -> None:
+    from lstm_core.cli_memory import apply_weights
     from lstm_core.simulate import simulate
 
-    config = config_from_args(args)
-    result = simulate(config)
+    config, state_dict = apply_weights(args, config_from_args(args))
+    result = simulate(config, state_dict)
     payload = result_to_json(result)
     if args.json:
         print(json.dumps(payload))
@@ -199,6 +215,17 @@ def _register_export_commands(commands: argparse._SubParsersAction) -> None:
 
 
 REGISTRARS.append(_register_export_commands)
+
+
+def _register_memory_commands(commands: argparse._SubParsersAction) -> None:
+    # Imported here: lstm_core.cli_memory imports this module.
+    from lstm_core.cli_memory import register_memory, register_train
+
+    register_memory(commands)
+    register_train(commands)
+
+
+REGISTRARS.append(_register_memory_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,247 @@
+"""Where the memory lives, measured: perturbation half-lives and gradient norms.
+
+Four states are compared on the same input, seed and sizes: the LSTM's cell state C and hidden
+state h, an nn.GRU's h and an nn.RNN(tanh)'s h. The LSTM is the run's own (`build_model`, with
+its forget-bias setting); the GRU and RNN get PyTorch's default init U(-1/sqrt(H), 1/sqrt(H))
+drawn from the same seeded generator, since neither has a forget gate to raise.
+
+Everything here runs in float64 (the float32 draws cast), so a difference that decays towards
+1e-12 is the model's dynamics, not rounding noise; every nn module runs inside
+`native_kernel()` so the numbers are deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from lstm_core.config import RunConfig
+from lstm_core.metrics import predicted_half_life
+from lstm_core.simulate import build_model, manual_trajectory, native_kernel
+
+# The four measured states, in chart order.
+STATE_NAMES: tuple[str, ...] = ("lstm_c", "lstm_h", "gru_h", "rnn_h")
+STATE_LABELS: dict[str, str] = {
+    "lstm_c": "LSTM C",
+    "lstm_h": "LSTM h",
+    "gru_h": "GRU h",
+    "rnn_h": "RNN h",
+}
+# Added to every feature of the first input x_0 in the second run: one standard deviation of the
+# randn input, so the two runs see first inputs as different as two draws of the data. (The
+# gradient chart shows the linearised, infinitesimal version of the same question.)
+PERTURBATION = 1.0
+# The lab steps four models one step at a time and back-propagates H copies of the sequence:
+# these caps keep one lab run under ~5 s on 2 cores (1000 x 128 took 22 s).
+MAX_LAB_STEPS = 500
+MAX_LAB_HIDDEN = 64
+
+
+def check_lab_size(config: RunConfig) -> None:
+    """Raise ValueError if `config` is too large for the lab (see MAX_LAB_STEPS, _HIDDEN)."""
+    if config.seq_len > MAX_LAB_STEPS or config.hidden_dim > MAX_LAB_HIDDEN:
+        raise ValueError(
+            f"the Memory lab runs up to {MAX_LAB_STEPS} steps and {MAX_LAB_HIDDEN} units "
+            f"(this run: {config.seq_len} steps, {config.hidden_dim} units)"
+        )
+
+
+def half_life(difference: torch.Tensor) -> int | None:
+    """Steps until `difference` (T,) first falls to half its value at t = 0, or None if never.
+
+    None means "> T" (the difference never halved within the run). `difference[0]` must be
+    positive: a state the perturbation never reached has no half-life.
+    """
+    if difference.dim() != 1 or difference.numel() == 0:
+        raise ValueError("difference must be a non-empty 1-D series (T,)")
+    start = float(difference[0])
+    if not math.isfinite(start) or start <= 0.0:
+        raise ValueError(f"the difference at t = 0 must be positive and finite, got {start}")
+    below = torch.nonzero(difference <= 0.5 * start)
+    return int(below[0, 0]) if below.numel() else None
+
+
+def half_life_text(steps: int | None, seq_len: int) -> str:
+    """A half-life for people: "12 steps", "1 step", or "> T" (with T filled in)."""
+    if steps is None:
+        return f"> {seq_len}"
+    return f"{steps} step" if steps == 1 else f"{steps} steps"
+
+
+def seeded_rnns(config: RunConfig) -> tuple[nn.GRU, nn.RNN]:
+    """An nn.GRU and an nn.RNN(tanh) of the run's sizes, float64, with PyTorch's default init.
+
+    Each gets its own generator seeded with `config.seed` that first skips the input noise
+    draw (B, T, I), exactly as `build_model` does, then draws every parameter
+    U(-1/sqrt(H), 1/sqrt(H)) in module order: what `torch.manual_seed(seed); torch.randn(B, T, I);
+    nn.GRU(I, H, L)` gives, without touching the global RNG.
+    """
+    models: list[nn.Module] = []
+    for kind in (nn.GRU, nn.RNN):
+        generator = torch.Generator().manual_seed(config.seed)
+        torch.randn(config.batch_size, config.seq_len, config.input_dim, generator=generator)
+        model = kind(
+            config.input_dim, config.hidden_dim, config.num_layers, batch_first=True, device="meta"
+        ).to_empty(device="cpu")
+        bound = 1.0 / math.sqrt(config.hidden_dim)
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.uniform_(-bound, bound, generator=generator)
+        models.append(model.double())
+    gru, rnn = models
+    assert isinstance(gru, nn.GRU) and isinstance(rnn, nn.RNN)
+    return gru, rnn
+
+
+@torch.no_grad()
+def _stepped_states(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Top layer's h (and C for an LSTM) at every step: (B, T, H) each; zero initial states."""
+    batch, steps, _ = x.shape
+    layers, hidden = model.num_layers, model.hidden_size
+    h = x.new_zeros(layers, batch, hidden)  # (L, B, H)
+    c = x.new_zeros(layers, batch, hidden) if isinstance(model, nn.LSTM) else None
+    hidden_states = x.new_empty(batch, steps, hidden)  # (B, T, H)
+    cell_states = x.new_empty(batch, steps, hidden) if c is not None else None
+    for t in range(steps):
+        if c is not None:
+            _, (h, c) = model(x[:, t : t + 1], (h, c))
+            cell_states[:, t] = c[-1]
+        else:
+            _, h = model(x[:, t : t + 1], h)
+        hidden_states[:, t] = h[-1]
+    return hidden_states, cell_states
+
+
+@dataclass(frozen=True)
+class MemoryLab:
+    """Perturbation half-lives and gradient norms of one run (top layer, batch item 0).
+
+    Series are float64 numpy-ready tensors of length T, indexed by t = 0..T-1.
+    """
+
+    config: RunConfig
+    mean_forget: float  # mean LSTM forget gate over units and steps
+    predicted_half_life_c: float  # ln 0.5 / ln(mean_forget), steps
+    difference: dict[str, torch.Tensor]  # STATE_NAMES -> (T,) ||state_t - perturbed state_t||
+    half_life: dict[str, int | None]  # STATE_NAMES -> steps, None = "> T"
+    # STATE_NAMES -> (T,) Frobenius norm of the Jacobian d state_T / d state_t
+    gradient: dict[str, torch.Tensor]
+    # (T,) ||prod_{s=t+1..T-1} f_s||_2 over units: the Jacobian's norm along C's direct path
+    forget_product: torch.Tensor
+
+    def to_json(self) -> dict[str, object]:
+        """The `memory --json` object; a half-life of None (JSON null) means "> T"."""
+        return {
+            "half_life": dict(self.half_life),
+            "predicted_half_life_c": _finite_or_none(self.predicted_half_life_c),
+            "mean_forget": self.mean_forget,
+            "seq_len": self.config.seq_len,
+            "perturbation": PERTURBATION,
+        }
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def perturbation_differences(
+    lstm: nn.LSTM, gru: nn.Module, rnn: nn.Module, x: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """||Δstate_t|| over units for runs on x (1, T, I) and on x with x_0 + PERTURBATION.
+
+    Returns STATE_NAMES -> (T,) float64. Modules must be float64 like x.
+    """
+    nudged = x.clone()
+    nudged[:, 0] += PERTURBATION  # (1, T, I): only the first input differs
+    pair = torch.cat([x, nudged])  # (2, T, I): both runs in one batch
+    with native_kernel():
+        lstm_h, lstm_c = _stepped_states(lstm, pair)
+        gru_h, _ = _stepped_states(gru, pair)
+        rnn_h, _ = _stepped_states(rnn, pair)
+    assert lstm_c is not None
+    states = {"lstm_c": lstm_c, "lstm_h": lstm_h, "gru_h": gru_h, "rnn_h": rnn_h}
+    return {name: (s[1] - s[0]).norm(dim=-1) for name, s in states.items()}  # (T,)
+
+
+def jacobian_norms(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Frobenius norms of d state_T / d state_t for t = 0..T-1, from autograd.
+
+    `x` is (1, T, I). The sequence is run as a batch of H copies; copy k back-propagates unit k
+    of the top layer's final state, so the gradients the copies leave on state_t are the rows
+    of the Jacobian. Returns {"h": (T,)} and for an LSTM also {"c": (T,)}.
+    """
+    hidden, layers = model.hidden_size, model.num_layers
+    steps = x.shape[1]
+    copies = x.expand(hidden, -1, -1).contiguous()  # (H, T, I)
+    is_lstm = isinstance(model, nn.LSTM)
+    h = copies.new_zeros(layers, hidden, hidden)  # (L, copies, H)
+    c = copies.new_zeros(layers, hidden, hidden)
+    kept_h: list[torch.Tensor] = []
+    kept_c: list[torch.Tensor] = []
+    with native_kernel(), torch.enable_grad():
+        for t in range(steps):
+            if is_lstm:
+                _, (h, c) = model(copies[:, t : t + 1], (h, c))
+                c.retain_grad()
+                kept_c.append(c)
+            else:
+                _, h = model(copies[:, t : t + 1], h)
+            h.retain_grad()
+            kept_h.append(h)
+        eye = torch.eye(hidden, dtype=x.dtype)  # copy k selects unit k
+        names = ("h", "c") if is_lstm else ("h",)
+        finals = {"h": kept_h[-1], "c": kept_c[-1] if is_lstm else None}
+        norms: dict[str, torch.Tensor] = {}
+        for name in names:
+            for state in kept_h + kept_c:
+                state.grad = None
+            final = finals[name]
+            assert final is not None
+            (final[-1] * eye).sum().backward(retain_graph=True)
+            kept = kept_h if name == "h" else kept_c
+            # Top layer's slice of each step's gradient: (copies, H) = the Jacobian's rows.
+            norms[name] = torch.stack(
+                [
+                    state.grad[-1].norm() if state.grad is not None else x.new_zeros(())
+                    for state in kept
+                ]
+            )
+    return norms
+
+
+def memory_lab(config: RunConfig, state_dict: dict[str, torch.Tensor] | None = None) -> MemoryLab:
+    """Half-lives and gradient norms for the run `config` (top layer, batch item 0).
+
+    `state_dict` replaces the LSTM's drawn weights (e.g. a trained model). Deterministic.
+    """
+    check_lab_size(config)
+    x, lstm = build_model(config, state_dict)
+    x = x[:1].double()  # (1, T, I): batch item 0
+    lstm = lstm.double()
+    gru, rnn = seeded_rnns(config)
+    _, _, gates = manual_trajectory(lstm, x)
+    forget = gates["f"][-1, 0]  # (T, H) top layer's forget gate
+    mean_forget = float(forget.mean())
+    difference = perturbation_differences(lstm, gru, rnn, x)
+    lstm_norms = jacobian_norms(lstm, x)
+    gradient = {
+        "lstm_c": lstm_norms["c"],
+        "lstm_h": lstm_norms["h"],
+        "gru_h": jacobian_norms(gru, x)["h"],
+        "rnn_h": jacobian_norms(rnn, x)["h"],
+    }
+    # prod_{s=t+1}^{T-1} f_s per unit: a reversed cumulative product, shifted by one step.
+    suffix = torch.flip(torch.cumprod(torch.flip(forget, [0]), dim=0), [0])  # (T, H)
+    product = torch.cat([suffix[1:], torch.ones_like(suffix[:1])])  # (T, H), 1 at t = T-1
+    return MemoryLab(
+        config=config,
+        mean_forget=mean_forget,
+        predicted_half_life_c=predicted_half_life(mean_forget),
+        difference=difference,
+        half_life={name: half_life(d) for name, d in difference.items()},
+        gradient=gradient,
+        forget_product=product.norm(dim=-1),
+    )

@@ -1,0 +1,388 @@
+"""A long-memory task, trained: the adding problem (Hochreiter & Schmidhuber 1997).
+
+Each sequence has two channels over T steps: channel 0 holds values drawn U(0, 1), channel 1
+is 0 except for a marker 1 at two positions, one in the first tenth of the sequence and one in
+the second half. The target is the sum of the two marked values. Predicting the mean, 1.0,
+scores MSE = Var(U + U') = 2/12 ≈ 0.167; getting below that needs the first value carried
+across at least T/2 - T/10 steps.
+
+An nn.LSTM (or a same-size nn.RNN(tanh) for contrast) reads the sequence and a linear readout
+maps its last hidden state to the prediction. Training is deterministic: every draw (data,
+weights) comes from a private torch.Generator seeded with the seed, and the recurrent modules
+run inside `native_kernel()`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from lstm_core.simulate import native_kernel
+
+TASKS: tuple[str, ...] = ("adding",)
+# Predicting 1.0 for every sequence: Var(U(0,1) + U(0,1)) = 1/6.
+BASELINE_MSE = 1.0 / 6.0
+TEST_SEQUENCES = 512  # the fixed test set the MSE is reported on
+SEQ_LEN_RANGE = (10, 1000)
+HIDDEN_RANGE = (1, 256)
+STEPS_RANGE = (1, 5000)
+# Uploaded weight files above this size are refused before parsing.
+MAX_WEIGHTS_BYTES = 50_000_000
+# The default budget. Measured at T = 100, seed 0: the LSTM's loss sits at the 0.167 plateau
+# for ~650 steps, then drops below 0.005 within 50 steps; 800 steps leave a margin.
+DEFAULT_HIDDEN = 32
+DEFAULT_STEPS = 800
+DEFAULT_BATCH = 64
+DEFAULT_LR = 1e-2
+
+# on_step(step, total, loss): called after every optimiser step, step counted from 1.
+ProgressCallback = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Everything that determines a training run; equal specs give identical weights."""
+
+    task: str = "adding"
+    seq_len: int = 100  # T
+    hidden_dim: int = DEFAULT_HIDDEN  # H, the same for the LSTM and the RNN
+    steps: int = DEFAULT_STEPS  # optimiser steps per model (the shared budget)
+    batch_size: int = DEFAULT_BATCH
+    lr: float = DEFAULT_LR
+    seed: int = 0  # seeds data and weights
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        for name, (low, high) in (
+            ("seq_len", SEQ_LEN_RANGE),
+            ("hidden_dim", HIDDEN_RANGE),
+            ("steps", STEPS_RANGE),
+            ("batch_size", (1, 1024)),
+            ("seed", (0, 2**31 - 1)),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be a whole number in {low}..{high}, got {value!r}")
+        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and 0 < self.lr <= 1):
+            raise ValueError(f"lr must be in (0, 1], got {self.lr!r}")
+
+
+def adding_batch(
+    batch: int, seq_len: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One batch of the adding problem: x (B, T, 2), target (B,), marker positions (B, 2).
+
+    First marker uniform in [0, max(1, T // 10)), second uniform in [T // 2, T).
+    """
+    if seq_len < 4:
+        raise ValueError("the adding problem needs seq_len >= 4")
+    values = torch.rand(batch, seq_len, generator=generator)  # (B, T)
+    first = torch.randint(0, max(1, seq_len // 10), (batch,), generator=generator)
+    second = torch.randint(seq_len // 2, seq_len, (batch,), generator=generator)
+    markers = torch.zeros(batch, seq_len)  # (B, T)
+    rows = torch.arange(batch)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    x = torch.stack([values, markers], dim=-1)  # (B, T, 2)
+    target = values[rows, first] + values[rows, second]  # (B,)
+    return x, target, torch.stack([first, second], dim=1)
+
+
+class SequenceRegressor(nn.Module):
+    """A recurrent layer (nn.LSTM or nn.RNN(tanh)) and a linear readout of its last h."""
+
+    def __init__(self, kind: str, input_dim: int, hidden_dim: int) -> None:
+        super().__init__()
+        if kind not in ("lstm", "rnn"):
+            raise ValueError(f"kind must be 'lstm' or 'rnn', got {kind!r}")
+        self.kind = kind
+        recurrent = nn.LSTM if kind == "lstm" else nn.RNN
+        # Built on the meta device and filled from the private generator in `_init`.
+        self.recurrent = recurrent(input_dim, hidden_dim, batch_first=True, device="meta")
+        self.readout = nn.Linear(hidden_dim, 1, device="meta")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, T, I) -> prediction (B,)."""
+        output, _ = self.recurrent(x)  # (B, T, H)
+        return self.readout(output[:, -1]).squeeze(-1)  # (B,)
+
+
+def new_model(kind: str, hidden_dim: int, generator: torch.Generator) -> SequenceRegressor:
+    """A float32 SequenceRegressor with PyTorch's default init, drawn from `generator`."""
+    model = SequenceRegressor(kind, 2, hidden_dim).to_empty(device="cpu")
+    with torch.no_grad():
+        bound = 1.0 / math.sqrt(hidden_dim)
+        for parameter in model.parameters():
+            parameter.uniform_(-bound, bound, generator=generator)
+    return model
+
+
+@torch.no_grad()
+def evaluate(model: SequenceRegressor, x: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean squared error of `model` on x (N, T, 2) against target (N,)."""
+    with native_kernel():
+        return float(((model(x) - target) ** 2).mean())
+
+
+def held_out_set(spec: TrainSpec) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The fixed test sequences for `spec`: x (N, T, 2), target (N,), markers (N, 2).
+
+    Drawn from its own generator (seed + 1_000_003), never from the training stream.
+    """
+    generator = torch.Generator().manual_seed(spec.seed + 1_000_003)
+    return adding_batch(TEST_SEQUENCES, spec.seq_len, generator)
+
+
+def train_model(
+    kind: str, spec: TrainSpec, on_step: ProgressCallback | None = None
+) -> tuple[SequenceRegressor, list[float]]:
+    """Train one model on `spec` with Adam; returns it and the loss of every step.
+
+    Weights come from a generator seeded with `spec.seed`, the training batches from one
+    seeded with `spec.seed + 1`: the LSTM and the RNN see exactly the same batches.
+    """
+    model = new_model(kind, spec.hidden_dim, torch.Generator().manual_seed(spec.seed))
+    data = torch.Generator().manual_seed(spec.seed + 1)
+    optimiser = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    losses: list[float] = []
+    with native_kernel():
+        for step in range(1, spec.steps + 1):
+            x, target, _ = adding_batch(spec.batch_size, spec.seq_len, data)
+            loss = ((model(x) - target) ** 2).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            losses.append(loss.item())
+            if on_step is not None:
+                on_step(step, spec.steps, losses[-1])
+    return model, losses
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """An LSTM and an RNN trained with the same budget, and their test MSE."""
+
+    spec: TrainSpec
+    lstm_state: dict[str, torch.Tensor]  # SequenceRegressor state_dict
+    rnn_state: dict[str, torch.Tensor]
+    lstm_losses: tuple[float, ...]  # training loss per step
+    rnn_losses: tuple[float, ...]
+    lstm_mse: float  # on the fixed test set
+    rnn_mse: float
+    seconds: float  # wall time for both models
+
+    def to_json(self) -> dict[str, float | int]:
+        """The `train --json` object."""
+        return {
+            "lstm_mse": self.lstm_mse,
+            "rnn_mse": self.rnn_mse,
+            "seconds": self.seconds,
+            "steps": self.spec.steps,
+        }
+
+
+def train_pair(spec: TrainSpec, on_step: ProgressCallback | None = None) -> TrainingResult:
+    """Train the LSTM, then the RNN, with the same budget. on_step counts over both (2 x steps)."""
+    start = time.perf_counter()
+    x_test, y_test, _ = held_out_set(spec)
+    trained: dict[str, tuple[SequenceRegressor, list[float]]] = {}
+    for offset, kind in enumerate(("lstm", "rnn")):
+
+        def forward_progress(step: int, total: int, loss: float, offset: int = offset) -> None:
+            if on_step is not None:
+                on_step(offset * total + step, 2 * total, loss)
+
+        trained[kind] = train_model(kind, spec, forward_progress)
+    seconds = time.perf_counter() - start
+    (lstm, lstm_losses), (rnn, rnn_losses) = trained["lstm"], trained["rnn"]
+    return TrainingResult(
+        spec=spec,
+        lstm_state=_detached(lstm),
+        rnn_state=_detached(rnn),
+        lstm_losses=tuple(lstm_losses),
+        rnn_losses=tuple(rnn_losses),
+        lstm_mse=evaluate(lstm, x_test, y_test),
+        rnn_mse=evaluate(rnn, x_test, y_test),
+        seconds=seconds,
+    )
+
+
+def _detached(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
+
+
+def expected_shapes(kind: str, input_dim: int, hidden_dim: int) -> dict[str, tuple[int, ...]]:
+    """The state_dict keys and shapes of SequenceRegressor(kind, input_dim, hidden_dim)."""
+    gates = 4 if kind == "lstm" else 1
+    return {
+        "recurrent.weight_ih_l0": (gates * hidden_dim, input_dim),
+        "recurrent.weight_hh_l0": (gates * hidden_dim, hidden_dim),
+        "recurrent.bias_ih_l0": (gates * hidden_dim,),
+        "recurrent.bias_hh_l0": (gates * hidden_dim,),
+        "readout.weight": (1, hidden_dim),
+        "readout.bias": (1,),
+    }
+
+
+def weights_to_bytes(spec: TrainSpec, state: dict[str, torch.Tensor]) -> bytes:
+    """A trained LSTM SequenceRegressor as safetensors bytes, with its spec as metadata."""
+    from safetensors.torch import save
+
+    check_lstm_state(state, spec.hidden_dim)
+    metadata = {
+        "format": "lstm-state-explorer/adding-lstm",
+        "task": spec.task,
+        "seq_len": str(spec.seq_len),
+        "hidden_dim": str(spec.hidden_dim),
+        "seed": str(spec.seed),
+        "steps": str(spec.steps),
+    }
+    return save({k: v.contiguous() for k, v in state.items()}, metadata=metadata)
+
+
+def weights_from_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Parse safetensors bytes of a trained LSTM SequenceRegressor: (state_dict, metadata).
+
+    Nothing is unpickled. Raises ValueError with a plain reason for anything else: not a
+    safetensors file, too large, missing or extra tensors, wrong shapes, non-finite values.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    if not isinstance(data, bytes | bytearray):
+        raise ValueError("weights must be given as bytes")
+    if len(data) > MAX_WEIGHTS_BYTES:
+        raise ValueError(f"the weights file is over {MAX_WEIGHTS_BYTES // 1_000_000} MB")
+    if len(data) < 8:
+        raise ValueError("this is not a safetensors weights file (too short)")
+    try:
+        state = load(bytes(data))
+        metadata = _metadata(bytes(data))
+    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"this is not a safetensors weights file ({error})") from None
+    hidden = state.get("readout.weight")
+    if hidden is None or hidden.dim() != 2:
+        raise ValueError(
+            "this safetensors file holds no trained adding-problem LSTM "
+            "(no 'readout.weight' tensor); save one from the Memory lab"
+        )
+    check_lstm_state(state, int(hidden.shape[1]))
+    return state, metadata
+
+
+def _metadata(data: bytes) -> dict[str, str]:
+    """The safetensors header's __metadata__ (the header is 8 bytes of length, then JSON)."""
+    import json
+
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + length].decode("utf-8"))
+    metadata = header.get("__metadata__") or {}
+    return {str(k): str(v) for k, v in metadata.items()}
+
+
+def check_lstm_state(state: dict[str, torch.Tensor], hidden_dim: int) -> None:
+    """Raise ValueError unless `state` is exactly an LSTM SequenceRegressor(2, hidden_dim)."""
+    expected = expected_shapes("lstm", 2, hidden_dim)
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    if missing or extra:
+        raise ValueError(
+            f"the weights do not match a trained adding-problem LSTM: missing {missing or 'none'}, "
+            f"unexpected {extra or 'none'}"
+        )
+    for name, shape in expected.items():
+        tensor = state[name]
+        if tuple(tensor.shape) != shape:
+            raise ValueError(f"{name} has shape {tuple(tensor.shape)}, expected {shape}")
+        if tensor.dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"{name} must be float32 or float64, got {tensor.dtype}")
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{name} holds NaN or infinite values")
+
+
+def load_regressor(state: dict[str, torch.Tensor]) -> SequenceRegressor:
+    """A float32 LSTM SequenceRegressor with `state` loaded (validated first)."""
+    hidden = int(state["readout.weight"].shape[1]) if "readout.weight" in state else 0
+    check_lstm_state(state, hidden)
+    model = SequenceRegressor("lstm", 2, hidden).to_empty(device="cpu")
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    return model
+
+
+def lstm_only_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The nn.LSTM part of a SequenceRegressor state_dict, keys as `simulate` expects them."""
+    prefix = "recurrent."
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+@dataclass(frozen=True)
+class TrainedTrace:
+    """The trained LSTM on test sequences: states, markers, and the unit that keeps value 1."""
+
+    x: torch.Tensor  # (T, 2) the shown test sequence
+    h: torch.Tensor  # (T, H) its hidden state
+    c: torch.Tensor  # (T, H) its cell state
+    markers: tuple[int, int]  # the shown sequence's two marked positions
+    prediction: float
+    target: float
+    # Pearson correlation over the test set between C_T[unit] and the first marked value: (H,)
+    c_correlation: torch.Tensor
+    h_correlation: torch.Tensor  # the same for h_T: (H,)
+    memory_unit: int  # argmax |c_correlation|
+
+
+@torch.no_grad()
+def trace_trained(state: dict[str, torch.Tensor], seq_len: int, seed: int = 0) -> TrainedTrace:
+    """Run the trained LSTM on the test set of (seq_len, seed); pick the unit holding value 1.
+
+    The measure: for every unit, Pearson's r over the TEST_SEQUENCES test sequences between
+    its final cell state C_T and the first marked value. The unit with the largest |r| is the
+    one that carries the first value to the end. Sequence 0 is the one shown.
+    """
+    model = load_regressor(state)
+    spec = TrainSpec(seq_len=seq_len, hidden_dim=int(state["readout.weight"].shape[1]), seed=seed)
+    x, target, markers = held_out_set(spec)
+    lstm = model.recurrent
+    batch, steps, _ = x.shape
+    hidden = lstm.hidden_size
+    h = x.new_zeros(1, batch, hidden)  # (1, N, H)
+    c = x.new_zeros(1, batch, hidden)
+    hs = x.new_empty(batch, steps, hidden)  # (N, T, H)
+    cs = x.new_empty(batch, steps, hidden)
+    with native_kernel():
+        for t in range(steps):
+            _, (h, c) = lstm(x[:, t : t + 1], (h, c))
+            hs[:, t] = h[0]
+            cs[:, t] = c[0]
+        prediction = model(x[:1])
+    first_value = x[torch.arange(batch), markers[:, 0], 0]  # (N,)
+    c_corr = pearson(cs[:, -1], first_value)
+    h_corr = pearson(hs[:, -1], first_value)
+    return TrainedTrace(
+        x=x[0],
+        h=hs[0],
+        c=cs[0],
+        markers=(int(markers[0, 0]), int(markers[0, 1])),
+        prediction=float(prediction[0]),
+        target=float(target[0]),
+        c_correlation=c_corr,
+        h_correlation=h_corr,
+        memory_unit=int(c_corr.abs().argmax()),
+    )
+
+
+def pearson(states: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Pearson's r between each column of states (N, H) and values (N,): (H,), float64.
+
+    A column that does not vary gets r = 0.
+    """
+    s = states.double() - states.double().mean(dim=0)
+    v = values.double() - values.double().mean()
+    denominator = s.norm(dim=0) * v.norm()
+    return torch.where(denominator > 0, (s * v[:, None]).sum(dim=0) / denominator, 0.0)

@@ -1,0 +1,216 @@
+"""Memory lab: half-lives with known answers, numbers against plain PyTorch, figures, the page."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import pytest
+import torch
+from conftest import APP, APPTEST_TIMEOUT, chart_specs
+from streamlit.testing.v1 import AppTest
+from torch import nn
+
+from lstm_core.config import RunConfig
+from lstm_core.memory import (
+    PERTURBATION,
+    STATE_NAMES,
+    MemoryLab,
+    check_lab_size,
+    half_life,
+    half_life_text,
+    jacobian_norms,
+    memory_lab,
+    perturbation_differences,
+    seeded_rnns,
+)
+from lstm_core.memory_figures import gradient_figure, perturbation_figure
+from lstm_core.simulate import native_kernel
+
+SMALL = RunConfig(input_dim=3, hidden_dim=5, seq_len=30, forget_bias=3.0)
+
+
+@functools.cache
+def small_lab() -> MemoryLab:
+    return memory_lab(SMALL)
+
+
+def test_half_life_of_a_geometric_decay_is_known() -> None:
+    steps = torch.arange(40, dtype=torch.float64)
+    # 0.9^6 = 0.531, 0.9^7 = 0.478: the first step at or below half is 7.
+    assert half_life(0.9**steps) == 7
+    assert half_life(0.5**steps) == 1
+    assert half_life(torch.tensor([2.0, 1.5, 1.0, 0.1])) == 2  # exactly half counts
+    assert half_life(torch.tensor([1.0, 0.8, 0.6, 0.9])) is None
+    assert half_life_text(None, 200) == "> 200"
+    assert half_life_text(1, 200) == "1 step"
+    assert half_life_text(7, 200) == "7 steps"
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(3), torch.tensor([]), torch.ones(2, 2)])
+def test_half_life_refuses_what_has_none(bad: torch.Tensor) -> None:
+    with pytest.raises(ValueError):
+        half_life(bad)
+
+
+def fixed_forget_lstm(forget: float, hidden: int = 3, features: int = 2) -> nn.LSTM:
+    """An LSTM whose gates ignore x and h: f = `forget`, i = o = sigmoid(4); g = tanh(W x)."""
+    lstm = nn.LSTM(features, hidden, batch_first=True).double()
+    with torch.no_grad():
+        for parameter in lstm.parameters():
+            parameter.zero_()
+        lstm.bias_ih_l0[:hidden] = 4.0  # i
+        lstm.bias_ih_l0[hidden : 2 * hidden] = math.log(forget / (1 - forget))  # f
+        lstm.bias_ih_l0[3 * hidden :] = 4.0  # o
+        lstm.weight_ih_l0[2 * hidden : 3 * hidden] = 0.5  # g reads every feature of x
+    return lstm
+
+
+def test_cell_with_fixed_forget_gate_has_the_known_half_life_and_gradient() -> None:
+    config = RunConfig(input_dim=2, hidden_dim=3, seq_len=20)
+    gru, rnn = seeded_rnns(config)
+    lstm = fixed_forget_lstm(0.9)
+    x = torch.randn(1, 20, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    x[:, 1:] = 0.0  # after t = 0 nothing is written: C_t = 0.9^t C_0 in both runs
+    difference = perturbation_differences(lstm, gru, rnn, x)
+    ratio = difference["lstm_c"] / difference["lstm_c"][0]
+    torch.testing.assert_close(ratio, 0.9 ** torch.arange(20, dtype=torch.float64))
+    assert half_life(difference["lstm_c"]) == 7
+    # No path through h: dC_T/dC_t = diag(0.9^(T-1-t)), Frobenius norm sqrt(H) 0.9^(T-1-t).
+    norms = jacobian_norms(lstm, x)
+    expected = math.sqrt(3) * 0.9 ** torch.arange(19, -1, -1, dtype=torch.float64)
+    torch.testing.assert_close(norms["c"], expected)
+
+
+def test_gru_and_rnn_are_what_plain_pytorch_draws() -> None:
+    config = RunConfig(input_dim=3, hidden_dim=4, seq_len=6, batch_size=2, num_layers=2, seed=7)
+    gru, rnn = seeded_rnns(config)
+    for model, kind in ((gru, nn.GRU), (rnn, nn.RNN)):
+        torch.manual_seed(7)
+        torch.randn(2, 6, 3)
+        plain = kind(3, 4, 2, batch_first=True)
+        for (name, ours), theirs in zip(
+            model.state_dict().items(), plain.state_dict().values(), strict=True
+        ):
+            torch.testing.assert_close(ours, theirs.double(), rtol=0, atol=0, msg=name)
+
+
+def test_perturbation_matches_two_whole_sequence_runs_of_plain_pytorch() -> None:
+    lab = small_lab()
+    torch.manual_seed(SMALL.seed)
+    x = torch.randn(1, SMALL.seq_len, SMALL.input_dim).double()
+    gru, _ = seeded_rnns(SMALL)
+    nudged = x.clone()
+    nudged[:, 0] += PERTURBATION
+    with native_kernel(), torch.no_grad():
+        difference = (gru(nudged)[0] - gru(x)[0])[0].norm(dim=-1)  # (T,)
+    torch.testing.assert_close(lab.difference["gru_h"], difference)
+
+
+def test_jacobian_norms_match_autograd_functional_jacobian() -> None:
+    config = RunConfig(input_dim=2, hidden_dim=3, seq_len=5, seed=3)
+    _, rnn = seeded_rnns(config)
+    x = torch.randn(1, 5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    norms = jacobian_norms(rnn, x)["h"]
+    with native_kernel():
+        states = rnn(x)[0][0]  # (T, H) h_t of every step
+        for t in range(5):
+
+            def final_from(h_t: torch.Tensor, t: int = t) -> torch.Tensor:
+                if t == 4:
+                    return h_t
+                _, h_final = rnn(x[:, t + 1 :], h_t.view(1, 1, 3))  # the steps after t
+                return h_final.reshape(3)
+
+            jacobian = torch.autograd.functional.jacobian(final_from, states[t].detach())
+            torch.testing.assert_close(norms[t], jacobian.norm())
+
+
+def test_lab_is_deterministic_and_reports_every_state() -> None:
+    first, second = small_lab(), memory_lab(SMALL)
+    assert first.half_life == second.half_life
+    for name in STATE_NAMES:
+        torch.testing.assert_close(first.difference[name], second.difference[name], rtol=0, atol=0)
+        assert first.gradient[name].shape == (SMALL.seq_len,)
+    payload = first.to_json()
+    assert set(payload["half_life"]) == {"lstm_c", "lstm_h", "gru_h", "rnn_h"}
+    assert payload["predicted_half_life_c"] == pytest.approx(
+        math.log(0.5) / math.log(first.mean_forget)
+    )
+    # The empty product at t = T-1 is 1 for every unit.
+    assert float(first.forget_product[-1]) == pytest.approx(math.sqrt(SMALL.hidden_dim))
+
+
+def test_forget_bias_lengthens_the_cell_state_half_life() -> None:
+    # Measured: forget bias 0 -> C halves in 1 step; +3 -> 44 steps (predicted 13).
+    config = RunConfig(input_dim=4, hidden_dim=16, seq_len=60, forget_bias=0.0)
+    default, raised = memory_lab(config), memory_lab(config.replace(forget_bias=3.0))
+    assert default.half_life["lstm_c"] is not None and default.half_life["lstm_c"] <= 3
+    raised_c = raised.half_life["lstm_c"]
+    assert raised_c is None or raised_c > 20
+    assert raised.predicted_half_life_c > 10 > default.predicted_half_life_c
+
+
+def test_lab_size_cap() -> None:
+    with pytest.raises(ValueError, match="Memory lab runs up to"):
+        check_lab_size(RunConfig(seq_len=5000, hidden_dim=8))
+
+
+def test_figures_draw_every_state_on_a_log_axis() -> None:
+    lab = small_lab()
+    perturbation = perturbation_figure(lab)
+    assert perturbation.layout.yaxis.type == "log"
+    lines = [trace for trace in perturbation.data if trace.mode == "lines"]
+    assert [trace.name.split(" (")[0] for trace in lines] == ["LSTM C", "LSTM h", "GRU h", "RNN h"]
+    assert lines[0].line.color == lines[1].line.color != lines[2].line.color
+    torch.testing.assert_close(
+        torch.tensor(lines[2].y), lab.difference["gru_h"].clamp_min(1e-30), rtol=0, atol=0
+    )
+    gradients = gradient_figure(lab)
+    assert gradients.layout.yaxis.type == "log"
+    assert len(gradients.data) == 5  # four states and the forget-gate product
+    with pytest.raises(TypeError):
+        perturbation_figure("not a lab")  # type: ignore[arg-type]
+
+
+def memory_page(**state: object) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.switch_page("pages/memory.py")
+    for key, value in {"input_dim": 3, "hidden_dim": 6, "seq_len": 40, **state}.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_memory_page_shows_half_lives_and_both_charts() -> None:
+    at = memory_page()
+    assert not at.exception
+    labels = [metric.label for metric in at.metric]
+    assert labels[:2] == ["mean forget gate f̄", "predicted half-life of C"]
+    assert [label for label in labels if label.startswith("measured")] == [
+        "measured: LSTM C",
+        "measured: LSTM h",
+        "measured: GRU h",
+        "measured: RNN h",
+    ]
+    specs = chart_specs(at)
+    assert len(specs) == 2
+    assert specs[0]["layout"]["yaxis"]["type"] == "log"
+
+
+def test_memory_page_trains_a_tiny_pair_and_shows_the_trained_states() -> None:
+    at = memory_page(train_seq_len=10, train_hidden=3, train_steps=2)
+    at.button(key="memory_train").click().run()
+    assert not at.exception
+    labels = [metric.label for metric in at.metric]
+    assert {"LSTM test MSE", "RNN test MSE", "training time"} <= set(labels)
+    names = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
+    assert any(name.startswith("Adding problem, T = 10") for name in names)
+    assert any(name.startswith("Trained LSTM on a test sequence") for name in names)
+    # Two steps teach nothing: the page says so instead of naming a memory unit.
+    assert any("has not learned the task" in warning.value for warning in at.warning)
+
+
+def test_too_large_a_run_gets_a_warning_not_a_hang() -> None:
+    at = memory_page(seq_len=5000)
+    assert not at.exception
+    assert any("The lab runs up to" in warning.value for warning in at.warning)

@@ -1,0 +1,164 @@
+"""The adding problem, training on a tiny budget, weights saved and loaded, the CLI commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save
+
+from lstm_core.cli import main
+from lstm_core.training import (
+    BASELINE_MSE,
+    TrainSpec,
+    adding_batch,
+    check_lstm_state,
+    lstm_only_state,
+    pearson,
+    train_model,
+    train_pair,
+    weights_from_bytes,
+    weights_to_bytes,
+)
+
+TINY = TrainSpec(seq_len=10, hidden_dim=3, steps=3, batch_size=8)
+
+
+def test_adding_batch_marks_one_early_and_one_late_value() -> None:
+    x, target, markers = adding_batch(500, 50, torch.Generator().manual_seed(0))
+    assert x.shape == (500, 50, 2) and target.shape == (500,) and markers.shape == (500, 2)
+    assert torch.equal(x[:, :, 1].sum(dim=1), torch.full((500,), 2.0))
+    assert bool((markers[:, 0] < 5).all()) and bool((markers[:, 1] >= 25).all())
+    rows = torch.arange(500)
+    torch.testing.assert_close(
+        target, x[rows, markers[:, 0], 0] + x[rows, markers[:, 1], 0], rtol=0, atol=0
+    )
+
+
+def test_predicting_one_scores_the_baseline() -> None:
+    _, target, _ = adding_batch(50_000, 20, torch.Generator().manual_seed(1))
+    assert float(((target - 1.0) ** 2).mean()) == pytest.approx(BASELINE_MSE, abs=0.005)
+
+
+def test_training_is_deterministic_reports_progress_and_leaves_the_global_rng() -> None:
+    calls: list[tuple[int, int, float]] = []
+    before = torch.get_rng_state()
+    first = train_pair(TINY, lambda step, total, loss: calls.append((step, total, loss)))
+    assert torch.equal(torch.get_rng_state(), before)
+    second = train_pair(TINY)
+    for name, tensor in first.lstm_state.items():
+        torch.testing.assert_close(tensor, second.lstm_state[name], rtol=0, atol=0)
+    assert first.lstm_mse == second.lstm_mse and first.rnn_mse == second.rnn_mse
+    assert [(step, total) for step, total, _ in calls] == [(s, 6) for s in range(1, 7)]
+    assert [loss for *_, loss in calls] == [*first.lstm_losses, *first.rnn_losses]
+    assert set(first.to_json()) == {"lstm_mse", "rnn_mse", "seconds", "steps"}
+
+
+def test_first_loss_is_plain_pytorch_on_the_same_batch() -> None:
+    spec = TrainSpec(seq_len=12, hidden_dim=4, steps=1, batch_size=5, seed=3)
+    _, losses = train_model("lstm", spec)
+    generator = torch.Generator().manual_seed(3)
+    lstm = torch.nn.LSTM(2, 4, batch_first=True)
+    readout = torch.nn.Linear(4, 1)
+    with torch.no_grad():
+        for parameter in [*lstm.parameters(), *readout.parameters()]:
+            parameter.uniform_(-0.5, 0.5, generator=generator)
+    x, target, _ = adding_batch(5, 12, torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        prediction = readout(lstm(x)[0][:, -1]).squeeze(-1)
+    assert losses[0] == pytest.approx(float(((prediction - target) ** 2).mean()), rel=1e-6)
+
+
+def test_weights_round_trip_through_safetensors() -> None:
+    result = train_pair(TINY)
+    data = weights_to_bytes(TINY, result.lstm_state)
+    state, metadata = weights_from_bytes(data)
+    assert metadata["task"] == "adding" and metadata["seq_len"] == "10"
+    for name, tensor in result.lstm_state.items():
+        torch.testing.assert_close(state[name], tensor, rtol=0, atol=0)
+    assert set(lstm_only_state(state)) == {
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+    }
+
+
+def test_wrong_weight_files_get_a_clear_error(tmp_path: Path) -> None:
+    state = train_pair(TINY).lstm_state
+    with pytest.raises(ValueError, match="not a safetensors"):
+        weights_from_bytes(b"this is a text file, not weights")
+    with pytest.raises(ValueError, match="no trained adding-problem LSTM"):
+        weights_from_bytes(save({"weight": torch.zeros(2, 2)}))
+    wrong_shape = dict(state, **{"recurrent.bias_hh_l0": torch.zeros(5)})
+    with pytest.raises(ValueError, match="shape"):
+        weights_from_bytes(save(wrong_shape))
+    extra = dict(state, extra=torch.zeros(1))
+    with pytest.raises(ValueError, match="unexpected \\['extra'\\]"):
+        weights_from_bytes(save(extra))
+    nan = dict(state, **{"readout.bias": torch.tensor([float("nan")])})
+    with pytest.raises(ValueError, match="NaN"):
+        check_lstm_state(nan, 3)
+    # A pickle (torch.save) is refused, never unpickled.
+    torch.save(state, tmp_path / "model.pt")
+    with pytest.raises(ValueError, match="not a safetensors"):
+        weights_from_bytes((tmp_path / "model.pt").read_bytes())
+
+
+def test_pearson_matches_numpy() -> None:
+    generator = torch.Generator().manual_seed(0)
+    states = torch.randn(40, 3, generator=generator)
+    values = torch.randn(40, generator=generator)
+    states[:, 2] = 1.0  # a flat unit gets 0
+    expected = [np.corrcoef(states[:, k].numpy(), values.numpy())[0, 1] for k in range(2)]
+    torch.testing.assert_close(pearson(states, values)[:2], torch.tensor(expected).double())
+    assert float(pearson(states, values)[2]) == 0.0
+
+
+def test_cli_train_json_save_and_run_the_saved_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    weights = tmp_path / "adding.safetensors"
+    argv = ["train", "--task", "adding", "--seq-len", "10", "--seed", "0", "--steps", "2"]
+    assert main([*argv, "--hidden-dim", "3", "--save", str(weights), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload) == {"lstm_mse", "rnn_mse", "seconds", "steps"} and payload["steps"] == 2
+    assert main(["run", "--weights", str(weights), "--seq-len", "6", "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert run["config"]["input_dim"] == 2 and run["config"]["hidden_dim"] == 3
+    state, _ = weights_from_bytes(weights.read_bytes())
+    assert run["max_abs_diff"]["h"] == 0.0  # the hand-written cell agrees with the loaded LSTM
+    assert main(["run", "--weights", str(weights), "--hidden-dim", "5"]) == 2
+    assert "contradicts the weights" in capsys.readouterr().err
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"junk" * 10)
+    assert main(["run", "--weights", str(bad)]) == 2
+    assert "not a safetensors" in capsys.readouterr().err
+    assert state["readout.weight"].shape == (1, 3)
+
+
+def test_cli_memory_and_input_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flags = ["--input-dim", "3", "--hidden-dim", "4", "--seq-len", "20", "--json"]
+    assert main(["memory", *flags]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload["half_life"]) == {"lstm_c", "lstm_h", "gru_h", "rnn_h"}
+    assert payload["predicted_half_life_c"] > 0
+    csv = tmp_path / "input.csv"
+    csv.write_text("a,b\n1,2\n3,4\n5,6\n")
+    assert main(["run", "--input-csv", str(csv), "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert run["config"]["signal"] == "csv" and run["x"] == [[[1, 2], [3, 4], [5, 6]]]
+    csv.write_text("1,2\n3\n")
+    assert main(["run", "--input-csv", str(csv)]) == 2
+    assert "row 2 has 1 values" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_lstm_learns_a_short_adding_problem_that_the_rnn_does_not() -> None:
+    # Reason for the time: a real (small) training run, T = 20, both models.
+    result = train_pair(TrainSpec(seq_len=20, hidden_dim=16, steps=300))
+    assert result.lstm_mse < 0.05
+    assert result.lstm_mse < result.rnn_mse

@@ -1,0 +1,330 @@
+"""UI helpers for the Memory lab page: cached lab runs, trained-model store, and the sections.
+
+Caches: `cached_memory_lab` (st.cache_data) per RunConfig; trained models in a bounded
+process-wide store (st.cache_resource) per TrainSpec = (task, seed, sizes, budget), so a second
+click or another session with the same settings does not train again; traces of a trained
+model per weights file (st.cache_data on the safetensors bytes).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import streamlit as st
+
+from lstm_core import RunConfig
+from lstm_core.memory import (
+    MAX_LAB_HIDDEN,
+    MAX_LAB_STEPS,
+    PERTURBATION,
+    STATE_LABELS,
+    STATE_NAMES,
+    MemoryLab,
+    half_life_text,
+    memory_lab,
+)
+from lstm_core.memory_figures import (
+    gradient_figure,
+    perturbation_figure,
+    trained_states_figure,
+    training_figure,
+)
+from lstm_core.training import (
+    BASELINE_MSE,
+    DEFAULT_HIDDEN,
+    DEFAULT_STEPS,
+    HIDDEN_RANGE,
+    MAX_WEIGHTS_BYTES,
+    SEQ_LEN_RANGE,
+    STEPS_RANGE,
+    TEST_SEQUENCES,
+    TrainedTrace,
+    TrainingResult,
+    TrainSpec,
+    trace_trained,
+    train_pair,
+    weights_from_bytes,
+    weights_to_bytes,
+)
+from ui.export import figure_downloads
+
+TRAINED_SPEC_KEY = "memory_trained_spec"  # the TrainSpec this session trained or looked up
+MAX_TRAINED_MODELS = 8  # trained pairs kept in the process-wide store
+# |r| from which a unit is said to carry the first marked value (an untrained model: ~0.1).
+CLEAR_CORRELATION = 0.5
+
+
+@st.cache_data(
+    max_entries=16, ttl=3600, show_spinner="Perturbing four models and back-propagating…"
+)
+def cached_memory_lab(config: RunConfig) -> MemoryLab:
+    """`lstm_core.memory.memory_lab`, cached per config (deterministic)."""
+    return memory_lab(config)
+
+
+@st.cache_resource(show_spinner=False)
+def _trained_store() -> tuple[OrderedDict[TrainSpec, TrainingResult], threading.Lock]:
+    """Process-wide: TrainSpec -> TrainingResult, oldest evicted past MAX_TRAINED_MODELS."""
+    return OrderedDict(), threading.Lock()
+
+
+def trained_result(spec: TrainSpec) -> TrainingResult | None:
+    """The stored result for `spec`, if any session trained it already."""
+    store, lock = _trained_store()
+    with lock:
+        return store.get(spec)
+
+
+def train_with_progress(spec: TrainSpec) -> TrainingResult:
+    """Train the LSTM and the RNN for `spec` with a progress bar showing the loss; store it."""
+    cached = trained_result(spec)
+    if cached is not None:
+        return cached
+    bar = st.progress(0.0, text="Training the LSTM…")
+
+    def on_step(step: int, total: int, loss: float) -> None:
+        # Every 10th step: each update is a message to the browser.
+        if step % 10 == 0 or step == total:
+            model = "LSTM" if step <= total // 2 else "vanilla RNN"
+            bar.progress(
+                step / total, text=f"Training the {model}: step {step}/{total}, loss {loss:.4f}"
+            )
+
+    result = train_pair(spec, on_step)
+    bar.empty()
+    store, lock = _trained_store()
+    with lock:
+        store[spec] = result
+        while len(store) > MAX_TRAINED_MODELS:
+            store.popitem(last=False)
+    return result
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Running the trained LSTM on test sequences…")
+def cached_trace(weights: bytes, seq_len: int) -> TrainedTrace:
+    """The trained LSTM (safetensors bytes) on the test set of length `seq_len`."""
+    state, _ = weights_from_bytes(weights)
+    return trace_trained(state, seq_len)
+
+
+def lab_section(config: RunConfig) -> None:
+    """Mean forget gate, half-lives, the perturbation chart and the gradient chart."""
+    if config.seq_len > MAX_LAB_STEPS or config.hidden_dim > MAX_LAB_HIDDEN:
+        st.warning(
+            f"The lab runs up to {MAX_LAB_STEPS} steps and {MAX_LAB_HIDDEN} units; this run has "
+            f"{config.seq_len} steps and {config.hidden_dim} units. Lower them in the sidebar "
+            "(input 8, hidden 32, 200 steps is a good start)."
+        )
+        return
+    lab = cached_memory_lab(config)
+    steps = config.seq_len
+    st.subheader("Half-life of a perturbation")
+    st.markdown(
+        f"Two runs alike except the first input: the second adds {PERTURBATION:g} to every "
+        "feature of x₀. The chart shows how far apart each state stays; its **half-life** is "
+        "the number of steps until the difference first falls to half its value at t = 0 "
+        f'("> {steps}" if it never does). Same seed, sizes and input for an `nn.GRU` and an '
+        "`nn.RNN(tanh)`, which keep PyTorch's default init (they have no forget gate to raise). "
+        "Top layer, batch item 0, float64."
+    )
+    columns = st.columns(6)
+    columns[0].metric(
+        "mean forget gate f̄",
+        f"{lab.mean_forget:.3f}",
+        help="Mean of the LSTM's f_t over units and steps: C keeps this share of itself per step.",
+    )
+    columns[1].metric(
+        "predicted half-life of C",
+        f"{lab.predicted_half_life_c:.1f}",
+        help="ln 0.5 / ln f̄: the steps for C to halve if every step multiplied it by f̄.",
+    )
+    for column, name in zip(columns[2:], STATE_NAMES, strict=True):
+        column.metric(
+            f"measured: {STATE_LABELS[name]}",
+            half_life_text(lab.half_life[name], steps),
+            help="Steps until ‖Δstate_t‖ first falls to half of ‖Δstate_0‖.",
+        )
+    figure = perturbation_figure(lab)
+    st.plotly_chart(figure, key="memory_perturbation")
+    figure_downloads(figure, f"memory_perturbation_{config.label()}", key="memory_perturbation_dl")
+    _explain_half_lives(lab)
+
+    st.subheader("Gradients: the constant error carousel")
+    st.markdown(
+        "‖∂C_T/∂C_t‖ and ‖∂h_T/∂h_t‖ from autograd (Frobenius norms of the Jacobians), for the "
+        "same four states. Along C's direct path ∂C_t/∂C_{t−1} = diag(f_t), so that path alone "
+        "gives ‖∏ f_s‖ (dotted grey). Where the LSTM's C curve lies above the grey one, the "
+        "other paths (through h and the gates) carry the signal too."
+    )
+    figure = gradient_figure(lab)
+    st.plotly_chart(figure, key="memory_gradients")
+    figure_downloads(figure, f"memory_gradients_{config.label()}", key="memory_gradients_dl")
+
+
+def _explain_half_lives(lab: MemoryLab) -> None:
+    steps = lab.config.seq_len
+    c_life, h_life = lab.half_life["lstm_c"], lab.half_life["lstm_h"]
+    longest_other = max(
+        (lab.half_life[n] if lab.half_life[n] is not None else steps + 1)
+        for n in ("gru_h", "rnn_h")
+    )
+    c_value = c_life if c_life is not None else steps + 1
+    if c_value > longest_other and c_value >= 5:
+        st.success(
+            f"The LSTM's C keeps the perturbation longest: half-life "
+            f"{half_life_text(c_life, steps)} against {half_life_text(h_life, steps)} for its h "
+            f"and {half_life_text(lab.half_life['gru_h'], steps)} / "
+            f"{half_life_text(lab.half_life['rnn_h'], steps)} for the GRU / RNN."
+        )
+    else:
+        st.warning(
+            "With these settings the LSTM's C does not remember the first input for long "
+            f"(half-life {half_life_text(c_life, steps)}). Raise the forget bias (+3) or use "
+            "chrono initialisation in the sidebar."
+        )
+
+
+def training_section(default_seed: int) -> None:
+    """Train on the adding problem, show LSTM vs RNN, the trained states, save and load."""
+    st.subheader("Learned, not set: the adding problem")
+    st.markdown(
+        "Two channels: random values U(0, 1), and a marker 1 on two steps, one in the first "
+        "tenth and one in the second half. The target is the sum of the two marked values. "
+        f"Always predicting 1.0 scores MSE {BASELINE_MSE:.3f}; doing better needs the first "
+        "value kept for at least 40% of the sequence. An LSTM and a same-size vanilla RNN "
+        "(tanh) train with the same budget (Adam, lr 0.01, batch 64, the same batches)."
+    )
+    columns = st.columns(4)
+    seq_len = columns[0].number_input(
+        "sequence length T",
+        SEQ_LEN_RANGE[0],
+        SEQ_LEN_RANGE[1],
+        value=100,
+        step=10,
+        key="train_seq_len",
+        help="Steps per sequence. 100 is the classic setting.",
+    )
+    hidden = columns[1].number_input(
+        "hidden units",
+        HIDDEN_RANGE[0],
+        HIDDEN_RANGE[1],
+        value=DEFAULT_HIDDEN,
+        key="train_hidden",
+        help="The same for both models.",
+    )
+    steps = columns[2].number_input(
+        "optimiser steps",
+        STEPS_RANGE[0],
+        STEPS_RANGE[1],
+        value=DEFAULT_STEPS,
+        step=100,
+        key="train_steps",
+        help="Budget per model. At T = 100 the LSTM sits at 0.167 for ~650 steps, then drops.",
+    )
+    seed = columns[3].number_input(
+        "training seed",
+        0,
+        2**31 - 1,
+        value=default_seed,
+        key="train_seed",
+        help="Seeds the weights and every training batch.",
+    )
+    spec = TrainSpec(seq_len=int(seq_len), hidden_dim=int(hidden), steps=int(steps), seed=int(seed))
+    stored = trained_result(spec)
+    if st.button(
+        "Use the trained models" if stored else "Train LSTM and RNN",
+        key="memory_train",
+        type="primary",
+        help="Trains both models (cached per task, seed and sizes: a second click is instant).",
+    ):
+        train_with_progress(spec)
+        st.session_state[TRAINED_SPEC_KEY] = spec
+    shown_spec = st.session_state.get(TRAINED_SPEC_KEY)
+    result = trained_result(shown_spec) if shown_spec is not None else None
+    if result is not None:
+        _show_training(result)
+    _load_weights_section(default_seq_len=int(seq_len))
+
+
+def _show_training(result: TrainingResult) -> None:
+    spec = result.spec
+    columns = st.columns(3)
+    columns[0].metric(
+        "LSTM test MSE", f"{result.lstm_mse:.4f}", help=f"On {TEST_SEQUENCES} held-out sequences."
+    )
+    columns[1].metric("RNN test MSE", f"{result.rnn_mse:.4f}", help="Same budget, same batches.")
+    columns[2].metric("training time", f"{result.seconds:.1f} s", help="Both models, this machine.")
+    figure = training_figure(result)
+    st.plotly_chart(figure, key="memory_training")
+    figure_downloads(figure, f"adding_training_T{spec.seq_len}_seed{spec.seed}", "memory_train_dl")
+    weights = weights_to_bytes(spec, result.lstm_state)
+    st.download_button(
+        "⬇ Save the trained LSTM (safetensors)",
+        data=weights,
+        file_name=f"adding_lstm_T{spec.seq_len}_H{spec.hidden_dim}_seed{spec.seed}.safetensors",
+        mime="application/octet-stream",
+        key="memory_save_weights",
+        on_click="ignore",
+        help="Load it again below, or run it: python -m lstm_core run --weights FILE",
+    )
+    show_trace(weights, spec.seq_len, key="memory_trained_states")
+
+
+def show_trace(weights: bytes, seq_len: int, key: str) -> None:
+    """The trained LSTM's h_t and C_t on a test sequence, and the unit that keeps value 1."""
+    trace = cached_trace(weights, seq_len)
+    unit = trace.memory_unit
+    r_c = float(trace.c_correlation[unit])
+    r_h_same = float(trace.h_correlation[unit])
+    r_h_best = float(trace.h_correlation.abs().max())
+    figure = trained_states_figure(trace)
+    st.plotly_chart(figure, key=key)
+    figure_downloads(figure, f"adding_trained_states_T{seq_len}", key=f"{key}_dl")
+    measure = (
+        f"Measure: Pearson's r over {TEST_SEQUENCES} test sequences between each unit's final "
+        f"cell state C_T and the first marked value. Unit {unit} has the largest |r| = "
+        f"{abs(r_c):.2f} (r = {r_c:+.2f}); the same unit's h_T gives r = {r_h_same:+.2f}, the "
+        f"best h unit |r| = {r_h_best:.2f}."
+    )
+    if abs(r_c) >= CLEAR_CORRELATION:
+        st.markdown(
+            f"**Memory unit: C unit {unit}** (thick line). {measure} On the sequence above it "
+            f"changes at the first mark (t = {trace.markers[0]}) and carries that value to the "
+            "end, while h moves."
+        )
+    else:
+        st.warning(
+            f"No C unit clearly holds the first marked value (best |r| = {abs(r_c):.2f}, unit "
+            f"{unit} drawn thick): this model has not learned the task. {measure}"
+        )
+
+
+def _load_weights_section(default_seq_len: int) -> None:
+    with st.expander("Load a trained LSTM (safetensors)"):
+        upload = st.file_uploader(
+            "weights file",
+            type=["safetensors"],
+            key="memory_weights_file",
+            help=f"Saved from this page or by `train --save`; at most "
+            f"{MAX_WEIGHTS_BYTES // 1_000_000} MB. Nothing in it is executed.",
+        )
+        if upload is None:
+            return
+        data = upload.getvalue()
+        try:
+            _, metadata = weights_from_bytes(data)
+        except ValueError as error:
+            st.error(f"Cannot load {upload.name}: {error}")
+            return
+        try:
+            seq_len = int(metadata.get("seq_len", default_seq_len))
+            TrainSpec(seq_len=seq_len)  # validates the length
+        except ValueError:
+            st.error(f"{upload.name} names no valid sequence length; using T = {default_seq_len}.")
+            seq_len = default_seq_len
+        st.caption(
+            f"Loaded {upload.name}: task {metadata.get('task', '?')}, T = {seq_len}, "
+            f"hidden {metadata.get('hidden_dim', '?')}, seed {metadata.get('seed', '?')}."
+        )
+        show_trace(data, seq_len, key="memory_loaded_states")

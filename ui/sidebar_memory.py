@@ -1,0 +1,102 @@
+"""Sidebar controls added for the Memory lab: forget-gate init presets and the CSV upload.
+
+Both write the RunConfig keys in st.session_state (ui.state.CONFIG_KEYS, INPUT_VALUES_KEY), so
+every page sees them; app.py calls them inside its sidebar.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_core.csv_input import MAX_CSV_BYTES, parse_csv
+from ui.state import INPUT_VALUES_KEY
+
+FORGET_INIT_KEY = "forget_init"
+# label -> (forget_bias, chrono on?)
+FORGET_INITS: dict[str, tuple[float, bool]] = {
+    "0": (0.0, False),
+    "+1": (1.0, False),
+    "+3": (3.0, False),
+    "chrono": (0.0, True),
+}
+FORGET_INIT_HELP = (
+    "- **0**: PyTorch's default init: f ≈ σ(0) = 0.5, C halves every step.\n"
+    "- **+1**: the unit forget bias of Keras and Jozefowicz et al. 2015.\n"
+    "- **+3**: f ≈ 0.95, C becomes the slow state.\n"
+    "- **chrono**: Tallec & Ollivier 2018: b_f ~ log U(1, T_max − 1), b_i = −b_f, "
+    "with T_max = seq_len."
+)
+
+
+def _matching_init() -> str | None:
+    """The preset label the current forget_bias / chrono_t_max equal, or None."""
+    if float(st.session_state.get("chrono_t_max", 0.0)) > 0:
+        return "chrono"
+    bias = float(st.session_state.get("forget_bias", 0.0))
+    return next(
+        (label for label, (b, chrono) in FORGET_INITS.items() if not chrono and b == bias), None
+    )
+
+
+def _apply_forget_init() -> None:
+    label = st.session_state.get(FORGET_INIT_KEY)
+    if label not in FORGET_INITS:
+        return  # the selected option was clicked again: keep the settings
+    bias, chrono = FORGET_INITS[label]
+    if chrono:
+        # T_max = the sequence length, the paper's choice; it must be above 2.
+        st.session_state["chrono_t_max"] = float(max(3, int(st.session_state.get("seq_len", 100))))
+    else:
+        st.session_state["chrono_t_max"] = 0.0
+        st.session_state["forget_bias"] = bias
+
+
+def forget_bias_moved() -> None:
+    """on_change of the forget_bias slider: a hand-set bias turns chrono off."""
+    st.session_state["chrono_t_max"] = 0.0
+
+
+def forget_init_control() -> None:
+    """Segmented presets for the forget-gate init, kept in step with the slider."""
+    st.session_state[FORGET_INIT_KEY] = _matching_init()
+    st.segmented_control(
+        "forget-gate init",
+        tuple(FORGET_INITS),
+        key=FORGET_INIT_KEY,
+        on_change=_apply_forget_init,
+        help=FORGET_INIT_HELP,
+    )
+    chrono = float(st.session_state.get("chrono_t_max", 0.0))
+    if chrono > 0:
+        st.caption(f"Chrono init on (T_max = {chrono:g}): the forget_bias slider is not used.")
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _parse(data: bytes) -> tuple[tuple[float, ...], ...]:
+    return parse_csv(data)
+
+
+def csv_upload_control() -> None:
+    """The CSV uploader (shown while signal == "csv"); rows go to INPUT_VALUES_KEY."""
+    if st.session_state.get("signal") != "csv":
+        return
+    upload = st.file_uploader(
+        "input CSV",
+        type=["csv", "txt"],
+        key="input_csv_file",
+        help=(
+            "Rows are time steps, columns are features (an optional header row of names). "
+            f"input_dim and seq_len follow the file. At most {MAX_CSV_BYTES // 1_000_000} MB."
+        ),
+    )
+    if upload is None:
+        st.session_state[INPUT_VALUES_KEY] = None
+        return
+    try:
+        rows = _parse(upload.getvalue())
+    except ValueError as error:
+        st.session_state[INPUT_VALUES_KEY] = None
+        st.sidebar.error(f"{upload.name}: {error}")
+        return
+    st.session_state[INPUT_VALUES_KEY] = rows
+    st.caption(f"{upload.name}: {len(rows)} steps × {len(rows[0])} features.")

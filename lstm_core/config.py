@@ -86,9 +86,12 @@ class RunConfig:
             raise ConfigError('signal="csv" needs input_values, and input_values needs "csv"')
         if self.input_values is not None:
             rows = self.input_values
+            # Tuples only: the config is a cache key, so it must hash (lists do not).
+            if not isinstance(rows, tuple) or not all(isinstance(row, tuple) for row in rows):
+                raise ConfigError("input_values must be a tuple of rows, each a tuple of numbers")
             if len(rows) != self.seq_len or any(len(row) != self.input_dim for row in rows):
                 raise ConfigError("input_values must have seq_len rows of input_dim values")
-            if not all(math.isfinite(v) for row in rows for v in row):
+            if not all(_is_real(v) and math.isfinite(v) for row in rows for v in row):
                 raise ConfigError("input_values must be finite numbers")
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -104,6 +107,11 @@ class RunConfig:
     def label(self) -> str:
         """Short tag for file names, e.g. ``I3_H8_T100_seed0``."""
         return f"I{self.input_dim}_H{self.hidden_dim}_T{self.seq_len}_seed{self.seed}"
+
+
+def _is_real(value: Any) -> bool:
+    """An int or float, not a bool (True is an int to Python, not a number to a user)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_float(name: str, value: Any, low: float, high: float) -> None:

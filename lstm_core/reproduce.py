@@ -9,14 +9,17 @@ parameter, then chrono's forget biases), so its last printed line, the JSON obje
 from __future__ import annotations
 
 import json
+import textwrap
 
 from lstm_core.config import RunConfig
 
 _HEADER = '''\
 """Rebuild one LSTM State Explorer run in plain PyTorch.
 
-Settings: {settings}
-Run: python {filename}   (needs only torch). The last line printed is one JSON object
+Settings:
+{settings}
+Run: python {filename}   (needs only torch).
+Its last printed line is one JSON object,
 {{"h_n": [layer][batch][unit], "c_n": [layer][batch][unit]}}: the final hidden and cell states.
 """
 
@@ -110,7 +113,10 @@ def script_filename(config: RunConfig) -> str:
 
 def reproduce_script(config: RunConfig) -> str:
     """Python source that rebuilds `config`'s run with torch alone and prints h_n, c_n as JSON."""
-    settings = json.dumps(config.to_dict())
+    # The settings in the docstring, wrapped so the script reads without scrolling sideways.
+    settings = textwrap.fill(
+        json.dumps(config.to_dict()), width=90, initial_indent="    ", subsequent_indent="    "
+    )
     parts = [
         _HEADER.format(
             settings=settings,

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
+from lstm_core.cli import main
 from lstm_core.reproduce import reproduce_script, script_filename
-from tests.conftest import ROOT
 
 # (CLI flags, the same run as a RunConfig)
 CASES = [
@@ -47,16 +47,11 @@ def _run_script(source: str, tmp_path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _cli_json(flags: list[str]) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "lstm_core", "run", "--json", *flags],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+def _cli_json(flags: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
+    """What `python -m lstm_core run --json FLAGS` prints (its main(), run in this process)."""
+    capsys.readouterr()
+    assert main(["run", "--json", *flags]) == 0
+    return json.loads(capsys.readouterr().out)
 
 
 def test_script_imports_only_torch_and_the_standard_library() -> None:
@@ -74,9 +69,11 @@ def test_script_imports_only_torch_and_the_standard_library() -> None:
 @pytest.mark.parametrize(
     ("flags", "config"), CASES, ids=[" ".join(flags) or "defaults" for flags, _ in CASES]
 )
-def test_script_prints_the_apps_final_states(flags, config: RunConfig, tmp_path) -> None:
+def test_script_prints_the_apps_final_states(
+    flags, config: RunConfig, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
     script = _run_script(reproduce_script(config), tmp_path)
-    app = _cli_json(flags)
+    app = _cli_json(flags, capsys)
     assert app["config"] == config.to_dict()  # the flags and the RunConfig are the same run
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
     for name in ("h_n", "c_n"):
@@ -98,14 +95,7 @@ def test_script_with_csv_input_embeds_the_values(tmp_path) -> None:
     torch.testing.assert_close(torch.tensor(script["c_n"]), result.c_n, rtol=0, atol=0)
 
 
-def test_cli_script_prints_the_same_source() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "lstm_core", "script", "--seed", "4", "--hidden-dim", "6"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == reproduce_script(RunConfig(seed=4, hidden_dim=6))
+def test_cli_script_prints_the_same_source(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["script", "--seed", "4", "--hidden-dim", "6"]) == 0
+    assert capsys.readouterr().out == reproduce_script(RunConfig(seed=4, hidden_dim=6))
     assert script_filename(RunConfig(seed=4)) == "reproduce_I4_H8_T100_seed4.py"

@@ -158,3 +158,38 @@ def test_csv_and_parquet_round_trip() -> None:
     assert from_csv["state"].tolist() == frame["state"].astype(str).tolist()
     from_parquet = pd.read_parquet(io.BytesIO(to_parquet_bytes(frame)))
     pd.testing.assert_frame_equal(from_parquet, frame)
+
+
+def test_explorer_offers_every_export() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from lstm_core import DEFAULT_CONFIG
+    from lstm_core.reproduce import reproduce_script
+    from tests.conftest import APP, APPTEST_TIMEOUT
+
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
+    assert not at.exception
+    labels = {button.proto.label for button in at.get("download_button")}
+    assert {"PNG 1×", "PNG 2×", "PNG 4×", "SVG", "PDF"} <= labels
+    assert {"⬇ Data as CSV", "⬇ Data as Parquet", "⬇ Download the script"} <= labels
+    scripts = [code.value for code in at.code if code.value.startswith('"""Rebuild')]
+    assert scripts == [reproduce_script(DEFAULT_CONFIG).rstrip("\n")]  # st.code drops the last \n
+    specs = [el.proto for el in at.get("plotly_chart")]
+    assert any("lstm_states_I4_H8_T100_seed0" in spec.config for spec in specs)
+
+
+def test_explorer_without_a_browser_explains_and_keeps_going(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APP, APPTEST_TIMEOUT
+
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
+    assert not at.exception
+    hints = [info.value for info in at.info if "apt-get install -y chromium" in info.value]
+    assert len(hints) == 2  # one per figure with downloads
+    labels = {button.proto.label for button in at.get("download_button")}
+    assert "PNG 2×" not in labels and "⬇ Data as Parquet" in labels
+    assert len(at.get("plotly_chart")) >= 1

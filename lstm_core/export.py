@@ -117,8 +117,16 @@ def _ensure_server() -> None:
 
 
 def export_figure(figure: go.Figure) -> go.Figure:
-    """A copy of `figure` drawn with an explicit light template (what every export uses)."""
-    return go.Figure(figure).update_layout(template=EXPORT_TEMPLATE)
+    """The copy every export draws: an explicit light template, and WebGL lines as SVG lines.
+
+    Scattergl traces (long runs, drawn with WebGL in the app) would land in SVG and PDF as a
+    bitmap and render slowly in a GPU-less browser; as plain scatter they stay vectors.
+    """
+    spec = figure.to_dict()
+    for trace in spec.get("data", []):
+        if trace.get("type") == "scattergl":
+            trace["type"] = "scatter"
+    return go.Figure(spec).update_layout(template=EXPORT_TEMPLATE)
 
 
 def figure_bytes(figure: go.Figure, fmt: str, scale: float = 1.0) -> bytes:

@@ -193,3 +193,14 @@ def test_explorer_without_a_browser_explains_and_keeps_going(
     labels = {button.proto.label for button in at.get("download_button")}
     assert "PNG 2×" not in labels and "⬇ Data as Parquet" in labels
     assert len(at.get("plotly_chart")) >= 1
+
+
+def test_webgl_lines_export_as_vectors() -> None:
+    import plotly.graph_objects as go
+
+    webgl = go.Figure(go.Scattergl(x=[0, 1, 2], y=[0.0, 1.0, 0.5], line={"color": "#EF553B"}))
+    copy = export_module.export_figure(webgl)
+    assert copy.data[0].type == "scatter" and webgl.data[0].type == "scattergl"
+    svg = figure_bytes(webgl, "svg").decode()
+    assert "<image" not in svg  # no bitmap inside the vector file
+    assert 'class="js-line"' in svg and "rgb(239, 85, 59)" in svg

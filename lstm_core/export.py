@@ -52,6 +52,9 @@ INSTALL_HINT = (
 # Exported size in layout pixels when the figure sets none (Streamlit draws it container-wide).
 DEFAULT_WIDTH = 1100
 DEFAULT_HEIGHT = 500
+# Height one vertical legend entry takes, and the title/margins around the legend.
+LEGEND_ENTRY_PX = 30
+LEGEND_MARGIN_PX = 150
 # The template exports are drawn with: Streamlit's own template has placeholder colours that
 # only its browser code fills in, and would come out black.
 EXPORT_TEMPLATE = "plotly_white"
@@ -141,11 +144,14 @@ def figure_bytes(figure: go.Figure, fmt: str, scale: float = 1.0) -> bytes:
         raise ValueError(f"scale must be in (0, 8], got {scale}")
     copy = export_figure(figure)
     layout = copy.layout
+    # A file cannot scroll a long legend as the app does: make room for every entry.
+    entries = sum(1 for trace in copy.data if trace.showlegend is not False and trace.name)
+    legend_height = LEGEND_MARGIN_PX + LEGEND_ENTRY_PX * entries if entries > 1 else 0
     opts = {
         "format": fmt,
         "scale": scale,
         "width": layout.width or DEFAULT_WIDTH,
-        "height": layout.height or DEFAULT_HEIGHT,
+        "height": max(layout.height or DEFAULT_HEIGHT, legend_height),
     }
     import kaleido
 

@@ -20,7 +20,7 @@ STATE_STYLE: dict[str, tuple[str, str]] = {
     "rnn_h": (MODEL_COLORS["rnn"], "solid"),
 }
 FORGET_PRODUCT_COLOR = "#7f7f7f"
-# Values below this are drawn at it: a log axis cannot show 0, and float64 stops near 1e-300.
+# Losses below this are drawn at it: a log axis cannot show 0.
 LOG_FLOOR = 1e-30
 
 
@@ -41,15 +41,25 @@ def _floored(series: object) -> np.ndarray:
     return np.maximum(values, LOG_FLOOR)
 
 
+def _gapped(series: object) -> np.ndarray:
+    """Exact zeros become gaps (NaN): the two runs agree to every float64 bit from there on."""
+    values = np.asarray(series, dtype=np.float64).copy()
+    values[values <= 0] = np.nan
+    return values
+
+
 def perturbation_figure(lab: MemoryLab) -> go.Figure:
     """||Δstate_t|| over t (log y) for LSTM C, LSTM h, GRU h and RNN h; a marker where each
-    first falls to half its t = 0 value, and a dotted line at the predicted half-life of C."""
+    first falls to half its t = 0 value, and a dotted line at the predicted half-life of C.
+
+    Where a difference is exactly 0 (the runs agree to the last float64 bit) the line stops.
+    """
     steps = _check_lab(lab)
     t = np.arange(steps)
     figure = go.Figure()
     for name in STATE_NAMES:
         color, dash = STATE_STYLE[name]
-        difference = _floored(lab.difference[name])
+        difference = _gapped(lab.difference[name])
         measured = lab.half_life[name]
         label = f"{STATE_LABELS[name]} (half-life {half_life_text(measured, steps)})"
         figure.add_trace(
@@ -97,7 +107,10 @@ def perturbation_figure(lab: MemoryLab) -> go.Figure:
 
 
 def gradient_figure(lab: MemoryLab) -> go.Figure:
-    """‖∂state_T/∂state_t‖ over t (log y) from autograd, with ‖∏_{s>t} f_s‖ for the LSTM's C."""
+    """‖∂state_T/∂state_t‖ over t (log y) from autograd, with ‖∏_{s>t} f_s‖ for the LSTM's C.
+
+    Exact zeros (a product that underflowed float64) are gaps.
+    """
     steps = _check_lab(lab)
     t = np.arange(steps)
     figure = go.Figure()
@@ -107,7 +120,7 @@ def gradient_figure(lab: MemoryLab) -> go.Figure:
         figure.add_trace(
             go.Scatter(
                 x=t,
-                y=_floored(lab.gradient[name]),
+                y=_gapped(lab.gradient[name]),
                 name=f"‖∂{label}_T / ∂{label}_t‖",
                 mode="lines",
                 line={"color": color, "dash": dash, "width": 2},
@@ -117,7 +130,7 @@ def gradient_figure(lab: MemoryLab) -> go.Figure:
     figure.add_trace(
         go.Scatter(
             x=t,
-            y=_floored(lab.forget_product),
+            y=_gapped(lab.forget_product),
             name="‖∏ f_s, s = t+1..T‖: C's direct path",
             mode="lines",
             line={"color": FORGET_PRODUCT_COLOR, "dash": "dot", "width": 2},

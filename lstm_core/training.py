@@ -331,9 +331,11 @@ class TrainedTrace:
     markers: tuple[int, int]  # the shown sequence's two marked positions
     prediction: float
     target: float
-    # Pearson correlation over the test set between C_T[unit] and the first marked value: (H,)
+    # Pearson's r over the test set between C[unit] one step before the second mark and the
+    # first marked value: (H,). Before the second mark only the first value is in memory, so
+    # this is the unit carrying it across the gap (C_T would mix in the second value).
     c_correlation: torch.Tensor
-    h_correlation: torch.Tensor  # the same for h_T: (H,)
+    h_correlation: torch.Tensor  # the same for h: (H,)
     memory_unit: int  # argmax |c_correlation|
 
 
@@ -342,8 +344,9 @@ def trace_trained(state: dict[str, torch.Tensor], seq_len: int, seed: int = 0) -
     """Run the trained LSTM on the test set of (seq_len, seed); pick the unit holding value 1.
 
     The measure: for every unit, Pearson's r over the TEST_SEQUENCES test sequences between
-    its final cell state C_T and the first marked value. The unit with the largest |r| is the
-    one that carries the first value to the end. Sequence 0 is the one shown.
+    its cell state one step before the second mark and the first marked value. The unit with
+    the largest |r| is the one that carries the first value across the gap. Sequence 0 is the
+    one shown.
     """
     model = load_regressor(state)
     spec = TrainSpec(seq_len=seq_len, hidden_dim=int(state["readout.weight"].shape[1]), seed=seed)
@@ -361,9 +364,11 @@ def trace_trained(state: dict[str, torch.Tensor], seq_len: int, seed: int = 0) -
             hs[:, t] = h[0]
             cs[:, t] = c[0]
         prediction = model(x[:1])
-    first_value = x[torch.arange(batch), markers[:, 0], 0]  # (N,)
-    c_corr = pearson(cs[:, -1], first_value)
-    h_corr = pearson(hs[:, -1], first_value)
+    rows = torch.arange(batch)
+    first_value = x[rows, markers[:, 0], 0]  # (N,)
+    before_second = markers[:, 1] - 1  # (N,) always after the first mark (T/2 - 1 >= T/10)
+    c_corr = pearson(cs[rows, before_second], first_value)  # (N, H) -> (H,)
+    h_corr = pearson(hs[rows, before_second], first_value)
     return TrainedTrace(
         x=x[0],
         h=hs[0],

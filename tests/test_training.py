@@ -11,13 +11,17 @@ import torch
 from safetensors.torch import save
 
 from lstm_core.cli import main
+from lstm_core.simulate import native_kernel
 from lstm_core.training import (
     BASELINE_MSE,
     TrainSpec,
     adding_batch,
     check_lstm_state,
+    evaluate,
+    held_out_set,
     lstm_only_state,
     pearson,
+    trace_trained,
     train_model,
     train_pair,
     weights_from_bytes,
@@ -157,8 +161,25 @@ def test_cli_memory_and_input_csv(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.slow
-def test_lstm_learns_a_short_adding_problem_that_the_rnn_does_not() -> None:
-    # Reason for the time: a real (small) training run, T = 20, both models.
-    result = train_pair(TrainSpec(seq_len=20, hidden_dim=16, steps=300))
-    assert result.lstm_mse < 0.05
-    assert result.lstm_mse < result.rnn_mse
+def test_lstm_learns_the_adding_problem_at_t100() -> None:
+    # Why slow (~15 s on 2 idle cores): a real training run. Measured with seed 0: the loss sits
+    # at the 0.167 plateau for ~650 steps, then falls below 0.005 by step 700.
+    spec = TrainSpec(seq_len=100, hidden_dim=32, steps=800)
+    model, losses = train_model("lstm", spec)
+    x, target, _ = held_out_set(spec)
+    assert evaluate(model, x, target) < 0.01
+    assert min(losses[:300]) > 0.05  # it did start from the plateau: the task is not trivial
+
+
+def test_trace_of_a_trained_model_picks_the_unit_with_the_largest_correlation() -> None:
+    result = train_pair(TINY)
+    trace = trace_trained(result.lstm_state, TINY.seq_len)
+    assert trace.h.shape == trace.c.shape == (TINY.seq_len, TINY.hidden_dim)
+    assert trace.markers[0] < 1 <= trace.markers[1] - 1 and trace.markers[1] >= 5
+    assert trace.memory_unit == int(trace.c_correlation.abs().argmax())
+    model = torch.nn.LSTM(2, 3, batch_first=True)
+    model.load_state_dict(lstm_only_state(result.lstm_state))
+    x, _, _ = held_out_set(TINY)
+    with native_kernel(), torch.no_grad():
+        output, _ = model(x[:1])  # (1, T, H): h of the shown sequence, whole-sequence call
+    torch.testing.assert_close(trace.h, output[0])

@@ -137,9 +137,6 @@ class MemoryLab:
         return {
             "half_life": dict(self.half_life),
             "predicted_half_life_c": _finite_or_none(self.predicted_half_life_c),
-            "mean_forget": self.mean_forget,
-            "seq_len": self.config.seq_len,
-            "perturbation": PERTURBATION,
         }
 
 

@@ -148,6 +148,7 @@ def test_cli_memory_and_input_csv(tmp_path: Path, capsys: pytest.CaptureFixture[
     flags = ["--input-dim", "3", "--hidden-dim", "4", "--seq-len", "20", "--json"]
     assert main(["memory", *flags]) == 0
     payload = json.loads(capsys.readouterr().out)
+    assert set(payload) == {"half_life", "predicted_half_life_c"}
     assert set(payload["half_life"]) == {"lstm_c", "lstm_h", "gru_h", "rnn_h"}
     assert payload["predicted_half_life_c"] > 0
     csv = tmp_path / "input.csv"

@@ -19,6 +19,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# Browser tests drive this Debian Chromium (tests/e2e); Playwright's own browser download is
+# never needed, so never let anything try it.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if [ "${CI:-}" = "true" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: CI needs Chromium for the browser tests and it could not be installed." >&2
+  exit 1
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

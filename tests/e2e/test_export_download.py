@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from conftest import CHART_TIMEOUT_MS, PageErrors, StreamlitServer, open_app, screenshot
 from PIL import Image
 from playwright.sync_api import Page
+
+from .support import CHART_TIMEOUT_MS, PageErrors, StreamlitServer, open_app, screenshot
 
 pytestmark = pytest.mark.browser
 

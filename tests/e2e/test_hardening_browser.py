@@ -11,7 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import (
+from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from lstm_core import RunConfig, simulate
+
+from .support import (
     CHART_TIMEOUT_MS,
     PageErrors,
     StreamlitServer,
@@ -19,10 +24,6 @@ from conftest import (
     screenshot,
     wait_until_idle,
 )
-from playwright.sync_api import BrowserContext, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
-from lstm_core import RunConfig, simulate
 
 pytestmark = pytest.mark.browser
 

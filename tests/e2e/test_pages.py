@@ -10,7 +10,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import (
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from .support import (
     CHART_TIMEOUT_MS,
     PageErrors,
     StreamlitServer,
@@ -19,7 +23,6 @@ from conftest import (
     trace_y,
     wait_until_idle,
 )
-from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -39,20 +42,30 @@ def _check_current_page(page: Page, label: str) -> list[str]:
     exceptions = main.locator('[data-testid="stException"]')
     if exceptions.count():
         problems.append(f"{label}: exception shown: {exceptions.first.inner_text()[:300]}")
-    # Every chart container must hold a drawn plotly graph with at least one trace.
+    # Every visible chart container must come to hold a drawn plotly graph: laid out, with
+    # traces or (a diagram) shapes / annotations. Plotly draws after the script run ends, so
+    # each gets time to appear.
     charts = main.locator('[data-testid="stPlotlyChart"]')
     for index in range(charts.count()):
         chart = charts.nth(index)
         if not chart.is_visible():
             continue  # inside a closed expander or another tab: drawn when opened
-        # Drawn: plotly laid it out and it shows traces, or (a diagram) shapes / annotations.
-        drawn = chart.locator(".js-plotly-plot").evaluate_all(
-            """els => els.length > 0 && els.every(gd => gd._fullLayout && (
-                (gd._fullData || []).length > 0
-                || (gd._fullLayout.shapes || []).length > 0
-                || (gd._fullLayout.annotations || []).length > 0))"""
-        )
-        if not drawn:
+        try:
+            chart.element_handle().wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+            chart.evaluate(
+                """(box) => new Promise((resolve, reject) => {
+                    const drawn = () => [...box.querySelectorAll('.js-plotly-plot')].some(
+                        gd => gd._fullLayout && ((gd._fullData || []).length > 0
+                            || (gd._fullLayout.shapes || []).length > 0
+                            || (gd._fullLayout.annotations || []).length > 0));
+                    const started = Date.now();
+                    const poll = () => drawn() ? resolve(true)
+                        : Date.now() - started > 30000 ? reject(new Error('not drawn'))
+                        : setTimeout(poll, 100);
+                    poll();
+                })"""
+            )
+        except (PlaywrightError, PlaywrightTimeoutError):
             problems.append(f"{label}: chart {index} not drawn")
     return problems
 

@@ -1,0 +1,136 @@
+"""Helpers for the browser tests: the server handle, error collection, waits, screenshots.
+
+Kept out of conftest.py so test modules can import them (`from .support import ...`) without
+clashing with tests/conftest.py, which is also a module named `conftest`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import ConsoleMessage, Error, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+# STACK.md: the flags Chromium needs on these machines (no sandbox, no GPU, no phoning home).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# A cold Streamlit start plus torch import is ~5 s here; shared CI machines are slower.
+SERVER_START_TIMEOUT_S = 90
+# Page load to first chart was 2.2 s on a quiet machine (STACK.md); leave room for a busy one.
+CHART_TIMEOUT_MS = 60_000
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class StreamlitServer:
+    """A running `streamlit run app.py`: its base URL and its process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    return False
+
+
+@dataclass
+class PageErrors:
+    """Uncaught page exceptions and console errors seen by a page."""
+
+    page_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def attach(self, page: Page) -> PageErrors:
+        page.on("pageerror", self._on_page_error)
+        page.on("console", self._on_console)
+        return self
+
+    def _on_page_error(self, error: Error) -> None:
+        self.page_errors.append(f"{error.name}: {error.message}")
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def all(self) -> list[str]:
+        return self.page_errors + self.console_errors
+
+
+def wait_until_idle(page: Page, timeout_ms: int = CHART_TIMEOUT_MS) -> None:
+    """Wait until Streamlit has finished the current script run.
+
+    While a script runs, the app root carries `data-test-script-state="running"`; it settles
+    to "notRunning" (a first load passes through "initial").
+    """
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning';
+        }""",
+        timeout=timeout_ms,
+    )
+
+
+def open_app(page: Page, server: StreamlitServer, query: str = "") -> None:
+    """Load the app (optionally with a query string) and wait for the first chart."""
+    page.goto(f"{server.url}/{query}", wait_until="domcontentloaded")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=CHART_TIMEOUT_MS)
+    wait_until_idle(page)
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """A full-page screenshot kept in test-artifacts/e2e/NAME.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def trace_y(page: Page, chart_index: int, trace_index: int) -> list[float]:
+    """The decoded y values of one trace of the chart_index-th plotly chart on the page."""
+    return page.evaluate(
+        """([chart, trace]) => {
+            const gd = document.querySelectorAll('.js-plotly-plot')[chart];
+            return Array.from(gd._fullData[trace].y, Number);
+        }""",
+        [chart_index, trace_index],
+    )

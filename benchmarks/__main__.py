@@ -41,8 +41,12 @@ def _load() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+_LOAD_AT_START: list[float] = [0.0]  # 1-minute load average when the last measurement began
+
+
 def _timed(name: str, work: Callable[[], Any]) -> Any:
     start = time.perf_counter()
+    _LOAD_AT_START[0] = os.getloadavg()[0]
     print(f"… {name} (load {_load()})", file=sys.stderr, flush=True)
     try:
         return work()
@@ -61,13 +65,15 @@ def main() -> None:
     repeats = 3 if args.quick else 5
     load_before = _load()
 
-    rows: list[tuple[str, str, str, bool | None]] = []  # goal, measured, target, pass
+    rows: list[tuple[str, str, str, bool, float]] = []  # goal, measured, target, pass, load
 
     def add(goal: str, value: Any, show: Callable[[Any], str], target: str, ok: Any) -> None:
+        load = _LOAD_AT_START[0]
         if isinstance(value, Exception):
-            rows.append((goal, f"error: {type(value).__name__}: {value}"[:90], target, False))
+            text = f"error: {type(value).__name__}: {value}"[:90]
+            rows.append((goal, text, target, False, load))
         else:
-            rows.append((goal, show(value), target, ok(value) if callable(ok) else ok))
+            rows.append((goal, show(value), target, ok(value) if callable(ok) else ok, load))
 
     charts = _timed("chart data per page (AppTest)", apptest.chart_bytes)
     if isinstance(charts, Exception):
@@ -167,10 +173,12 @@ def main() -> None:
         lambda s: s <= 2,
     )
 
-    print("| goal | measured | target | result |")
-    print("| --- | --- | --- | --- |")
-    for goal, measured, target, ok in rows:
-        print(f"| {goal} | {measured} | {target} | {'pass' if ok else 'FAIL'} |")
+    cores = len(os.sched_getaffinity(0))
+    print("| goal | measured | target | result | load (1 min) at start |")
+    print("| --- | --- | --- | --- | --- |")
+    for goal, measured, target, ok, load in rows:
+        busy = " (busy machine: timing unreliable)" if load > cores else ""
+        print(f"| {goal} | {measured} | {target} | {'pass' if ok else 'FAIL'} | {load:.1f}{busy} |")
     print()
     for key, value in machine().items():
         print(f"- {key}: {value}")

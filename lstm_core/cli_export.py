@@ -39,7 +39,7 @@ def _command_export(args: argparse.Namespace) -> None:
         from lstm_core.cli_memory import apply_weights
 
         config, state_dict = apply_weights(args, config)
-    from lstm_core.export import ExportUnavailable, data_bytes, figure_bytes
+    from lstm_core.export import ExportFailed, ExportUnavailable, data_bytes, figure_bytes
     from lstm_core.simulate import simulate
 
     result = simulate(config, state_dict)
@@ -54,7 +54,7 @@ def _command_export(args: argparse.Namespace) -> None:
             raise CliError(str(error)) from None
         try:
             payload = figure_bytes(figure, fmt, args.scale)
-        except ExportUnavailable as error:
+        except (ExportUnavailable, ExportFailed) as error:
             raise CliError(str(error)) from None
     try:
         out.write_bytes(payload)

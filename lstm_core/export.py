@@ -1,13 +1,16 @@
 """Static images of figures (PNG, SVG, PDF via kaleido and a headless Chromium) and tidy data.
 
 No streamlit here. kaleido 1.x drives a Chrome/Chromium; this module finds one, wraps it in a
-small script that adds the flags this machine needs (see STACK.md), and starts kaleido's
-shared server once per process, so a PNG costs ~0.3 s instead of a new browser per image.
+small script that adds the flags this machine needs (see STACK.md), and keeps one browser
+open per process, so a PNG costs ~0.3 s instead of a new browser per image.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import concurrent.futures
+import contextlib
 import io
 import os
 import shlex
@@ -15,7 +18,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +70,75 @@ class ExportUnavailable(RuntimeError):
     """No Chrome/Chromium to render images with; the message says how to install one."""
 
 
-_LOCK = threading.Lock()  # one start, and one render at a time (kaleido's queue is shared)
-_started = False
+class ExportFailed(RuntimeError):
+    """The browser did not start or render in time; the next export starts a fresh one."""
+
+
+# Seconds to wait for the browser to start, and for one image. A stuck browser must never
+# hold an export (and every later one) forever.
+START_TIMEOUT_S = 60.0
+RENDER_TIMEOUT_S = 120.0
+
+_LOCK = threading.Lock()  # one start, and one render at a time (one browser tab)
+_renderer: _Renderer | None = None
 _wrapper_dir: str | None = None
+
+
+class _Renderer:
+    """One kaleido.Kaleido (one headless Chromium) on its own event-loop thread.
+
+    Used instead of kaleido.start_sync_server, whose blocking queue has no timeout: a browser
+    that died or stalled while starting left every later export waiting forever (seen once
+    under heavy load in a Streamlit server). Every call here waits at most a timeout.
+    """
+
+    def __init__(self, browser_path: str) -> None:
+        import kaleido
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="lstm-export-kaleido", daemon=True
+        )
+        self._thread.start()
+
+        async def open_browser() -> Any:
+            instance = kaleido.Kaleido(mathjax=False, path=browser_path)
+            await instance.open()
+            return instance
+
+        try:
+            self._kaleido = self._call(open_browser(), START_TIMEOUT_S)
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            raise
+
+    def _call(self, coroutine: Any, timeout: float) -> Any:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def render(self, spec: dict[str, Any], opts: dict[str, Any]) -> bytes:
+        return self._call(self._kaleido.calc_fig(spec, opts=opts), RENDER_TIMEOUT_S)
+
+    def close(self) -> None:
+        """Close the browser (best effort, bounded) and stop the loop."""
+        # Closing a broken browser may fail in many ways; it is being thrown away anyway.
+        with contextlib.suppress(Exception):
+            self._call(self._kaleido.close(), 10.0)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+def _close_renderer() -> None:
+    global _renderer
+    if _renderer is not None:
+        _renderer.close()
+        _renderer = None
+
+
+atexit.register(_close_renderer)
 
 
 def find_browser() -> str | None:
@@ -97,11 +165,11 @@ def _write_wrapper(browser: str) -> str:
     return str(path)
 
 
-def _ensure_server() -> None:
-    """Start kaleido's shared server on a wrapped browser, once per process. Hold _LOCK."""
-    global _started
-    if _started:
-        return
+def _ensure_renderer() -> _Renderer:
+    """The process's renderer, started on first use on a wrapped browser. Hold _LOCK."""
+    global _renderer
+    if _renderer is not None:
+        return _renderer
     browser = find_browser()
     if browser is None:
         where = os.environ.get("BROWSER_PATH")
@@ -109,14 +177,17 @@ def _ensure_server() -> None:
         raise ExportUnavailable(
             f"Image export needs Chrome or Chromium, and none was found. {found}{INSTALL_HINT}"
         )
-    try:  # a browser that cannot start would leave kaleido's server waiting forever
+    try:  # fail fast and clearly on a browser that cannot run at all
         subprocess.run([browser, "--version"], capture_output=True, timeout=20, check=True)
     except (OSError, subprocess.SubprocessError) as error:
         raise ExportUnavailable(f"{browser} does not run ({error}). {INSTALL_HINT}") from None
-    import kaleido
-
-    kaleido.start_sync_server(mathjax=False, silence_warnings=True, path=_write_wrapper(browser))
-    _started = True
+    try:
+        _renderer = _Renderer(_write_wrapper(browser))
+    except concurrent.futures.TimeoutError:
+        raise ExportFailed(
+            f"the browser did not start within {START_TIMEOUT_S:g} s; try again"
+        ) from None
+    return _renderer
 
 
 def export_figure(figure: go.Figure) -> go.Figure:
@@ -135,7 +206,8 @@ def export_figure(figure: go.Figure) -> go.Figure:
 def figure_bytes(figure: go.Figure, fmt: str, scale: float = 1.0) -> bytes:
     """The figure as PNG, SVG or PDF bytes. `scale` multiplies the pixel size (PNG).
 
-    Raises ExportUnavailable when no browser is installed, ValueError on a bad format/scale.
+    Raises ExportUnavailable when no browser is installed, ExportFailed when it does not
+    start or render in time, ValueError on a bad format or scale.
     """
     fmt = fmt.lower()
     if fmt not in IMAGE_FORMATS:
@@ -153,13 +225,16 @@ def figure_bytes(figure: go.Figure, fmt: str, scale: float = 1.0) -> bytes:
         "width": layout.width or DEFAULT_WIDTH,
         "height": max(layout.height or DEFAULT_HEIGHT, legend_height),
     }
-    import kaleido
-
     with _LOCK:
-        _ensure_server()
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-            return kaleido.calc_fig_sync(copy.to_dict(), opts=opts)
+        renderer = _ensure_renderer()
+        try:
+            return renderer.render(copy.to_dict(), opts)
+        except concurrent.futures.TimeoutError:
+            _close_renderer()  # a fresh browser for the next export
+            raise ExportFailed(
+                f"rendering took longer than {RENDER_TIMEOUT_S:g} s; try a smaller scale, "
+                "fewer units or SVG"
+            ) from None
 
 
 def image_filename(basename: str, fmt: str, scale: float = 1.0) -> str:

@@ -15,6 +15,7 @@ from PIL import Image
 from lstm_core import RunConfig, simulate
 from lstm_core import export as export_module
 from lstm_core.export import (
+    ExportFailed,
     ExportUnavailable,
     figure_bytes,
     image_filename,
@@ -97,12 +98,24 @@ def test_original_figure_untouched(figure) -> None:
 
 
 def test_no_browser_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, figure) -> None:
-    monkeypatch.setattr(export_module, "_started", False)
+    monkeypatch.setattr(export_module, "_renderer", None)
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
     with pytest.raises(ExportUnavailable, match="apt-get install -y chromium") as info:
         figure_bytes(figure, "png")
     assert "BROWSER_PATH='/nonexistent/chromium'" in str(info.value)
     assert "scripts/setup.sh" in str(info.value)
+
+
+def test_a_stuck_render_times_out_and_the_next_export_works(
+    monkeypatch: pytest.MonkeyPatch, figure
+) -> None:
+    figure_bytes(figure, "svg")  # the browser is up
+    with monkeypatch.context() as patch:
+        patch.setattr(export_module, "RENDER_TIMEOUT_S", 0.001)
+        with pytest.raises(ExportFailed, match=r"longer than 0\.001 s"):
+            figure_bytes(figure, "png", 4)
+    assert export_module._renderer is None  # thrown away
+    assert figure_bytes(figure, "png")[:8] == b"\x89PNG\r\n\x1a\n"  # a fresh browser
 
 
 def test_file_names_and_toolbar_config() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core.figures import MAX_LINE_UNITS, default_units
+from ui.entry import require_app
 from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
 from ui.state import (
     cached_first_nonfinite,
@@ -14,6 +15,8 @@ from ui.state import (
     cached_state_heatmap,
     current_config,
 )
+
+require_app()
 
 st.title("LSTM State Explorer")
 st.markdown(

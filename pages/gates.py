@@ -7,8 +7,11 @@ import streamlit as st
 from lstm_core.cell_figures import gate_lines
 from lstm_core.gate_stats import heatmap_columns
 from ui.cell import cached_gate_overview, view_pickers
+from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
 from ui.state import cached_simulate, current_config
+
+require_app()
 
 st.title("Gate inspector")
 st.markdown(

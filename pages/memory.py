@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.entry import require_app
 from ui.memory import lab_section, training_section
 from ui.state import current_config
+
+require_app()
 
 st.title("Memory lab: where does the memory live?")
 st.markdown(

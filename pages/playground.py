@@ -8,7 +8,10 @@ import streamlit as st
 from lstm_core.cell import WORKED_EXAMPLE, cell_update
 from lstm_core.cell_figures import cell_flow_figure, playground_figure
 from lstm_core.gate_stats import plain_reading
+from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
+
+require_app()
 
 MAX_UNITS = 8
 UNITS_KEY = "playground_units"

@@ -6,7 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from lstm_core.config import PRESETS
+from ui.entry import require_app
 from ui.state import CONFIG_KEYS, cached_simulate, current_config
+
+require_app()
 
 SHAPES_PRESET = "Shapes example"
 

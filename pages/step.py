@@ -8,8 +8,11 @@ import streamlit as st
 from lstm_core.cell_figures import cell_flow_figure
 from lstm_core.gate_stats import step_breakdown
 from ui.cell import view_pickers
+from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
 from ui.state import cached_simulate, current_config
+
+require_app()
 
 STEP_KEY = "step_t"
 PLAYING_KEY = "step_playing"

@@ -109,16 +109,21 @@ sync_url()
 navigation = st.navigation(
     {
         "States": [
-            st.Page("pages/explorer.py", title="Explorer: h_t and C_t", icon="📈", default=True),
+            st.Page(
+                "pages/explorer.py",
+                title="Explorer: h_t and C_t",
+                icon=":material/show_chart:",
+                default=True,
+            ),
         ],
         "Inside the cell": [
-            st.Page("pages/gates.py", title="Gate inspector", icon="🚦"),
-            st.Page("pages/step.py", title="Step through", icon="⏯️"),
-            st.Page("pages/playground.py", title="Gate playground", icon="🎛️"),
-            st.Page("pages/shapes.py", title="Tensor shapes", icon="📐"),
+            st.Page("pages/gates.py", title="Gate inspector", icon=":material/traffic:"),
+            st.Page("pages/step.py", title="Step through", icon=":material/play_circle:"),
+            st.Page("pages/playground.py", title="Gate playground", icon=":material/tune:"),
+            st.Page("pages/shapes.py", title="Tensor shapes", icon=":material/straighten:"),
         ],
         "Memory": [
-            st.Page("pages/memory.py", title="Memory lab", icon="🧪"),
+            st.Page("pages/memory.py", title="Memory lab", icon=":material/science:"),
         ],
     }
 )

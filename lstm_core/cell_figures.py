@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lstm_core.cell import CellUpdate
+from lstm_core.config import describe_init
 from lstm_core.figures import check_view, unit_color
 from lstm_core.gate_stats import (
     SATURATION_THRESHOLDS,
@@ -46,7 +47,7 @@ def _view_title(result: SimulationResult, layer: int, batch: int) -> str:
     config = result.config
     return (
         f"input {config.input_dim}, hidden {config.hidden_dim}, {config.seq_len} steps, "
-        f"seed {config.seed}, forget bias {config.forget_bias:+g} · layer {layer}, "
+        f"seed {config.seed}, {describe_init(config)} · layer {layer}, "
         f"batch item {batch}"
     )
 

@@ -135,3 +135,10 @@ PRESETS: dict[str, RunConfig] = {
     ),
 }
 DEFAULT_CONFIG = RunConfig()
+
+
+def describe_init(config: RunConfig) -> str:
+    """The forget-gate init in words, for titles: 'forget bias +3' or 'chrono init T_max 100'."""
+    if config.chrono_t_max > 0:
+        return f"chrono init T_max {config.chrono_t_max:g}"
+    return f"forget bias {config.forget_bias:+g}"

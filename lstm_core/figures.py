@@ -17,6 +17,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 from tsdownsample import MinMaxLTTBDownsampler
 
+from lstm_core.config import describe_init
 from lstm_core.gate_stats import bin_time
 from lstm_core.simulate import SimulationResult
 
@@ -132,7 +133,7 @@ def state_figure(
     traces, panels = [], []  # added in one call: add_trace one by one re-validates them all
     for unit in chosen:
         color = unit_color(unit)
-        common = {"mode": "lines", "line": {"color": color, "width": 1.6}, "meta": unit}
+        common = {"mode": "lines", "line": {"color": color, "width": 1.6}, "meta": str(unit)}
         h_unit, c_unit = h[:, unit], c[:, unit]  # (T,)
         at = line_indices(h_unit, points)  # the steps drawn for h
         traces.append(
@@ -175,7 +176,7 @@ def state_figure(
         title={
             "text": (
                 f"LSTM states: input {config.input_dim}, hidden {config.hidden_dim}, "
-                f"{steps} steps, seed {config.seed}, forget bias {config.forget_bias:+g}"
+                f"{steps} steps, seed {config.seed}, {describe_init(config)}"
                 f" · layer {layer}, batch item {batch}"
             ),
             "font": {"size": 14},

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -238,9 +239,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE_VECTOR = re.compile(r"^-\d*\.?\d+(e[-+]?\d+)?,")
+
+
+def _join_negative_vectors(argv: Sequence[str]) -> list[str]:
+    """`--c-prev -0.3,0.1` -> `--c-prev=-0.3,0.1`: argparse takes "-0.3,0.1" for an option."""
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1].startswith("--") and _NEGATIVE_VECTOR.match(token):
+            joined[-1] = f"{joined[-1]}={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else argv
+        args = build_parser().parse_args(_join_negative_vectors(argv))
         args.handler(args)
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)

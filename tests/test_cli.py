@@ -168,3 +168,23 @@ def test_bad_values_exit_with_one_line(args: list[str], fragment: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert fragment in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_gates_takes_negative_vectors_after_a_space() -> None:
+    done = cli(
+        "gates",
+        "--c-prev",
+        "-0.3,0.1",
+        "--f",
+        "0.8,0.2",
+        "--i",
+        "0.6,0.4",
+        "--g",
+        "-0.7,-0.1",
+        "--o",
+        "0.9,0.3",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["c"] == pytest.approx([0.8 * -0.3 + 0.6 * -0.7, 0.2 * 0.1 + 0.4 * -0.1])

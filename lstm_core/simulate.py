@@ -147,6 +147,8 @@ with warnings.catch_warnings():
         )  # (L, B, H)
         c = torch.zeros_like(h)
         for t in range(steps):
+            # Arguments after the weights: has_biases, num_layers, dropout, train,
+            # bidirectional, batch_first, as nn.LSTM.forward passes them in eval mode.
             _, h, c = torch.lstm(
                 x[:, t : t + 1],
                 [h, c],

@@ -33,14 +33,14 @@ DRAWN_H = """() => {
     const gd = document.querySelectorAll('.js-plotly-plot')[0];
     return gd._fullData
         .filter(t => (t.xaxis || 'x') === 'x')
-        .map(t => [t.meta, Array.from(t.x, Number), Array.from(t.y, Number)]);
+        .map(t => [String(t.meta), Array.from(t.x, Number), Array.from(t.y, Number)]);
 }"""
 
 
 def assert_page_draws_run(page: Page, config: RunConfig) -> None:
     """The h panel's lines are the lone run's float32 values at the drawn steps, bit for bit."""
     h = simulate(config).h[0, 0].numpy()  # (T, H)
-    drawn = page.evaluate(DRAWN_H)
+    drawn = [(int(meta), steps, values) for meta, steps, values in page.evaluate(DRAWN_H)]
     assert {unit for unit, _, _ in drawn} == set(range(min(config.hidden_dim, 8)))
     for unit, steps, values in drawn:
         expected = h[np.asarray(steps, dtype=int), unit].astype(np.float32)

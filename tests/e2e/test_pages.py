@@ -8,6 +8,7 @@ editing this file.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -37,7 +38,9 @@ def _check_current_page(page: Page, label: str) -> list[str]:
     """Problems on the page now shown: no title, an exception box, or a chart left undrawn."""
     problems = []
     main = page.locator('[data-testid="stMain"]')
-    if main.locator("h1").count() == 0:
+    try:
+        main.locator("h1").first.wait_for(timeout=30_000)
+    except PlaywrightTimeoutError:
         problems.append(f"{label}: no title (h1)")
     exceptions = main.locator('[data-testid="stException"]')
     if exceptions.count():
@@ -80,8 +83,12 @@ def test_every_page_loads_without_errors(
     screenshot(page, "page_start")
     visited = []
     for index, label in enumerate(labels):
-        page.locator(NAV_LINKS).nth(index).click()
-        page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=CHART_TIMEOUT_MS)
+        link = page.locator(NAV_LINKS).nth(index)
+        path = urlparse(link.get_attribute("href") or "").path
+        link.click()
+        page.wait_for_url(lambda url, path=path: urlparse(url).path == path)
+        # The old page's elements linger until the new run replaces them: let it finish.
+        page.wait_for_timeout(500)
         wait_until_idle(page)
         problems += _check_current_page(page, label)
         screenshot(page, f"page_{_slug(label)}")

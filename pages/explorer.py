@@ -113,7 +113,9 @@ if config.forget_bias == 0 and config.chrono_t_max == 0:
         "(+1, +3) or training on a memory task makes C the slow state."
     )
 
-with st.expander("Per unit: lag-1 autocorrelation of h and C"):
+# A toggle rather than an expander: a collapsed expander still draws its chart, and every
+# slider move would redraw both (benchmarks: slider -> redrawn).
+if st.toggle("Per unit: lag-1 autocorrelation of h and C", key="explorer_show_persistence"):
     autocorr_name = f"lstm_persistence_{config.label()}"
     st.plotly_chart(
         autocorr_figure, key="explorer_persistence", config=plotly_config(autocorr_name)

@@ -182,6 +182,8 @@ def test_explorer_offers_every_export() -> None:
 
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
     assert not at.exception
+    assert not at.code  # the script is shown on request (it loads a heavy highlighter)
+    at.toggle(key="explorer_reproduce_show_script").set_value(True).run()
     labels = {button.proto.label for button in at.get("download_button")}
     assert {"PNG 1×", "PNG 2×", "PNG 4×", "SVG", "PDF"} <= labels
     assert {"⬇ Data as CSV", "⬇ Data as Parquet", "⬇ Download the script"} <= labels
@@ -200,6 +202,8 @@ def test_explorer_without_a_browser_explains_and_keeps_going(
 
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
+    assert not at.exception
+    at.toggle(key="explorer_show_persistence").set_value(True).run()
     assert not at.exception
     hints = [info.value for info in at.info if "apt-get install -y chromium" in info.value]
     assert len(hints) == 2  # one per figure with downloads

@@ -20,18 +20,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from lstm_core.export import BROWSER_FLAGS
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [  # STACK.md
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_FLAGS = list(BROWSER_FLAGS)  # STACK.md
 CHART_TIMEOUT_MS = 120_000
 # A fingerprint of the first chart's drawn data: traces, points and a sum of the last trace.
 FINGERPRINT_JS = """() => {

@@ -12,7 +12,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from lstm_core.config import DEFAULT_CONFIG, DTYPES, PRESETS, SIGNALS, ConfigError, RunConfig
+from lstm_core.config import (
+    DEFAULT_CONFIG,
+    DTYPES,
+    PRESETS,
+    SETTING_NAMES,
+    SIGNALS,
+    ConfigError,
+    RunConfig,
+)
 
 
 class CliError(Exception):
@@ -78,19 +86,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-_RUN_FIELDS = (
-    "input_dim",
-    "hidden_dim",
-    "seq_len",
-    "batch_size",
-    "num_layers",
-    "seed",
-    "forget_bias",
-    "chrono_t_max",
-    "signal",
-    "frequency",
-    "dtype",
-)
+_RUN_FIELDS = SETTING_NAMES
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:

@@ -121,6 +121,12 @@ def _check_float(name: str, value: Any, low: float, high: float) -> None:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value}")
 
 
+# The settings a user chooses: every RunConfig field but the CSV rows. They are the sidebar's
+# session_state keys, the URL's query parameters and (with dashes) the CLI's run flags.
+SETTING_NAMES: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(RunConfig) if f.name != "input_values"
+)
+
 # Named starting points, one click away in the sidebar and `--preset` on the CLI.
 PRESETS: dict[str, RunConfig] = {
     # Opens the app: a raised forget bias makes C the slow state (measured in README).

@@ -19,25 +19,14 @@ from lstm_core.config import (
     FORGET_BIAS_RANGE,
     LIMITS,
     SEED_RANGE,
+    SETTING_NAMES,
     SIGNALS,
     ConfigError,
     RunConfig,
 )
 
 # The URL's parameters, in the sidebar's order.
-URL_KEYS: tuple[str, ...] = (
-    "input_dim",
-    "hidden_dim",
-    "seq_len",
-    "batch_size",
-    "num_layers",
-    "seed",
-    "forget_bias",
-    "chrono_t_max",
-    "signal",
-    "frequency",
-    "dtype",
-)
+URL_KEYS: tuple[str, ...] = SETTING_NAMES
 _INT_RANGES: dict[str, tuple[int, int]] = {**LIMITS, "seed": SEED_RANGE}
 _FLOAT_RANGES: dict[str, tuple[float, float]] = {
     "forget_bias": FORGET_BIAS_RANGE,

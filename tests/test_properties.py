@@ -4,6 +4,7 @@ valid config (or rows) or a clean error, never another exception.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -25,20 +26,7 @@ from lstm_core.urlstate import URL_KEYS, config_from_query
 # Modest counts keep the whole file to a few seconds.
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-FIELDS = (
-    "input_dim",
-    "hidden_dim",
-    "seq_len",
-    "batch_size",
-    "num_layers",
-    "seed",
-    "forget_bias",
-    "chrono_t_max",
-    "signal",
-    "frequency",
-    "dtype",
-    "input_values",
-)
+FIELDS = tuple(field.name for field in dataclasses.fields(RunConfig))  # input_values last
 
 # Anything a caller might pass: near-limit and far-off numbers, specials, wrong types.
 ANY_VALUE = st.one_of(

@@ -12,23 +12,12 @@ import streamlit as st
 
 from lstm_core import DEFAULT_CONFIG, ConfigError, RunConfig, SimulationResult, simulate
 from lstm_core.checks import NonFinite, first_nonfinite
+from lstm_core.config import SETTING_NAMES
 from lstm_core.figures import persistence_figure, state_figure, state_heatmap
 from lstm_core.metrics import Persistence, lag1_autocorrelation, persistence
 
 # Sidebar keys are the RunConfig field names (and the URL's query parameter names).
-CONFIG_KEYS: tuple[str, ...] = (
-    "input_dim",
-    "hidden_dim",
-    "seq_len",
-    "batch_size",
-    "num_layers",
-    "seed",
-    "forget_bias",
-    "chrono_t_max",
-    "signal",
-    "frequency",
-    "dtype",
-)
+CONFIG_KEYS: tuple[str, ...] = SETTING_NAMES
 # Holds the parsed CSV rows (a tuple of tuples) while signal == "csv".
 INPUT_VALUES_KEY = "input_values"
 

@@ -18,20 +18,13 @@ from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Error, Page
 
+from lstm_core.export import BROWSER_FLAGS
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 # STACK.md: the flags Chromium needs on these machines (no sandbox, no GPU, no phoning home).
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_FLAGS = list(BROWSER_FLAGS)
 # A cold Streamlit start plus torch import is ~5 s here; shared CI machines are slower.
 SERVER_START_TIMEOUT_S = 90
 # Page load to first chart was 2.2 s on a quiet machine (STACK.md); leave room for a busy one.

@@ -29,10 +29,6 @@ import math
 import torch
 from torch import nn
 
-# Matches the app, which runs nn.LSTM on PyTorch's native CPU kernel: oneDNN's float32
-# sigmoid/tanh differ from it by a few ulps.
-torch.backends.mkldnn.enabled = False
-
 SEED = {seed}
 INPUT_DIM, HIDDEN_DIM, SEQ_LEN = {input_dim}, {hidden_dim}, {seq_len}  # I, H, T
 BATCH_SIZE, NUM_LAYERS = {batch_size}, {num_layers}  # B, L

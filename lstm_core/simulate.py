@@ -16,9 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -27,24 +25,34 @@ from torch import nn
 from lstm_core.config import RunConfig
 from lstm_core.signals import make_input
 
-# PyTorch picks oneDNN (mkldnn) for float32 LSTMs on CPU by default. Its sigmoid and tanh are
-# approximations: it and the written-out equations part by a few float32 ulps per step, which
-# add up in a large C. The reference therefore runs PyTorch's native ATen kernel (the one it
-# uses for float64 and on builds without oneDNN). The switch is process-wide, hence the lock:
-# concurrent sessions must never see each other's setting.
+# PyTorch picks oneDNN (mkldnn) for float32 LSTMs on CPU by default; its sigmoid and tanh are
+# approximations a few float32 ulps from the written-out equations. The app's nn.LSTM runs on
+# that default, as a user's does. The memory lab and training run on PyTorch's native ATen
+# kernel instead (deterministic gradients, the same kernel as float64). The switch is
+# process-wide, hence one lock: concurrent sessions must never see each other's setting.
 _BACKEND_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
-def native_kernel() -> Iterator[None]:
-    """Run nn.LSTM / nn.GRU / nn.RNN on PyTorch's native CPU kernel inside this block."""
+def _lstm_kernel(onednn: bool) -> Iterator[None]:
     with _BACKEND_LOCK:
         was_enabled = torch.backends.mkldnn.enabled
-        torch.backends.mkldnn.enabled = False
+        torch.backends.mkldnn.enabled = onednn
         try:
             yield
         finally:
             torch.backends.mkldnn.enabled = was_enabled
+
+
+def native_kernel() -> contextlib.AbstractContextManager[None]:
+    """Run nn.LSTM / nn.GRU / nn.RNN on PyTorch's native CPU kernel inside this block."""
+    return _lstm_kernel(onednn=False)
+
+
+def default_kernel() -> contextlib.AbstractContextManager[None]:
+    """Run nn.LSTM on PyTorch's default CPU kernel (oneDNN for float32) inside this block,
+    whatever another thread has switched."""
+    return _lstm_kernel(onednn=True)
 
 
 GATE_NAMES: tuple[str, ...] = ("i", "f", "g", "o")
@@ -60,18 +68,18 @@ class SimulationResult:
 
     config: RunConfig
     x: torch.Tensor  # (B, T, I) the input sequence
-    h: torch.Tensor  # (L, B, T, H) hidden state from nn.LSTM, stepped one step at a time
-    c: torch.Tensor  # (L, B, T, H) cell state from nn.LSTM, stepped one step at a time
+    h: torch.Tensor  # (L, B, T, H) hidden state from nn.LSTM, one whole-sequence call per layer
+    c: torch.Tensor  # (L, B, T, H) cell state from nn.LSTM, each step from the previous state
     manual_h: torch.Tensor  # (L, B, T, H) hidden state from the hand-written cell
-    manual_c: torch.Tensor  # (L, B, T, H) cell state from the hand-written cell
+    manual_c: torch.Tensor  # (L, B, T, H) cell state from the hand-written cell (its own C)
     gates: dict[str, torch.Tensor]  # "i", "f", "g", "o" -> (L, B, T, H), hand-written cell
-    output: torch.Tensor  # (B, T, H) nn.LSTM on the whole sequence in one call: last layer's h
-    h_n: torch.Tensor  # (L, B, H) that call's final hidden state
-    c_n: torch.Tensor  # (L, B, H) that call's final cell state
+    output: torch.Tensor  # (B, T, H) nn.LSTM's output: the last layer's h
+    h_n: torch.Tensor  # (L, B, H) nn.LSTM's final hidden state
+    c_n: torch.Tensor  # (L, B, H) nn.LSTM's final cell state, from the whole-sequence calls
     parameters: dict[str, torch.Tensor] = field(repr=False)  # nn.LSTM's state_dict
     # max |manual - reference| over every layer, item, step and unit, for "h" and "c"
     max_abs_diff: dict[str, float] = field(default_factory=dict)
-    # max |stepped - whole-sequence call| for the last layer's h and the final (h_n, c_n)
+    # max |one step at a time - whole-sequence calls|: nn.LSTM's h at every step, and c_n
     stepped_vs_whole: float = 0.0
 
 
@@ -117,175 +125,200 @@ def build_model(
     return x, lstm.to(dtype)
 
 
-# The two stepping loops below are TorchScript: the loop runs in C++ without the GIL, so the
-# reference and the hand-written twin step side by side on two cores (Python threads alone
-# fight over the GIL at every op and end up slower than one thread), and each step pays ~15 µs
-# of interpreter instead of ~60 µs of Python. They call the very same ATen ops, in the same
-# order, as the Python they replace: the results are bit-identical (tests/test_simulate.py).
-# torch.jit.script is deprecated in favour of torch.compile, which would fuse and reorder the
-# floating-point work; torch is pinned (2.13.0), so the warning is silenced here only.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
+# How the two are run and compared. nn.LSTM runs on PyTorch's default CPU kernel (oneDNN for
+# float32, the native kernel for float64): what `nn.LSTM(...)(x)` gives a user. It returns h at
+# every step but C only at the last, so:
+# - h: one whole-sequence call per layer (layer k reads layer k-1's h), every step of every layer.
+# - C: nn.LSTM again, on every step at once as a batch of one-step sequences, each started from
+#   the previous step's state.
+# - The hand-written cell is given nn.LSTM's h_{t-1} at every step (its C is its own
+#   recurrence). Left to feed back its own h, two implementations that differ in the last bit
+#   of a sigmoid part ways on long runs with a raised forget bias (5000 steps x 256 units, +3:
+#   oneDNN and PyTorch's native kernel end 0.8 apart in h), so a free-running comparison would
+#   measure that sensitivity, not the equations. Step by step, it measures the equations.
+# Only the cell-state recurrence C_t = f_t * C_{t-1} + i_t * g_t is sequential here; the matrix
+# products are large GEMMs over many steps at once, which is why a run costs about two
+# whole-sequence forwards rather than a matrix-vector product per step per implementation.
 
-    @torch.jit.script
-    def _reference_steps(
-        x: torch.Tensor,
-        flat_weights: list[torch.Tensor],
-        has_biases: bool,
-        num_layers: int,
-        hidden_states: torch.Tensor,
-        cell_states: torch.Tensor,
-    ) -> None:
-        """Fill hidden_states and cell_states (L, B, T, H) by calling aten::lstm once per step.
 
-        aten::lstm is what nn.LSTM.forward calls (torch._VF.lstm) with the module's own
-        _flat_weights; eval mode, no dropout, unidirectional, batch_first.
-        """
-        steps = x.size(1)
-        h = hidden_states.new_zeros(
-            hidden_states.size(0), hidden_states.size(1), hidden_states.size(3)
-        )  # (L, B, H)
-        c = torch.zeros_like(h)
-        for t in range(steps):
-            # Arguments after the weights: has_biases, num_layers, dropout, train,
-            # bidirectional, batch_first, as nn.LSTM.forward passes them in eval mode.
-            _, h, c = torch.lstm(
-                x[:, t : t + 1],
-                [h, c],
-                flat_weights,
-                has_biases,
-                num_layers,
-                0.0,
-                False,
-                False,
-                True,
-            )
-            hidden_states[:, :, t] = h
-            cell_states[:, :, t] = c
+# Rows (batch items x steps) per matrix product in the cell and per nn.LSTM call in
+# one_step_states: bounds the temporaries of the largest run.
+ROW_BLOCK = 2048
 
-    @torch.jit.script
-    def _manual_layer(
-        layer_input: torch.Tensor,
-        weight_ih: torch.Tensor,
-        weight_hh: torch.Tensor,
-        bias_ih: torch.Tensor,
-        bias_hh: torch.Tensor,
-        hidden_states: torch.Tensor,
-        cell_states: torch.Tensor,
-        gate_values: torch.Tensor,
-    ) -> None:
-        """One layer of the written-out equations over every step, zero initial state.
 
-        layer_input (B, T, I); fills hidden_states, cell_states (B, T, H) and gate_values
-        (4, B, T, H) in the order i, f, g, o.
-        """
-        batch, steps = layer_input.size(0), layer_input.size(1)
-        hidden = weight_hh.size(1)
-        h = layer_input.new_zeros(batch, hidden)  # (B, H)
-        c = layer_input.new_zeros(batch, hidden)
-        for t in range(steps):
-            # Grouped as in PyTorch's native CPU kernel stepped one step at a time, so the
-            # rounding is the same: (W_hh h + b_hh) + (W_ih x_t + b_ih). Each gate is its own
-            # (B, H) slice as in the kernel's chunk: one sigmoid over all 4H would put other
-            # elements in the vectorised loop's scalar tail and change the last bits.
-            pre = torch.nn.functional.linear(h, weight_hh, bias_hh) + torch.nn.functional.linear(
-                layer_input[:, t], weight_ih, bias_ih
-            )  # (B, 4H)
-            i = torch.sigmoid(pre[:, :hidden])
-            f = torch.sigmoid(pre[:, hidden : 2 * hidden])
-            g = torch.tanh(pre[:, 2 * hidden : 3 * hidden])
-            o = torch.sigmoid(pre[:, 3 * hidden :])
-            c = f * c + i * g
-            h = o * torch.tanh(c)
-            hidden_states[:, t] = h
-            cell_states[:, t] = c
-            gate_values[0, :, t] = i
-            gate_values[1, :, t] = f
-            gate_values[2, :, t] = g
-            gate_values[3, :, t] = o
+def _layer_weights(lstm: nn.LSTM, layer: int) -> list[torch.Tensor]:
+    """[weight_ih (4H, I or H), weight_hh (4H, H), bias_ih (4H,), bias_hh (4H,)], detached."""
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    return [getattr(lstm, f"{name}_l{layer}").detach() for name in names]
+
+
+def _nn_lstm_layer(
+    layer_input: torch.Tensor, state: list[torch.Tensor], weights: list[torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One layer through aten::lstm, as nn.LSTM.forward calls it (torch._VF.lstm) in eval mode.
+
+    layer_input (N, S, I), state [h_0, c_0] (1, N, H) each. Returns output (N, S, H),
+    h_n (1, N, H), c_n (1, N, H).
+    """
+    # After the weights: has_biases, num_layers, dropout, train, bidirectional, batch_first.
+    return torch.lstm(layer_input, state, weights, True, 1, 0.0, False, False, True)
+
+
+def _previous(states: torch.Tensor) -> torch.Tensor:
+    """(B, T, H) -> the state one step earlier, zero before the first step: (B, T, H)."""
+    return torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)
+
+
+def _cell_layer(
+    layer_input: torch.Tensor,
+    previous_h: torch.Tensor,
+    weights: list[torch.Tensor],
+    hidden_states: torch.Tensor,
+    cell_states: torch.Tensor,
+    gate_values: torch.Tensor,
+) -> None:
+    """The written-out equations for one layer, every step, zero initial C.
+
+    layer_input (B, T, I) and previous_h (B, T, H), the h_{t-1} each step reads. Fills
+    hidden_states, cell_states (B, T, H) and gate_values (4, B, T, H) in the order i, f, g, o.
+    """
+    weight_ih, weight_hh, bias_ih, bias_hh = weights
+    batch, steps, hidden = previous_h.shape
+    rows = batch * steps
+    bias = bias_hh + bias_ih  # (4H,)
+    previous_rows = previous_h.reshape(rows, hidden)
+    input_rows = layer_input.reshape(rows, -1)
+    gate_rows = gate_values.view(4, rows, hidden)
+    # W_hh h_{t-1} + W_ih x_t + (b_hh + b_ih) for every step: GEMMs over blocks of steps, so
+    # the largest run holds a (ROW_BLOCK, 4H) temporary, not a (B*T, 4H) one.
+    for start in range(0, rows, ROW_BLOCK):
+        block = slice(start, start + ROW_BLOCK)
+        pre = torch.addmm(bias, previous_rows[block], weight_hh.t())  # (rows in block, 4H)
+        pre.addmm_(input_rows[block], weight_ih.t())
+        for n, squash in enumerate((torch.sigmoid, torch.sigmoid, torch.tanh, torch.sigmoid)):
+            squash(pre[:, n * hidden : (n + 1) * hidden], out=gate_rows[n, block])
+    i, f, g, o = gate_values  # (B, T, H) each
+    # i * g, held in hidden_states until h is computed last.
+    written = torch.mul(i, g, out=hidden_states)  # (B, T, H)
+    cell = torch.zeros_like(written[:, 0])  # (B, H)
+    kept = torch.empty_like(cell)
+    # The one sequential part: (B, H) slices, written in place, kept and written summed in that
+    # order (a fused multiply-add would round differently from step_breakdown's f*c + i*g).
+    for f_t, written_t, cell_t in zip(
+        f.unbind(1), written.unbind(1), cell_states.unbind(1), strict=True
+    ):
+        torch.mul(f_t, cell, out=kept)
+        cell = torch.add(kept, written_t, out=cell_t)
+    torch.tanh(cell_states, out=hidden_states).mul_(o)  # h = o * tanh(C)
 
 
 @torch.no_grad()
 def reference_trajectory(lstm: nn.LSTM, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """h and C of every layer at every step, from nn.LSTM itself: (L, B, T, H) each.
+    """nn.LSTM's h at every step of every layer, and its (h_n, c_n): one call per layer.
 
-    nn.LSTM returns C only for the last step, so it is called once per step with the state
-    carried over; zero initial states. Call it inside `native_kernel()` for bit-level
-    agreement with `manual_trajectory`.
+    x (B, T, I). Returns h (L, B, T, H) and c_n (L, B, H); h_n is h[:, :, -1]. Zero initial
+    states; layer k reads layer k-1's h, as inside nn.LSTM.
     """
-    if lstm.bidirectional or lstm.proj_size or not lstm.batch_first:
+    if lstm.bidirectional or lstm.proj_size or not lstm.batch_first or not lstm.bias:
         raise ValueError("reference_trajectory takes a unidirectional batch_first nn.LSTM")
     batch, steps, _ = x.shape
     layers, hidden = lstm.num_layers, lstm.hidden_size
     hidden_states = x.new_empty(layers, batch, steps, hidden)  # (L, B, T, H)
-    cell_states = x.new_empty(layers, batch, steps, hidden)
-    flat_weights = [w.detach() for w in lstm._flat_weights]
-    _reference_steps(x, flat_weights, lstm.bias, layers, hidden_states, cell_states)
-    return hidden_states, cell_states
+    final_cell = x.new_empty(layers, batch, hidden)  # (L, B, H)
+    zeros = [x.new_zeros(1, batch, hidden), x.new_zeros(1, batch, hidden)]
+    layer_input = x
+    for k in range(layers):
+        output, _, c_n = _nn_lstm_layer(layer_input, zeros, _layer_weights(lstm, k))
+        hidden_states[k] = output
+        final_cell[k] = c_n[0]
+        # The call's own tensor, not the copy: MKL's rounding can follow memory alignment,
+        # and nn.LSTM hands layer k the output tensor itself.
+        layer_input = output
+    return hidden_states, final_cell
 
 
 @torch.no_grad()
 def manual_trajectory(
-    lstm: nn.LSTM, x: torch.Tensor
+    lstm: nn.LSTM, x: torch.Tensor, reference_h: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
     """The equations written out with `lstm`'s weights: h, C and the gates i, f, g, o.
 
-    Returns h (L, B, T, H), C (L, B, T, H) and {"i", "f", "g", "o"} each (L, B, T, H).
-    Layer k reads layer k-1's h; zero initial states.
+    x (B, T, I). Each step reads nn.LSTM's h_{t-1} (`reference_h` (L, B, T, H), computed with
+    `reference_trajectory` when not given) and the cell's own C_{t-1}. Returns h (L, B, T, H),
+    C (L, B, T, H) and {"i", "f", "g", "o"} each (L, B, T, H).
     """
+    if reference_h is None:
+        reference_h, _ = reference_trajectory(lstm, x)
     batch, steps, _ = x.shape
     layers, hidden = lstm.num_layers, lstm.hidden_size
     hidden_states = x.new_empty(layers, batch, steps, hidden)  # (L, B, T, H)
     cell_states = x.new_empty(layers, batch, steps, hidden)
     gate_values = x.new_empty(layers, 4, batch, steps, hidden)  # (L, 4, B, T, H) i, f, g, o
-    layer_input = x  # (B, T, I) for layer 0, then the previous layer's h
     for k in range(layers):
-        _manual_layer(
-            layer_input,
-            getattr(lstm, f"weight_ih_l{k}").detach(),  # (4H, I or H)
-            getattr(lstm, f"weight_hh_l{k}").detach(),  # (4H, H)
-            getattr(lstm, f"bias_ih_l{k}").detach(),  # (4H,)
-            getattr(lstm, f"bias_hh_l{k}").detach(),  # (4H,)
+        _cell_layer(
+            x if k == 0 else reference_h[k - 1],  # (B, T, I or H)
+            _previous(reference_h[k]),
+            _layer_weights(lstm, k),
             hidden_states[k],
             cell_states[k],
             gate_values[k],
         )
-        layer_input = hidden_states[k]
     gates = {name: gate_values[:, n] for n, name in enumerate(GATE_NAMES)}
     return hidden_states, cell_states, gates
+
+
+@torch.no_grad()
+def one_step_states(
+    lstm: nn.LSTM, x: torch.Tensor, hidden_states: torch.Tensor, cell_states: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """nn.LSTM's own (h_t, C_t) at every step of every layer, from given previous states.
+
+    x (B, T, I); hidden_states, cell_states (L, B, T, H): a trajectory. Step t of layer k
+    starts from (h_{t-1}, C_{t-1}) of that trajectory (zero at t = 0) and reads x_t (layer 0)
+    or hidden_states[k-1]'s h_t. Every step goes through nn.LSTM at once, as B*T sequences of
+    one step. Returns h and C (L, B, T, H).
+    """
+    batch, steps, _ = x.shape
+    layers, hidden = lstm.num_layers, lstm.hidden_size
+    one_step_h = x.new_empty(layers, batch, steps, hidden)  # (L, B, T, H)
+    one_step_c = x.new_empty(layers, batch, steps, hidden)
+    rows = batch * steps
+    for k in range(layers):
+        weights = _layer_weights(lstm, k)
+        layer_input = (x if k == 0 else hidden_states[k - 1]).reshape(rows, 1, -1)  # (B*T, 1, I)
+        previous_h = _previous(hidden_states[k]).reshape(1, rows, hidden)
+        previous_c = _previous(cell_states[k]).reshape(1, rows, hidden)
+        h_out = one_step_h[k].view(rows, hidden)
+        c_out = one_step_c[k].view(rows, hidden)
+        # In blocks of sequences: nn.LSTM's gate buffers are (rows, 4H) several times over,
+        # ~0.5 GB at once for the largest float64 run.
+        for start in range(0, rows, ROW_BLOCK):
+            block = slice(start, start + ROW_BLOCK)
+            _, h_t, c_t = _nn_lstm_layer(
+                layer_input[block], [previous_h[:, block], previous_c[:, block]], weights
+            )
+            h_out[block] = h_t[0]
+            c_out[block] = c_t[0]
+    return one_step_h, one_step_c
 
 
 def simulate(
     config: RunConfig, state_dict: dict[str, torch.Tensor] | None = None
 ) -> SimulationResult:
-    """Run `config` through nn.LSTM (stepped, and whole-sequence) and the hand-written cell.
+    """Run `config` through nn.LSTM and the hand-written cell (see the notes above).
 
     Deterministic: the same config (and weights) gives bit-identical tensors, whatever else
     the process does with torch's global RNG.
     """
     x, lstm = build_model(config, state_dict)
-
-    def whole_sequence() -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        with torch.no_grad():
-            return lstm(x)  # (B, T, H), ((L, B, H), (L, B, H))
-
-    # Three independent computations: nn.LSTM on the whole sequence, nn.LSTM stepped, and the
-    # hand-written cell. They run side by side in threads (the stepping loops release the GIL,
-    # see above) and share the cores; none reads another's output, so every tensor is the one
-    # a serial run gives. native_kernel() is held around all three (the flag is process-wide);
-    # the hand-written cell calls no nn.LSTM, so the flag does not touch it.
-    with (
-        native_kernel(),
-        ThreadPoolExecutor(max_workers=2, thread_name_prefix="lstm-reference") as pool,
-    ):
-        whole = pool.submit(whole_sequence)
-        stepped = pool.submit(reference_trajectory, lstm, x)
-        manual_h, manual_c, gates = manual_trajectory(lstm, x)
-        output, (h_n, c_n) = whole.result()
-        h, c = stepped.result()  # (L, B, T, H) each
+    with default_kernel():
+        h, c_n = reference_trajectory(lstm, x)  # (L, B, T, H), (L, B, H)
+    manual_h, manual_c, gates = manual_trajectory(lstm, x, h)
+    with default_kernel():
+        # nn.LSTM's C_t, each step from nn.LSTM's h_{t-1} and the cell's C_{t-1}.
+        one_step_h, c = one_step_states(lstm, x, h, manual_c)
     stepped_vs_whole = max(
-        (h[-1] - output).abs().max().item(),
-        (h[:, :, -1] - h_n).abs().max().item(),
+        (one_step_h - h).abs().max().item(),
         (c[:, :, -1] - c_n).abs().max().item(),
     )
     return SimulationResult(
@@ -296,8 +329,8 @@ def simulate(
         manual_h=manual_h,
         manual_c=manual_c,
         gates=gates,
-        output=output,
-        h_n=h_n,
+        output=h[-1],
+        h_n=h[:, :, -1].clone(),
         c_n=c_n,
         parameters={name: p.detach().clone() for name, p in lstm.state_dict().items()},
         max_abs_diff={

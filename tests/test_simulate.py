@@ -73,7 +73,9 @@ def test_weights_and_states_match_plain_pytorch(config: RunConfig) -> None:
     torch.testing.assert_close(result.manual_c, c_plain, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("dtype, bound", [("float32", 1e-6), ("float64", 1e-12)])
+# float32: nn.LSTM runs on oneDNN, whose sigmoid and tanh are a few ulps from the written-out
+# ones (relative 2e-7 seen in a C of 10); float64: the native kernel, same arithmetic.
+@pytest.mark.parametrize("dtype, bound", [("float32", 1e-5), ("float64", 1e-12)])
 @pytest.mark.parametrize(
     "sizes",
     [
@@ -87,8 +89,8 @@ def test_manual_cell_matches_nn_lstm_at_every_step(
 ) -> None:
     result = simulate(RunConfig(dtype=dtype, **sizes))
     assert result.h.dtype == getattr(torch, dtype)
-    torch.testing.assert_close(result.manual_h, result.h, rtol=0, atol=bound)
-    torch.testing.assert_close(result.manual_c, result.c, rtol=0, atol=bound)
+    torch.testing.assert_close(result.manual_h, result.h, rtol=bound / 10, atol=bound)
+    torch.testing.assert_close(result.manual_c, result.c, rtol=bound / 10, atol=bound)
     assert result.max_abs_diff["h"] <= bound
     assert result.max_abs_diff["c"] <= bound
 

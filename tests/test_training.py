@@ -134,7 +134,7 @@ def test_cli_train_json_save_and_run_the_saved_weights(
     run = json.loads(capsys.readouterr().out)
     assert run["config"]["input_dim"] == 2 and run["config"]["hidden_dim"] == 3
     state, _ = weights_from_bytes(weights.read_bytes())
-    assert run["max_abs_diff"]["h"] == 0.0  # the hand-written cell agrees with the loaded LSTM
+    assert run["max_abs_diff"]["h"] <= 1e-6  # the hand-written cell agrees with the loaded LSTM
     assert main(["run", "--weights", str(weights), "--hidden-dim", "5"]) == 2
     assert "contradicts the weights" in capsys.readouterr().err
     bad = tmp_path / "bad.safetensors"

@@ -9,7 +9,10 @@ its data export).
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -25,10 +28,11 @@ from lstm_core.simulate import SimulationResult
 UNIT_COLORS: tuple[str, ...] = tuple(qualitative.Plotly + qualitative.D3[1:])
 # Lines get unreadable past this many units; more go to a heatmap or a unit picker.
 MAX_LINE_UNITS = 16
-# Points per line at most: about two per pixel of a wide panel. Downsampled, a figure holds at
-# most ~24,000 line points, which SVG draws faster than WebGL does: headless Chromium (no GPU,
-# software WebGL) took ~3 s for 32 Scattergl lines of 750 points and ~0.6 s as SVG Scatter.
-MAX_POINTS_PER_LINE = 2000
+# Points per line at most: about two per pixel of a panel (~500 px wide on a 1400 px screen,
+# two panels beside the sidebar). Downsampled, a figure holds at most ~24,000 line points,
+# which SVG draws faster than WebGL does: headless Chromium (no GPU, software WebGL) took ~3 s
+# for 32 Scattergl lines of 750 points and ~0.6 s as SVG Scatter.
+MAX_POINTS_PER_LINE = 1000
 # Points per panel, all lines together. With the hover numbers (customdata) a point costs ~20
 # bytes of base64 per panel, so 16 lines keep the state figure near 0.7 MB and the page, with
 # the heatmap overview, under 2 MB at every allowed size.
@@ -37,6 +41,55 @@ LINE_POINTS_PER_PANEL = 12_000
 OVERVIEW_CELLS_PER_PANEL = 49_152
 OVERVIEW_MAX_BINS = 600
 _DOWNSAMPLER = MinMaxLTTBDownsampler()
+# "RdBu_r" is a name only plotly's Python side knows; unvalidated figures carry the colours.
+DIVERGING_COLORSCALE: list[list[Any]] = [
+    [stop, color] for stop, color in go.Heatmap(colorscale="RdBu_r").colorscale
+]
+
+
+@functools.lru_cache(maxsize=8)
+def _subplot_layout(rows: int, cols: int, spacing: float) -> dict[str, Any]:
+    """make_subplots' layout (axes and domains) for a grid, computed once."""
+    if rows > 1:
+        grid = make_subplots(rows=rows, cols=cols, shared_xaxes=True, vertical_spacing=spacing)
+    else:
+        grid = make_subplots(rows=rows, cols=cols, horizontal_spacing=spacing)
+    return grid.to_dict()["layout"]
+
+
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A go.Figure from plain trace and layout dicts, not validated by plotly.
+
+    plotly's validation of every property costs ~40 ms per figure at 5000 steps x 256 units,
+    a large part of a rerun; the builders' output is validated once in the tests instead
+    (tests/test_downsample.py builds each figure again with validation).
+    """
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
+
+
+def _subplot_titles(layout: dict[str, Any], titles: Sequence[str]) -> None:
+    """Titles centred above each panel, as make_subplots(subplot_titles=...) places them."""
+    panels = sorted(
+        (key for key in layout if key.startswith("xaxis")), key=lambda k: int(k[5:] or 1)
+    )
+    annotations = []
+    for key, title in zip(panels, titles, strict=True):
+        y_key = "yaxis" + key[5:]
+        x0, x1 = layout[key]["domain"]
+        annotations.append(
+            {
+                "text": title,
+                "x": (x0 + x1) / 2,
+                "y": layout[y_key]["domain"][1],
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 16},
+            }
+        )
+    layout["annotations"] = annotations
 
 
 def unit_color(unit: int) -> str:
@@ -110,12 +163,10 @@ def state_figure(
     h = result.h[layer, batch].numpy()  # (T, H) in the run's dtype
     c = result.c[layer, batch].numpy()
     gates = {name: g[layer, batch].numpy() for name, g in result.gates.items()}
-    figure = make_subplots(
-        rows=1,
-        cols=2,
-        shared_xaxes=True,
-        horizontal_spacing=0.08,
-        subplot_titles=(
+    layout = copy.deepcopy(_subplot_layout(1, 2, 0.08))
+    _subplot_titles(
+        layout,
+        (
             "Hidden state h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(C<sub>t</sub>): the output",
             "Cell state C<sub>t</sub> = f<sub>t</sub> ⊙ C<sub>t-1</sub> + "
             "i<sub>t</sub> ⊙ g<sub>t</sub>: the memory",
@@ -130,49 +181,53 @@ def state_figure(
         "= %{customdata[0]:.3f} × %{customdata[1]:.3f} + %{customdata[2]:.3f} × "
         "%{customdata[3]:.3f}<br>= %{y:.4f}<extra></extra>"
     )
-    traces, panels = [], []  # added in one call: add_trace one by one re-validates them all
+    traces: list[dict[str, Any]] = []
     for unit in chosen:
-        color = unit_color(unit)
-        common = {"mode": "lines", "line": {"color": color, "width": 1.6}, "meta": str(unit)}
+        common = {
+            "type": "scatter",
+            "mode": "lines",
+            "line": {"color": unit_color(unit), "width": 1.6},
+            "meta": str(unit),
+            "name": f"unit {unit}",
+            "legendgroup": f"unit {unit}",
+        }
         h_unit, c_unit = h[:, unit], c[:, unit]  # (T,)
         at = line_indices(h_unit, points)  # the steps drawn for h
         traces.append(
-            go.Scatter(
-                x=at.astype(np.int32),
-                y=h_unit[at].astype(np.float32),
-                name=f"unit {unit}",
-                legendgroup=f"unit {unit}",
-                customdata=np.stack([gates["o"][at, unit], c_unit[at]], axis=1).astype(
+            {
+                **common,
+                "x": at.astype(np.int32),
+                "y": h_unit[at].astype(np.float32),
+                "customdata": np.stack([gates["o"][at, unit], c_unit[at]], axis=1).astype(
                     np.float32
                 ),  # (n, 2) o_t, C_t
-                hovertemplate=hover_h,
-                **common,
-            )
+                "hovertemplate": hover_h,
+                "xaxis": "x",
+                "yaxis": "y",
+            }
         )
-        panels.append(1)
         at = line_indices(c_unit, points)  # the steps drawn for C
         c_prev = np.where(at > 0, c_unit[np.maximum(at - 1, 0)], 0.0)  # C_{t-1}, 0 at t = 0
         traces.append(
-            go.Scatter(
-                x=at.astype(np.int32),
-                y=c_unit[at].astype(np.float32),
-                name=f"unit {unit}",
-                legendgroup=f"unit {unit}",
-                showlegend=False,
-                customdata=np.stack(
+            {
+                **common,
+                "x": at.astype(np.int32),
+                "y": c_unit[at].astype(np.float32),
+                "showlegend": False,
+                "customdata": np.stack(
                     [gates["f"][at, unit], c_prev, gates["i"][at, unit], gates["g"][at, unit]],
                     axis=1,
                 ).astype(np.float32),  # (n, 4) f_t, C_{t-1}, i_t, g_t
-                hovertemplate=hover_c,
-                **common,
-            )
+                "hovertemplate": hover_c,
+                "xaxis": "x2",
+                "yaxis": "y2",
+            }
         )
-        panels.append(2)
-    figure.add_traces(traces, rows=[1] * len(traces), cols=panels)
-    figure.update_xaxes(title_text="time step t")
-    figure.update_yaxes(title_text="h<sub>t</sub>", row=1, col=1)
-    figure.update_yaxes(title_text="C<sub>t</sub>", row=1, col=2)
-    figure.update_layout(
+    layout["xaxis"]["title"] = {"text": "time step t"}
+    layout["xaxis2"]["title"] = {"text": "time step t"}
+    layout["yaxis"]["title"] = {"text": "h<sub>t</sub>"}
+    layout["yaxis2"]["title"] = {"text": "C<sub>t</sub>"}
+    layout.update(
         title={
             "text": (
                 f"LSTM states: input {config.input_dim}, hidden {config.hidden_dim}, "
@@ -186,7 +241,7 @@ def state_figure(
         legend={"title": {"text": "unit"}},
         hovermode="closest",
     )
-    return figure
+    return _figure(traces, layout)
 
 
 def overview_bins(steps: int, units: int) -> int:
@@ -208,44 +263,43 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
     h_bins = bin_time(result.h[layer, batch].numpy(), bins)  # values (H, n)
     c_bins = bin_time(result.c[layer, batch].numpy(), bins)
     width = steps / len(h_bins.start)
-    figure = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.1,
-        subplot_titles=(
-            "Hidden state h<sub>t</sub>, every unit",
-            "Cell state C<sub>t</sub>, every unit",
-        ),
+    layout = copy.deepcopy(_subplot_layout(2, 1, 0.1))
+    _subplot_titles(
+        layout,
+        ("Hidden state h<sub>t</sub>, every unit", "Cell state C<sub>t</sub>, every unit"),
     )
     c_limit = float(np.abs(c_bins.values).max()) or 1.0
     mean_text = f"mean over {width:.3g} steps" if h_bins.binned else "value"
+    traces: list[dict[str, Any]] = []
     for row, (name, bins_of, zmin, zmax, colorbar_y) in enumerate(
         (("h", h_bins, -1.0, 1.0, 0.79), ("C", c_bins, -c_limit, c_limit, 0.21)), start=1
     ):
-        figure.add_trace(
-            go.Heatmap(
-                z=bins_of.values.astype(np.float32),  # (H, n)
+        axis = "" if row == 1 else str(row)
+        traces.append(
+            {
+                "type": "heatmap",
+                "z": bins_of.values.astype(np.float32),  # (H, n)
                 # Evenly spaced cells (x0, dx) draw several times faster in plotly.js than
                 # explicit, slightly uneven bin edges; cell k is centred on its bin's middle.
-                x0=(width - 1) / 2,
-                dx=width,
-                zmin=zmin,
-                zmax=zmax,
-                colorscale="RdBu_r",
-                colorbar={"title": {"text": name}, "len": 0.42, "y": colorbar_y},
-                hovertemplate=(
+                "x0": (width - 1) / 2,
+                "dx": width,
+                "zsmooth": "fast",
+                "zmin": zmin,
+                "zmax": zmax,
+                "colorscale": DIVERGING_COLORSCALE,
+                "colorbar": {"title": {"text": name}, "len": 0.42, "y": colorbar_y},
+                "hovertemplate": (
                     f"unit %{{y}} · t ≈ %{{x:.0f}}<br>{name}: {mean_text} = %{{z:.3f}}"
                     "<extra></extra>"
                 ),
-            ),
-            row=row,
-            col=1,
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+            }
         )
-        figure.update_yaxes(title_text="unit", row=row, col=1)
-    figure.update_xaxes(title_text="time step t", row=2, col=1)
+        layout[f"yaxis{axis}"]["title"] = {"text": "unit"}
+    layout["xaxis2"]["title"] = {"text": "time step t"}
     binned = f", each column the mean of {width:.3g} steps" if h_bins.binned else ""
-    figure.update_layout(
+    layout.update(
         title={
             "text": f"All {units} units at a glance · layer {layer}, batch item {batch}{binned}",
             "font": {"size": 14},
@@ -253,7 +307,7 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
         height=560,
         margin={"l": 60, "r": 20, "t": 80, "b": 50},
     )
-    return figure
+    return _figure(traces, layout)
 
 
 def persistence_figure(autocorr_h: np.ndarray, autocorr_c: np.ndarray) -> go.Figure:

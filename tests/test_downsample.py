@@ -136,6 +136,17 @@ def test_drawn_lines_keep_every_units_extremes_and_true_hover(small_run: Simulat
         np.testing.assert_allclose(f * prev + i * g, np.asarray(c_trace.y), atol=1e-5)
 
 
+def test_builders_output_passes_plotlys_validation(small_run: SimulationResult) -> None:
+    """state_figure and state_heatmap skip plotly's validation for speed: validate here."""
+    for figure in (state_figure(small_run, 0, 0, [0, 3, 19]), state_heatmap(small_run)):
+        spec = figure.to_dict()
+        validated = go.Figure(spec)  # raises on any property plotly does not know
+        assert len(validated.data) == len(figure.data)
+        assert json.loads(validated.to_json())["data"] == json.loads(figure.to_json())["data"]
+    titles = [a["text"] for a in state_figure(small_run, 0, 0, [1]).layout.annotations]
+    assert titles[0].startswith("Hidden state h<sub>t</sub>") and "Cell state" in titles[1]
+
+
 def test_short_runs_are_drawn_whole(small_run: SimulationResult) -> None:
     figure = state_figure(small_run, 0, 0, [1], max_points=5000)
     np.testing.assert_array_equal(np.asarray(figure.data[0].x), np.arange(3000))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core.figures import MAX_LINE_UNITS, default_units
+from lstm_core.figures import MAX_LINE_UNITS, MAX_POINTS_PER_LINE, default_units
 from ui.entry import require_app
 from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
 from ui.state import (
     cached_first_nonfinite,
     cached_persistence,
+    cached_persistence_figure,
     cached_simulate,
     cached_state_figure,
     cached_state_heatmap,
@@ -27,11 +28,21 @@ st.markdown(
     "checked against it at every step."
 )
 with st.expander("The equations (PyTorch's gate order i, f, g, o)"):
-    st.latex(r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})")
-    st.latex(r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf})")
-    st.latex(r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})")
-    st.latex(r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho})")
-    st.latex(r"C_t = f_t \odot C_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(C_t)")
+    # Plain text, not st.latex: KaTeX is a 265 kB script the browser would fetch and run before
+    # the first chart (benchmarks: page load). σ is the logistic sigmoid, ⊙ elementwise.
+    st.markdown(
+        "- i<sub>t</sub> = σ(W<sub>ii</sub> x<sub>t</sub> + b<sub>ii</sub> + "
+        "W<sub>hi</sub> h<sub>t−1</sub> + b<sub>hi</sub>)\n"
+        "- f<sub>t</sub> = σ(W<sub>if</sub> x<sub>t</sub> + b<sub>if</sub> + "
+        "W<sub>hf</sub> h<sub>t−1</sub> + b<sub>hf</sub>)\n"
+        "- g<sub>t</sub> = tanh(W<sub>ig</sub> x<sub>t</sub> + b<sub>ig</sub> + "
+        "W<sub>hg</sub> h<sub>t−1</sub> + b<sub>hg</sub>)\n"
+        "- o<sub>t</sub> = σ(W<sub>io</sub> x<sub>t</sub> + b<sub>io</sub> + "
+        "W<sub>ho</sub> h<sub>t−1</sub> + b<sub>ho</sub>)\n"
+        "- C<sub>t</sub> = f<sub>t</sub> ⊙ C<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub>, "
+        "h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(C<sub>t</sub>)",
+        unsafe_allow_html=True,
+    )
 
 config = current_config()
 if config is None:
@@ -42,25 +53,36 @@ if nonfinite is not None:  # overflowed: report it rather than draw NaN as lines
     st.error(nonfinite.message(config.dtype))
     st.stop()
 
-picker_columns = st.columns(3)
-layer = picker_columns[0].selectbox(
-    "layer", range(config.num_layers), key="explorer_layer", help="Layer k reads layer k-1's h."
-)
-batch = picker_columns[1].selectbox("batch item", range(config.batch_size), key="explorer_batch")
+# Pickers only where there is something to pick: every widget is re-sent and re-rendered on
+# each rerun (benchmarks: slider -> redrawn).
+layer, batch = 0, 0
 units = default_units(config.hidden_dim)
-if config.hidden_dim > MAX_LINE_UNITS:
-    units = picker_columns[2].multiselect(
-        "units shown",
-        range(config.hidden_dim),
-        default=units[:8],
-        max_selections=MAX_LINE_UNITS,
-        key="explorer_units",
-        help=f"{config.hidden_dim} units are too many lines to read: pick up to "
-        f"{MAX_LINE_UNITS}. The heatmap below shows every unit.",
-    )
-    if not units:
-        st.warning("Pick at least one unit to draw.")
-        st.stop()
+if config.num_layers > 1 or config.batch_size > 1 or config.hidden_dim > MAX_LINE_UNITS:
+    picker_columns = st.columns(3)
+    if config.num_layers > 1:
+        layer = picker_columns[0].selectbox(
+            "layer",
+            range(config.num_layers),
+            key="explorer_layer",
+            help="Layer k reads layer k-1's h.",
+        )
+    if config.batch_size > 1:
+        batch = picker_columns[1].selectbox(
+            "batch item", range(config.batch_size), key="explorer_batch"
+        )
+    if config.hidden_dim > MAX_LINE_UNITS:
+        units = picker_columns[2].multiselect(
+            "units shown",
+            range(config.hidden_dim),
+            default=units[:8],
+            max_selections=MAX_LINE_UNITS,
+            key="explorer_units",
+            help=f"{config.hidden_dim} units are too many lines to read: pick up to "
+            f"{MAX_LINE_UNITS}. The heatmap below shows every unit.",
+        )
+        if not units:
+            st.warning("Pick at least one unit to draw.")
+            st.stop()
 
 states_figure = cached_state_figure(config, layer, batch, tuple(units))
 states_name = f"lstm_states_{config.label()}"
@@ -73,14 +95,15 @@ if config.hidden_dim > MAX_LINE_UNITS:
         key="explorer_overview",
         config=plotly_config(f"lstm_states_overview_{config.label()}"),
     )
-if config.seq_len > 2000:
+if config.seq_len > MAX_POINTS_PER_LINE:
     st.caption(
-        "Long runs are drawn with at most ~2000 points per line (MinMaxLTTB downsampling "
+        f"Long runs are drawn with at most ~{MAX_POINTS_PER_LINE} points per line (MinMaxLTTB "
+        "downsampling "
         "keeps each line's shape, its minimum and its maximum) and the overview averages "
         "time bins; the data downloads below hold every step."
     )
 
-measured, autocorr_figure = cached_persistence(config, layer, batch)
+measured = cached_persistence(config, layer, batch)
 st.subheader("Does C persist while h fluctuates? Measured")
 metric_columns = st.columns(5)
 metric_columns[0].metric(
@@ -117,6 +140,7 @@ if config.forget_bias == 0 and config.chrono_t_max == 0:
 # slider move would redraw both (benchmarks: slider -> redrawn).
 if st.toggle("Per unit: lag-1 autocorrelation of h and C", key="explorer_show_persistence"):
     autocorr_name = f"lstm_persistence_{config.label()}"
+    autocorr_figure = cached_persistence_figure(config, layer, batch)
     st.plotly_chart(
         autocorr_figure, key="explorer_persistence", config=plotly_config(autocorr_name)
     )
@@ -126,11 +150,15 @@ st.subheader("The hand-written cell equals nn.LSTM")
 st.markdown(
     f"max |manual − nn.LSTM| over every layer, batch item, step and unit: "
     f"**h {result.max_abs_diff['h']:.3g}**, **C {result.max_abs_diff['c']:.3g}** "
-    f"in {config.dtype}. The reference steps `nn.LSTM` one step at a time (it returns C only "
-    f"for the last step) on PyTorch's native CPU kernel, whose floating-point operations the "
-    f"hand-written cell repeats in the same order, so they agree to the last bit. Stepped "
-    f"against one whole-sequence call: max |Δ| {result.stepped_vs_whole:.3g} (matrix products "
-    f"of different shapes round differently)."
+    f"in {config.dtype}. At every step the hand-written cell reads nn.LSTM's h<sub>t−1</sub> "
+    f"and its own C<sub>t−1</sub>. nn.LSTM returns C only for the last step, so its "
+    f"C<sub>t</sub> is nn.LSTM again, each step from the previous state; against the "
+    f"whole-sequence call (h at every step, C at the last) that differs by at most "
+    f"{result.stepped_vs_whole:.3g}. The differences are rounding: nn.LSTM's default CPU "
+    f"kernel (oneDNN) approximates sigmoid and tanh. Why step by step: left to run free on "
+    f"its own h, any two implementations that differ in the last bit can part ways on long "
+    f"runs with a high forget bias.",
+    unsafe_allow_html=True,  # the text above is the app's own: numbers and <sub> only
 )
 
 st.subheader("Take it with you")

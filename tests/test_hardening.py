@@ -183,8 +183,10 @@ def test_twenty_sessions_at_once_each_get_the_numbers_of_a_lone_run(
     # many threads at once can fail with "SystemError: AST constructor recursion depth mismatch"
     # (python/cpython#106905, fixed in 3.13). A live server compiles each script once, under its
     # ScriptCache lock; here every AppTest has a cache of its own, so compile() alone is
-    # serialised. The sessions' runs (and their LSTMs) still run at the same time.
-    compile_lock = threading.Lock()
+    # serialised. The sessions' runs (and their LSTMs) still run at the same time. Re-entrant:
+    # a garbage collection inside compile() can log a traceback, which compiles again (ast.parse
+    # for the caret lines) in the same thread; a plain Lock deadlocked there once.
+    compile_lock = threading.RLock()
     real_compile = builtins.compile
 
     def compile_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
@@ -237,8 +239,9 @@ def test_memory_stays_flat_over_200_reruns_with_new_seeds() -> None:
     at.session_state["seq_len"] = 400
     at.session_state["hidden_dim"] = 64
     at.run()
-    # Warm up past every cache's size so the caches are full before measuring.
-    for seed in range(1, 70):
+    # Warm up well past every cache's size (64 views at most): the caches are full and the
+    # allocator's arenas have grown before measuring. RSS climbs for ~100 reruns, then stays.
+    for seed in range(1, 150):
         at.session_state["seed"] = seed
         at.run()
     gc.collect()

@@ -86,13 +86,14 @@ if config.num_layers > 1 or config.batch_size > 1 or config.hidden_dim > MAX_LIN
 
 states_figure = cached_state_figure(config, layer, batch, tuple(units))
 states_name = f"lstm_states_{config.label()}"
-st.plotly_chart(states_figure, key="explorer_states", config=plotly_config(states_name))
+st.plotly_chart(states_figure, key="explorer_states", config=plotly_config(states_name), theme=None)
 figure_downloads(states_figure, states_name, key="explorer_states_download")
 
 if config.hidden_dim > MAX_LINE_UNITS:
     st.plotly_chart(
         cached_state_heatmap(config, layer, batch),
         key="explorer_overview",
+        theme=None,
         config=plotly_config(f"lstm_states_overview_{config.label()}"),
     )
 if config.seq_len > MAX_POINTS_PER_LINE:

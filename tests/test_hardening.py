@@ -183,15 +183,22 @@ def test_twenty_sessions_at_once_each_get_the_numbers_of_a_lone_run(
     # many threads at once can fail with "SystemError: AST constructor recursion depth mismatch"
     # (python/cpython#106905, fixed in 3.13). A live server compiles each script once, under its
     # ScriptCache lock; here every AppTest has a cache of its own, so compile() alone is
-    # serialised. The sessions' runs (and their LSTMs) still run at the same time. Re-entrant:
-    # a garbage collection inside compile() can log a traceback, which compiles again (ast.parse
-    # for the caret lines) in the same thread; a plain Lock deadlocked there once.
-    compile_lock = threading.RLock()
+    # serialised. The sessions' runs (and their LSTMs) still run at the same time. The garbage
+    # collector is off meanwhile: a collection inside compile() can finalize an asyncio task
+    # that logs a traceback, which compiles again (ast.parse for the caret lines) in the same
+    # thread, nested: a deadlock on this lock once, the same SystemError with a re-entrant one.
+    compile_lock = threading.Lock()
     real_compile = builtins.compile
 
     def compile_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
         with compile_lock:
-            return real_compile(*args, **kwargs)
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                return real_compile(*args, **kwargs)
+            finally:
+                if collecting:
+                    gc.enable()
 
     monkeypatch.setattr(builtins, "compile", compile_one_at_a_time)
     seeds = [1000 + 17 * k for k in range(SESSIONS)]

@@ -225,6 +225,7 @@ def state_figure(
         )
     layout["xaxis"]["title"] = {"text": "time step t"}
     layout["xaxis2"]["title"] = {"text": "time step t"}
+    layout["xaxis2"]["matches"] = "x"  # one time axis: zooming one panel zooms both
     layout["yaxis"]["title"] = {"text": "h<sub>t</sub>"}
     layout["yaxis2"]["title"] = {"text": "C<sub>t</sub>"}
     layout.update(

@@ -69,7 +69,8 @@ class SimulationResult:
     config: RunConfig
     x: torch.Tensor  # (B, T, I) the input sequence
     h: torch.Tensor  # (L, B, T, H) hidden state from nn.LSTM, one whole-sequence call per layer
-    c: torch.Tensor  # (L, B, T, H) cell state from nn.LSTM, each step from the previous state
+    # (L, B, T, H) cell state from nn.LSTM, step t from nn.LSTM's h_{t-1} and manual_c's C_{t-1}
+    c: torch.Tensor
     manual_h: torch.Tensor  # (L, B, T, H) hidden state from the hand-written cell
     manual_c: torch.Tensor  # (L, B, T, H) cell state from the hand-written cell (its own C)
     gates: dict[str, torch.Tensor]  # "i", "f", "g", "o" -> (L, B, T, H), hand-written cell
@@ -79,7 +80,8 @@ class SimulationResult:
     parameters: dict[str, torch.Tensor] = field(repr=False)  # nn.LSTM's state_dict
     # max |manual - reference| over every layer, item, step and unit, for "h" and "c"
     max_abs_diff: dict[str, float] = field(default_factory=dict)
-    # max |one step at a time - whole-sequence calls|: nn.LSTM's h at every step, and c_n
+    # max |one step at a time - whole-sequence calls|: nn.LSTM's h at every step, and its C at
+    # the last step against c_n (the latter includes the hand-written C's drift over the run)
     stepped_vs_whole: float = 0.0
 
 
@@ -129,8 +131,8 @@ def build_model(
 # float32, the native kernel for float64): what `nn.LSTM(...)(x)` gives a user. It returns h at
 # every step but C only at the last, so:
 # - h: one whole-sequence call per layer (layer k reads layer k-1's h), every step of every layer.
-# - C: nn.LSTM again, on every step at once as a batch of one-step sequences, each started from
-#   the previous step's state.
+# - C: nn.LSTM again, on every step at once as a batch of one-step sequences, step t started
+#   from nn.LSTM's h_{t-1} and the hand-written cell's C_{t-1} (nn.LSTM exposes no other).
 # - The hand-written cell is given nn.LSTM's h_{t-1} at every step (its C is its own
 #   recurrence). Left to feed back its own h, two implementations that differ in the last bit
 #   of a sigmoid part ways on long runs with a raised forget bias (5000 steps x 256 units, +3:

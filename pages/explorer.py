@@ -153,12 +153,16 @@ st.markdown(
     f"**h {result.max_abs_diff['h']:.3g}**, **C {result.max_abs_diff['c']:.3g}** "
     f"in {config.dtype}. At every step the hand-written cell reads nn.LSTM's h<sub>t−1</sub> "
     f"and its own C<sub>t−1</sub>. nn.LSTM returns C only for the last step, so its "
-    f"C<sub>t</sub> is nn.LSTM again, each step from the previous state; against the "
-    f"whole-sequence call (h at every step, C at the last) that differs by at most "
-    f"{result.stepped_vs_whole:.3g}. The differences are rounding: nn.LSTM's default CPU "
-    f"kernel (oneDNN) approximates sigmoid and tanh. Why step by step: left to run free on "
-    f"its own h, any two implementations that differ in the last bit can part ways on long "
-    f"runs with a high forget bias.",
+    f"C<sub>t</sub> is nn.LSTM again, each step from nn.LSTM's h<sub>t−1</sub> and the "
+    f"cell's C<sub>t−1</sub>; against the whole-sequence call (h at every step, C at the last) "
+    f"that differs by at most {result.stepped_vs_whole:.3g}. The differences are rounding"
+    + (
+        ": nn.LSTM's default CPU kernel (oneDNN) approximates sigmoid and tanh."
+        if config.dtype == "float32"
+        else " (float64 runs on PyTorch's native kernel)."
+    )
+    + " Why step by step: left to run free on its own h, any two implementations that differ "
+    "in the last bit can part ways on long runs with a high forget bias.",
     unsafe_allow_html=True,  # the text above is the app's own: numbers and <sub> only
 )
 

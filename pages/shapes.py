@@ -74,8 +74,9 @@ st.dataframe(
 last_step_gap = (result.output[:, -1] - result.h_n[-1]).abs().max().item()
 st.caption(
     f"output[:, -1] is h_n[-1] (max |difference| {last_step_gap:.3g}): the last step of the "
-    "last layer appears in both. nn.LSTM returns C only for the last step; the app steps it "
-    f"one step at a time to keep every C_t: h and C of shape {shape_text(result.c)} = (L, B, T, H)."
+    "last layer appears in both. nn.LSTM returns C only for the last step; the app calls it "
+    "again on every step at once, as one-step sequences from the previous state, to keep "
+    f"every C_t: h and C of shape {shape_text(result.c)} = (L, B, T, H)."
 )
 
 st.subheader("Weights per layer")

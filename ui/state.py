@@ -80,9 +80,9 @@ def _encoded(figure: go.Figure) -> go.Figure:
     """The same figure with its arrays already base64 typed-array specs.
 
     st.plotly_chart calls figure.to_dict(), which base64-encodes every numpy array on every
-    rerun (~10 ms for a 1 MB figure); a cached figure encoded once skips that. The dict comes
-    from a figure plotly has already validated, so it is not validated again (~10-25 ms at
-    5000 steps x 256 units, a tenth of the rerun; `_validate` is plotly's own switch for this).
+    rerun (~10 ms for a 1 MB figure); a cached figure encoded once skips that. Not validated
+    again (~10-25 ms at 5000 steps x 256 units; `_validate` is plotly's own switch): the
+    builders' output is validated in tests/test_downsample.py.
     """
     spec = figure.to_dict()
     # Colours of their own, drawn with st.plotly_chart(theme=None): Streamlit merges its theme

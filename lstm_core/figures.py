@@ -48,12 +48,18 @@ DIVERGING_COLORSCALE: list[list[Any]] = [
 
 
 @functools.lru_cache(maxsize=8)
-def _subplot_layout(rows: int, cols: int, spacing: float) -> dict[str, Any]:
-    """make_subplots' layout (axes and domains) for a grid, computed once."""
+def _subplot_layout(
+    rows: int, cols: int, spacing: float, titles: tuple[str, ...]
+) -> dict[str, Any]:
+    """make_subplots' layout (axes, domains, panel titles) for a grid, computed once."""
     if rows > 1:
-        grid = make_subplots(rows=rows, cols=cols, shared_xaxes=True, vertical_spacing=spacing)
+        grid = make_subplots(
+            rows=rows, cols=cols, shared_xaxes=True, vertical_spacing=spacing, subplot_titles=titles
+        )
     else:
-        grid = make_subplots(rows=rows, cols=cols, horizontal_spacing=spacing)
+        grid = make_subplots(
+            rows=rows, cols=cols, horizontal_spacing=spacing, subplot_titles=titles
+        )
     return grid.to_dict()["layout"]
 
 
@@ -65,31 +71,6 @@ def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     (tests/test_downsample.py builds each figure again with validation).
     """
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
-
-
-def _subplot_titles(layout: dict[str, Any], titles: Sequence[str]) -> None:
-    """Titles centred above each panel, as make_subplots(subplot_titles=...) places them."""
-    panels = sorted(
-        (key for key in layout if key.startswith("xaxis")), key=lambda k: int(k[5:] or 1)
-    )
-    annotations = []
-    for key, title in zip(panels, titles, strict=True):
-        y_key = "yaxis" + key[5:]
-        x0, x1 = layout[key]["domain"]
-        annotations.append(
-            {
-                "text": title,
-                "x": (x0 + x1) / 2,
-                "y": layout[y_key]["domain"][1],
-                "xref": "paper",
-                "yref": "paper",
-                "xanchor": "center",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 16},
-            }
-        )
-    layout["annotations"] = annotations
 
 
 def unit_color(unit: int) -> str:
@@ -163,14 +144,17 @@ def state_figure(
     h = result.h[layer, batch].numpy()  # (T, H) in the run's dtype
     c = result.c[layer, batch].numpy()
     gates = {name: g[layer, batch].numpy() for name, g in result.gates.items()}
-    layout = copy.deepcopy(_subplot_layout(1, 2, 0.08))
-    _subplot_titles(
-        layout,
-        (
-            "Hidden state h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(C<sub>t</sub>): the output",
-            "Cell state C<sub>t</sub> = f<sub>t</sub> ⊙ C<sub>t-1</sub> + "
-            "i<sub>t</sub> ⊙ g<sub>t</sub>: the memory",
-        ),
+    layout = copy.deepcopy(
+        _subplot_layout(
+            1,
+            2,
+            0.08,
+            (
+                "Hidden state h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(C<sub>t</sub>): the output",
+                "Cell state C<sub>t</sub> = f<sub>t</sub> ⊙ C<sub>t-1</sub> + "
+                "i<sub>t</sub> ⊙ g<sub>t</sub>: the memory",
+            ),
+        )
     )
     hover_h = (
         "unit %{meta} · t = %{x}<br>h = o ⊙ tanh(C) = %{customdata[0]:.3f} × "
@@ -264,10 +248,13 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
     h_bins = bin_time(result.h[layer, batch].numpy(), bins)  # values (H, n)
     c_bins = bin_time(result.c[layer, batch].numpy(), bins)
     width = steps / len(h_bins.start)
-    layout = copy.deepcopy(_subplot_layout(2, 1, 0.1))
-    _subplot_titles(
-        layout,
-        ("Hidden state h<sub>t</sub>, every unit", "Cell state C<sub>t</sub>, every unit"),
+    layout = copy.deepcopy(
+        _subplot_layout(
+            2,
+            1,
+            0.1,
+            ("Hidden state h<sub>t</sub>, every unit", "Cell state C<sub>t</sub>, every unit"),
+        )
     )
     c_limit = float(np.abs(c_bins.values).max()) or 1.0
     mean_text = f"mean over {width:.3g} steps" if h_bins.binned else "value"

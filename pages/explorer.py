@@ -143,7 +143,10 @@ if st.toggle("Per unit: lag-1 autocorrelation of h and C", key="explorer_show_pe
     autocorr_name = f"lstm_persistence_{config.label()}"
     autocorr_figure = cached_persistence_figure(config, layer, batch)
     st.plotly_chart(
-        autocorr_figure, key="explorer_persistence", config=plotly_config(autocorr_name)
+        autocorr_figure,
+        key="explorer_persistence",
+        config=plotly_config(autocorr_name),
+        theme=None,
     )
     figure_downloads(autocorr_figure, autocorr_name, key="explorer_persistence_download")
 

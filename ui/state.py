@@ -124,8 +124,10 @@ def cached_persistence_figure(config: RunConfig, layer: int, batch: int) -> go.F
     """Per-unit lag-1 autocorrelation bars of the cached run; built only when asked for."""
     result = cached_simulate(config)
     h, c = result.h[layer, batch], result.c[layer, batch]  # (T, H)
-    return persistence_figure(
-        lag1_autocorrelation(h).double().numpy(), lag1_autocorrelation(c).double().numpy()
+    return _encoded(
+        persistence_figure(
+            lag1_autocorrelation(h).double().numpy(), lag1_autocorrelation(c).double().numpy()
+        )
     )
 
 

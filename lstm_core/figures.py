@@ -41,6 +41,10 @@ LINE_POINTS_PER_PANEL = 12_000
 OVERVIEW_CELLS_PER_PANEL = 49_152
 OVERVIEW_MAX_BINS = 600
 _DOWNSAMPLER = MinMaxLTTBDownsampler()
+# Margins of the state figures: wide enough for the tick labels and axis titles of the usual
+# runs, so that plotly.js's automargin has nothing to add. When it has (l 60 -> 62, b 50 -> 53),
+# it draws the whole figure a second time: ~70 ms of a slider move at the default size.
+STATE_MARGIN: dict[str, int] = {"l": 70, "r": 20, "t": 80, "b": 60}
 # "RdBu_r" is a name only plotly's Python side knows; unvalidated figures carry the colours.
 DIVERGING_COLORSCALE: list[list[Any]] = [
     [stop, color] for stop, color in go.Heatmap(colorscale="RdBu_r").colorscale
@@ -222,7 +226,7 @@ def state_figure(
             "font": {"size": 14},
         },
         height=430,
-        margin={"l": 60, "r": 20, "t": 80, "b": 50},
+        margin=dict(STATE_MARGIN),
         legend={"title": {"text": "unit"}},
         hovermode="closest",
     )
@@ -275,7 +279,12 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
                 "zmin": zmin,
                 "zmax": zmax,
                 "colorscale": DIVERGING_COLORSCALE,
-                "colorbar": {"title": {"text": name}, "len": 0.42, "y": colorbar_y},
+                "colorbar": {
+                    "title": {"text": name},
+                    "len": 0.42,
+                    "y": colorbar_y,
+                    "outlinewidth": 0,  # as the export template draws it
+                },
                 "hovertemplate": (
                     f"unit %{{y}} · t ≈ %{{x:.0f}}<br>{name}: {mean_text} = %{{z:.3f}}"
                     "<extra></extra>"
@@ -293,7 +302,7 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
             "font": {"size": 14},
         },
         height=560,
-        margin={"l": 60, "r": 20, "t": 80, "b": 50},
+        margin=dict(STATE_MARGIN),
     )
     return _figure(traces, layout)
 
@@ -313,7 +322,9 @@ def persistence_figure(autocorr_h: np.ndarray, autocorr_c: np.ndarray) -> go.Fig
     )
     figure.update_layout(
         title={"text": "Lag-1 autocorrelation per unit (1 = the state at t+1 is the state at t)"},
-        xaxis_title="unit",
+        # Units are bars, not a scale: no grid or zero line across them (plotly's own choice
+        # for a bar chart's category axis, stated so it holds without a template too).
+        xaxis={"title": "unit", "showgrid": False, "zeroline": False},
         yaxis={"title": "lag-1 autocorrelation", "range": [-1, 1]},
         barmode="group",
         height=300,

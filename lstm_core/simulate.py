@@ -55,6 +55,31 @@ def default_kernel() -> contextlib.AbstractContextManager[None]:
     return _lstm_kernel(onednn=True)
 
 
+# Below this many states (layers x batch x steps x units) a run uses one CPU thread. Its ops are
+# too small to split, and every parallel region waits for a second thread that a busy machine
+# (the browser redrawing, on 2 cores) may not schedule for milliseconds: at the default size
+# simulate took 5-15 ms on one thread and 80-180 ms in a third of slider moves on two.
+SINGLE_THREAD_MAX_STATES = 65_536
+
+
+@contextlib.contextmanager
+def _threads_for(states: int) -> Iterator[None]:
+    """One intra-op thread inside this block for runs under SINGLE_THREAD_MAX_STATES.
+
+    torch.set_num_threads sets the calling thread's OpenMP and MKL thread counts (and the
+    default for threads that start torch later); other threads keep theirs.
+    """
+    if states >= SINGLE_THREAD_MAX_STATES or torch.get_num_threads() == 1:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 GATE_NAMES: tuple[str, ...] = ("i", "f", "g", "o")
 TORCH_DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
@@ -312,17 +337,19 @@ def simulate(
     Deterministic: the same config (and weights) gives bit-identical tensors, whatever else
     the process does with torch's global RNG.
     """
-    x, lstm = build_model(config, state_dict)
-    with default_kernel():
-        h, c_n = reference_trajectory(lstm, x)  # (L, B, T, H), (L, B, H)
-    manual_h, manual_c, gates = manual_trajectory(lstm, x, h)
-    with default_kernel():
-        # nn.LSTM's C_t, each step from nn.LSTM's h_{t-1} and the cell's C_{t-1}.
-        one_step_h, c = one_step_states(lstm, x, h, manual_c)
-    stepped_vs_whole = max(
-        (one_step_h - h).abs().max().item(),
-        (c[:, :, -1] - c_n).abs().max().item(),
-    )
+    states = config.num_layers * config.batch_size * config.seq_len * config.hidden_dim
+    with _threads_for(states):
+        x, lstm = build_model(config, state_dict)
+        with default_kernel():
+            h, c_n = reference_trajectory(lstm, x)  # (L, B, T, H), (L, B, H)
+        manual_h, manual_c, gates = manual_trajectory(lstm, x, h)
+        with default_kernel():
+            # nn.LSTM's C_t, each step from nn.LSTM's h_{t-1} and the cell's C_{t-1}.
+            one_step_h, c = one_step_states(lstm, x, h, manual_c)
+        stepped_vs_whole = max(
+            (one_step_h - h).abs().max().item(),
+            (c[:, :, -1] - c_n).abs().max().item(),
+        )
     return SimulationResult(
         config=config,
         x=x,

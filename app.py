@@ -10,10 +10,12 @@ import streamlit as st
 from lstm_core import LIMITS, PRESETS, SIGNALS
 from lstm_core.config import FORGET_BIAS_RANGE, MAX_STATE_ELEMENTS
 from lstm_core.signals import SIGNAL_HELP
+from ui.entry import freeze_startup_objects
 from ui.share import apply_url_once, config_file_controls, sync_url
 from ui.sidebar_memory import csv_upload_control, forget_bias_moved, forget_init_control
 from ui.state import CONFIG_KEYS, seed_defaults
 
+freeze_startup_objects()  # after the imports: torch, plotly, pandas
 st.set_page_config(page_title="LSTM State Explorer", page_icon="🧠", layout="wide")
 seed_defaults()
 apply_url_once()  # a shared link's settings, before the widgets exist

@@ -17,6 +17,7 @@ from lstm_core.config import SETTING_NAMES
 from lstm_core.export import EXPORT_TEMPLATE
 from lstm_core.figures import persistence_figure, state_figure, state_heatmap
 from lstm_core.metrics import Persistence, lag1_autocorrelation, persistence
+from lstm_core.screen import screen_figure
 
 # Sidebar keys are the RunConfig field names (and the URL's query parameter names).
 CONFIG_KEYS: tuple[str, ...] = SETTING_NAMES
@@ -71,26 +72,24 @@ def cached_simulate(config: RunConfig) -> SimulationResult:
     return simulate(config)
 
 
-# The Explorer's charts carry this template and skip Streamlit's theming (see _encoded): the
-# layout part of the export template only (its per-trace-type defaults are ~10 kB per chart).
-SCREEN_TEMPLATE = {"layout": pio.templates[EXPORT_TEMPLATE].layout.to_plotly_json()}
+# The Explorer's charts are drawn in the export template's colours (its layout part; the
+# per-trace-type defaults are ~10 kB per chart) with st.plotly_chart(theme=None): what is on
+# screen is what is saved. Streamlit's theme would be merged into the figure in the browser at
+# every redraw (slider -> redrawn, medians of 9 moves: 0.33-0.38 s without it vs 0.37-0.39 s
+# with it at the default size; 0.86 vs 0.97 s at 5000 x 256).
+SCREEN_TEMPLATE_LAYOUT = pio.templates[EXPORT_TEMPLATE].layout.to_plotly_json()
+# Tick labels are kept inside the figure by the margins (automargin); plotly.js's default
+# ("hide past div") measured every label's box once more per draw.
+for _axis in ("xaxis", "yaxis"):
+    SCREEN_TEMPLATE_LAYOUT[_axis] = {**SCREEN_TEMPLATE_LAYOUT[_axis], "ticklabeloverflow": "allow"}
 
 
 def _encoded(figure: go.Figure) -> go.Figure:
-    """The same figure with its arrays already base64 typed-array specs.
+    """`screen.screen_figure` with the screen template: drawn once per chart by plotly.js.
 
-    st.plotly_chart calls figure.to_dict(), which base64-encodes every numpy array on every
-    rerun (~10 ms for a 1 MB figure); a cached figure encoded once skips that. Not validated
-    again (~10-25 ms at 5000 steps x 256 units; `_validate` is plotly's own switch): the
-    builders' output is validated in tests/test_downsample.py.
+    Also encoded once (st.plotly_chart would base64-encode numpy arrays on every rerun).
     """
-    spec = figure.to_dict()
-    # Colours of their own, drawn with st.plotly_chart(theme=None): Streamlit merges its theme
-    # into the figure in the browser at every redraw (slider -> redrawn, medians of 9 moves:
-    # 0.33-0.38 s without it vs 0.37-0.39 s with it at the default size; 0.86 vs 0.97 s at
-    # 5000 x 256). The same template as the exports: what is on screen is what is saved.
-    spec["layout"]["template"] = SCREEN_TEMPLATE
-    return go.Figure(spec, _validate=False)
+    return screen_figure(figure, SCREEN_TEMPLATE_LAYOUT)
 
 
 # The screen-ready views below are small (downsampled lines, binned heatmaps: < 1 MB each)

@@ -1,0 +1,151 @@
+"""Screen figures (lstm_core.screen): the same picture as the builders', in a form plotly.js
+draws once per chart; and the two process settings that keep a slider move short."""
+
+from __future__ import annotations
+
+import gc
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from lstm_core import RunConfig, SimulationResult, simulate
+from lstm_core.export import EXPORT_TEMPLATE
+from lstm_core.figures import persistence_figure, state_figure, state_heatmap
+from lstm_core.screen import PLAIN_LIST_MAX_VALUES, layout_with_template, screen_figure
+from lstm_core.simulate import SINGLE_THREAD_MAX_STATES, _threads_for
+from tests.conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
+
+TEMPLATE_LAYOUT = pio.templates[EXPORT_TEMPLATE].layout.to_plotly_json()
+
+
+def test_template_values_fill_in_where_the_layout_sets_none() -> None:
+    layout = {
+        "xaxis": {"title": {"text": "t"}, "gridcolor": "red"},
+        "xaxis2": {},
+        "yaxis": {},
+        "annotations": [{"text": "a"}, {"text": "b", "arrowcolor": "blue"}],
+        "font": {"size": 11},
+        "template": {"layout": {"font": {"size": 99}}},
+    }
+    template = {
+        "xaxis": {"gridcolor": "grey", "title": {"standoff": 15}},
+        "yaxis": {"zeroline": False},
+        "annotationdefaults": {"arrowcolor": "black"},
+        "font": {"size": 12, "color": "navy"},
+        "polar": {"bgcolor": "white"},
+        "hovermode": "closest",
+    }
+    out = layout_with_template(layout, template)
+    # An axis line only where the layout itself asked for one (as plotly.js decides).
+    assert out["xaxis"] == {
+        "title": {"text": "t", "standoff": 15},
+        "gridcolor": "red",
+        "showline": False,
+    }
+    assert out["xaxis2"] == {"gridcolor": "grey", "title": {"standoff": 15}, "showline": False}
+    assert out["yaxis"] == {"zeroline": False, "showline": False}
+    assert [a.get("arrowcolor") for a in out["annotations"]] == ["black", "blue"]
+    assert out["font"] == {"size": 11, "color": "navy"}
+    assert out["hovermode"] == "closest"
+    assert "polar" not in out and "template" not in out  # no polar subplot; no template
+    assert layout["xaxis2"] == {} and "template" in layout  # the input is left as it was
+
+
+@pytest.fixture(scope="module")
+def default_run() -> SimulationResult:
+    return simulate(RunConfig())
+
+
+def test_small_figures_go_out_as_plain_lists_with_the_same_numbers(
+    default_run: SimulationResult,
+) -> None:
+    figure = state_figure(default_run, 0, 0, list(range(8)))
+    screen = screen_figure(figure, TEMPLATE_LAYOUT)
+    spec = json.loads(pio.to_json(screen, validate=False))
+    assert spec["layout"]["template"] is None  # not Streamlit's default template either
+    for built, sent in zip(figure.data, spec["data"], strict=True):
+        assert isinstance(sent["y"], list) and isinstance(sent["customdata"][0], list)
+        np.testing.assert_array_equal(np.asarray(sent["x"]), np.asarray(built.x))
+        for name in ("y", "customdata"):  # the float32 values exactly, as float64
+            np.testing.assert_array_equal(
+                np.asarray(sent[name]), np.asarray(built[name]).astype(np.float64)
+            )
+    assert spec["layout"]["xaxis2"]["gridcolor"] == TEMPLATE_LAYOUT["xaxis"]["gridcolor"]
+
+
+def test_large_figures_stay_typed_arrays() -> None:
+    steps = PLAIN_LIST_MAX_VALUES
+    y = np.linspace(-1, 1, steps, dtype=np.float32)
+    figure = go.Figure(go.Scatter(x=np.arange(steps, dtype=np.int32), y=y))
+    sent = json.loads(pio.to_json(screen_figure(figure, TEMPLATE_LAYOUT), validate=False))
+    assert set(sent["data"][0]["y"]) == {"dtype", "bdata"}
+    np.testing.assert_array_equal(decode(sent["data"][0]["y"]), y)
+
+
+def test_datarevision_changes_exactly_when_the_data_does(default_run: SimulationResult) -> None:
+    def revision(result: SimulationResult, units: list[int]) -> str:
+        return screen_figure(state_figure(result, 0, 0, units), TEMPLATE_LAYOUT).layout.datarevision
+
+    assert revision(default_run, [0, 1]) == revision(default_run, [0, 1])
+    assert revision(default_run, [0, 1]) != revision(default_run, [0, 2])
+    other = simulate(RunConfig(forget_bias=2.5))
+    assert revision(default_run, [0, 1]) != revision(other, [0, 1])
+
+
+def test_plotly_js_resolves_the_screen_layout_as_it_resolves_the_template(
+    default_run: SimulationResult,
+) -> None:
+    """plotly.js's full layout (every default applied, computed by kaleido's browser) of a
+    builder's figure drawn with the template, and of its screen figure, are the same."""
+
+    def full_layout(figure: go.Figure) -> dict[str, object]:
+        if figure.to_dict()["layout"].get("template") is None:  # kaleido needs an object
+            figure = go.Figure(figure)
+            figure.layout.template = go.layout.Template()  # empty: adds nothing
+        layout = figure.full_figure_for_development(warn=False).layout.to_plotly_json()
+        for key in ("template", "datarevision"):
+            layout.pop(key, None)
+        return json.loads(json.dumps(layout))
+
+    for figure in (
+        state_figure(default_run, 0, 0, [0, 1, 2]),
+        state_heatmap(simulate(RunConfig(hidden_dim=20, seq_len=50))),
+        persistence_figure(np.linspace(-1, 1, 8), np.linspace(0, 1, 8)),
+    ):
+        screen = screen_figure(figure, TEMPLATE_LAYOUT)
+        # The screen's data on both sides (its floats are rounded: autoranges follow them).
+        templated = go.Figure(
+            {"data": screen.to_dict()["data"], "layout": figure.to_dict()["layout"]}
+        ).update_layout(template={"layout": TEMPLATE_LAYOUT})
+        assert full_layout(screen) == full_layout(templated)
+
+
+def test_explorer_charts_carry_no_template_and_a_datarevision() -> None:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
+    assert not at.exception
+    lines = chart_specs(at)[0]
+    assert lines["layout"]["template"] is None
+    assert len(lines["layout"]["datarevision"]) == 16
+    assert isinstance(lines["data"][0]["y"], list)  # the default view: plain lists
+
+
+def test_the_app_freezes_its_startup_objects_once() -> None:
+    AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000  # torch's, plotly's, streamlit's objects
+    AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
+    assert gc.get_freeze_count() == frozen  # not again: later objects stay collectable
+
+
+def test_small_runs_use_one_thread_and_restore_the_count() -> None:
+    before = torch.get_num_threads()
+    with _threads_for(SINGLE_THREAD_MAX_STATES - 1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with _threads_for(SINGLE_THREAD_MAX_STATES):
+        assert torch.get_num_threads() == before

@@ -28,3 +28,8 @@ def test_xsrf_protection_on_usage_stats_off_headless() -> None:
     assert CONFIG["server"]["enableCORS"] is True
     assert CONFIG["server"]["headless"] is True
     assert CONFIG["browser"]["gatherUsageStats"] is False
+
+
+def test_no_source_file_watching() -> None:
+    # Users run the app, they do not edit it; watchers cost every new session (README).
+    assert CONFIG["server"]["fileWatcherType"] == "none"

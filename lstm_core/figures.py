@@ -322,8 +322,8 @@ def persistence_figure(autocorr_h: np.ndarray, autocorr_c: np.ndarray) -> go.Fig
     )
     figure.update_layout(
         title={"text": "Lag-1 autocorrelation per unit (1 = the state at t+1 is the state at t)"},
-        # Units are bars, not a scale: no grid or zero line across them (plotly's own choice
-        # for a bar chart's category axis, stated so it holds without a template too).
+        # Units are bars, not a scale: no grid or zero line across them (what plotly.js picks
+        # for the axis bars stand on, stated so it holds without a template too).
         xaxis={"title": "unit", "showgrid": False, "zeroline": False},
         yaxis={"title": "lag-1 autocorrelation", "range": [-1, 1]},
         barmode="group",

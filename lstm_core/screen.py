@@ -4,9 +4,11 @@ Streamlit mounts a new chart whenever its figure changes, then hands plotly.js t
 second time (a copy with its theme applied, also with `theme=None`). plotly.js compares the two
 and redraws everything when it finds a change. Three things always looked changed:
 `layout.template` (compared as a whole, by identity), typed arrays (`{"dtype", "bdata"}`, never
-equal to the arrays decoded before) and plain arrays without a `layout.datarevision`. A screen
-figure therefore carries its template's values in its own layout, small figures carry plain
-lists, and every figure a `datarevision` derived from its data: the second pass draws nothing.
+equal to the arrays decoded before, whatever the `datarevision`) and plain arrays without a
+`layout.datarevision`. A screen figure therefore carries its template's values in its own
+layout, and small figures (up to PLAIN_LIST_MAX_VALUES) carry plain lists and a `datarevision`
+derived from their data: for them the second pass draws nothing. Bigger figures keep typed
+arrays (small on the wire) and are still drawn twice, but no longer for their template.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import copy
 import hashlib
 import pickle
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -32,7 +35,8 @@ class _SharedList(list):  # type: ignore[type-arg]
     """A list that plotly's defensive deep copies (`Figure.to_dict`) share instead of copying.
 
     Screen figures are cached and only read; st.plotly_chart copies a figure twice per rerun,
-    which for ~8,000 plain floats was ~15 ms of a slider move.
+    which for ~8,000 plain floats was ~12 ms of a slider move. So `to_dict()` of a screen
+    figure hands out the cached lists themselves: never change them.
     """
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _SharedList:
@@ -49,15 +53,20 @@ def _fill(explicit: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     return explicit
 
 
-def layout_with_template(layout: dict[str, Any], template_layout: dict[str, Any]) -> dict[str, Any]:
+def layout_with_template(
+    layout: dict[str, Any], template_layout: dict[str, Any], axes: Iterable[str] = ()
+) -> dict[str, Any]:
     """A copy of `layout` with a template's layout values written in, as plotly.js applies them.
 
-    Explicit values win; the template's `xaxis` / `yaxis` go to every x / y axis, and
+    Explicit values win; the template's `xaxis` / `yaxis` go to every x / y axis of the layout
+    and to the ones named in `axes` (those the traces use, e.g. "xaxis2"), and
     `annotationdefaults` / `shapedefaults` to every annotation / shape. Checked against
     plotly.js's own resolution in tests/test_screen.py.
     """
     out = copy.deepcopy(layout)
     out.pop("template", None)
+    for name in axes:
+        out.setdefault(name, {})
     for key, value in template_layout.items():
         if key in ("xaxis", "yaxis"):
             for name in [name for name in out if re.fullmatch(rf"{key}\d*", name)]:
@@ -80,6 +89,20 @@ def layout_with_template(layout: dict[str, Any], template_layout: dict[str, Any]
         elif key not in out:
             out[key] = copy.deepcopy(value)
     return out
+
+
+# Trace types drawn on x / y axes (those the builders make, and their near kin).
+_CARTESIAN_TYPES = ("scatter", "scattergl", "bar", "heatmap", "histogram", "box", "contour")
+
+
+def _cartesian_axes(data: list[dict[str, Any]]) -> set[str]:
+    """The layout names of the x / y axes the traces are drawn on ("x2" -> "xaxis2")."""
+    names = set()
+    for trace in data:
+        if trace.get("type", "scatter") in _CARTESIAN_TYPES:
+            for letter in ("x", "y"):
+                names.add(trace.get(f"{letter}axis", letter).replace(letter, f"{letter}axis", 1))
+    return names
 
 
 def _array_values(value: Any) -> int:
@@ -121,7 +144,9 @@ def screen_figure(figure: go.Figure, template_layout: dict[str, Any]) -> go.Figu
         data = _as_lists(data)
     else:
         data = figure.to_dict()["data"]  # numpy arrays -> {"dtype", "bdata"}
-    layout = layout_with_template(figure.layout.to_plotly_json(), template_layout)
+    layout = layout_with_template(
+        figure.layout.to_plotly_json(), template_layout, _cartesian_axes(data)
+    )
     layout["datarevision"] = revision
     screen = go.Figure({"data": data, "layout": layout}, _validate=False)
     # plotly.py gives every new Figure its default template (Streamlit's, once streamlit is

@@ -62,22 +62,35 @@ def default_kernel() -> contextlib.AbstractContextManager[None]:
 SINGLE_THREAD_MAX_STATES = 65_536
 
 
+# torch's intra-op thread count when this module was imported: what larger runs use at least.
+_PROCESS_THREADS = torch.get_num_threads()
+
+
 @contextlib.contextmanager
 def _threads_for(states: int) -> Iterator[None]:
-    """One intra-op thread inside this block for runs under SINGLE_THREAD_MAX_STATES.
+    """Intra-op threads for a run of `states`: one below SINGLE_THREAD_MAX_STATES (restored
+    after the block); at least torch's count at import above it.
 
-    torch.set_num_threads sets the calling thread's OpenMP and MKL thread counts (and the
-    default for threads that start torch later); other threads keep theirs.
+    torch.set_num_threads sets the calling thread's OpenMP and MKL counts, and also the count
+    any thread takes at its first torch call. A thread (a Streamlit script run) that made that
+    call inside another session's one-thread block would keep one thread: a large run raises
+    it back to the import-time count, and leaves it there (lowering the process-wide count
+    again would hand one thread on to the threads that start next).
     """
-    if states >= SINGLE_THREAD_MAX_STATES or torch.get_num_threads() == 1:
+    current = torch.get_num_threads()
+    if states >= SINGLE_THREAD_MAX_STATES:
+        if current < _PROCESS_THREADS:
+            torch.set_num_threads(_PROCESS_THREADS)
         yield
         return
-    previous = torch.get_num_threads()
+    if current == 1:
+        yield
+        return
     torch.set_num_threads(1)
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        torch.set_num_threads(current)
 
 
 GATE_NAMES: tuple[str, ...] = ("i", "f", "g", "o")

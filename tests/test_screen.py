@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,8 +18,9 @@ from lstm_core import RunConfig, SimulationResult, simulate
 from lstm_core.export import EXPORT_TEMPLATE
 from lstm_core.figures import persistence_figure, state_figure, state_heatmap
 from lstm_core.screen import PLAIN_LIST_MAX_VALUES, layout_with_template, screen_figure
-from lstm_core.simulate import SINGLE_THREAD_MAX_STATES, _threads_for
+from lstm_core.simulate import _PROCESS_THREADS, SINGLE_THREAD_MAX_STATES, _threads_for
 from tests.conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
+from ui.state import SCREEN_TEMPLATE_LAYOUT
 
 TEMPLATE_LAYOUT = pio.templates[EXPORT_TEMPLATE].layout.to_plotly_json()
 
@@ -54,6 +56,9 @@ def test_template_values_fill_in_where_the_layout_sets_none() -> None:
     assert out["hovermode"] == "closest"
     assert "polar" not in out and "template" not in out  # no polar subplot; no template
     assert layout["xaxis2"] == {} and "template" in layout  # the input is left as it was
+    # An axis only a trace names gets the template too, as in plotly.js.
+    with_y2 = layout_with_template({"xaxis": {}}, template, axes=["xaxis", "yaxis2"])
+    assert with_y2["yaxis2"] == {"zeroline": False, "showline": False}
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +83,17 @@ def test_small_figures_go_out_as_plain_lists_with_the_same_numbers(
     assert spec["layout"]["xaxis2"]["gridcolor"] == TEMPLATE_LAYOUT["xaxis"]["gridcolor"]
 
 
-def test_large_figures_stay_typed_arrays() -> None:
-    steps = PLAIN_LIST_MAX_VALUES
-    y = np.linspace(-1, 1, steps, dtype=np.float32)
-    figure = go.Figure(go.Scatter(x=np.arange(steps, dtype=np.int32), y=y))
-    sent = json.loads(pio.to_json(screen_figure(figure, TEMPLATE_LAYOUT), validate=False))
-    assert set(sent["data"][0]["y"]) == {"dtype", "bdata"}
-    np.testing.assert_array_equal(decode(sent["data"][0]["y"]), y)
+def test_figures_past_the_list_limit_stay_typed_arrays() -> None:
+    def sent_y(values: int) -> object:
+        steps = values // 2  # x and y
+        y = np.linspace(-1, 1, steps, dtype=np.float32)
+        figure = go.Figure(go.Scatter(x=np.arange(steps, dtype=np.int32), y=y))
+        spec = json.loads(pio.to_json(screen_figure(figure, TEMPLATE_LAYOUT), validate=False))
+        np.testing.assert_array_equal(decode(spec["data"][0]["y"]), y)
+        return spec["data"][0]["y"]
+
+    assert isinstance(sent_y(PLAIN_LIST_MAX_VALUES), list)
+    assert set(sent_y(PLAIN_LIST_MAX_VALUES + 2)) == {"dtype", "bdata"}
 
 
 def test_datarevision_changes_exactly_when_the_data_does(default_run: SimulationResult) -> None:
@@ -117,11 +126,11 @@ def test_plotly_js_resolves_the_screen_layout_as_it_resolves_the_template(
         state_heatmap(simulate(RunConfig(hidden_dim=20, seq_len=50))),
         persistence_figure(np.linspace(-1, 1, 8), np.linspace(0, 1, 8)),
     ):
-        screen = screen_figure(figure, TEMPLATE_LAYOUT)
+        screen = screen_figure(figure, SCREEN_TEMPLATE_LAYOUT)
         # The screen's data on both sides (its floats are rounded: autoranges follow them).
         templated = go.Figure(
             {"data": screen.to_dict()["data"], "layout": figure.to_dict()["layout"]}
-        ).update_layout(template={"layout": TEMPLATE_LAYOUT})
+        ).update_layout(template={"layout": SCREEN_TEMPLATE_LAYOUT})
         assert full_layout(screen) == full_layout(templated)
 
 
@@ -149,3 +158,31 @@ def test_small_runs_use_one_thread_and_restore_the_count() -> None:
     assert torch.get_num_threads() == before
     with _threads_for(SINGLE_THREAD_MAX_STATES):
         assert torch.get_num_threads() == before
+
+
+def test_a_thread_started_inside_a_one_thread_block_gets_its_threads_back() -> None:
+    """A thread's first torch call takes the process-wide count of that moment: 1 inside
+    another thread's small run. Its large runs still use torch's count at import."""
+    inside, release = threading.Event(), threading.Event()
+    seen: dict[str, int] = {}
+
+    def small_run() -> None:
+        with _threads_for(1):
+            inside.set()
+            release.wait(10)
+
+    def later_session() -> None:
+        seen["first call"] = torch.get_num_threads()
+        with _threads_for(SINGLE_THREAD_MAX_STATES):
+            seen["large run"] = torch.get_num_threads()
+
+    small = threading.Thread(target=small_run)
+    small.start()
+    assert inside.wait(10)
+    later = threading.Thread(target=later_session)
+    later.start()
+    later.join(10)
+    release.set()
+    small.join(10)
+    assert seen == {"first call": 1, "large run": _PROCESS_THREADS}
+    assert torch.get_num_threads() == _PROCESS_THREADS  # this thread untouched throughout

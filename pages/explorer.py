@@ -99,9 +99,8 @@ if config.hidden_dim > MAX_LINE_UNITS:
 if config.seq_len > MAX_POINTS_PER_LINE:
     st.caption(
         f"Long runs are drawn with at most ~{MAX_POINTS_PER_LINE} points per line (MinMaxLTTB "
-        "downsampling "
-        "keeps each line's shape, its minimum and its maximum) and the overview averages "
-        "time bins; the data downloads below hold every step."
+        "downsampling keeps each line's shape, its minimum and its maximum) and the overview "
+        "averages time bins; the data downloads below hold every step."
     )
 
 measured = cached_persistence(config, layer, batch)

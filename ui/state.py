@@ -77,23 +77,18 @@ def cached_simulate(config: RunConfig) -> SimulationResult:
 # screen is what is saved. Streamlit's theme would be merged into the figure in the browser at
 # every redraw (slider -> redrawn, medians of 9 moves: 0.33-0.38 s without it vs 0.37-0.39 s
 # with it at the default size; 0.86 vs 0.97 s at 5000 x 256).
-SCREEN_TEMPLATE_LAYOUT = pio.templates[EXPORT_TEMPLATE].layout.to_plotly_json()
+_EXPORT_LAYOUT = pio.templates[EXPORT_TEMPLATE].layout.to_plotly_json()
 # Tick labels are kept inside the figure by the margins (automargin); plotly.js's default
 # ("hide past div") measured every label's box once more per draw.
-for _axis in ("xaxis", "yaxis"):
-    SCREEN_TEMPLATE_LAYOUT[_axis] = {**SCREEN_TEMPLATE_LAYOUT[_axis], "ticklabeloverflow": "allow"}
+SCREEN_TEMPLATE_LAYOUT = {
+    **_EXPORT_LAYOUT,
+    **{axis: {**_EXPORT_LAYOUT[axis], "ticklabeloverflow": "allow"} for axis in ("xaxis", "yaxis")},
+}
 
 
-def _encoded(figure: go.Figure) -> go.Figure:
-    """`screen.screen_figure` with the screen template: drawn once per chart by plotly.js.
-
-    Also encoded once (st.plotly_chart would base64-encode numpy arrays on every rerun).
-    """
-    return screen_figure(figure, SCREEN_TEMPLATE_LAYOUT)
-
-
-# The screen-ready views below are small (downsampled lines, binned heatmaps: < 1 MB each)
-# and built once per view. st.cache_resource again: a go.Figure taken out of st.cache_data is
+# The screen-ready views below (lstm_core.screen: drawn once per chart by plotly.js, arrays
+# encoded once) are small (downsampled lines, binned heatmaps: < 1 MB each) and built once per
+# view. st.cache_resource again: a go.Figure taken out of st.cache_data is
 # unpickled through plotly's validating constructor, ~15 ms per figure and rerun. Callers only
 # read these figures (st.plotly_chart and the exports copy them), never change them.
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
@@ -101,13 +96,17 @@ def cached_state_figure(
     config: RunConfig, layer: int, batch: int, units: tuple[int, ...]
 ) -> go.Figure:
     """`figures.state_figure` of the cached run, per view. Read-only."""
-    return _encoded(state_figure(cached_simulate(config), layer, batch, units))
+    return screen_figure(
+        state_figure(cached_simulate(config), layer, batch, units), SCREEN_TEMPLATE_LAYOUT
+    )
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def cached_state_heatmap(config: RunConfig, layer: int, batch: int) -> go.Figure:
     """`figures.state_heatmap` of the cached run: every unit, time binned. Read-only."""
-    return _encoded(state_heatmap(cached_simulate(config), layer, batch))
+    return screen_figure(
+        state_heatmap(cached_simulate(config), layer, batch), SCREEN_TEMPLATE_LAYOUT
+    )
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
@@ -123,11 +122,10 @@ def cached_persistence_figure(config: RunConfig, layer: int, batch: int) -> go.F
     """Per-unit lag-1 autocorrelation bars of the cached run; built only when asked for."""
     result = cached_simulate(config)
     h, c = result.h[layer, batch], result.c[layer, batch]  # (T, H)
-    return _encoded(
-        persistence_figure(
-            lag1_autocorrelation(h).double().numpy(), lag1_autocorrelation(c).double().numpy()
-        )
+    figure = persistence_figure(
+        lag1_autocorrelation(h).double().numpy(), lag1_autocorrelation(c).double().numpy()
     )
+    return screen_figure(figure, SCREEN_TEMPLATE_LAYOUT)
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)

@@ -41,7 +41,7 @@ LINE_POINTS_PER_PANEL = 12_000
 OVERVIEW_CELLS_PER_PANEL = 49_152
 OVERVIEW_MAX_BINS = 600
 _DOWNSAMPLER = MinMaxLTTBDownsampler()
-# Margins of the state figures: wide enough for the tick labels and axis titles of the usual
+# Margins of the Explorer's figures: wide enough for the tick labels and axis titles of the usual
 # runs, so that plotly.js's automargin has nothing to add. When it has (l 60 -> 62, b 50 -> 53),
 # it draws the whole figure a second time: ~70 ms of a slider move at the default size.
 STATE_MARGIN: dict[str, int] = {"l": 70, "r": 20, "t": 80, "b": 60}
@@ -328,6 +328,6 @@ def persistence_figure(autocorr_h: np.ndarray, autocorr_c: np.ndarray) -> go.Fig
         yaxis={"title": "lag-1 autocorrelation", "range": [-1, 1]},
         barmode="group",
         height=300,
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        margin={**STATE_MARGIN, "t": 50},  # l 60 / b 40 made automargin draw it twice
     )
     return figure

@@ -8,7 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core import LIMITS, PRESETS, SIGNALS
-from lstm_core.config import FORGET_BIAS_RANGE, MAX_STATE_ELEMENTS
+from lstm_core.config import (
+    FORGET_BIAS_RANGE,
+    INPUT_SCALE_RANGE,
+    MAX_STATE_ELEMENTS,
+    OPENING_PRESET,
+)
 from lstm_core.signals import SIGNAL_HELP
 from ui.entry import freeze_startup_objects
 from ui.share import apply_url_once, config_file_controls, sync_url
@@ -32,7 +37,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.header("Run settings")
         st.caption("One click to a starting point:")
-        for name in ("Memory (forget bias +3)", "PyTorch default", "Canonical example"):
+        for name in (OPENING_PRESET, "PyTorch default", "Canonical example"):
             st.button(
                 name,
                 key=f"preset_{name}",
@@ -40,7 +45,8 @@ def sidebar() -> None:
                 args=(name,),
                 use_container_width=True,
                 help={
-                    "Memory (forget bias +3)": "Forget gate ≈ 0.95: C keeps most of itself.",
+                    OPENING_PRESET: "Forget gate ≈ 0.98: C keeps most of itself; input scale "
+                    "2 keeps h fluctuating at every size.",
                     "PyTorch default": "PyTorch's own init: forget gate ≈ 0.5, C halves each step.",
                     "Canonical example": "seed 0, input 3, hidden 2, 4 steps (BRIEF.md).",
                 }[name],
@@ -87,6 +93,19 @@ def sidebar() -> None:
             help=(
                 "Added to the forget gate's bias. 0 = PyTorch's default (f ≈ 0.5); "
                 "+1 = Keras / Jozefowicz et al. 2015; +3 makes C a slow, persistent state."
+            ),
+        )
+        st.number_input(
+            "input_scale",
+            INPUT_SCALE_RANGE[0],
+            INPUT_SCALE_RANGE[1],
+            step=0.5,
+            key="input_scale",
+            help=(
+                "How strongly the input drives the gates. s > 0: layer 0's input weights are "
+                "drawn U(−s/√I, s/√I) (PyTorch's draw × s·√(H/I)), the same drive at every "
+                "hidden size. 0 = PyTorch's own U(−1/√H, 1/√H): at large H a few inputs barely "
+                "move the units, and h turns as slow as C."
             ),
         )
         st.selectbox(

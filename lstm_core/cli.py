@@ -56,7 +56,8 @@ def _vector(text: str) -> list[float]:
 
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
-    """The flags that make a RunConfig; missing ones take the app's defaults."""
+    """The flags that make a RunConfig; missing ones take the app's defaults (the opening
+    preset), so size flags alone give the opening preset at that size."""
     d = DEFAULT_CONFIG
     parser.add_argument("--preset", choices=sorted(PRESETS), help="start from a named preset")
     parser.add_argument("--input-dim", type=_integer, help=f"features I (default {d.input_dim})")
@@ -70,6 +71,12 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--chrono-t-max", type=_number, help="chrono initialisation with this T_max (0 = off)"
+    )
+    parser.add_argument(
+        "--input-scale",
+        type=_number,
+        help=f"layer 0's input weights drawn U(-s/sqrt(I), s/sqrt(I)); 0 = PyTorch's "
+        f"U(-1/sqrt(H), 1/sqrt(H)) (default {d.input_scale:g})",
     )
     parser.add_argument("--signal", choices=SIGNALS, help=f"input signal (default {d.signal})")
     parser.add_argument("--frequency", type=_number, help="sine frequency, cycles per step")
@@ -107,11 +114,13 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def result_to_json(result: Any, layer: int = 0, batch: int = 0) -> dict[str, Any]:
     """The `run --json` object: inputs, both trajectories, the gates, the check, the metrics."""
-    from lstm_core.metrics import persistence
+    from lstm_core.metrics import persistence, suggested_fix
 
     metrics = persistence(
         result.h[layer, batch], result.c[layer, batch], result.gates["f"][layer, batch]
     ).to_dict()
+    fix = suggested_fix(str(metrics["regime"]), result.config)
+    metrics["fix"] = None if fix is None else fix.to_dict()
     return {
         "config": result.config.to_dict(),
         "x": result.x.tolist(),
@@ -148,14 +157,19 @@ def _command_run(args: argparse.Namespace) -> None:
         f"c {result.max_abs_diff['c']:.3g} ({config.dtype})",
         f"final hidden state h_n (layer, batch, unit): {result.h_n.tolist()}",
         f"final cell state c_n: {result.c_n.tolist()}",
+        f"memory time (median over units, steps): h {metrics['memory_time_h']:.1f}, "
+        f"C {metrics['memory_time_c']:.1f} (a run this long measures up to "
+        f"{metrics['memory_time_cap']:.1f})",
         f"lag-1 autocorrelation (median over units): h {metrics['autocorr_h']:.3f}, "
         f"C {metrics['autocorr_c']:.3f}",
         f"change per step / spread: h {metrics['step_change_h']:.3f}, "
         f"C {metrics['step_change_c']:.3f}",
         f"mean forget gate {metrics['mean_forget']:.3f} "
         f"(predicted half-life of C {metrics['predicted_half_life_c']:.1f} steps)",
-        metrics["verdict"],
+        f"regime: {metrics['regime']}. {metrics['verdict']}",
     ]
+    if metrics["fix"] is not None:
+        lines.append(f"fix: {metrics['fix']['label']}: {json.dumps(metrics['fix']['changes'])}")
     print("\n".join(lines))
 
 

@@ -27,6 +27,7 @@ SEED_RANGE = (0, 2**31 - 1)
 FORGET_BIAS_RANGE = (-10.0, 10.0)
 SIGNALS: tuple[str, ...] = ("randn", "sine", "step", "pulse", "csv")
 DTYPES: tuple[str, ...] = ("float32", "float64")
+INPUT_SCALE_RANGE = (0.0, 10.0)
 
 
 class ConfigError(ValueError):
@@ -44,11 +45,17 @@ class RunConfig:
     num_layers: int = 1  # L: stacked layers; layer k reads layer k-1's h_t
     seed: int = 0  # seeds the private torch.Generator: input noise first, then every weight
     # Offset added to the forget slice of bias_ih_l{k} in every layer. 0 = PyTorch's default
-    # init (forget gate ~ sigmoid(0) = 0.5, so C halves every step); +1 Keras/Jozefowicz; +3 slow.
-    forget_bias: float = 3.0
+    # init (forget gate ~ sigmoid(0) = 0.5, so C halves every step); +1 Keras/Jozefowicz; +5 slow.
+    forget_bias: float = 5.0
     # Chrono initialisation (Tallec & Ollivier 2018) when > 0: forget bias ~ log U(1, T_max - 1)
     # and input bias = -forget bias, replacing forget_bias. 0 = off.
     chrono_t_max: float = 0.0
+    # Layer 0's input weights W_ih. 0 keeps PyTorch's U(-1/sqrt(H), 1/sqrt(H)), with which a few
+    # inputs barely move 512 units: h turns as slow as C. s > 0 multiplies PyTorch's draw by
+    # s * sqrt(H / I), i.e. U(-s/sqrt(I), s/sqrt(I)) (s = 1: the fan-in bound nn.Linear(I, 4H)
+    # draws with), so the input moves every gate equally at any H and I (README: the claim at
+    # every size).
+    input_scale: float = 2.0
     signal: str = "randn"  # one of SIGNALS; the input x_t every step
     frequency: float = 0.05  # cycles per step, for signal="sine"
     dtype: str = "float32"  # arithmetic precision; the draws are float32 either way
@@ -77,6 +84,7 @@ class RunConfig:
         _check_float("chrono_t_max", self.chrono_t_max, 0.0, 1e6)
         if 0 < self.chrono_t_max <= 2:
             raise ConfigError("chrono_t_max must be 0 (off) or above 2")
+        _check_float("input_scale", self.input_scale, *INPUT_SCALE_RANGE)
         _check_float("frequency", self.frequency, 0.0, 0.5)
         if self.signal not in SIGNALS:
             raise ConfigError(f"signal must be one of {', '.join(SIGNALS)}, got {self.signal!r}")
@@ -127,20 +135,43 @@ SETTING_NAMES: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(RunConfig) if f.name != "input_values"
 )
 
+# The settings that make up a run's size (and its seed): what `opening_preset` keeps.
+SIZE_SETTINGS: tuple[str, ...] = (
+    "input_dim",
+    "hidden_dim",
+    "seq_len",
+    "batch_size",
+    "num_layers",
+    "seed",
+)
+
+# The opening preset's name: the app opens on it and `run` with only size flags gives it.
+OPENING_PRESET = "Memory (forget bias +5)"
+
 # Named starting points, one click away in the sidebar and `--preset` on the CLI.
 PRESETS: dict[str, RunConfig] = {
-    # Opens the app: a raised forget bias makes C the slow state (measured in README).
-    "Memory (forget bias +3)": RunConfig(),
+    # Opens the app: forget bias +5 makes C the slow state, input scale 2 keeps the input moving
+    # h at every size (measured over the size grid: README, The claim at every size).
+    OPENING_PRESET: RunConfig(),
     # PyTorch's own init: forget gate ~ 0.5, C and h about equally short-lived.
-    "PyTorch default": RunConfig(forget_bias=0.0),
-    # BRIEF.md: torch.manual_seed(0); x = torch.randn(1, 4, 3); nn.LSTM(3, 2, batch_first=True)
-    "Canonical example": RunConfig(input_dim=3, hidden_dim=2, seq_len=4, forget_bias=0.0),
-    # BRIEF.md shapes example: batch 2, 4 steps, 5 features, hidden 8.
+    "PyTorch default": RunConfig(forget_bias=0.0, input_scale=0.0),
+    # The seeded PyTorch snippet: manual_seed(0); x = randn(1, 4, 3); nn.LSTM(3, 2).
+    "Canonical example": RunConfig(
+        input_dim=3, hidden_dim=2, seq_len=4, forget_bias=0.0, input_scale=0.0
+    ),
+    # The shapes example: batch 2, 4 steps, 5 features, hidden 8.
     "Shapes example": RunConfig(
-        input_dim=5, hidden_dim=8, seq_len=4, batch_size=2, forget_bias=0.0
+        input_dim=5, hidden_dim=8, seq_len=4, batch_size=2, forget_bias=0.0, input_scale=0.0
     ),
 }
 DEFAULT_CONFIG = RunConfig()
+
+
+def opening_preset(config: RunConfig) -> RunConfig:
+    """The opening preset at `config`'s sizes and seed (every other setting from the preset)."""
+    return PRESETS[OPENING_PRESET].replace(
+        **{name: getattr(config, name) for name in SIZE_SETTINGS}
+    )
 
 
 def describe_init(config: RunConfig) -> str:

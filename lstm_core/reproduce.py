@@ -90,8 +90,16 @@ with torch.no_grad():
         bias_hh[:HIDDEN_DIM] = 0.0
 """
 
+_INPUT_SCALE = """
+# 4. Input scale s: layer 0's input weights times s * sqrt(H / I), so that they are drawn
+#    U(-s/sqrt(I), s/sqrt(I)) and the input moves every gate equally at any H and I.
+INPUT_SCALE = {input_scale!r}
+with torch.no_grad():
+    lstm.weight_ih_l0.mul_(INPUT_SCALE * math.sqrt(HIDDEN_DIM / INPUT_DIM))
+"""
+
 _RUN = """
-# 4. Cast (the draws above are float32; float64 changes only the arithmetic) and run.
+# 5. Cast (the draws above are float32; float64 changes only the arithmetic) and run.
 x = x.to(DTYPE)
 lstm = lstm.to(DTYPE)
 with torch.no_grad():
@@ -133,5 +141,7 @@ def reproduce_script(config: RunConfig) -> str:
         parts.append(_CHRONO.format(chrono_t_max=config.chrono_t_max))
     elif config.forget_bias != 0:
         parts.append(_FORGET_BIAS.format(forget_bias=config.forget_bias))
+    if config.input_scale > 0:
+        parts.append(_INPUT_SCALE.format(input_scale=config.input_scale))
     parts.append(_RUN)
     return "".join(parts)

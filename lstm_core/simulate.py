@@ -123,6 +123,13 @@ class SimulationResult:
     stepped_vs_whole: float = 0.0
 
 
+def input_weight_factor(config: RunConfig) -> float:
+    """What layer 0's drawn weight_ih is multiplied by: s * sqrt(H / I), or 1 when s = 0."""
+    if config.input_scale <= 0:
+        return 1.0
+    return config.input_scale * math.sqrt(config.hidden_dim / config.input_dim)
+
+
 def build_model(
     config: RunConfig, state_dict: dict[str, torch.Tensor] | None = None
 ) -> tuple[torch.Tensor, nn.LSTM]:
@@ -131,8 +138,10 @@ def build_model(
     A private generator seeded with `config.seed` draws, in this order, noise = randn(B, T, I)
     and every parameter U(-1/sqrt(H), 1/sqrt(H)) in the module's parameter order: exactly what
     `torch.manual_seed(seed); x = torch.randn(B, T, I); nn.LSTM(I, H, L, batch_first=True)`
-    gives, without touching the global RNG. The draws are float32; float64 casts them, so the
-    dtype changes only the arithmetic. `state_dict`, if given, replaces the drawn weights.
+    gives, without touching the global RNG. With input_scale s > 0, layer 0's weight_ih is then
+    multiplied by input_weight_factor(config) = s * sqrt(H / I). The draws are float32; float64
+    casts them, so the dtype changes only the arithmetic. `state_dict`, if given, replaces the
+    drawn weights.
     """
     generator = torch.Generator().manual_seed(config.seed)
     batch, steps, features = config.batch_size, config.seq_len, config.input_dim
@@ -158,6 +167,9 @@ def build_model(
                 bias_hh[:hidden] = 0.0
             else:
                 bias_ih[hidden : 2 * hidden] += config.forget_bias
+        if config.input_scale > 0:
+            # U(-1/sqrt(H), 1/sqrt(H)) -> U(-s/sqrt(I), s/sqrt(I)): see RunConfig.input_scale.
+            lstm.weight_ih_l0.mul_(input_weight_factor(config))
         if state_dict is not None:
             lstm.load_state_dict(state_dict)
     dtype = TORCH_DTYPES[config.dtype]

@@ -1,7 +1,7 @@
 """Run settings in a URL's query string, and in a JSON file: parse, validate, write back.
 
 Names are the CLI flags with underscores (input_dim, hidden_dim, seq_len, batch_size,
-num_layers, seed, forget_bias, chrono_t_max, signal, frequency, dtype). A garbage or
+num_layers, seed, forget_bias, chrono_t_max, input_scale, signal, frequency, dtype). A garbage or
 out-of-range value is dropped (the default stays) with one warning that says which and why;
 nothing here raises on user input.
 """
@@ -17,6 +17,7 @@ from lstm_core.config import (
     DEFAULT_CONFIG,
     DTYPES,
     FORGET_BIAS_RANGE,
+    INPUT_SCALE_RANGE,
     LIMITS,
     SEED_RANGE,
     SETTING_NAMES,
@@ -31,6 +32,7 @@ _INT_RANGES: dict[str, tuple[int, int]] = {**LIMITS, "seed": SEED_RANGE}
 _FLOAT_RANGES: dict[str, tuple[float, float]] = {
     "forget_bias": FORGET_BIAS_RANGE,
     "chrono_t_max": (0.0, 1e6),
+    "input_scale": INPUT_SCALE_RANGE,
     "frequency": (0.0, 0.5),
 }
 # A URL cannot carry CSV values, so "csv" is not a URL signal.

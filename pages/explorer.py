@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
+from lstm_core.config import OPENING_PRESET, PRESETS
 from lstm_core.figures import MAX_LINE_UNITS, MAX_POINTS_PER_LINE, default_units
+from lstm_core.metrics import (
+    MIN_STEP_CHANGE_H,
+    STEP_CHANGE_RATIO,
+    is_default_init,
+    suggested_fix,
+)
 from ui.entry import require_app
 from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
 from ui.state import (
@@ -18,6 +27,18 @@ from ui.state import (
 )
 
 require_app()
+
+
+def _memory_text(value: float, cap: float) -> str:
+    """A memory time for a metric: '12.3', or '≥ 10' at the run's cap."""
+    return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
+
+
+def _apply_fix(changes: dict[str, Any]) -> None:
+    """Apply a suggested fix to the sidebar (a button callback, before the widgets exist)."""
+    for name, value in changes.items():
+        st.session_state[name] = value
+
 
 st.title("LSTM State Explorer")
 st.markdown(
@@ -105,36 +126,81 @@ if config.seq_len > MAX_POINTS_PER_LINE:
 
 measured = cached_persistence(config, layer, batch)
 st.subheader("Does C persist while h fluctuates? Measured")
-metric_columns = st.columns(5)
-metric_columns[0].metric(
-    "lag-1 autocorr. C",
-    f"{measured.autocorr_c:.2f}",
-    help="Median over units of corr(C_t, C_{t+1}). 1: C barely changes step to step.",
+cap_note = (
+    f"A run of {config.seq_len:,} steps measures memory times up to "
+    f"{measured.memory_time_cap:.0f} steps; '≥' marks the cap."
 )
-metric_columns[1].metric("lag-1 autocorr. h", f"{measured.autocorr_h:.2f}")
-metric_columns[2].metric(
+metric_columns = st.columns(2)
+metric_columns[0].metric(
+    "memory time C (steps)",
+    _memory_text(measured.memory_time_c, measured.memory_time_cap),
+    help="How long C remembers: its integrated autocorrelation time 1 + 2 Σ ρ(k), median over "
+    "units, summed over Sokal's window (lags up to 5 × the estimate). White noise gives 1, a "
+    f"state that keeps a share φ of itself each step (1 + φ)/(1 − φ). {cap_note}",
+)
+metric_columns[1].metric(
+    "memory time h (steps)",
+    _memory_text(measured.memory_time_h, measured.memory_time_cap),
+    help=f"The same for h. {cap_note}",
+)
+secondary = st.columns(5)
+secondary[0].metric(
     "change per step, C",
     f"{measured.step_change_c:.2f}",
     help="Median over units of mean |C_{t+1} - C_t| / std(C). White noise gives 1.13.",
 )
-metric_columns[3].metric("change per step, h", f"{measured.step_change_h:.2f}")
-metric_columns[4].metric(
+secondary[1].metric("change per step, h", f"{measured.step_change_h:.2f}")
+secondary[2].metric(
+    "lag-1 autocorr. C",
+    f"{measured.autocorr_c:.2f}",
+    help="Median over units of corr(C_t, C_{t+1}). It cannot tell a memory of 60 steps from "
+    "one of 600 (both near 1): the memory time above can.",
+)
+secondary[3].metric("lag-1 autocorr. h", f"{measured.autocorr_h:.2f}")
+secondary[4].metric(
     "mean forget gate",
     f"{measured.mean_forget:.2f}",
     help=f"C keeps this share of itself per step: half-life "
     f"ln 0.5 / ln f̄ = {measured.predicted_half_life_c:.1f} steps.",
 )
+st.caption(
+    f"The claim holds when h moves at least {STEP_CHANGE_RATIO:g}× as much per step as C and "
+    f"at least {MIN_STEP_CHANGE_H:g} of its own spread, and C remembers at least as long as h "
+    "(h's memory time measured below the cap)."
+)
 if measured.c_persists:
     st.success(measured.verdict)
 else:
     st.warning(measured.verdict)
-if config.forget_bias == 0 and config.chrono_t_max == 0:
+    fix = suggested_fix(measured.regime, config)
+    if fix is None:
+        st.caption(
+            "No settings change within the caps is offered for this run: the sentence above "
+            "says why it does not show the claim."
+        )
+    else:
+        st.button(
+            fix.label,
+            key="explorer_apply_fix",
+            on_click=_apply_fix,
+            args=(fix.changes,),
+            help="Changes: "
+            + ", ".join(f"{name} → {value}" for name, value in fix.changes.items()),
+        )
+if is_default_init(measured.mean_forget):
     st.info(
         "**Why nothing persists with PyTorch's default init:** every weight and bias is drawn "
         "U(-1/√H, 1/√H), so the forget gate's input is near 0 and f ≈ σ(0) = 0.5. C then "
         "halves every step, and on random input it is no slower than h. A raised forget bias "
-        "(+1, +3) or training on a memory task makes C the slow state."
+        "(+1 to +5) or training on a memory task makes C the slow state."
     )
+st.caption(
+    f"Why the opening preset ({OPENING_PRESET}, input scale "
+    f"{PRESETS[OPENING_PRESET].input_scale:g}): a forget bias of +5 makes C keep ~98 % of "
+    "itself per step, and input weights drawn U(−2/√I, 2/√I) let the input move the output "
+    "gate, so h keeps fluctuating at every hidden size from 8 to 512; with PyTorch's own "
+    "U(−1/√H, 1/√H) a few inputs barely move 512 units and h turns as slow as C."
+)
 
 # A toggle rather than an expander: a collapsed expander still draws its chart, and every
 # slider move would redraw both (benchmarks: slider -> redrawn).

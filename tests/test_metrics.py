@@ -7,12 +7,32 @@ import math
 import pytest
 import torch
 
+from lstm_core.config import LIMITS, OPENING_PRESET, PRESETS, RunConfig
 from lstm_core.metrics import (
+    MIN_STEPS,
+    REGIMES,
+    autocorrelation,
+    classify,
     lag1_autocorrelation,
+    memory_time,
+    memory_time_cap,
     persistence,
     predicted_half_life,
     relative_step_change,
+    suggested_fix,
 )
+from lstm_core.simulate import simulate
+
+
+def ar1(phi: float, steps: int, units: int, seed: int = 0) -> torch.Tensor:
+    """An AR(1) series s_t = phi * s_{t-1} + noise, started stationary: (steps, units) float64."""
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.randn(steps, units, generator=generator, dtype=torch.float64)
+    series = torch.empty_like(noise)
+    series[0] = noise[0] / math.sqrt(1 - phi**2)
+    for t in range(1, steps):
+        series[t] = phi * series[t - 1] + noise[t]
+    return series
 
 
 def test_alternating_series() -> None:
@@ -57,6 +77,140 @@ def test_predicted_half_life() -> None:
     assert predicted_half_life(0.0) == 0.0
 
 
+def test_fft_autocorrelation_equals_the_direct_sum() -> None:
+    series = ar1(0.7, 300, 3)
+    centred = series - series.mean(dim=0)
+    direct = torch.stack([(centred[: 300 - k] * centred[k:]).sum(dim=0) for k in range(20)]) / (
+        centred**2
+    ).sum(dim=0)
+    torch.testing.assert_close(autocorrelation(series, 19), direct)
+    torch.testing.assert_close(autocorrelation(series)[1], lag1_autocorrelation(series))
+
+
+def test_memory_time_of_ar1_is_its_integrated_time() -> None:
+    # (1 + phi) / (1 - phi) = 19 for phi = 0.9. Sokal's variance of the estimate is
+    # 2 (2M + 1) / T * tau^2 with window M ~ 5 tau = 95: a relative spread of ~6 % per unit at
+    # T = 100,000, so the median of 16 units is within ~2 % (5 % allowed).
+    times = memory_time(ar1(0.9, 100_000, 16))
+    torch.testing.assert_close(
+        times.median(), torch.tensor(19.0, dtype=torch.float64), rtol=0.05, atol=0
+    )
+
+
+def test_memory_time_of_white_noise_is_one() -> None:
+    noise = torch.randn(20_000, 16, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    torch.testing.assert_close(
+        memory_time(noise).median(), torch.tensor(1.0, dtype=torch.float64), rtol=0.05, atol=0
+    )
+
+
+def test_random_walk_hits_the_cap() -> None:
+    steps = 10_000
+    walk = torch.randn(steps, 16, generator=torch.Generator().manual_seed(2)).cumsum(dim=0)
+    times = memory_time(walk)
+    assert memory_time_cap(steps) == steps / 10
+    assert times.median().item() == memory_time_cap(steps)
+    assert (times <= memory_time_cap(steps)).all()
+
+
+def test_regimes_on_their_numbers() -> None:
+    good = dict(
+        steps=1000,
+        memory_time_h=5.0,
+        memory_time_c=50.0,
+        step_change_h=0.8,
+        step_change_c=0.1,
+        mean_forget=0.98,
+        saturated_share=0.2,
+    )
+    assert classify(**good) == "persists"
+    assert classify(**{**good, "steps": MIN_STEPS - 1}) == "too-short"
+    assert classify(**{**good, "memory_time_h": memory_time_cap(1000)}) == "too-short"
+    default = {**good, "mean_forget": 0.5, "memory_time_c": 2.0, "memory_time_h": 2.1}
+    assert classify(**{**default, "step_change_c": 0.8}) == "default-init"
+    smooth = {**good, "step_change_h": 0.05, "step_change_c": 0.02}
+    assert classify(**smooth) == "smooth-h"
+    assert classify(**{**smooth, "saturated_share": 0.9}) == "saturated"
+    assert classify(**{**good, "step_change_c": 0.5}) == "c-not-slower"
+    assert classify(**{**good, "memory_time_c": 4.0}) == "c-not-slower"
+    # each threshold is a bound, not a margin: exactly 2x and exactly 0.25 still hold
+    assert classify(**{**good, "step_change_h": 0.25, "step_change_c": 0.125}) == "persists"
+
+
+def test_saturated_h_is_detected_on_a_switching_series() -> None:
+    # C large and slow (a sign that flips every 100 steps), o nearly constant: h = o * tanh(C)
+    # is pinned at +-0.5 and only switches.
+    t = torch.arange(2000, dtype=torch.float64).unsqueeze(1)
+    cell = 6 * torch.sign(torch.sin(math.pi * (t + 0.5) / 100)) + 0.01 * torch.sin(t)
+    hidden = 0.5 * torch.tanh(cell)
+    measured = persistence(hidden, cell, torch.full_like(cell, 0.99))
+    assert measured.regime == "saturated" and not measured.c_persists
+    assert measured.saturated_share == 1.0
+
+
+def test_each_regime_sentence_is_one_plain_sentence() -> None:
+    assert set(REGIMES) == {
+        "persists",
+        "too-short",
+        "default-init",
+        "saturated",
+        "smooth-h",
+        "c-not-slower",
+    }
+    for sentence in REGIMES.values():
+        assert sentence.endswith(".") and "BRIEF" not in sentence
+
+
+def test_fixes_are_settings_changes_that_show_the_claim() -> None:
+    assert suggested_fix("persists", PRESETS[OPENING_PRESET]) is None
+    short = suggested_fix("too-short", RunConfig(seq_len=10))
+    assert short is not None and short.changes == {"seq_len": 100}
+    # never past the state cap: 512 units x 8 items leave 1250 steps
+    capped = suggested_fix("too-short", RunConfig(hidden_dim=512, batch_size=8, seq_len=1000))
+    assert capped is not None and capped.changes == {"seq_len": 1250}
+    assert suggested_fix("too-short", RunConfig(seq_len=LIMITS["seq_len"][1])) is None
+    default = RunConfig(hidden_dim=64, seq_len=500, forget_bias=0.0, input_scale=0.0)
+    fix = suggested_fix("default-init", default)
+    assert fix is not None
+    fixed = default.replace(**fix.changes)
+    assert fixed == PRESETS[OPENING_PRESET].replace(hidden_dim=64, seq_len=500)
+    measured = _measure(fixed)
+    assert measured.regime == "persists"
+    # the opening preset itself has nothing left to change
+    assert suggested_fix("c-not-slower", fixed) is None
+
+
+def _measure(config: RunConfig):
+    result = simulate(config)
+    return persistence(result.h[0, 0], result.c[0, 0], result.gates["f"][0, 0])
+
+
+@pytest.mark.parametrize(
+    ("changes", "regime"),
+    [
+        ({"forget_bias": 0.0, "input_scale": 0.0}, "default-init"),
+        ({"forget_bias": 3.0, "input_scale": 0.0, "hidden_dim": 512}, "smooth-h"),
+        ({"seq_len": 10}, "too-short"),
+    ],
+)
+def test_regimes_of_real_runs(changes: dict, regime: str) -> None:
+    config = PRESETS[OPENING_PRESET].replace(**{"seq_len": 1000, **changes})
+    assert _measure(config).regime == regime
+
+
+@pytest.mark.parametrize("hidden_dim", [8, 64, 512])
+@pytest.mark.parametrize(("seq_len", "input_dim"), [(100, 1), (100, 64), (1000, 4)])
+def test_opening_preset_persists_across_sizes(
+    hidden_dim: int, seq_len: int, input_dim: int
+) -> None:
+    config = PRESETS[OPENING_PRESET].replace(
+        hidden_dim=hidden_dim, seq_len=seq_len, input_dim=input_dim
+    )
+    measured = _measure(config)
+    assert measured.regime == "persists", measured.verdict
+    assert measured.c_persists
+
+
 def test_verdict_says_so_both_ways() -> None:
     t = torch.arange(400, dtype=torch.float64).unsqueeze(1)
     slow = torch.sin(t / 40)
@@ -64,7 +218,14 @@ def test_verdict_says_so_both_ways() -> None:
     forget = torch.full_like(slow, 0.95)
     yes = persistence(hidden=fast, cell=slow, forget_gate=forget)
     assert yes.c_persists and yes.verdict.startswith("C persists")
+    assert yes.memory_time_c > yes.memory_time_h
     no = persistence(hidden=slow, cell=fast, forget_gate=torch.full_like(slow, 0.5))
     assert not no.c_persists and "does NOT show C persisting" in no.verdict
-    assert "Raise the forget bias" in no.verdict
+    assert no.regime == "default-init" and REGIMES["default-init"] in no.verdict
     assert no.predicted_half_life_c == pytest.approx(1.0)
+
+
+def test_two_steps_are_too_short() -> None:
+    two = torch.zeros(2, 3)
+    measured = persistence(two, two, two)
+    assert measured.regime == "too-short" and not measured.c_persists

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -11,7 +13,8 @@ from lstm_core.simulate import native_kernel
 
 
 def plain_pytorch(config: RunConfig) -> tuple[torch.Tensor, nn.LSTM]:
-    """What a user writes: the global seed, randn, nn.LSTM (its own default init)."""
+    """What a user writes: the global seed, randn, nn.LSTM (its own default init), then the
+    forget bias and the input scale (layer 0's weight_ih times s * sqrt(H / I))."""
     torch.manual_seed(config.seed)
     x = torch.randn(config.batch_size, config.seq_len, config.input_dim)
     lstm = nn.LSTM(config.input_dim, config.hidden_dim, config.num_layers, batch_first=True)
@@ -19,6 +22,10 @@ def plain_pytorch(config: RunConfig) -> tuple[torch.Tensor, nn.LSTM]:
         for k in range(config.num_layers):
             getattr(lstm, f"bias_ih_l{k}")[config.hidden_dim : 2 * config.hidden_dim] += (
                 config.forget_bias
+            )
+        if config.input_scale > 0:
+            lstm.weight_ih_l0.mul_(
+                config.input_scale * math.sqrt(config.hidden_dim / config.input_dim)
             )
     return x, lstm
 

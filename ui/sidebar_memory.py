@@ -17,12 +17,14 @@ FORGET_INITS: dict[str, tuple[float, bool]] = {
     "0": (0.0, False),
     "+1": (1.0, False),
     "+3": (3.0, False),
+    "+5": (5.0, False),
     "chrono": (0.0, True),
 }
 FORGET_INIT_HELP = (
     "- **0**: PyTorch's default init: f ≈ σ(0) = 0.5, C halves every step.\n"
     "- **+1**: the unit forget bias of Keras and Jozefowicz et al. 2015.\n"
-    "- **+3**: f ≈ 0.95, C becomes the slow state.\n"
+    "- **+3**: f ≈ 0.95, C becomes a slow state.\n"
+    "- **+5**: f ≈ 0.98, the opening preset: C's half-life is tens of steps.\n"
     "- **chrono**: Tallec & Ollivier 2018: b_f ~ log U(1, T_max − 1), b_i = −b_f, "
     "with T_max = seq_len."
 )

@@ -47,7 +47,7 @@ def current_config() -> RunConfig | None:
         input_values = None
     for key in ("input_dim", "hidden_dim", "seq_len", "batch_size", "num_layers", "seed"):
         values[key] = int(values[key])
-    for key in ("forget_bias", "chrono_t_max", "frequency"):
+    for key in ("forget_bias", "chrono_t_max", "input_scale", "frequency"):
         values[key] = float(values[key])
     try:
         return RunConfig(**values, input_values=input_values)

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
+from lstm_core.config import OPENING_PRESET, PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,10 +72,35 @@ def test_run_defaults_show_persistence() -> None:
     assert json.loads(done.stdout)["metrics"]["c_persists"] is False
 
 
+def test_run_json_metrics_have_the_memory_times_and_the_regime() -> None:
+    done = cli("run", "--hidden-dim", "64", "--seq-len", "300", "--input-dim", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    # size flags alone give the opening preset at that size
+    expected = PRESETS[OPENING_PRESET].replace(hidden_dim=64, seq_len=300, input_dim=2)
+    assert payload["config"] == expected.to_dict()
+    metrics = payload["metrics"]
+    for name in ("memory_time_h", "memory_time_c", "step_change_h", "step_change_c"):
+        assert isinstance(metrics[name], float) and metrics[name] > 0
+    assert metrics["regime"] == "persists" and metrics["c_persists"] is True
+    assert metrics["memory_time_c"] >= metrics["memory_time_h"]
+    assert metrics["step_change_h"] >= 2 * metrics["step_change_c"]
+    assert metrics["fix"] is None
+    assert metrics["verdict"].startswith("C persists")
+
+
+def test_run_json_names_a_failing_regime_and_its_fix() -> None:
+    done = cli("run", "--preset", "PyTorch default", "--seq-len", "200", "--json")
+    metrics = json.loads(done.stdout)["metrics"]
+    assert metrics["c_persists"] is False and metrics["regime"] == "default-init"
+    assert metrics["fix"]["changes"] == {"forget_bias": 5.0, "input_scale": 2.0}
+
+
 def test_run_readable_summary() -> None:
     done = cli("run", "--seq-len", "20")
     assert done.returncode == 0
     assert "max |manual - nn.LSTM|" in done.stdout and "lag-1 autocorrelation" in done.stdout
+    assert "memory time (median over units, steps)" in done.stdout and "regime:" in done.stdout
 
 
 def test_gates_worked_example() -> None:

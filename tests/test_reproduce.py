@@ -33,6 +33,14 @@ CASES = [
         ["--signal", "step", "--forget-bias", "-1.5", "--batch-size", "2", "--dtype", "float64"],
         RunConfig(signal="step", forget_bias=-1.5, batch_size=2, dtype="float64"),
     ),
+    (
+        ["--input-scale", "0", "--hidden-dim", "16", "--input-dim", "3"],
+        RunConfig(input_scale=0.0, hidden_dim=16, input_dim=3),
+    ),
+    (
+        ["--input-scale", "3.5", "--hidden-dim", "32", "--input-dim", "5", "--num-layers", "2"],
+        RunConfig(input_scale=3.5, hidden_dim=32, input_dim=5, num_layers=2),
+    ),
 ]
 
 

@@ -15,6 +15,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from lstm_core import DEFAULT_CONFIG
+
 from .support import (
     CHART_TIMEOUT_MS,
     PageErrors,
@@ -95,7 +97,10 @@ def test_every_page_loads_without_errors(
         visited.append(label)
     # The shared sidebar keeps its settings across page switches (it once fell back to each
     # widget's minimum: forget_bias -10, one step).
-    assert float(page.get_by_role("slider", name="forget_bias").input_value()) == 3.0
+    assert (
+        float(page.get_by_role("slider", name="forget_bias").input_value())
+        == DEFAULT_CONFIG.forget_bias
+    )
     assert not problems, problems
     assert not page_errors.all(), page_errors.all()
     # With one page Streamlit draws no navigation; with several, each was visited.
@@ -110,7 +115,7 @@ def test_a_slider_move_redraws_the_chart(
     slider = page.get_by_role("slider", name="forget_bias")
     value_before = float(slider.input_value())
     slider.focus()
-    page.keyboard.press("ArrowLeft")  # one step: forget_bias 3.0 -> 2.5
+    page.keyboard.press("ArrowLeft")  # one step: forget_bias 5.0 -> 4.5
     assert float(slider.input_value()) == value_before - 0.5
     page.wait_for_function(
         """([before]) => {

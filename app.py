@@ -42,7 +42,10 @@ def sidebar() -> None:
                 help={
                     "Memory (forget bias +3)": "Forget gate ≈ 0.95: C keeps most of itself.",
                     "PyTorch default": "PyTorch's own init: forget gate ≈ 0.5, C halves each step.",
-                    "Canonical example": "seed 0, input 3, hidden 2, 4 steps (BRIEF.md).",
+                    "Canonical example": (
+                        "The seeded PyTorch snippet: manual_seed(0), randn(1, 4, 3), "
+                        "nn.LSTM(3, 2): seed 0, input 3, hidden 2, 4 steps."
+                    ),
                 }[name],
             )
         low, high = LIMITS["input_dim"]

@@ -133,9 +133,10 @@ PRESETS: dict[str, RunConfig] = {
     "Memory (forget bias +3)": RunConfig(),
     # PyTorch's own init: forget gate ~ 0.5, C and h about equally short-lived.
     "PyTorch default": RunConfig(forget_bias=0.0),
-    # BRIEF.md: torch.manual_seed(0); x = torch.randn(1, 4, 3); nn.LSTM(3, 2, batch_first=True)
+    # The seeded PyTorch snippet: torch.manual_seed(0); x = torch.randn(1, 4, 3);
+    # nn.LSTM(3, 2, batch_first=True).
     "Canonical example": RunConfig(input_dim=3, hidden_dim=2, seq_len=4, forget_bias=0.0),
-    # BRIEF.md shapes example: batch 2, 4 steps, 5 features, hidden 8.
+    # The textbook shapes example: batch 2, 4 steps, 5 features, hidden 8.
     "Shapes example": RunConfig(
         input_dim=5, hidden_dim=8, seq_len=4, batch_size=2, forget_bias=0.0
     ),

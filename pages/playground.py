@@ -25,7 +25,7 @@ def field_key(name: str, unit: int) -> str:
 
 
 def load_worked_example() -> None:
-    """BRIEF.md's two-unit example (runs as a callback, before the widgets exist)."""
+    """The two-unit worked example (runs as a callback, before the widgets exist)."""
     st.session_state[UNITS_KEY] = len(WORKED_EXAMPLE["f"])
     for name in FIELDS:
         for unit, value in enumerate(WORKED_EXAMPLE[name]):
@@ -38,7 +38,7 @@ if UNITS_KEY not in st.session_state:
 st.title("Gate playground")
 st.markdown(
     "Set the gates yourself and watch one update: $C_t = f \\odot C_{t-1} + i \\odot \\tilde C$"
-    " and $h_t = o \\odot \\tanh(C_t)$. It opens on BRIEF.md's worked example (two units, "
+    " and $h_t = o \\odot \\tanh(C_t)$. It opens on a worked example (two units, "
     "$h_{t-1} = [0.4, -0.2]$, $x_t = [0.5, 0.1]$: once the gates are given, $h_{t-1}$ and $x_t$ "
     "have done their part)."
 )
@@ -50,7 +50,7 @@ top[1].button(
     "Worked example",
     key="playground_example",
     on_click=load_worked_example,
-    help="Back to BRIEF.md's two-unit example.",
+    help="Back to the two-unit worked example.",
 )
 
 labels = {

@@ -20,7 +20,7 @@ from lstm_core.gate_stats import heatmap_columns
 
 
 def open_page(page: str, **settings: object) -> AppTest:
-    """Run `page` with sidebar values given through session_state (STACK.md's AppTest quirk)."""
+    """Run `page` with sidebar values given through session_state (AppTest reruns only the page)."""
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
     for key, value in settings.items():
         at.session_state[key] = value

@@ -23,11 +23,11 @@ from lstm_core.export import BROWSER_FLAGS
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-# STACK.md: the flags Chromium needs on these machines (no sandbox, no GPU, no phoning home).
+# The flags Chromium needs on these machines (no sandbox, no GPU, no phoning home).
 CHROMIUM_FLAGS = list(BROWSER_FLAGS)
 # A cold Streamlit start plus torch import is ~5 s here; shared CI machines are slower.
 SERVER_START_TIMEOUT_S = 90
-# Page load to first chart was 2.2 s on a quiet machine (STACK.md); leave room for a busy one.
+# Page load to first chart was 2.2 s on a quiet machine; leave room for a busy one.
 CHART_TIMEOUT_MS = 60_000
 
 

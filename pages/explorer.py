@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
-from lstm_core.figures import MAX_LINE_UNITS, MAX_POINTS_PER_LINE, default_units
+from lstm_core.figures import (
+    MAX_LINE_UNITS,
+    MAX_POINTS_PER_LINE,
+    default_units,
+    mark_window,
+    points_per_line,
+    state_figure,
+)
 from ui.entry import require_app
 from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
 from ui.state import (
@@ -15,7 +24,10 @@ from ui.state import (
     cached_state_figure,
     cached_state_heatmap,
     current_config,
+    persistence_bars,
+    screen_theme,
 )
+from ui.window import window_control
 
 require_app()
 
@@ -84,23 +96,48 @@ if config.num_layers > 1 or config.batch_size > 1 or config.hidden_dim > MAX_LIN
             st.warning("Pick at least one unit to draw.")
             st.stop()
 
-states_figure = cached_state_figure(config, layer, batch, tuple(units))
-states_name = f"lstm_states_{config.label()}"
+theme = screen_theme()
+start, stop = window_control(config.seq_len)
+whole_run = (start, stop) == (0, config.seq_len)
+window = None if whole_run else (start, stop)
+states_figure = cached_state_figure(config, layer, batch, tuple(units), theme, window)
+states_name = f"lstm_states_{config.label()}" + ("" if whole_run else f"_t{start}-{stop - 1}")
 st.plotly_chart(states_figure, key="explorer_states", config=plotly_config(states_name), theme=None)
-figure_downloads(states_figure, states_name, key="explorer_states_download")
+# Exports are drawn from the builder's figure, on white whatever the page's theme.
+figure_downloads(
+    functools.partial(state_figure, result, layer, batch, units, window=window),
+    states_name,
+    key="explorer_states_download",
+)
 
 if config.hidden_dim > MAX_LINE_UNITS:
+    overview = cached_state_heatmap(config, layer, batch, theme)
+elif not whole_run:
+    overview = cached_state_figure(config, layer, batch, tuple(units), theme)
+else:
+    overview = None
+if overview is not None:
+    if not whole_run:
+        st.caption(
+            f"The whole run; the shaded band is the window above (steps {start}-{stop - 1})."
+        )
     st.plotly_chart(
-        cached_state_heatmap(config, layer, batch),
+        overview if whole_run else mark_window(overview, start, stop),
         key="explorer_overview",
         theme=None,
         config=plotly_config(f"lstm_states_overview_{config.label()}"),
     )
 if config.seq_len > MAX_POINTS_PER_LINE:
+    full = stop - start <= points_per_line(len(units))
     st.caption(
         f"Long runs are drawn with at most ~{MAX_POINTS_PER_LINE} points per line (MinMaxLTTB "
         "downsampling keeps each line's shape, its minimum and its maximum) and the overview "
         "averages time bins; the data downloads below hold every step."
+        + (
+            f" The window of {stop - start:,} steps is drawn at full resolution."
+            if full
+            else " Shorten the window to a few hundred steps to see every step."
+        )
     )
 
 measured = cached_persistence(config, layer, batch)
@@ -140,14 +177,18 @@ if config.forget_bias == 0 and config.chrono_t_max == 0:
 # slider move would redraw both (benchmarks: slider -> redrawn).
 if st.toggle("Per unit: lag-1 autocorrelation of h and C", key="explorer_show_persistence"):
     autocorr_name = f"lstm_persistence_{config.label()}"
-    autocorr_figure = cached_persistence_figure(config, layer, batch)
+    autocorr_figure = cached_persistence_figure(config, layer, batch, theme)
     st.plotly_chart(
         autocorr_figure,
         key="explorer_persistence",
         config=plotly_config(autocorr_name),
         theme=None,
     )
-    figure_downloads(autocorr_figure, autocorr_name, key="explorer_persistence_download")
+    figure_downloads(
+        functools.partial(persistence_bars, config, layer, batch),
+        autocorr_name,
+        key="explorer_persistence_download",
+    )
 
 st.subheader("The hand-written cell equals nn.LSTM")
 st.markdown(

@@ -1,7 +1,8 @@
 """Pure figure builders for "Inside the cell": gates, saturation, the cell's flow, the playground.
 
 Each builder validates its inputs first and returns a plotly go.Figure; no Streamlit here.
-A unit has the same colour as in every other figure (`lstm_core.figures.unit_color`).
+A unit has the same colour as in every other figure, and signed values the same scale
+(`lstm_core.colors`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lstm_core.cell import CellUpdate
+from lstm_core.colors import DIVERGING_COLORSCALE, SEQUENTIAL_COLORSCALE, unit_color, unit_colors
 from lstm_core.config import describe_init
-from lstm_core.figures import check_view, unit_color
+from lstm_core.figures import check_view
 from lstm_core.gate_stats import (
     SATURATION_THRESHOLDS,
     StepBreakdown,
@@ -110,13 +112,13 @@ def gate_heatmaps(
         height=880,
         margin={"l": 60, "r": 20, "t": 80, "b": 50},
         coloraxis={
-            "colorscale": "Viridis",
+            "colorscale": SEQUENTIAL_COLORSCALE,
             "cmin": 0.0,
             "cmax": 1.0,
             "colorbar": {"title": {"text": "i, f, o"}, "len": 0.45, "y": 0.78},
         },
         coloraxis2={
-            "colorscale": "RdBu",
+            "colorscale": DIVERGING_COLORSCALE,
             "cmin": -1.0,
             "cmax": 1.0,
             "colorbar": {"title": {"text": "g"}, "len": 0.2, "y": 0.37},
@@ -149,7 +151,7 @@ def gate_lines(
     )
     for row, name in enumerate(GATE_NAMES, start=1):
         gate = result.gates[name][layer, batch].double().numpy()  # (T, H)
-        for unit in chosen:
+        for unit, color in zip(chosen, unit_colors(chosen), strict=True):
             steps, values = decimate(gate[:, unit], max_points)
             figure.add_trace(
                 go.Scatter(
@@ -159,7 +161,7 @@ def gate_lines(
                     name=f"unit {unit}",
                     legendgroup=f"unit {unit}",
                     showlegend=row == 1,
-                    line={"color": unit_color(unit), "width": 1.4},
+                    line={"color": color, "width": 1.4},
                     hovertemplate=f"unit {unit} · t = %{{x}}<br>{name} = %{{y:.3f}}<extra></extra>",
                 ),
                 row=row,

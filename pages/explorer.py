@@ -192,22 +192,29 @@ if st.toggle("Per unit: lag-1 autocorrelation of h and C", key="explorer_show_pe
 
 st.subheader("The hand-written cell equals nn.LSTM")
 st.markdown(
-    f"max |manual − nn.LSTM| over every layer, batch item, step and unit: "
-    f"**h {result.max_abs_diff['h']:.3g}**, **C {result.max_abs_diff['c']:.3g}** "
-    f"in {config.dtype}. At every step the hand-written cell reads nn.LSTM's h<sub>t−1</sub> "
-    f"and its own C<sub>t−1</sub>. nn.LSTM returns C only for the last step, so its "
-    f"C<sub>t</sub> is nn.LSTM again, each step from nn.LSTM's h<sub>t−1</sub> and the "
-    f"cell's C<sub>t−1</sub>; against the whole-sequence call (h at every step, C at the last) "
-    f"that differs by at most {result.stepped_vs_whole:.3g}. The differences are rounding"
-    + (
-        ": nn.LSTM's default CPU kernel (oneDNN) approximates sigmoid and tanh."
-        if config.dtype == "float32"
-        else " (float64 runs on PyTorch's native kernel)."
-    )
-    + " Why step by step: left to run free on its own h, any two implementations that differ "
-    "in the last bit can part ways on long runs with a high forget bias.",
-    unsafe_allow_html=True,  # the text above is the app's own: numbers and <sub> only
+    "The equations above, written out by hand with nn.LSTM's own weights, give the same h and "
+    f"C as nn.LSTM at every step. The largest difference anywhere is "
+    f"**h {result.max_abs_diff['h']:.3g}**, **C {result.max_abs_diff['c']:.3g}**: rounding "
+    f"in the last digits of {config.dtype}, not a different computation."
 )
+with st.expander("How it is checked"):
+    st.markdown(
+        "- Over every layer, batch item, step and unit. At every step the hand-written cell "
+        "reads nn.LSTM's h<sub>t−1</sub> (teacher-forced) and its own C<sub>t−1</sub>.\n"
+        "- nn.LSTM returns C only for the last step, so its C<sub>t</sub> comes from calling "
+        "nn.LSTM step by step, from nn.LSTM's h<sub>t−1</sub> and the cell's C<sub>t−1</sub>; "
+        "against the whole-sequence call (h at every step, C at the last) that stepped run "
+        f"differs by at most {result.stepped_vs_whole:.3g}.\n"
+        "- The differences are rounding"
+        + (
+            ": nn.LSTM's default CPU kernel (oneDNN) approximates sigmoid and tanh."
+            if config.dtype == "float32"
+            else " (float64 runs on PyTorch's native kernel)."
+        )
+        + "\n- Why step by step: left to run free on its own h, any two implementations that "
+        "differ in the last bit can part ways on long runs with a high forget bias.",
+        unsafe_allow_html=True,  # the text above is the app's own: numbers and <sub> only
+    )
 
 st.subheader("Take it with you")
 data_downloads(result, f"lstm_trajectories_{config.label()}", key="explorer_data")

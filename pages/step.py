@@ -18,6 +18,9 @@ STEP_KEY = "step_t"
 PLAYING_KEY = "step_playing"
 # Seconds between frames while playing: long enough to read a number change.
 PLAY_INTERVAL = 0.8
+# The page opens on t = 1, the first step whose C_{t-1} is not the zero start state: both
+# halves of the update (keep f ⊙ C_{t-1}, write i ⊙ g) have numbers in them.
+OPENING_STEP = 1
 
 st.title("Step through the update")
 st.markdown(
@@ -36,7 +39,7 @@ if not units:
     st.stop()
 last = config.seq_len - 1
 # Keep t inside the run when the sidebar shortens it (before the slider is drawn).
-st.session_state[STEP_KEY] = min(int(st.session_state.get(STEP_KEY, 0)), last)
+st.session_state[STEP_KEY] = min(int(st.session_state.get(STEP_KEY, OPENING_STEP)), last)
 st.session_state.setdefault(PLAYING_KEY, False)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Error, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lstm_core.export import BROWSER_FLAGS
 
@@ -127,3 +128,21 @@ def trace_y(page: Page, chart_index: int, trace_index: int) -> list[float]:
         }""",
         [chart_index, trace_index],
     )
+
+
+def choose_signal(page: Page, name: str) -> None:
+    """Pick `name` in the sidebar's signal box and wait for the rerun."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    select = sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="signal")
+    option = page.get_by_role("option", name=name, exact=True)
+    # A rerun that lands while the list is open redraws the box closed: open it again.
+    for _ in range(5):
+        select.click()
+        try:
+            option.click(timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            wait_until_idle(page)
+    else:
+        raise AssertionError(f"could not choose signal {name!r}")
+    wait_until_idle(page)

@@ -276,7 +276,7 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
         line={"dash": "dot", "color": "#888888"},
         annotation_text="σ(0) = 0.5: C halves every step",
         annotation_position="top right",
-        annotation_bgcolor="rgba(255,255,255,0.85)",
+        annotation_bgcolor="rgba(128,128,128,0.25)",  # reads on a light and a dark page
     )
     figure.update_layout(
         title={"text": f"Mean forget gate per unit: {_view_title(result, layer, batch)}"},
@@ -305,13 +305,23 @@ def _flow_values(source: StepBreakdown | CellUpdate, unit: int) -> dict[str, flo
     return {name: float(getattr(source, name)[index]) for name in names}
 
 
-def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str = "") -> go.Figure:
+# The diagram's boxes and circles hide the lines behind them with a fill of the page's colour.
+DIAGRAM_FILL: dict[str, str] = {"light": "#FFFFFF", "dark": "#262730"}
+
+
+def cell_flow_figure(
+    source: StepBreakdown | CellUpdate, unit: int, label: str = "", theme: str = "light"
+) -> go.Figure:
     """The LSTM cell as a diagram with one unit's numbers at one step.
 
     On top the cell line C_{t-1} → ⊙ f_t → ⊕ i_t ⊙ g_t → C_t; from it tanh(C_t) ⊙ o_t goes down
     to h_t; the gates are computed from [h_{t-1}, x_t] at the bottom. `source` is a run's
-    StepBreakdown (unit = unit number) or a playground CellUpdate (unit = position).
+    StepBreakdown (unit = unit number) or a playground CellUpdate (unit = position). `theme`
+    ("light" or "dark") fills the boxes to match the page; the text takes the page's colour.
     """
+    if theme not in DIAGRAM_FILL:
+        raise ValueError(f"theme must be one of {', '.join(DIAGRAM_FILL)}, got {theme!r}")
+    fill = DIAGRAM_FILL[theme]
     v = _flow_values(source, unit)
     if isinstance(source, StepBreakdown) and not label:
         label = f"step t = {source.step}, unit {unit}"
@@ -350,7 +360,7 @@ def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str =
             x1=x + 0.28,
             y1=y + 0.28,
             line={"color": color, "width": 2},
-            fillcolor="white",
+            fillcolor=fill,
             layer="above",
         )
         figure.add_annotation(
@@ -365,7 +375,7 @@ def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str =
             x1=x + width / 2,
             y1=y + 0.38,
             line={"color": color, "width": 2},
-            fillcolor="rgba(255,255,255,0.95)",
+            fillcolor=fill,
             layer="above",
         )
         figure.add_annotation(x=x, y=y, text=text, showarrow=False, font={"size": 13})
@@ -437,7 +447,6 @@ def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str =
         title={"text": f"Inside the cell{': ' + label if label else ''}<br><sup>{equations}</sup>"},
         height=440,
         margin={"l": 10, "r": 10, "t": 70, "b": 10},
-        plot_bgcolor="white",
         showlegend=False,
     )
     return figure

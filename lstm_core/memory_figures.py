@@ -173,7 +173,7 @@ def training_figure(result: TrainingResult) -> go.Figure:
         )
     figure.add_hline(
         y=BASELINE_MSE,
-        line={"color": "black", "dash": "dash", "width": 1},
+        line={"color": "#888888", "dash": "dash", "width": 1},  # seen on light and dark pages
         annotation_text="0.167: always predicting 1.0",
         annotation_position="bottom right",
     )
@@ -248,7 +248,7 @@ def trained_states_figure(trace: TrainedTrace) -> go.Figure:
     for position, text in ((first, f"1st mark: {value:.2f}"), (second, "2nd mark")):
         figure.add_vline(
             x=position,
-            line={"color": "black", "dash": "dot", "width": 1},
+            line={"color": "#888888", "dash": "dot", "width": 1},
             annotation_text=text,
             annotation_position="top right",
         )

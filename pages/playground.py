@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +12,7 @@ from lstm_core.cell_figures import cell_flow_figure, playground_figure
 from lstm_core.gate_stats import plain_reading
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
+from ui.state import screen_theme
 
 require_app()
 
@@ -134,7 +137,13 @@ figure_downloads(bars, "playground_bars", "playground_bars_export")
 flow_unit = st.selectbox(
     "unit in the diagram", range(len(update.c)), key="playground_flow_unit", help="One unit's flow."
 )
-flow = cell_flow_figure(update, int(flow_unit), f"playground, unit {flow_unit}")
+flow_label = f"playground, unit {flow_unit}"
+flow = cell_flow_figure(update, int(flow_unit), flow_label, theme=screen_theme())
 flow_name = f"playground_flow_u{flow_unit}"
 st.plotly_chart(flow, key="playground_flow", config=plotly_config(flow_name))
-figure_downloads(flow, flow_name, "playground_flow_export")
+# Exports are drawn on white: the light diagram.
+figure_downloads(
+    functools.partial(cell_flow_figure, update, int(flow_unit), flow_label),
+    flow_name,
+    "playground_flow_export",
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +12,7 @@ from lstm_core.gate_stats import step_breakdown
 from ui.cell import view_pickers
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
-from ui.state import cached_simulate, current_config
+from ui.state import cached_simulate, current_config, screen_theme
 
 require_app()
 
@@ -149,10 +151,15 @@ def step_view() -> None:
         key="step_flow_unit",
         help="The diagram shows one unit's numbers at step t.",
     )
-    flow = cell_flow_figure(breakdown, int(flow_unit))
+    flow = cell_flow_figure(breakdown, int(flow_unit), theme=screen_theme())
     flow_name = f"cell_flow_{config.label()}_l{layer}_b{batch}_t{t}_u{flow_unit}"
     st.plotly_chart(flow, key="step_flow", config=plotly_config(flow_name))
-    figure_downloads(flow, flow_name, "step_flow_export")
+    # Exports are drawn on white: the light diagram.
+    figure_downloads(
+        functools.partial(cell_flow_figure, breakdown, int(flow_unit)),
+        flow_name,
+        "step_flow_export",
+    )
 
 
 st.fragment(step_view, run_every=PLAY_INTERVAL if playing else None)()

@@ -17,7 +17,12 @@ from lstm_core.config import (
 from lstm_core.signals import SIGNAL_HELP
 from ui.entry import freeze_startup_objects
 from ui.share import apply_url_once, config_file_controls, sync_url
-from ui.sidebar_memory import csv_upload_control, forget_bias_moved, forget_init_control
+from ui.sidebar_memory import (
+    csv_in_use,
+    csv_upload_control,
+    forget_bias_moved,
+    forget_init_control,
+)
 from ui.state import CONFIG_KEYS, seed_defaults
 
 freeze_startup_objects()  # after the imports: torch, plotly, pandas
@@ -33,8 +38,15 @@ def _apply_preset(name: str) -> None:
         st.session_state[key] = getattr(preset, key)
 
 
-def sidebar() -> None:
+def sidebar(run_settings: bool) -> None:
+    """The run settings and the share controls; on a page that uses no run, a note instead."""
     with st.sidebar:
+        if not run_settings:
+            st.caption(
+                "The Gate playground sets its gates by hand: it runs no LSTM, so the run "
+                "settings are hidden here. The other pages keep them as you left them."
+            )
+            return
         st.header("Run settings")
         st.caption("One click to a starting point:")
         for name in (OPENING_PRESET, "PyTorch default", "Canonical example"):
@@ -48,11 +60,23 @@ def sidebar() -> None:
                     OPENING_PRESET: "Forget gate ≈ 0.98: C keeps most of itself; input scale "
                     "2 keeps h fluctuating at every size.",
                     "PyTorch default": "PyTorch's own init: forget gate ≈ 0.5, C halves each step.",
-                    "Canonical example": "seed 0, input 3, hidden 2, 4 steps (BRIEF.md).",
+                    "Canonical example": (
+                        "The seeded PyTorch snippet: manual_seed(0), randn(1, 4, 3), "
+                        "nn.LSTM(3, 2): seed 0, input 3, hidden 2, 4 steps."
+                    ),
                 }[name],
             )
+        from_csv = csv_in_use()
+        follows = " Follows the uploaded CSV." if from_csv else ""
         low, high = LIMITS["input_dim"]
-        st.slider("input_dim (I)", low, high, key="input_dim", help="Features per time step.")
+        st.slider(
+            "input_dim (I)",
+            low,
+            high,
+            key="input_dim",
+            disabled=from_csv,
+            help="Features per time step." + follows,
+        )
         low, high = LIMITS["hidden_dim"]
         st.number_input(
             "hidden_dim (H)",
@@ -64,7 +88,13 @@ def sidebar() -> None:
         )
         low, high = LIMITS["seq_len"]
         st.number_input(
-            "seq_len (T)", low, high, step=10, key="seq_len", help=f"Time steps ({low}-{high})."
+            "seq_len (T)",
+            low,
+            high,
+            step=10,
+            key="seq_len",
+            disabled=from_csv,
+            help=f"Time steps ({low}-{high})." + follows,
         )
         with st.expander("More: batch, layers, seed, precision"):
             low, high = LIMITS["batch_size"]
@@ -125,8 +155,7 @@ def sidebar() -> None:
         config_file_controls()
 
 
-sidebar()
-sync_url()
+playground = st.Page("pages/playground.py", title="Gate playground", icon=":material/tune:")
 navigation = st.navigation(
     {
         "States": [
@@ -140,7 +169,7 @@ navigation = st.navigation(
         "Inside the cell": [
             st.Page("pages/gates.py", title="Gate inspector", icon=":material/traffic:"),
             st.Page("pages/step.py", title="Step through", icon=":material/play_circle:"),
-            st.Page("pages/playground.py", title="Gate playground", icon=":material/tune:"),
+            playground,
             st.Page("pages/shapes.py", title="Tensor shapes", icon=":material/straighten:"),
         ],
         "Memory": [
@@ -148,4 +177,6 @@ navigation = st.navigation(
         ],
     }
 )
+sidebar(run_settings=navigation.url_path != playground.url_path)
+sync_url()
 navigation.run()

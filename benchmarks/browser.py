@@ -24,7 +24,7 @@ from lstm_core.export import BROWSER_FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = list(BROWSER_FLAGS)  # STACK.md
+CHROMIUM_FLAGS = list(BROWSER_FLAGS)
 CHART_TIMEOUT_MS = 120_000
 # A fingerprint of the first chart's drawn data: traces, points and a sum of the last trace.
 FINGERPRINT_JS = """() => {

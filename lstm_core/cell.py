@@ -77,7 +77,8 @@ def cell_update(
     )
 
 
-# BRIEF.md worked example 1 (two units); h_{t-1} and x_t do not enter once the gates are given.
+# The two-unit worked example (h_{t-1} = [0.4, -0.2], x_t = [0.5, 0.1]); h_{t-1} and x_t do
+# not enter once the gates are given.
 WORKED_EXAMPLE: dict[str, list[float]] = {
     "c_prev": [0.3, 0.0],
     "f": [0.8, 0.2],

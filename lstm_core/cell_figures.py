@@ -1,7 +1,8 @@
 """Pure figure builders for "Inside the cell": gates, saturation, the cell's flow, the playground.
 
 Each builder validates its inputs first and returns a plotly go.Figure; no Streamlit here.
-A unit has the same colour as in every other figure (`lstm_core.figures.unit_color`).
+A unit has the same colour as in every other figure, and signed values the same scale
+(`lstm_core.colors`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lstm_core.cell import CellUpdate
+from lstm_core.colors import DIVERGING_COLORSCALE, SEQUENTIAL_COLORSCALE, unit_color, unit_colors
 from lstm_core.config import describe_init
-from lstm_core.figures import check_view, unit_color
+from lstm_core.figures import check_view
 from lstm_core.gate_stats import (
     SATURATION_THRESHOLDS,
     StepBreakdown,
@@ -110,13 +112,13 @@ def gate_heatmaps(
         height=880,
         margin={"l": 60, "r": 20, "t": 80, "b": 50},
         coloraxis={
-            "colorscale": "Viridis",
+            "colorscale": SEQUENTIAL_COLORSCALE,
             "cmin": 0.0,
             "cmax": 1.0,
             "colorbar": {"title": {"text": "i, f, o"}, "len": 0.45, "y": 0.78},
         },
         coloraxis2={
-            "colorscale": "RdBu",
+            "colorscale": DIVERGING_COLORSCALE,
             "cmin": -1.0,
             "cmax": 1.0,
             "colorbar": {"title": {"text": "g"}, "len": 0.2, "y": 0.37},
@@ -149,7 +151,7 @@ def gate_lines(
     )
     for row, name in enumerate(GATE_NAMES, start=1):
         gate = result.gates[name][layer, batch].double().numpy()  # (T, H)
-        for unit in chosen:
+        for unit, color in zip(chosen, unit_colors(chosen), strict=True):
             steps, values = decimate(gate[:, unit], max_points)
             figure.add_trace(
                 go.Scatter(
@@ -159,7 +161,7 @@ def gate_lines(
                     name=f"unit {unit}",
                     legendgroup=f"unit {unit}",
                     showlegend=row == 1,
-                    line={"color": unit_color(unit), "width": 1.4},
+                    line={"color": color, "width": 1.4},
                     hovertemplate=f"unit {unit} · t = %{{x}}<br>{name} = %{{y:.3f}}<extra></extra>",
                 ),
                 row=row,
@@ -274,7 +276,7 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
         line={"dash": "dot", "color": "#888888"},
         annotation_text="σ(0) = 0.5: C halves every step",
         annotation_position="top right",
-        annotation_bgcolor="rgba(255,255,255,0.85)",
+        annotation_bgcolor="rgba(128,128,128,0.25)",  # reads on a light and a dark page
     )
     figure.update_layout(
         title={"text": f"Mean forget gate per unit: {_view_title(result, layer, batch)}"},
@@ -303,13 +305,23 @@ def _flow_values(source: StepBreakdown | CellUpdate, unit: int) -> dict[str, flo
     return {name: float(getattr(source, name)[index]) for name in names}
 
 
-def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str = "") -> go.Figure:
+# The diagram's boxes and circles hide the lines behind them with a fill of the page's colour.
+DIAGRAM_FILL: dict[str, str] = {"light": "#FFFFFF", "dark": "#262730"}
+
+
+def cell_flow_figure(
+    source: StepBreakdown | CellUpdate, unit: int, label: str = "", theme: str = "light"
+) -> go.Figure:
     """The LSTM cell as a diagram with one unit's numbers at one step.
 
     On top the cell line C_{t-1} → ⊙ f_t → ⊕ i_t ⊙ g_t → C_t; from it tanh(C_t) ⊙ o_t goes down
     to h_t; the gates are computed from [h_{t-1}, x_t] at the bottom. `source` is a run's
-    StepBreakdown (unit = unit number) or a playground CellUpdate (unit = position).
+    StepBreakdown (unit = unit number) or a playground CellUpdate (unit = position). `theme`
+    ("light" or "dark") fills the boxes to match the page; the text takes the page's colour.
     """
+    if theme not in DIAGRAM_FILL:
+        raise ValueError(f"theme must be one of {', '.join(DIAGRAM_FILL)}, got {theme!r}")
+    fill = DIAGRAM_FILL[theme]
     v = _flow_values(source, unit)
     if isinstance(source, StepBreakdown) and not label:
         label = f"step t = {source.step}, unit {unit}"
@@ -348,7 +360,7 @@ def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str =
             x1=x + 0.28,
             y1=y + 0.28,
             line={"color": color, "width": 2},
-            fillcolor="white",
+            fillcolor=fill,
             layer="above",
         )
         figure.add_annotation(
@@ -363,7 +375,7 @@ def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str =
             x1=x + width / 2,
             y1=y + 0.38,
             line={"color": color, "width": 2},
-            fillcolor="rgba(255,255,255,0.95)",
+            fillcolor=fill,
             layer="above",
         )
         figure.add_annotation(x=x, y=y, text=text, showarrow=False, font={"size": 13})
@@ -435,7 +447,6 @@ def cell_flow_figure(source: StepBreakdown | CellUpdate, unit: int, label: str =
         title={"text": f"Inside the cell{': ' + label if label else ''}<br><sup>{equations}</sup>"},
         height=440,
         margin={"l": 10, "r": 10, "t": 70, "b": 10},
-        plot_bgcolor="white",
         showlegend=False,
     )
     return figure

@@ -148,6 +148,30 @@ SIZE_SETTINGS: tuple[str, ...] = (
 # The opening preset's name: the app opens on it and `run` with only size flags gives it.
 OPENING_PRESET = "Memory (forget bias +5)"
 
+# What part of a run is looked at: display only, never part of a RunConfig (changing it does
+# not rerun the LSTM). The window is `window_length` steps from `window_start`, fitted to the
+# run by `clamp_window`; the defaults show the whole run of any length.
+VIEW_RANGES: dict[str, tuple[int, int]] = {
+    "window_start": (0, LIMITS["seq_len"][1] - 1),
+    "window_length": (1, LIMITS["seq_len"][1]),
+}
+VIEW_DEFAULTS: dict[str, int] = {"window_start": 0, "window_length": LIMITS["seq_len"][1]}
+VIEW_SETTING_NAMES: tuple[str, ...] = tuple(VIEW_RANGES)
+
+
+def clamp_window(start: int, length: int, steps: int) -> tuple[int, int]:
+    """The window (start, stop) of `steps` closest to `length` steps from `start`.
+
+    The length is fitted to 1..steps first, then the start moved back so the window ends
+    inside the run: the window keeps its length when the run allows it.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    length = max(1, min(int(length), steps))
+    start = max(0, min(int(start), steps - length))
+    return start, start + length
+
+
 # Named starting points, one click away in the sidebar and `--preset` on the CLI.
 PRESETS: dict[str, RunConfig] = {
     # Opens the app: forget bias +5 makes C the slow state, input scale 2 keeps the input moving

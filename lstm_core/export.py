@@ -1,7 +1,7 @@
 """Static images of figures (PNG, SVG, PDF via kaleido and a headless Chromium) and tidy data.
 
 No streamlit here. kaleido 1.x drives a Chrome/Chromium; this module finds one, wraps it in a
-small script that adds the flags this machine needs (see STACK.md), and keeps one browser
+small script that adds the flags this machine needs (no sandbox, no GPU), and keeps one browser
 open per process, so a PNG costs ~0.3 s instead of a new browser per image.
 """
 

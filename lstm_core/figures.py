@@ -16,17 +16,17 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 from tsdownsample import MinMaxLTTBDownsampler
 
-from lstm_core.config import describe_init
+from lstm_core.colors import DIVERGING_COLORSCALE, UNIT_COLORS, unit_color, unit_colors
+from lstm_core.config import clamp_window, describe_init
 from lstm_core.gate_stats import bin_time
 from lstm_core.simulate import SimulationResult
 
-# One colour per unit, the same in every panel and figure.
-UNIT_COLORS: tuple[str, ...] = tuple(qualitative.Plotly + qualitative.D3[1:])
-# Lines get unreadable past this many units; more go to a heatmap or a unit picker.
+__all__ = ["DIVERGING_COLORSCALE", "UNIT_COLORS", "unit_color"]  # re-exported, lstm_core.colors
+# Lines get unreadable past this many units; more go to a heatmap or a unit picker. Each line
+# gets its own colour (lstm_core.colors.UNIT_COLORS has at least this many).
 MAX_LINE_UNITS = 16
 # Points per line at most: about two per pixel of a panel (~500 px wide on a 1400 px screen,
 # two panels beside the sidebar). Downsampled, a figure holds at most ~24,000 line points,
@@ -45,10 +45,8 @@ _DOWNSAMPLER = MinMaxLTTBDownsampler()
 # runs, so that plotly.js's automargin has nothing to add. When it has (l 60 -> 62, b 50 -> 53),
 # it draws the whole figure a second time: ~70 ms of a slider move at the default size.
 STATE_MARGIN: dict[str, int] = {"l": 70, "r": 20, "t": 80, "b": 60}
-# "RdBu_r" is a name only plotly's Python side knows; unvalidated figures carry the colours.
-DIVERGING_COLORSCALE: list[list[Any]] = [
-    [stop, color] for stop, color in go.Heatmap(colorscale="RdBu_r").colorscale
-]
+# The window's mark on the whole-run overview: a light band that reads on white and on dark.
+WINDOW_MARK_COLOR = "rgba(255, 193, 7, 0.25)"
 
 
 @functools.lru_cache(maxsize=8)
@@ -75,10 +73,6 @@ def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     (tests/test_downsample.py builds each figure again with validation).
     """
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
-
-
-def unit_color(unit: int) -> str:
-    return UNIT_COLORS[unit % len(UNIT_COLORS)]
 
 
 def check_view(
@@ -133,17 +127,24 @@ def state_figure(
     batch: int = 0,
     units: Sequence[int] | None = None,
     max_points: int | None = None,
+    window: tuple[int, int] | None = None,
 ) -> go.Figure:
     """h_t (left) and C_t (right) over time for some units of one layer and batch item.
 
     Shared time axis; a unit has the same colour in both panels. Hovering a point shows the
-    update that produced it with the numbers filled in. Each line is downsampled to
-    `max_points` (default: `points_per_line(len(units))`) with `line_indices`; the hover
-    numbers are those of the very steps drawn. float32 arrays, SVG lines (see MAX_POINTS_PER_LINE).
+    update that produced it with the numbers filled in. `window` = (start, stop) draws steps
+    start..stop-1 only (fitted to the run by `clamp_window`; None: every step), and the time
+    axis spans just them. Each line is downsampled to `max_points` (default:
+    `points_per_line(len(units))`) with `line_indices`; the hover numbers are those of the very
+    steps drawn. float32 arrays, SVG lines (see MAX_POINTS_PER_LINE).
     """
     chosen = check_view(result, layer, batch, units)
     config = result.config
     steps = config.seq_len
+    start, stop = (
+        (0, steps) if window is None else clamp_window(window[0], window[1] - window[0], steps)
+    )
+    whole = (start, stop) == (0, steps)
     points = points_per_line(len(chosen)) if max_points is None else max_points
     h = result.h[layer, batch].numpy()  # (T, H) in the run's dtype
     c = result.c[layer, batch].numpy()
@@ -170,17 +171,17 @@ def state_figure(
         "%{customdata[3]:.3f}<br>= %{y:.4f}<extra></extra>"
     )
     traces: list[dict[str, Any]] = []
-    for unit in chosen:
+    for unit, color in zip(chosen, unit_colors(chosen), strict=True):
         common = {
             "type": "scatter",
             "mode": "lines",
-            "line": {"color": unit_color(unit), "width": 1.6},
+            "line": {"color": color, "width": 1.6},
             "meta": str(unit),
             "name": f"unit {unit}",
             "legendgroup": f"unit {unit}",
         }
         h_unit, c_unit = h[:, unit], c[:, unit]  # (T,)
-        at = line_indices(h_unit, points)  # the steps drawn for h
+        at = start + line_indices(h_unit[start:stop], points)  # the steps drawn for h
         traces.append(
             {
                 **common,
@@ -194,7 +195,7 @@ def state_figure(
                 "yaxis": "y",
             }
         )
-        at = line_indices(c_unit, points)  # the steps drawn for C
+        at = start + line_indices(c_unit[start:stop], points)  # the steps drawn for C
         c_prev = np.where(at > 0, c_unit[np.maximum(at - 1, 0)], 0.0)  # C_{t-1}, 0 at t = 0
         traces.append(
             {
@@ -216,12 +217,15 @@ def state_figure(
     layout["xaxis2"]["matches"] = "x"  # one time axis: zooming one panel zooms both
     layout["yaxis"]["title"] = {"text": "h<sub>t</sub>"}
     layout["yaxis2"]["title"] = {"text": "C<sub>t</sub>"}
+    if not whole:
+        layout["xaxis"]["range"] = [start, stop - 1]
+    shown = "" if whole else f" · steps {start}-{stop - 1}"
     layout.update(
         title={
             "text": (
                 f"LSTM states: input {config.input_dim}, hidden {config.hidden_dim}, "
                 f"{steps} steps, seed {config.seed}, {describe_init(config)}"
-                f" · layer {layer}, batch item {batch}"
+                f" · layer {layer}, batch item {batch}{shown}"
             ),
             "font": {"size": 14},
         },
@@ -231,6 +235,41 @@ def state_figure(
         hovermode="closest",
     )
     return _figure(traces, layout)
+
+
+def mark_window(figure: go.Figure, start: int, stop: int) -> go.Figure:
+    """`figure` with steps start..stop-1 shaded on every x axis: where a window lies in a run.
+
+    The traces are shared with `figure` (nothing is copied or changed), so a screen figure's
+    `datarevision` still holds and plotly.js only redraws the band.
+    """
+    if not 0 <= start < stop:
+        raise ValueError(f"the window must have 0 <= start < stop, got {start}, {stop}")
+    spec = figure.to_plotly_json()  # the figure's own dicts: read here, never changed
+    layout = dict(spec["layout"])  # a new top level; the shapes below are a new list
+    axes = sorted(name for name in layout if name.startswith("xaxis")) or ["xaxis"]
+    layout["shapes"] = [
+        *layout.get("shapes", []),
+        *(
+            {
+                "type": "rect",
+                "xref": name.replace("axis", ""),
+                "yref": f"{name.replace('xaxis', 'y')} domain",
+                "x0": start - 0.5,
+                "x1": stop - 0.5,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": WINDOW_MARK_COLOR,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+            for name in axes
+        ),
+    ]
+    marked = go.Figure({"data": spec["data"], "layout": layout}, _validate=False)
+    if layout.get("template") is None:  # a screen figure's `null` template (lstm_core.screen)
+        marked.layout.template = None
+    return marked
 
 
 def overview_bins(steps: int, units: int) -> int:

@@ -22,6 +22,8 @@ STATE_STYLE: dict[str, tuple[str, str]] = {
 FORGET_PRODUCT_COLOR = "#7f7f7f"
 # Losses below this are drawn at it: a log axis cannot show 0.
 LOG_FLOOR = 1e-30
+# Every log axis of the lab: ticks as powers of ten (10⁻⁶), not SI prefixes ("1µ") or "1e-16".
+LOG_AXIS: dict[str, str] = {"type": "log", "exponentformat": "power"}
 
 
 def _check_lab(lab: MemoryLab) -> int:
@@ -97,8 +99,7 @@ def perturbation_figure(lab: MemoryLab) -> go.Figure:
     figure.update_layout(
         title="Two runs alike except the first input: how long does each state remember it?",
         xaxis_title="time step t",
-        yaxis_title="‖state_t − perturbed state_t‖ (log)",
-        yaxis_type="log",
+        yaxis={**LOG_AXIS, "title": {"text": "‖state_t − perturbed state_t‖ (log)"}},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2},
         height=460,
         margin={"t": 60},
@@ -140,8 +141,7 @@ def gradient_figure(lab: MemoryLab) -> go.Figure:
     figure.update_layout(
         title="How much the final state still depends on the state at step t (autograd)",
         xaxis_title="time step t",
-        yaxis_title="Jacobian norm (Frobenius, log)",
-        yaxis_type="log",
+        yaxis={**LOG_AXIS, "title": {"text": "Jacobian norm (Frobenius, log)"}},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2},
         height=460,
         margin={"t": 60},
@@ -173,15 +173,14 @@ def training_figure(result: TrainingResult) -> go.Figure:
         )
     figure.add_hline(
         y=BASELINE_MSE,
-        line={"color": "black", "dash": "dash", "width": 1},
+        line={"color": "#888888", "dash": "dash", "width": 1},  # seen on light and dark pages
         annotation_text="0.167: always predicting 1.0",
         annotation_position="bottom right",
     )
     figure.update_layout(
         title=f"Adding problem, T = {result.spec.seq_len}: training loss (batch MSE)",
         xaxis_title="optimiser step",
-        yaxis_title="MSE (log)",
-        yaxis_type="log",
+        yaxis={**LOG_AXIS, "title": {"text": "MSE (log)"}},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2},
         height=400,
         margin={"t": 60},
@@ -249,7 +248,7 @@ def trained_states_figure(trace: TrainedTrace) -> go.Figure:
     for position, text in ((first, f"1st mark: {value:.2f}"), (second, "2nd mark")):
         figure.add_vline(
             x=position,
-            line={"color": "black", "dash": "dot", "width": 1},
+            line={"color": "#888888", "dash": "dot", "width": 1},
             annotation_text=text,
             annotation_position="top right",
         )

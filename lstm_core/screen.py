@@ -9,11 +9,16 @@ equal to the arrays decoded before, whatever the `datarevision`) and plain array
 layout, and small figures (up to PLAIN_LIST_MAX_VALUES) carry plain lists and a `datarevision`
 derived from their data: for them the second pass draws nothing. Bigger figures keep typed
 arrays (small on the wire) and are still drawn twice, but no longer for their template.
+
+The template values follow the page's theme (`screen_template_layout`): a transparent
+background, and dark or light text and grid lines. Exports are drawn from the builders'
+figures on white instead (lstm_core.export).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import pickle
 import re
@@ -22,6 +27,9 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
+
+from lstm_core.export import EXPORT_TEMPLATE
 
 # Up to this many array values in all traces a figure goes out as plain JSON lists (the default
 # view holds ~8,000: 16 lines of 100 steps with their hover numbers, ~0.15 MB); above it as
@@ -29,6 +37,30 @@ import plotly.graph_objects as go
 PLAIN_LIST_MAX_VALUES = 20_000
 # Template parts for subplot kinds: filled in only where the figure has such a subplot.
 _SUBPLOT_KINDS = ("polar", "ternary", "scene", "geo", "mapbox", "map", "smith", "coloraxis")
+# The page themes a screen figure can be drawn for, and the plotly template each one's text,
+# grid and line colours come from (light: the export's own).
+SCREEN_THEMES: dict[str, str] = {"light": EXPORT_TEMPLATE, "dark": "plotly_dark"}
+# Charts sit on the page's own background, whichever the theme.
+TRANSPARENT = "rgba(0,0,0,0)"
+
+
+@functools.cache
+def screen_template_layout(theme: str) -> dict[str, Any]:
+    """The template layout values a screen figure carries for `theme` ("light" or "dark").
+
+    The theme's plotly template with a transparent background; tick labels may overflow into
+    the margins (plotly.js's default, "hide past div", measures every label once more per
+    draw). Shared between calls: read it, never change it.
+    """
+    if theme not in SCREEN_THEMES:
+        raise ValueError(f"theme must be one of {', '.join(SCREEN_THEMES)}, got {theme!r}")
+    layout = pio.templates[SCREEN_THEMES[theme]].layout.to_plotly_json()
+    return {
+        **layout,
+        "paper_bgcolor": TRANSPARENT,
+        "plot_bgcolor": TRANSPARENT,
+        **{axis: {**layout[axis], "ticklabeloverflow": "allow"} for axis in ("xaxis", "yaxis")},
+    }
 
 
 class _SharedList(list):  # type: ignore[type-arg]

@@ -1,9 +1,12 @@
 """Run settings in a URL's query string, and in a JSON file: parse, validate, write back.
 
 Names are the CLI flags with underscores (input_dim, hidden_dim, seq_len, batch_size,
-num_layers, seed, forget_bias, chrono_t_max, input_scale, signal, frequency, dtype). A garbage or
-out-of-range value is dropped (the default stays) with one warning that says which and why;
-nothing here raises on user input.
+num_layers, seed, forget_bias, chrono_t_max, input_scale, signal, frequency, dtype), then the
+view's time window (window_start, window_length). A garbage or out-of-range value is dropped
+(the default stays) with one warning that says which and why; nothing here raises on user input.
+
+A link or settings file cannot carry a CSV's values: it carries signal=csv and the CSV's shape
+(input_dim, seq_len), and whoever opens it is asked to upload the file.
 """
 
 from __future__ import annotations
@@ -22,24 +25,26 @@ from lstm_core.config import (
     SEED_RANGE,
     SETTING_NAMES,
     SIGNALS,
+    VIEW_DEFAULTS,
+    VIEW_RANGES,
+    VIEW_SETTING_NAMES,
     ConfigError,
     RunConfig,
 )
 
-# The URL's parameters, in the sidebar's order.
-URL_KEYS: tuple[str, ...] = SETTING_NAMES
-_INT_RANGES: dict[str, tuple[int, int]] = {**LIMITS, "seed": SEED_RANGE}
+# The URL's parameters: the run's settings in the sidebar's order, then the view's.
+URL_KEYS: tuple[str, ...] = SETTING_NAMES + VIEW_SETTING_NAMES
+# Each URL key's value when the link does not set it.
+URL_DEFAULTS: dict[str, Any] = {**DEFAULT_CONFIG.to_dict(), **VIEW_DEFAULTS}
+_INT_RANGES: dict[str, tuple[int, int]] = {**LIMITS, "seed": SEED_RANGE, **VIEW_RANGES}
 _FLOAT_RANGES: dict[str, tuple[float, float]] = {
     "forget_bias": FORGET_BIAS_RANGE,
     "chrono_t_max": (0.0, 1e6),
     "input_scale": INPUT_SCALE_RANGE,
     "frequency": (0.0, 0.5),
 }
-# A URL cannot carry CSV values, so "csv" is not a URL signal.
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "signal": tuple(s for s in SIGNALS if s != "csv"),
-    "dtype": DTYPES,
-}
+# "csv" is a valid link signal: the link says a CSV was used, the page asks for the file.
+_CHOICES: dict[str, tuple[str, ...]] = {"signal": SIGNALS, "dtype": DTYPES}
 _SIZE_KEYS = ("num_layers", "batch_size", "seq_len", "hidden_dim")
 
 
@@ -78,6 +83,7 @@ def config_from_query(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[s
     Unknown names are ignored. A value may be a string (URL) or a number (JSON); a list (a
     repeated URL parameter) uses its last entry. When the values pass one by one but not
     together (too many states in all), the sizes fall back to the defaults with a warning.
+    The window is checked against the largest run only: the page fits it to the run.
     """
     values: dict[str, Any] = {}
     warnings: list[str] = []
@@ -93,10 +99,13 @@ def config_from_query(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[s
         try:
             values[key] = _parse_one(key, str(raw))
         except ValueError as reason:
-            default = getattr(DEFAULT_CONFIG, key)
+            default = URL_DEFAULTS[key]
             warnings.append(f"{key}: {reason}; kept the default {default!r}")
+    run_values = {key: value for key, value in values.items() if key in SETTING_NAMES}
+    if run_values.get("signal") == "csv":
+        run_values["signal"] = DEFAULT_CONFIG.signal  # the CSV's rows come later, by upload
     try:
-        DEFAULT_CONFIG.replace(**values)
+        DEFAULT_CONFIG.replace(**run_values)
     except ConfigError as error:
         for key in _SIZE_KEYS:
             values.pop(key, None)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import streamlit as st
 
 from lstm_core.config import OPENING_PRESET, PRESETS
-from lstm_core.figures import MAX_LINE_UNITS, MAX_POINTS_PER_LINE, default_units
+from lstm_core.figures import (
+    MAX_LINE_UNITS,
+    MAX_POINTS_PER_LINE,
+    default_units,
+    mark_window,
+    points_per_line,
+    state_figure,
+)
 from lstm_core.metrics import (
     MIN_STEP_CHANGE_H,
     STEP_CHANGE_RATIO,
@@ -24,7 +32,10 @@ from ui.state import (
     cached_state_figure,
     cached_state_heatmap,
     current_config,
+    persistence_bars,
+    screen_theme,
 )
+from ui.window import window_control
 
 require_app()
 
@@ -105,23 +116,48 @@ if config.num_layers > 1 or config.batch_size > 1 or config.hidden_dim > MAX_LIN
             st.warning("Pick at least one unit to draw.")
             st.stop()
 
-states_figure = cached_state_figure(config, layer, batch, tuple(units))
-states_name = f"lstm_states_{config.label()}"
+theme = screen_theme()
+start, stop = window_control(config.seq_len)
+whole_run = (start, stop) == (0, config.seq_len)
+window = None if whole_run else (start, stop)
+states_figure = cached_state_figure(config, layer, batch, tuple(units), theme, window)
+states_name = f"lstm_states_{config.label()}" + ("" if whole_run else f"_t{start}-{stop - 1}")
 st.plotly_chart(states_figure, key="explorer_states", config=plotly_config(states_name), theme=None)
-figure_downloads(states_figure, states_name, key="explorer_states_download")
+# Exports are drawn from the builder's figure, on white whatever the page's theme.
+figure_downloads(
+    functools.partial(state_figure, result, layer, batch, units, window=window),
+    states_name,
+    key="explorer_states_download",
+)
 
 if config.hidden_dim > MAX_LINE_UNITS:
+    overview = cached_state_heatmap(config, layer, batch, theme)
+elif not whole_run:
+    overview = cached_state_figure(config, layer, batch, tuple(units), theme)
+else:
+    overview = None
+if overview is not None:
+    if not whole_run:
+        st.caption(
+            f"The whole run; the shaded band is the window above (steps {start}-{stop - 1})."
+        )
     st.plotly_chart(
-        cached_state_heatmap(config, layer, batch),
+        overview if whole_run else mark_window(overview, start, stop),
         key="explorer_overview",
         theme=None,
         config=plotly_config(f"lstm_states_overview_{config.label()}"),
     )
 if config.seq_len > MAX_POINTS_PER_LINE:
+    full = stop - start <= points_per_line(len(units))
     st.caption(
         f"Long runs are drawn with at most ~{MAX_POINTS_PER_LINE} points per line (MinMaxLTTB "
         "downsampling keeps each line's shape, its minimum and its maximum) and the overview "
         "averages time bins; the data downloads below hold every step."
+        + (
+            f" The window of {stop - start:,} steps is drawn at full resolution."
+            if full
+            else " Shorten the window to a few hundred steps to see every step."
+        )
     )
 
 measured = cached_persistence(config, layer, batch)
@@ -206,33 +242,44 @@ st.caption(
 # slider move would redraw both (benchmarks: slider -> redrawn).
 if st.toggle("Per unit: lag-1 autocorrelation of h and C", key="explorer_show_persistence"):
     autocorr_name = f"lstm_persistence_{config.label()}"
-    autocorr_figure = cached_persistence_figure(config, layer, batch)
+    autocorr_figure = cached_persistence_figure(config, layer, batch, theme)
     st.plotly_chart(
         autocorr_figure,
         key="explorer_persistence",
         config=plotly_config(autocorr_name),
         theme=None,
     )
-    figure_downloads(autocorr_figure, autocorr_name, key="explorer_persistence_download")
+    figure_downloads(
+        functools.partial(persistence_bars, config, layer, batch),
+        autocorr_name,
+        key="explorer_persistence_download",
+    )
 
 st.subheader("The hand-written cell equals nn.LSTM")
 st.markdown(
-    f"max |manual − nn.LSTM| over every layer, batch item, step and unit: "
-    f"**h {result.max_abs_diff['h']:.3g}**, **C {result.max_abs_diff['c']:.3g}** "
-    f"in {config.dtype}. At every step the hand-written cell reads nn.LSTM's h<sub>t−1</sub> "
-    f"and its own C<sub>t−1</sub>. nn.LSTM returns C only for the last step, so its "
-    f"C<sub>t</sub> is nn.LSTM again, each step from nn.LSTM's h<sub>t−1</sub> and the "
-    f"cell's C<sub>t−1</sub>; against the whole-sequence call (h at every step, C at the last) "
-    f"that differs by at most {result.stepped_vs_whole:.3g}. The differences are rounding"
-    + (
-        ": nn.LSTM's default CPU kernel (oneDNN) approximates sigmoid and tanh."
-        if config.dtype == "float32"
-        else " (float64 runs on PyTorch's native kernel)."
-    )
-    + " Why step by step: left to run free on its own h, any two implementations that differ "
-    "in the last bit can part ways on long runs with a high forget bias.",
-    unsafe_allow_html=True,  # the text above is the app's own: numbers and <sub> only
+    "The equations above, written out by hand with nn.LSTM's own weights, give the same h and "
+    f"C as nn.LSTM at every step. The largest difference anywhere is "
+    f"**h {result.max_abs_diff['h']:.3g}**, **C {result.max_abs_diff['c']:.3g}**: rounding "
+    f"in the last digits of {config.dtype}, not a different computation."
 )
+with st.expander("How it is checked"):
+    st.markdown(
+        "- Over every layer, batch item, step and unit. At every step the hand-written cell "
+        "reads nn.LSTM's h<sub>t−1</sub> (teacher-forced) and its own C<sub>t−1</sub>.\n"
+        "- nn.LSTM returns C only for the last step, so its C<sub>t</sub> comes from calling "
+        "nn.LSTM step by step, from nn.LSTM's h<sub>t−1</sub> and the cell's C<sub>t−1</sub>; "
+        "against the whole-sequence call (h at every step, C at the last) that stepped run "
+        f"differs by at most {result.stepped_vs_whole:.3g}.\n"
+        "- The differences are rounding"
+        + (
+            ": nn.LSTM's default CPU kernel (oneDNN) approximates sigmoid and tanh."
+            if config.dtype == "float32"
+            else " (float64 runs on PyTorch's native kernel)."
+        )
+        + "\n- Why step by step: left to run free on its own h, any two implementations that "
+        "differ in the last bit can part ways on long runs with a high forget bias.",
+        unsafe_allow_html=True,  # the text above is the app's own: numbers and <sub> only
+    )
 
 st.subheader("Take it with you")
 data_downloads(result, f"lstm_trajectories_{config.label()}", key="explorer_data")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +12,7 @@ from lstm_core.cell_figures import cell_flow_figure, playground_figure
 from lstm_core.gate_stats import plain_reading
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
+from ui.state import screen_theme
 
 require_app()
 
@@ -25,7 +28,7 @@ def field_key(name: str, unit: int) -> str:
 
 
 def load_worked_example() -> None:
-    """BRIEF.md's two-unit example (runs as a callback, before the widgets exist)."""
+    """The two-unit worked example (runs as a callback, before the widgets exist)."""
     st.session_state[UNITS_KEY] = len(WORKED_EXAMPLE["f"])
     for name in FIELDS:
         for unit, value in enumerate(WORKED_EXAMPLE[name]):
@@ -38,7 +41,7 @@ if UNITS_KEY not in st.session_state:
 st.title("Gate playground")
 st.markdown(
     "Set the gates yourself and watch one update: $C_t = f \\odot C_{t-1} + i \\odot \\tilde C$"
-    " and $h_t = o \\odot \\tanh(C_t)$. It opens on BRIEF.md's worked example (two units, "
+    " and $h_t = o \\odot \\tanh(C_t)$. It opens on a worked example (two units, "
     "$h_{t-1} = [0.4, -0.2]$, $x_t = [0.5, 0.1]$: once the gates are given, $h_{t-1}$ and $x_t$ "
     "have done their part)."
 )
@@ -50,7 +53,7 @@ top[1].button(
     "Worked example",
     key="playground_example",
     on_click=load_worked_example,
-    help="Back to BRIEF.md's two-unit example.",
+    help="Back to the two-unit worked example.",
 )
 
 labels = {
@@ -134,7 +137,13 @@ figure_downloads(bars, "playground_bars", "playground_bars_export")
 flow_unit = st.selectbox(
     "unit in the diagram", range(len(update.c)), key="playground_flow_unit", help="One unit's flow."
 )
-flow = cell_flow_figure(update, int(flow_unit), f"playground, unit {flow_unit}")
+flow_label = f"playground, unit {flow_unit}"
+flow = cell_flow_figure(update, int(flow_unit), flow_label, theme=screen_theme())
 flow_name = f"playground_flow_u{flow_unit}"
 st.plotly_chart(flow, key="playground_flow", config=plotly_config(flow_name))
-figure_downloads(flow, flow_name, "playground_flow_export")
+# Exports are drawn on white: the light diagram.
+figure_downloads(
+    functools.partial(cell_flow_figure, update, int(flow_unit), flow_label),
+    flow_name,
+    "playground_flow_export",
+)

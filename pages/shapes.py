@@ -15,7 +15,10 @@ SHAPES_PRESET = "Shapes example"
 
 
 def load_shapes_preset() -> None:
-    """BRIEF.md's shapes example into the sidebar keys (a callback: before the widgets exist)."""
+    """The shapes example (batch 2, 4 steps, 5 features, hidden 8) into the sidebar keys.
+
+    A callback: it runs before the widgets exist.
+    """
     preset = PRESETS[SHAPES_PRESET]
     for key in CONFIG_KEYS:
         st.session_state[key] = getattr(preset, key)
@@ -28,7 +31,7 @@ st.markdown(
     "run, not typed in."
 )
 st.button(
-    "Load BRIEF.md's shapes example",
+    "Load the shapes example",
     key="shapes_preset",
     on_click=load_shapes_preset,
     help="batch 2, 4 steps, 5 features, hidden 8, one layer.",

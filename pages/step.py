@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +12,7 @@ from lstm_core.gate_stats import step_breakdown
 from ui.cell import view_pickers
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
-from ui.state import cached_simulate, current_config
+from ui.state import cached_simulate, current_config, screen_theme
 
 require_app()
 
@@ -18,6 +20,9 @@ STEP_KEY = "step_t"
 PLAYING_KEY = "step_playing"
 # Seconds between frames while playing: long enough to read a number change.
 PLAY_INTERVAL = 0.8
+# The page opens on t = 1, the first step whose C_{t-1} is not the zero start state: both
+# halves of the update (keep f ⊙ C_{t-1}, write i ⊙ g) have numbers in them.
+OPENING_STEP = 1
 
 st.title("Step through the update")
 st.markdown(
@@ -36,7 +41,7 @@ if not units:
     st.stop()
 last = config.seq_len - 1
 # Keep t inside the run when the sidebar shortens it (before the slider is drawn).
-st.session_state[STEP_KEY] = min(int(st.session_state.get(STEP_KEY, 0)), last)
+st.session_state[STEP_KEY] = min(int(st.session_state.get(STEP_KEY, OPENING_STEP)), last)
 st.session_state.setdefault(PLAYING_KEY, False)
 
 
@@ -146,10 +151,15 @@ def step_view() -> None:
         key="step_flow_unit",
         help="The diagram shows one unit's numbers at step t.",
     )
-    flow = cell_flow_figure(breakdown, int(flow_unit))
+    flow = cell_flow_figure(breakdown, int(flow_unit), theme=screen_theme())
     flow_name = f"cell_flow_{config.label()}_l{layer}_b{batch}_t{t}_u{flow_unit}"
     st.plotly_chart(flow, key="step_flow", config=plotly_config(flow_name))
-    figure_downloads(flow, flow_name, "step_flow_export")
+    # Exports are drawn on white: the light diagram.
+    figure_downloads(
+        functools.partial(cell_flow_figure, breakdown, int(flow_unit)),
+        flow_name,
+        "step_flow_export",
+    )
 
 
 st.fragment(step_view, run_every=PLAY_INTERVAL if playing else None)()

@@ -65,7 +65,7 @@ def test_changing_a_sidebar_control_changes_the_figure() -> None:
     assert not at.exception
     after = decode(chart_specs(at)[0]["data"][1]["y"])
     assert before.shape == after.shape and not np.allclose(before, after)
-    # AppTest reruns only the page after an interaction (STACK.md), so the next sidebar
+    # AppTest reruns only the page after an interaction, so the next sidebar
     # value goes in through session_state, as the widget would put it.
     at.session_state["seq_len"] = 40
     at.run()

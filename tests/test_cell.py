@@ -1,4 +1,4 @@
-"""One cell update from given gates: BRIEF.md's worked example, and bad input."""
+"""One cell update from given gates: the two-unit worked example, and bad input."""
 
 from __future__ import annotations
 

@@ -158,7 +158,7 @@ def test_step_breakdown_rejects_bad_views(args: tuple, fragment: str) -> None:
 
 
 def test_plain_reading_names_what_happened() -> None:
-    # BRIEF.md's unit 0: f 0.8 of C 0.3, writes 0.6 * 0.7, shows 90 % of tanh(0.66).
+    # The worked example's unit 0: f 0.8 of C 0.3, writes 0.6 * 0.7, shows 90 % of tanh(0.66).
     text = plain_reading(0.3, 0.8, 0.6, 0.7, 0.9, 0.66, 0.9 * np.tanh(0.66))
     assert "forgets 20%" in text and "writes +0.42" in text and "shows 90%" in text
     assert "keeps almost all" in plain_reading(1.0, 0.99, 0.0, 0.5, 0.0, 0.99, 0.0)

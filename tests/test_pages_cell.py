@@ -20,7 +20,7 @@ from lstm_core.gate_stats import heatmap_columns
 
 
 def open_page(page: str, **settings: object) -> AppTest:
-    """Run `page` with sidebar values given through session_state (STACK.md's AppTest quirk)."""
+    """Run `page` with sidebar values given through session_state (AppTest reruns only the page)."""
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
     for key, value in settings.items():
         at.session_state[key] = value
@@ -85,9 +85,12 @@ def test_time_control_previous_next_slider_and_play() -> None:
     result = simulate(config)
     at = open_page("step", hidden_dim=5, seq_len=12)
     units = [0, 1, 2]
+    # It opens on t = 1: C_{t-1} is a state of the run, not the zero start.
+    check_step(at, result, 1, units)
+    assert np.all(step_numbers(at)["C_{t-1}"] != 0)
+    at.button(key="step_prev").click().run()
     check_step(at, result, 0, units)
     at.button(key="step_next").click().run()
-    check_step(at, result, 1, units)
     at.button(key="step_next").click().run()
     at.button(key="step_next").click().run()
     check_step(at, result, 3, units)

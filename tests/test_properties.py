@@ -16,7 +16,9 @@ from lstm_core.config import (
     DTYPES,
     LIMITS,
     MAX_STATE_ELEMENTS,
+    SETTING_NAMES,
     SIGNALS,
+    VIEW_RANGES,
     ConfigError,
     RunConfig,
 )
@@ -150,7 +152,12 @@ def test_url_reader_gives_a_valid_config_and_warnings(params: dict[str, Any]) ->
     values, warnings = config_from_query(params)
     assert set(values) <= set(URL_KEYS)
     assert all(isinstance(text, str) and text for text in warnings)
-    _assert_valid(DEFAULT_CONFIG.replace(**values))
+    run = {key: value for key, value in values.items() if key in SETTING_NAMES}
+    if run.get("signal") == "csv":  # the rows come by upload: the sizes must fit any signal
+        run["signal"] = DEFAULT_CONFIG.signal
+    _assert_valid(DEFAULT_CONFIG.replace(**run))
+    for key, (low, high) in VIEW_RANGES.items():
+        assert low <= values.get(key, low) <= high
     # Every URL key given but not taken is explained by a warning naming it.
     for key in set(params) & set(URL_KEYS):
         if key not in values:

@@ -17,10 +17,16 @@ from streamlit.testing.v1 import AppTest
 from lstm_core import RunConfig, SimulationResult, simulate
 from lstm_core.export import EXPORT_TEMPLATE
 from lstm_core.figures import persistence_figure, state_figure, state_heatmap
-from lstm_core.screen import PLAIN_LIST_MAX_VALUES, layout_with_template, screen_figure
+from lstm_core.screen import (
+    PLAIN_LIST_MAX_VALUES,
+    layout_with_template,
+    screen_figure,
+    screen_template_layout,
+)
 from lstm_core.simulate import _PROCESS_THREADS, SINGLE_THREAD_MAX_STATES, _threads_for
 from tests.conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
-from ui.state import SCREEN_TEMPLATE_LAYOUT
+
+SCREEN_TEMPLATE_LAYOUT = screen_template_layout("light")
 
 TEMPLATE_LAYOUT = pio.templates[EXPORT_TEMPLATE].layout.to_plotly_json()
 

@@ -1,6 +1,6 @@
 """The Memory lab's sidebar controls (CSV upload, forget-gate init presets), run on their own.
 
-AppTest reruns only the page after an interaction (STACK.md), so sidebar widgets made in app.py
+AppTest reruns only the page after an interaction, so sidebar widgets made in app.py
 cannot be clicked twice there; these scripts hold just the control under test.
 """
 
@@ -58,3 +58,20 @@ def test_forget_init_presets_set_the_bias_or_chrono_and_follow_the_slider() -> N
     assert at.segmented_control(key="forget_init").value is None
     at.segmented_control(key="forget_init").set_value("0").run()
     assert at.session_state["forget_bias"] == 0.0
+
+
+def test_a_csv_upload_sets_the_sidebar_sizes() -> None:
+    from conftest import APP, chart_specs, decode
+
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.session_state["signal"] = "csv"
+    at.run()
+    assert not at.exception
+    assert any("upload the CSV" in info.value for info in at.info)
+    at.file_uploader(key="input_csv_file").upload("x.csv", b"a,b\n1,2\n3,4\n5,6\n", "text/csv")
+    at.run()
+    assert not at.exception
+    assert at.session_state["input_dim"] == 2 and at.session_state["seq_len"] == 3
+    assert len(decode(chart_specs(at)[0]["data"][0]["y"])) == 3
+    # (AppTest reruns only the page after an interaction, so app.py's sync of the link is
+    # checked in a browser: tests/e2e/test_issue12_browser.py.)

@@ -33,12 +33,30 @@ CUSTOM = RunConfig(
 
 
 def test_round_trip_through_the_query_string() -> None:
-    query = query_from_values(CUSTOM.to_dict())
+    window = {"window_start": 200, "window_length": 300}
+    query = query_from_values({**CUSTOM.to_dict(), **window})
     assert set(query) == set(URL_KEYS)
     assert all(isinstance(text, str) for text in query.values())
     values, warnings = config_from_query(query)
     assert warnings == []
+    assert {key: values.pop(key) for key in window} == window
     assert RunConfig(**values) == CUSTOM
+
+
+def test_the_window_is_a_view_setting_checked_against_the_longest_run() -> None:
+    values, warnings = config_from_query({"window_start": "9999", "window_length": "1"})
+    assert values == {"window_start": 9999, "window_length": 1} and warnings == []
+    values, warnings = config_from_query({"window_start": "-1", "window_length": "0"})
+    assert values == {}
+    assert any("window_start: -1 is outside 0-9999" in text for text in warnings)
+    assert any(
+        "window_length: 0 is outside 1-10000; kept the default 10000" in text for text in warnings
+    )
+
+
+def test_a_link_says_a_csv_was_used_and_carries_its_shape() -> None:
+    values, warnings = config_from_query({"signal": "csv", "input_dim": "2", "seq_len": "12"})
+    assert values == {"signal": "csv", "input_dim": 2, "seq_len": 12} and warnings == []
 
 
 def test_round_trip_with_chrono() -> None:
@@ -67,7 +85,6 @@ def test_round_trip_through_json() -> None:
         ("frequency", "0.7", "outside"),
         ("chrono_t_max", "1.5", "above 2"),
         ("signal", "chirp", "not one of"),
-        ("signal", "csv", "not one of"),
         ("dtype", "float16", "not one of"),
     ],
 )

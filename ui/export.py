@@ -54,11 +54,17 @@ def _deferred(make: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
     return lambda: make(*args)
 
 
-def figure_downloads(figure: go.Figure, basename: str, key: str) -> None:
+def _image_bytes(figure: go.Figure | Callable[[], go.Figure], fmt: str, scale: float) -> bytes:
+    return figure_bytes(figure() if callable(figure) else figure, fmt, scale)
+
+
+def figure_downloads(figure: go.Figure | Callable[[], go.Figure], basename: str, key: str) -> None:
     """Compact PNG (1×, 2×, 4×), SVG and PDF downloads of `figure`, rendered on click.
 
-    `basename` names the files (no extension); `key` prefixes the widget keys and must be
-    unique on the page. Without a browser it shows how to install one instead.
+    `figure` may be a function that builds it on click: a page that draws a themed screen
+    figure passes its builder here, so exports stay on white. `basename` names the files (no
+    extension); `key` prefixes the widget keys and must be unique on the page. Without a
+    browser it shows how to install one instead.
     """
     with st.popover(
         "⬇ Download figure",
@@ -72,7 +78,7 @@ def figure_downloads(figure: go.Figure, basename: str, key: str) -> None:
         for fmt, scale, label, text in IMAGE_CHOICES:
             st.download_button(
                 label,
-                data=_deferred(figure_bytes, figure, fmt, scale),
+                data=_deferred(_image_bytes, figure, fmt, scale),
                 file_name=image_filename(basename, fmt, scale),
                 mime=MIME_TYPES[fmt],
                 key=f"{key}_{fmt}_{scale:g}x",

@@ -145,11 +145,23 @@ def lab_section(config: RunConfig) -> None:
             half_life_text(lab.half_life[name], steps),
             help="Steps until ‖Δstate_t‖ first falls to half of ‖Δstate_0‖.",
         )
+    measured_c = lab.half_life["lstm_c"]
+    if measured_c is None or measured_c > 1.5 * lab.predicted_half_life_c:
+        effect = "writes it back into C: here it lasts longer than f̄ alone predicts"
+    elif measured_c < lab.predicted_half_life_c / 1.5:
+        effect = "can also cancel it: here it fades sooner than f̄ alone predicts"
+    else:
+        effect = "here changes it little"
+    st.caption(
+        "Predicted and measured can differ: the prediction follows C's own path only (each "
+        "step multiplies C by f, taken at its mean f̄), while the measured difference also goes "
+        f"round the loop C → h → gates → C, which {effect}."
+    )
     figure = perturbation_figure(lab)
     st.plotly_chart(figure, key="memory_perturbation")
     figure_downloads(figure, f"memory_perturbation_{config.label()}", key="memory_perturbation_dl")
     st.caption(
-        "Near 1e-16 of a state's size a curve is float64 rounding noise: the runs agree as far "
+        "Near 10⁻¹⁶ of a state's size a curve is float64 rounding noise: the runs agree as far "
         "as float64 can tell; where the two runs agree to the last bit the line stops."
     )
     _explain_half_lives(lab)

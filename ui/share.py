@@ -10,8 +10,13 @@ import json
 
 import streamlit as st
 
-from lstm_core import DEFAULT_CONFIG
-from lstm_core.urlstate import URL_KEYS, config_from_json, config_from_query, query_from_values
+from lstm_core.urlstate import (
+    URL_DEFAULTS,
+    URL_KEYS,
+    config_from_json,
+    config_from_query,
+    query_from_values,
+)
 
 _APPLIED_KEY = "url_state_applied"  # set once the URL has been read this session
 _UPLOAD_KEY = "config_upload"
@@ -34,11 +39,12 @@ def apply_url_once() -> None:
 
 
 def sync_url() -> None:
-    """Write every sidebar setting into the URL, so a copied link restores this view."""
-    current = {key: st.session_state.get(key, getattr(DEFAULT_CONFIG, key)) for key in URL_KEYS}
-    if current.get("signal") == "csv":
-        # The URL cannot hold the CSV's values: a link opens the default signal instead.
-        current.pop("signal")
+    """Write every setting into the URL, so a copied link restores this view.
+
+    With CSV input the link carries signal=csv and the CSV's shape, not its values: whoever
+    opens it is asked to upload the file (see `ui.state.current_config`).
+    """
+    current = {key: st.session_state.get(key, URL_DEFAULTS[key]) for key in URL_KEYS}
     wanted = query_from_values(current)
     for key in URL_KEYS:
         if key in wanted and st.query_params.get(key) != wanted[key]:
@@ -72,10 +78,13 @@ def config_file_controls() -> None:
         st.caption(
             "The address bar holds every setting: copy the link to share this view. "
             "Or save the settings as a file and load it later."
+            + (
+                " Neither holds a CSV's values: whoever opens them is asked for the same file."
+                if st.session_state.get("signal") == "csv"
+                else ""
+            )
         )
-        settings = {
-            key: st.session_state.get(key, getattr(DEFAULT_CONFIG, key)) for key in URL_KEYS
-        }
+        settings = {key: st.session_state.get(key, URL_DEFAULTS[key]) for key in URL_KEYS}
         st.download_button(
             "⬇ Settings as JSON",
             data=json.dumps(settings, indent=2) + "\n",

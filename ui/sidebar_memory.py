@@ -12,6 +12,7 @@ from lstm_core.csv_input import MAX_CSV_BYTES, parse_csv
 from ui.state import INPUT_VALUES_KEY
 
 FORGET_INIT_KEY = "forget_init"
+CSV_FILE_KEY = "input_csv_file"
 # label -> (forget_bias, chrono on?)
 FORGET_INITS: dict[str, tuple[float, bool]] = {
     "0": (0.0, False),
@@ -78,6 +79,29 @@ def _parse(data: bytes) -> tuple[tuple[float, ...], ...]:
     return parse_csv(data)
 
 
+def _csv_uploaded() -> None:
+    """on_change of the uploader: the sidebar's input_dim and seq_len (and so the link) take
+    the file's shape. A callback runs before the script, while those widgets may still be set;
+    a bad file changes nothing here (the run below reports it)."""
+    upload = st.session_state.get(CSV_FILE_KEY)
+    if upload is None:
+        return
+    try:
+        rows = _parse(upload.getvalue())
+    except ValueError:
+        return
+    st.session_state[INPUT_VALUES_KEY] = rows
+    st.session_state["seq_len"] = len(rows)
+    st.session_state["input_dim"] = len(rows[0])
+
+
+def csv_in_use() -> bool:
+    """True while the run reads an uploaded CSV: input_dim and seq_len follow the file."""
+    return st.session_state.get("signal") == "csv" and (
+        st.session_state.get(INPUT_VALUES_KEY) is not None
+    )
+
+
 def csv_upload_control() -> None:
     """The CSV uploader (shown while signal == "csv"); rows go to INPUT_VALUES_KEY."""
     if st.session_state.get("signal") != "csv":
@@ -85,7 +109,8 @@ def csv_upload_control() -> None:
     upload = st.file_uploader(
         "input CSV",
         type=["csv", "txt"],
-        key="input_csv_file",
+        key=CSV_FILE_KEY,
+        on_change=_csv_uploaded,
         help=(
             "Rows are time steps, columns are features (an optional header row of names). "
             f"input_dim and seq_len follow the file. At most {MAX_CSV_BYTES // 1_000_000} MB."
@@ -101,4 +126,7 @@ def csv_upload_control() -> None:
         st.sidebar.error(f"{upload.name}: {error}")
         return
     st.session_state[INPUT_VALUES_KEY] = rows
-    st.caption(f"{upload.name}: {len(rows)} steps × {len(rows[0])} features.")
+    st.caption(
+        f"{upload.name}: {len(rows)} steps × {len(rows[0])} features. A link holds the "
+        "settings and this shape, not the numbers: whoever opens it is asked for the file."
+    )

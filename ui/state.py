@@ -8,16 +8,14 @@ app.py seeds every key with `st.session_state.setdefault`, and pages read them w
 from __future__ import annotations
 
 import plotly.graph_objects as go
-import plotly.io as pio
 import streamlit as st
 
 from lstm_core import DEFAULT_CONFIG, ConfigError, RunConfig, SimulationResult, simulate
 from lstm_core.checks import NonFinite, first_nonfinite
-from lstm_core.config import SETTING_NAMES
-from lstm_core.export import EXPORT_TEMPLATE
+from lstm_core.config import SETTING_NAMES, VIEW_DEFAULTS
 from lstm_core.figures import persistence_figure, state_figure, state_heatmap
 from lstm_core.metrics import Persistence, lag1_autocorrelation, persistence
-from lstm_core.screen import screen_figure
+from lstm_core.screen import screen_figure, screen_template_layout
 
 # Sidebar keys are the RunConfig field names (and the URL's query parameter names).
 CONFIG_KEYS: tuple[str, ...] = SETTING_NAMES
@@ -31,6 +29,14 @@ def seed_defaults() -> None:
         # Re-saving a present key keeps it across a page switch: Streamlit otherwise drops the
         # sidebar's widget state then, and every control falls back to its minimum.
         st.session_state[key] = st.session_state.get(key, getattr(DEFAULT_CONFIG, key))
+    for key, default in VIEW_DEFAULTS.items():  # the Explorer's time window (display only)
+        st.session_state[key] = st.session_state.get(key, default)
+
+
+def screen_theme() -> str:
+    """The page's theme for screen figures: "dark" or "light" (also when the browser has not
+    said, as under AppTest). Streamlit reads it from the app's background colour."""
+    return "dark" if st.context.theme.type == "dark" else "light"
 
 
 def current_config() -> RunConfig | None:
@@ -39,7 +45,11 @@ def current_config() -> RunConfig | None:
     input_values = st.session_state.get(INPUT_VALUES_KEY)
     if values["signal"] == "csv":
         if input_values is None:
-            st.info("Upload a CSV file in the sidebar to use your own input.")
+            st.info(
+                f"This view reads its input from a CSV file ({int(values['seq_len']):,} steps × "
+                f"{int(values['input_dim'])} features as last set). A link or settings file "
+                "holds the settings but not the file's numbers: upload the CSV in the sidebar."
+            )
             return None
         values["seq_len"] = len(input_values)
         values["input_dim"] = len(input_values[0])
@@ -72,18 +82,10 @@ def cached_simulate(config: RunConfig) -> SimulationResult:
     return simulate(config)
 
 
-# The Explorer's charts are drawn in the export template's colours (its layout part; the
-# per-trace-type defaults are ~10 kB per chart) with st.plotly_chart(theme=None): what is on
-# screen is what is saved. Streamlit's theme would be merged into the figure in the browser at
-# every redraw (slider -> redrawn, medians of 9 moves: 0.33-0.38 s without it vs 0.37-0.39 s
-# with it at the default size; 0.86 vs 0.97 s at 5000 x 256).
-_EXPORT_LAYOUT = pio.templates[EXPORT_TEMPLATE].layout.to_plotly_json()
-# Tick labels are kept inside the figure by the margins (automargin); plotly.js's default
-# ("hide past div") measured every label's box once more per draw.
-SCREEN_TEMPLATE_LAYOUT = {
-    **_EXPORT_LAYOUT,
-    **{axis: {**_EXPORT_LAYOUT[axis], "ticklabeloverflow": "allow"} for axis in ("xaxis", "yaxis")},
-}
+# The Explorer's charts carry their template's layout values for the page's theme
+# (lstm_core.screen.screen_template_layout; the per-trace-type defaults would add ~10 kB per
+# chart) and go out with st.plotly_chart(theme=None): Streamlit's theme would be merged into
+# the figure in the browser at every redraw, a measurable part of a slider move.
 
 
 # The screen-ready views below (lstm_core.screen: drawn once per chart by plotly.js, arrays
@@ -93,19 +95,25 @@ SCREEN_TEMPLATE_LAYOUT = {
 # read these figures (st.plotly_chart and the exports copy them), never change them.
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
 def cached_state_figure(
-    config: RunConfig, layer: int, batch: int, units: tuple[int, ...]
+    config: RunConfig,
+    layer: int,
+    batch: int,
+    units: tuple[int, ...],
+    theme: str,
+    window: tuple[int, int] | None = None,
 ) -> go.Figure:
-    """`figures.state_figure` of the cached run, per view. Read-only."""
+    """`figures.state_figure` of the cached run, per view, window and theme. Read-only."""
     return screen_figure(
-        state_figure(cached_simulate(config), layer, batch, units), SCREEN_TEMPLATE_LAYOUT
+        state_figure(cached_simulate(config), layer, batch, units, window=window),
+        screen_template_layout(theme),
     )
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
-def cached_state_heatmap(config: RunConfig, layer: int, batch: int) -> go.Figure:
+def cached_state_heatmap(config: RunConfig, layer: int, batch: int, theme: str) -> go.Figure:
     """`figures.state_heatmap` of the cached run: every unit, time binned. Read-only."""
     return screen_figure(
-        state_heatmap(cached_simulate(config), layer, batch), SCREEN_TEMPLATE_LAYOUT
+        state_heatmap(cached_simulate(config), layer, batch), screen_template_layout(theme)
     )
 
 
@@ -118,14 +126,20 @@ def cached_persistence(config: RunConfig, layer: int, batch: int) -> Persistence
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
-def cached_persistence_figure(config: RunConfig, layer: int, batch: int) -> go.Figure:
+def cached_persistence_figure(
+    config: RunConfig, layer: int, batch: int, theme: str = "light"
+) -> go.Figure:
     """Per-unit lag-1 autocorrelation bars of the cached run; built only when asked for."""
+    return screen_figure(persistence_bars(config, layer, batch), screen_template_layout(theme))
+
+
+def persistence_bars(config: RunConfig, layer: int, batch: int) -> go.Figure:
+    """`figures.persistence_figure` of the cached run as built (the export's source)."""
     result = cached_simulate(config)
     h, c = result.h[layer, batch], result.c[layer, batch]  # (T, H)
-    figure = persistence_figure(
+    return persistence_figure(
         lag1_autocorrelation(h).double().numpy(), lag1_autocorrelation(c).double().numpy()
     )
-    return screen_figure(figure, SCREEN_TEMPLATE_LAYOUT)
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)

@@ -70,7 +70,7 @@ def streamlit_server() -> Iterator[StreamlitServer]:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium with STACK.md's flags, never Playwright's downloaded browser."""
+    """Debian's Chromium with the app's browser flags, never Playwright's downloaded browser."""
     if not Path(CHROMIUM).is_file():
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: run `bash scripts/setup.sh --dev` "

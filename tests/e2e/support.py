@@ -17,17 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Error, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lstm_core.export import BROWSER_FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-# STACK.md: the flags Chromium needs on these machines (no sandbox, no GPU, no phoning home).
+# The flags Chromium needs on these machines (no sandbox, no GPU, no phoning home).
 CHROMIUM_FLAGS = list(BROWSER_FLAGS)
 # A cold Streamlit start plus torch import is ~5 s here; shared CI machines are slower.
 SERVER_START_TIMEOUT_S = 90
-# Page load to first chart was 2.2 s on a quiet machine (STACK.md); leave room for a busy one.
+# Page load to first chart was 2.2 s on a quiet machine; leave room for a busy one.
 CHART_TIMEOUT_MS = 60_000
 
 
@@ -127,3 +128,21 @@ def trace_y(page: Page, chart_index: int, trace_index: int) -> list[float]:
         }""",
         [chart_index, trace_index],
     )
+
+
+def choose_signal(page: Page, name: str) -> None:
+    """Pick `name` in the sidebar's signal box and wait for the rerun."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    select = sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="signal")
+    option = page.get_by_role("option", name=name, exact=True)
+    # A rerun that lands while the list is open redraws the box closed: open it again.
+    for _ in range(5):
+        select.click()
+        try:
+            option.click(timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            wait_until_idle(page)
+    else:
+        raise AssertionError(f"could not choose signal {name!r}")
+    wait_until_idle(page)

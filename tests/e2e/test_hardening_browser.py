@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 from playwright.sync_api import BrowserContext, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lstm_core import RunConfig, simulate
 
@@ -20,6 +19,7 @@ from .support import (
     CHART_TIMEOUT_MS,
     PageErrors,
     StreamlitServer,
+    choose_signal,
     open_app,
     screenshot,
     wait_until_idle,
@@ -93,23 +93,6 @@ def test_garbage_in_a_link_warns_and_the_app_goes_on(
     assert not page_errors.all(), page_errors.all()
 
 
-def _choose_signal(page: Page, name: str) -> None:
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    select = sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="signal")
-    option = page.get_by_role("option", name=name, exact=True)
-    # A rerun that lands while the list is open redraws the box closed: open it again.
-    for _ in range(5):
-        select.click()
-        try:
-            option.click(timeout=5_000)
-            break
-        except PlaywrightTimeoutError:
-            wait_until_idle(page)
-    else:
-        raise AssertionError(f"could not choose signal {name!r}")
-    wait_until_idle(page)
-
-
 def _upload(page: Page, name: str, data: bytes, label: str = "input CSV") -> None:
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
     uploader.locator('input[type="file"]').set_input_files(
@@ -123,7 +106,7 @@ def test_csv_uploads_work_and_bad_files_get_clear_errors(
     page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
 ) -> None:
     open_app(page, streamlit_server)
-    _choose_signal(page, "csv")
+    choose_signal(page, "csv")
     page.locator('[data-testid="stFileUploader"]').filter(has_text="input CSV").wait_for(
         timeout=CHART_TIMEOUT_MS
     )

@@ -1,0 +1,153 @@
+"""In a real browser: the time window in the link, the sidebar following an uploaded CSV, the
+charts following a dark theme, and the playground without run settings."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from .support import (
+    CHART_TIMEOUT_MS,
+    PageErrors,
+    StreamlitServer,
+    choose_signal,
+    open_app,
+    screenshot,
+    wait_until_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _query(page: Page) -> dict[str, str]:
+    return {key: values[-1] for key, values in parse_qs(urlparse(page.url).query).items()}
+
+
+def _trace_x(page: Page, chart: int, trace: int) -> list[float]:
+    return page.evaluate(
+        """([chart, trace]) => Array.from(
+            document.querySelectorAll('.js-plotly-plot')[chart]._fullData[trace].x, Number)""",
+        [chart, trace],
+    )
+
+
+def test_the_window_comes_from_the_link_and_goes_back_into_it(
+    page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
+) -> None:
+    open_app(page, streamlit_server, "?seq_len=3000&window_start=1000&window_length=200")
+    assert _trace_x(page, 0, 0) == list(range(1000, 1200))
+    shapes = page.evaluate(
+        "() => document.querySelectorAll('.js-plotly-plot')[1]._fullLayout.shapes"
+        ".map(s => [s.x0, s.x1])"
+    )
+    assert shapes == [[999.5, 1199.5], [999.5, 1199.5]]
+    slider = page.get_by_role("slider", name="window start (step)")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => new URL(location.href).searchParams.get('window_start') === '1001'",
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+    assert _trace_x(page, 0, 0)[0] == 1001
+    assert _query(page)["window_length"] == "200"
+    screenshot(page, "window_from_link")
+    assert not page_errors.all(), page_errors.all()
+
+
+def test_a_csv_upload_sets_the_sidebar_and_the_link(
+    page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
+) -> None:
+    open_app(page, streamlit_server)
+    choose_signal(page, "csv")
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="input CSV")
+    uploader.locator('input[type="file"]').set_input_files(
+        files=[{"name": "three.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n3,4\n5,6\n"}]
+    )
+    page.wait_for_function(
+        "() => new URL(location.href).searchParams.get('seq_len') === '3'",
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+    query = _query(page)
+    assert (query["signal"], query["input_dim"], query["seq_len"]) == ("csv", "2", "3")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    input_dim = sidebar.locator('[data-testid="stSlider"]').filter(has_text="input_dim")
+    assert input_dim.locator('[data-testid="stSliderThumbValue"]').inner_text() == "2"
+    assert sidebar.get_by_role("spinbutton", name="seq_len (T)").input_value() == "3"
+    screenshot(page, "csv_sidebar")
+    # The link opens on the CSV's settings and asks for the file it cannot carry.
+    page.goto(page.url, wait_until="domcontentloaded")
+    page.get_by_text("holds the settings but not the file's numbers").wait_for(
+        timeout=CHART_TIMEOUT_MS
+    )
+    assert not page_errors.all(), page_errors.all()
+
+
+def _backgrounds(page: Page) -> list[str]:
+    """Every drawn chart's paper colour as plotly.js resolved it, without spaces."""
+    return page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".map(gd => gd._fullLayout.paper_bgcolor.replace(/ /g, '').toLowerCase())"
+    )
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_every_chart_follows_the_theme(
+    browser: Browser,
+    browser_context_args: dict[str, Any],
+    streamlit_server: StreamlitServer,
+    scheme: str,
+) -> None:
+    context = browser.new_context(**browser_context_args, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        errors = PageErrors().attach(page)
+        open_app(page, streamlit_server, "?hidden_dim=20")
+        app_background = page.evaluate(
+            "() => getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+        )
+        assert (app_background == "rgb(255, 255, 255)") == (scheme == "light")
+        backgrounds = _backgrounds(page)
+        assert len(backgrounds) >= 2  # the states and the heatmap overview
+        assert set(backgrounds) == {"rgba(0,0,0,0)"}  # the page shows through
+        font = page.evaluate(
+            "() => document.querySelector('.js-plotly-plot')._fullLayout.font.color"
+        )
+        assert (font == "#f2f5fa") == (scheme == "dark")
+        screenshot(page, f"theme_{scheme}_explorer")
+        page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Gate inspector").click()
+        page.wait_for_timeout(500)
+        wait_until_idle(page)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot').length >= 4",
+            timeout=CHART_TIMEOUT_MS,
+        )
+        # Streamlit's theme paints its charts in the page's own colour.
+        red, green, blue = (int(v) for v in app_background[4:-1].split(","))
+        page_colour = f"#{red:02x}{green:02x}{blue:02x}"
+        assert set(_backgrounds(page)) <= {"rgba(0,0,0,0)", page_colour}
+        screenshot(page, f"theme_{scheme}_gates")
+        assert not errors.all(), errors.all()
+    finally:
+        context.close()
+
+
+def test_the_playground_hides_the_run_settings(
+    page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
+) -> None:
+    open_app(page, streamlit_server)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_by_role("slider", name="forget_bias").count() == 1
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Gate playground").click()
+    page.get_by_text("run settings are hidden here").wait_for(timeout=CHART_TIMEOUT_MS)
+    wait_until_idle(page)
+    assert sidebar.get_by_role("slider", name="forget_bias").count() == 0
+    assert sidebar.get_by_text("Run settings", exact=True).count() == 0
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Explorer").click()
+    sidebar.get_by_role("slider", name="forget_bias").wait_for(timeout=CHART_TIMEOUT_MS)
+    assert float(sidebar.get_by_role("slider", name="forget_bias").input_value()) == 3.0
+    assert not page_errors.all(), page_errors.all()

@@ -13,7 +13,7 @@ The clients speak Streamlit's own websocket protocol (/_stcore/stream, protobuf 
 ForwardMsg from `streamlit.proto`), as the browser does, without a browser: one asyncio loop
 for all sessions, so the clients use a small share of the 2 cores they share with the server.
 Widget ids are read from the element protos the server sends. Every loop is bounded in moves
-and seconds, and only 127.0.0.1 is contacted.
+and seconds, and only loopback addresses are contacted.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import websockets
 from streamlit.proto.Alert_pb2 import Alert
@@ -182,26 +183,33 @@ class Results:
 
 
 class Server:
-    """Readings of the server process from /proc: RSS, peak RSS, CPU seconds."""
+    """Readings of the server processes from /proc: RSS, peak RSS, CPU seconds (summed over
+    the processes: replicas behind a proxy are several)."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
 
     def _status(self, name: str) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(f"{name}:"):
-                return int(line.split()[1]) * 1024 / 1e9
-        raise RuntimeError(f"no {name} for {self.pid}")
+        total = 0.0
+        for pid in self.pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(f"{name}:"):
+                    total += int(line.split()[1]) * 1024 / 1e9
+        return total
 
     def rss_gb(self) -> float:
         return self._status("VmRSS")
 
     def peak_rss_gb(self) -> float:
+        """Each process's peak, summed (for several processes: an upper bound)."""
         return self._status("VmHWM")
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
 
 def _snapshot(server: Server) -> dict[str, float]:
@@ -441,11 +449,22 @@ def main() -> None:
     parser.add_argument("--open-timeout", type=float, default=120.0, help="first page load")
     parser.add_argument("--train-timeout", type=float, default=900.0, help="seconds")
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="whole test")
+    parser.add_argument(
+        "--url", help="a server already running on this machine, e.g. serve_replicas.sh's proxy"
+    )
+    parser.add_argument("--pids", help="with --url: its processes, comma-separated, for RSS")
     parser.add_argument("--random-seed", type=int, default=16, help="think times")
     args = parser.parse_args()
-    with streamlit_server() as (url, pid):
-        print(f"server {url} (PID {pid})", file=sys.stderr, flush=True)
-        results = asyncio.run(run(args, url, Server(pid)))
+    if args.url:
+        host = urlsplit(args.url).hostname or ""
+        if not (host == "localhost" or host.startswith("127.") or host == "::1"):
+            parser.error("--url must be a loopback address: a load test targets this machine")
+        pids = [int(p) for p in args.pids.split(",")] if args.pids else []
+        results = asyncio.run(run(args, args.url.rstrip("/"), Server(pids)))
+    else:
+        with streamlit_server() as (url, pid):
+            print(f"server {url} (PID {pid})", file=sys.stderr, flush=True)
+            results = asyncio.run(run(args, url, Server([pid])))
     print(report(results, args), flush=True)
 
 

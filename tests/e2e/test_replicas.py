@@ -100,15 +100,22 @@ def replicas() -> Iterator[Replicas]:
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         urls = [server.url] + [f"http://127.0.0.1:{p}" for p in replica_ports]
-        while not all(_healthy(url) for url in urls):
+        # Up means: each replica answers, and HAProxy's health checks have marked it up (until
+        # then it sends every new session to the replicas it has seen up).
+        while not (all(_healthy(url) for url in urls) and _all_up_in_log(server.log())):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"serve_replicas.sh did not come up:\n{server.log()[-3000:]}")
             time.sleep(0.5)
-        # HAProxy checks each replica every 2 s: wait until it has seen both up.
-        time.sleep(3)
         yield server
     finally:
         _stop_group(process)
+
+
+def _all_up_in_log(log: str) -> bool:
+    """Whether HAProxy's last word on every replica is UP (it starts them up and logs only a
+    change, so a replica never reported is up)."""
+    states = dict(re.findall(r"Server replicas/(r\d+) is (UP|DOWN)", log))
+    return all(states.get(f"r{i + 1}", "UP") == "UP" for i in range(REPLICAS))
 
 
 def _stop_group(process: subprocess.Popen[bytes]) -> None:

@@ -28,6 +28,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import websockets
@@ -63,7 +64,7 @@ class Session:
     query: str = ""
     page: str = ""
     ws: websockets.ClientConnection | None = None
-    widgets: dict[str, object] = field(default_factory=dict)  # key -> element proto
+    widgets: dict[str, Any] = field(default_factory=dict)  # key -> element proto
     states: dict[str, WidgetState] = field(default_factory=dict)  # widget id -> state sent
     cache: dict[str, ForwardMsg] = field(default_factory=dict)  # hash -> cacheable message
     page_hash: str = ""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from conftest import APP, APPTEST_TIMEOUT, ROOT, chart_specs, decode
+from conftest import APP, APPTEST_TIMEOUT, ROOT, chart_specs, decode, shared_apptest_runtime
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import LIMITS, RunConfig, simulate
@@ -212,7 +212,7 @@ def test_twenty_sessions_at_once_each_get_the_numbers_of_a_lone_run(
         assert at.session_state["seed"] == seed
         return chart_specs(at)[0]
 
-    with ThreadPoolExecutor(max_workers=SESSIONS) as pool:
+    with shared_apptest_runtime(monkeypatch), ThreadPoolExecutor(max_workers=SESSIONS) as pool:
         specs = list(pool.map(session, seeds))
     for seed, spec in zip(seeds, specs, strict=True):
         _assert_drawn_equals_run(spec, RunConfig(seed=seed, seq_len=60))

@@ -26,8 +26,8 @@ import torch
 from plotly.basedatatypes import BaseFigure
 
 GIB = 2**30
-# Sized for a 24 GB machine: the rest holds the server itself, a training worker, the runs
-# being drawn and the operating system.
+# About half the memory of the machine the app is sized for (README, One server for a class):
+# the rest holds the server itself, a training worker, the runs being drawn and the system.
 DEFAULT_BUDGET_BYTES = 12 * GIB
 BUDGET_ENV = "LSTM_EXPLORER_CACHE_BYTES"
 

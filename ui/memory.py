@@ -223,6 +223,9 @@ def training_section(default_seed: int) -> None:
         del st.session_state[TRAINING_KEY]
         if trained_result(running) is not None:
             st.session_state[TRAINED_SPEC_KEY] = running
+    stopped = st.session_state.pop(STOPPED_KEY, None)
+    if stopped is not None:
+        st.info(stopped)
     if job is None:
         stored = trained_result(spec)
         if stored is None:
@@ -272,15 +275,23 @@ def _expected_time(spec: TrainSpec) -> None:
     st.caption(text)
 
 
+STOPPED_KEY = "memory_training_stopped"  # set by the stop button for the next run to say so
+
+
+def _stop_training(job: Job) -> None:
+    """The stop button's callback: this session no longer waits for `job`."""
+    job_runner().release(job, session_id())
+    st.session_state.pop(TRAINING_KEY, None)
+    st.session_state[STOPPED_KEY] = (
+        "Training stopped (it goes on for the other sessions waiting for it)."
+        if job.owners
+        else "Training stopped."
+    )
+
+
 def _follow_training(job: Job) -> None:
     """Progress of this session's training, with a stop button; the result when done."""
-    runner = job_runner()
-    if st.button("Stop the training", key="memory_train_stop"):
-        runner.release(job, session_id())
-        st.session_state.pop(TRAINING_KEY, None)
-        others = " (it goes on for the other sessions waiting for it)" if job.owners else ""
-        st.info(f"Training stopped{others}.")
-        return
+    st.button("Stop the training", key="memory_train_stop", on_click=_stop_training, args=(job,))
     follow(job, _describe)
     st.session_state.pop(TRAINING_KEY, None)
     if job.state == DONE:

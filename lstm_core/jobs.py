@@ -1,10 +1,10 @@
 """Long computations (trainings) as bounded jobs: one at a time, queued, stoppable, measured.
 
 A `JobRunner` runs one job at a time; later ones wait in a queue and know their place. Each
-job is `function(*args, on_step=callback)` run in a worker process of its own, forked from
-multiprocessing's fork server (a single-threaded process that imported torch once; the
-server's own threads and locks are never copied). So the job shares nothing the server's own
-runs need: torch's process-wide flags (the LSTM kernel switch in
+job is `function(*args, on_step=callback)` run in a worker process of its own, a fresh
+interpreter (`python -c`, not multiprocessing: Streamlit installs the page script as
+`__main__`, which multiprocessing would run again in the worker). So the job shares nothing
+the server's own runs need: torch's process-wide flags (the LSTM kernel switch in
 `lstm_core.simulate`), its locks and its thread pool are the worker's own. The worker runs at
 a lower CPU priority with a capped torch thread count, so the server's sessions are served
 first; stopping a job terminates its process, so nothing is left running.
@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 QUEUED = "queued"
@@ -39,8 +41,8 @@ FAILED = "failed"
 CANCELLED = "cancelled"
 FINISHED = frozenset({DONE, FAILED, CANCELLED})
 
-# Imported once by the fork server, so a worker starts without importing them again.
-PRELOAD: tuple[str, ...] = ("torch", "lstm_core.training")
+# The directory holding lstm_core: where a worker finds this module.
+_ROOT = str(Path(__file__).resolve().parents[1])
 # Worker progress messages are sent at most this often (and always for the first and last
 # step): each is a pickled message through a pipe.
 PROGRESS_INTERVAL_S = 0.1
@@ -262,21 +264,26 @@ class JobRunner:
         return last_seen if now - last_seen < self.grace_s else None
 
     def _run(self, job: Job) -> None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(list(PRELOAD))
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(
-            target=_work,
-            args=(send, job.function, job.args, self.threads, self.niceness),
-            name=f"job-{job.id}",
-            daemon=True,
+        request_read, request_write = os.pipe()
+        result_read, result_write = os.pipe()
+        bootstrap = f"import sys; sys.path.insert(0, {_ROOT!r}); import lstm_core.jobs as j; "
+        bootstrap += f"j._work({request_read}, {result_write})"
+        process = subprocess.Popen(
+            [sys.executable, "-c", bootstrap],
+            pass_fds=(request_read, result_write),
+            stdin=subprocess.DEVNULL,
         )
-        process.start()
-        send.close()  # the worker holds the only writing end: EOF when it exits
+        os.close(request_read)
+        os.close(result_write)  # the worker holds the only writing end: EOF when it exits
         job.pid = process.pid
+        receive = Connection(result_read)
         state, error, result = CANCELLED, None, None
         last_seen: float | None = time.monotonic()
         try:
+            with Connection(request_write) as request:
+                request.send_bytes(pickle.dumps(sys.path))  # first: to import the job's modules
+                job_data = (job.function, job.args, self.threads, self.niceness)
+                request.send_bytes(pickle.dumps(job_data))
             while True:
                 last_seen = self._wanted(job, last_seen)
                 if last_seen is None:
@@ -287,7 +294,7 @@ class JobRunner:
                     kind, payload = pickle.loads(receive.recv_bytes())
                 except EOFError:
                     state = FAILED
-                    error = f"the worker process ended unexpectedly (exit code {process.exitcode})"
+                    error = f"the worker process ended unexpectedly (exit code {process.poll()})"
                     break
                 if kind == "started":
                     job.started_at = time.monotonic()
@@ -317,24 +324,23 @@ class JobRunner:
             self._finish(job, state, error)
 
 
-def _end(process: multiprocessing.process.BaseProcess) -> None:
+def _end(process: subprocess.Popen[bytes]) -> None:
     """Terminate `process` if it still runs, kill it if it does not stop, and reap it."""
-    if process.is_alive():
+    if process.poll() is None:
         process.terminate()
-        process.join(5)
-        if process.is_alive():
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
             process.kill()
-    process.join()
+    process.wait()
 
 
-def _work(
-    send: Connection,
-    function: Callable[..., Any],
-    args: tuple[Any, ...],
-    threads: int,
-    niceness: int,
-) -> None:
+def _work(request_fd: int, result_fd: int) -> None:
     """The worker process: run the job and send ("started" | "step" | "done" | "error", ...)."""
+    with Connection(request_fd) as request:
+        sys.path[:] = pickle.loads(request.recv_bytes())
+        function, args, threads, niceness = pickle.loads(request.recv_bytes())
+    send = Connection(result_fd)
     import torch
 
     with contextlib.suppress(OSError):  # not permitted here: the same priority, then

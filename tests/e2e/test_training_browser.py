@@ -20,7 +20,7 @@ def test_a_training_runs_beside_another_session_and_stops_on_request(
     open_app(page, streamlit_server)
     page.locator(NAV_LINKS).filter(has_text="Memory lab").click()
     page.get_by_text("Expected training time:").wait_for(timeout=CHART_TIMEOUT_MS)
-    steps = page.get_by_label("optimiser steps")
+    steps = page.get_by_role("spinbutton", name="optimiser steps")
     steps.fill("5000")  # long: it is stopped, never finished
     steps.press("Enter")
     page.get_by_text("Expected training time:").wait_for(timeout=CHART_TIMEOUT_MS)

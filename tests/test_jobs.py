@@ -18,7 +18,8 @@ LONG = TrainSpec(seq_len=100, hidden_dim=32, steps=5000, seed=1)
 
 
 def _wait_running(job: Job) -> None:
-    """Until the worker has reported its first step (or the job ended)."""
+    """Until the worker has reported its first step (or the job ended). No timeouts here: a
+    worker runs at a lower priority and may wait long for the CPU on a loaded machine."""
     while job.step < 1 and not job.finished:
         job.wait(0.05)
 
@@ -33,7 +34,7 @@ def test_a_job_gives_the_result_of_a_direct_call_and_records_its_rate() -> None:
     job = runner.submit(
         SMALL, train_pair, (SMALL,), "a", work=10.0, rate_key="adding", on_done=stored.append
     )
-    assert job.wait(120)
+    assert job.wait()
     assert job.state == DONE, job.error
     assert stored == [job]
     direct = train_pair(SMALL)
@@ -66,7 +67,7 @@ def test_another_sessions_run_completes_while_a_training_runs() -> None:
     pid = job.pid
     assert pid is not None
     runner.release(job, "trainer")
-    assert job.wait(30)
+    assert job.wait()
     assert job.state == CANCELLED
     assert _gone(pid)
 
@@ -88,7 +89,7 @@ def test_one_job_at_a_time_and_the_queue_knows_its_places() -> None:
     runner.cancel(third)  # a queued job is dropped at once
     assert third.state == CANCELLED and runner.position(third) == -1
     runner.release(first, "d")
-    assert second.wait(120) and second.state == DONE
+    assert second.wait() and second.state == DONE
     assert first.state == CANCELLED
 
 
@@ -100,7 +101,7 @@ def test_a_job_whose_owners_are_all_gone_is_stopped() -> None:
     pid = job.pid
     assert pid is not None
     alive["a"] = False  # the session closed
-    assert job.wait(30)
+    assert job.wait()
     assert job.state == CANCELLED
     assert _gone(pid)
 
@@ -108,8 +109,8 @@ def test_a_job_whose_owners_are_all_gone_is_stopped() -> None:
 def test_a_failing_job_reports_why_and_the_runner_goes_on() -> None:
     runner = JobRunner()
     job = runner.submit("bad", train_pair, ("not a spec",), "a")
-    assert job.wait(120)
+    assert job.wait()
     assert job.state == FAILED
     assert job.error is not None and "AttributeError" in job.error
     after = runner.submit(SMALL, train_pair, (SMALL,), "a")
-    assert after.wait(120) and after.state == DONE
+    assert after.wait() and after.state == DONE

@@ -130,6 +130,18 @@ def input_weight_factor(config: RunConfig) -> float:
     return config.input_scale * math.sqrt(config.hidden_dim / config.input_dim)
 
 
+def result_nbytes(config: RunConfig) -> int:
+    """The bytes of tensors `simulate(config)` returns, known before running it."""
+    layers, batch, steps = config.num_layers, config.batch_size, config.seq_len
+    features, hidden = config.input_dim, config.hidden_dim
+    # x; h, c, the twin's h and C, four gates (L, B, T, H) each; h_n and c_n.
+    values = batch * steps * features + 8 * layers * batch * steps * hidden
+    values += 2 * layers * batch * hidden
+    for k in range(layers):  # weight_ih, weight_hh, bias_ih, bias_hh
+        values += 4 * hidden * ((features if k == 0 else hidden) + hidden + 2)
+    return values * TORCH_DTYPES[config.dtype].itemsize
+
+
 def build_model(
     config: RunConfig, state_dict: dict[str, torch.Tensor] | None = None
 ) -> tuple[torch.Tensor, nn.LSTM]:

@@ -40,6 +40,11 @@ DEFAULT_STEPS = 800
 DEFAULT_BATCH = 64
 DEFAULT_LR = 1e-2
 
+# Training speed at the default size (T = 100, H = 32, batch 64) in sequence steps per second
+# (optimiser steps x T, both models), as measured on a shared class server (README, One server
+# for a class): the estimate until a training of the same size has run on this server.
+DEFAULT_TRAINING_RATE = 1800.0
+
 # on_step(step, total, loss): called after every optimiser step, step counted from 1.
 ProgressCallback = Callable[[int, int, float], None]
 
@@ -71,6 +76,16 @@ class TrainSpec:
                 raise ValueError(f"{name} must be a whole number in {low}..{high}, got {value!r}")
         if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and 0 < self.lr <= 1):
             raise ValueError(f"lr must be in (0, 1], got {self.lr!r}")
+
+
+def training_work(spec: TrainSpec) -> float:
+    """The work of `train_pair(spec)` in sequence steps: optimiser steps x T, both models."""
+    return 2.0 * spec.steps * spec.seq_len
+
+
+def rate_key(spec: TrainSpec) -> tuple[str, int, int]:
+    """What a measured training rate holds for: the task, the units and the batch size."""
+    return (spec.task, spec.hidden_dim, spec.batch_size)
 
 
 def adding_batch(

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import MagicMock
 
 import numpy as np
+import pytest
+from streamlit.components.v2.component_manager import BidiComponentManager
+from streamlit.runtime import Runtime
+from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
+from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import app_test
+from streamlit.testing.v1.util import patch_config_options
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -25,3 +38,38 @@ def decode(values: Any) -> np.ndarray:
     if isinstance(values, dict) and "bdata" in values:
         return np.frombuffer(base64.b64decode(values["bdata"]), values["dtype"])
     return np.asarray(values)
+
+
+@contextlib.contextmanager
+def shared_apptest_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Let AppTests run in many threads at once, as sessions of one server do.
+
+    AppTest.run swaps process-wide state in and out around every run: it installs a mock
+    `Runtime._instance` and resets it to None, patches `config.get_option`, and resets
+    `PagesManager.uses_pages_directory`. With runs in several threads, the first run to finish
+    removes the Runtime from under the others ("Runtime hasn't been created!", then a script run
+    that never records its outcome: KeyError on SCRIPT_RUN_WITHOUT_ERRORS), restores another
+    run's patched get_option, or lets a starting run see uses_pages_directory set and run the
+    pages/ directory instead of app.py. A live server has one of each for all its sessions;
+    inside this block the AppTests share one of each too, set once here.
+    """
+    runtime = MagicMock(spec=Runtime)
+    runtime.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
+    runtime.dataframe_source_mgr = DataframeSourceManager()
+    runtime.cache_storage_manager = MemoryCacheStorageManager()
+    components = BidiComponentManager()
+    components.discover_and_register_components(start_file_watching=False)
+    runtime.bidi_component_registry = components
+    monkeypatch.setattr(Runtime, "instance", classmethod(lambda cls: runtime))
+    monkeypatch.setattr(Runtime, "exists", classmethod(lambda cls: True))
+
+    # Each run's own reset lands on this subclass; the class Streamlit reads keeps the value
+    # that app.py's st.navigation sets (False: no pages/ directory mode).
+    class PerRunPagesManager(PagesManager):
+        pass
+
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
+    monkeypatch.setattr(app_test, "PagesManager", PerRunPagesManager)
+    monkeypatch.setattr(app_test, "patch_config_options", lambda _: contextlib.nullcontext())
+    with patch_config_options({"global.appTest": True}):
+        yield

@@ -1,4 +1,4 @@
-"""Hardening: non-finite runs reported, sizes above the caps refused, bounded caches, many
+"""Hardening: non-finite runs reported, sizes above the caps refused, caches bounded in bytes, many
 sessions at once with nobody's numbers mixed up, and memory flat over many reruns.
 """
 
@@ -17,12 +17,15 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from conftest import APP, APPTEST_TIMEOUT, ROOT, chart_specs, decode
+from conftest import APP, APPTEST_TIMEOUT, ROOT, chart_specs, decode, shared_apptest_runtime
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import LIMITS, RunConfig, simulate
+from lstm_core.cache import CACHE_BUDGET_BYTES
 from lstm_core.checks import first_nonfinite, is_finite
 from lstm_core.config import FORGET_BIAS_RANGE, SEED_RANGE
+from lstm_core.simulate import result_nbytes
+from ui.caches import LAB, RUNS, TRAINED, VIEWS
 
 # --- non-finite runs --------------------------------------------------------------------
 
@@ -118,38 +121,53 @@ def test_a_value_beyond_the_caps_gives_one_clear_error(key: str, value: object) 
 # --- caches are bounded ------------------------------------------------------------------
 
 
-def _cache_decorators(path: Path) -> list[tuple[str, int, set[str]]]:
-    """(decorator, line, keyword names) for every st.cache_data / st.cache_resource use."""
+def _streamlit_caches(path: Path) -> list[tuple[str, int, bool]]:
+    """(function, line, takes parameters) for every st.cache_data / st.cache_resource use."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         for decorator in node.decorator_list:
-            call = decorator if isinstance(decorator, ast.Call) else None
-            target = call.func if call else decorator
-            name = ast.unparse(target)
-            if name.split(".")[-1] in ("cache_data", "cache_resource"):
-                keywords = {k.arg for k in call.keywords if k.arg} if call else set()
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if ast.unparse(target).split(".")[-1] in ("cache_data", "cache_resource"):
                 arguments = node.args
-                if not (arguments.posonlyargs or arguments.args or arguments.kwonlyargs):
-                    # No parameters: one entry at most (a process-wide singleton, e.g. a
-                    # store that bounds itself), so no max_entries is needed.
-                    keywords |= {"max_entries", "ttl"}
-                found.append((f"{path.relative_to(ROOT)}:{node.name}", node.lineno, keywords))
+                takes = bool(arguments.posonlyargs or arguments.args or arguments.kwonlyargs)
+                found.append((f"{path.relative_to(ROOT)}:{node.name}", node.lineno, takes))
     return found
 
 
-def test_every_streamlit_cache_is_bounded_in_size_and_age() -> None:
+def test_every_process_wide_cache_is_bounded_in_bytes() -> None:
     files = [ROOT / "app.py", *sorted((ROOT / "ui").rglob("*.py"))]
     files += sorted((ROOT / "pages").rglob("*.py"))
-    caches = [entry for path in files for entry in _cache_decorators(path)]
-    assert caches, "expected at least the run cache in ui/state.py"
-    unbounded = [
+    # Streamlit's caches bound entries, not bytes: only parameterless singletons may use them
+    # (one entry each); everything kept per argument goes into a byte-bounded cache.
+    per_argument = [
         f"{where} (line {line})"
-        for where, line, keywords in caches
-        if not {"max_entries", "ttl"} <= keywords
+        for path in files
+        for where, line, takes in _streamlit_caches(path)
+        if takes
     ]
-    assert not unbounded, f"caches without max_entries and ttl: {unbounded}"
+    assert not per_argument, f"per-argument Streamlit caches (count-bounded): {per_argument}"
+    caches = [RUNS, VIEWS, LAB, TRAINED]
+    assert sum(cache.budget for cache in caches) <= CACHE_BUDGET_BYTES
+    assert all(cache.budget > 0 for cache in caches)
+
+
+def test_a_run_larger_than_the_run_budget_is_refused_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = RunConfig(seq_len=200, hidden_dim=64)
+    monkeypatch.setattr(RUNS, "budget", result_nbytes(config) - 1)
+    at = _explorer(seq_len=200, hidden_dim=64)
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("These settings cannot run here: the run needs")
+    assert "Lower the steps, units, batch or layers" in at.error[0].value
+    assert not at.get("plotly_chart")
+    monkeypatch.setattr(RUNS, "budget", 2 * result_nbytes(config))  # room for it: drawn
+    at = _explorer(seq_len=200, hidden_dim=64)
+    assert not at.exception and not at.error
+    assert at.get("plotly_chart")
 
 
 # --- many sessions at once ---------------------------------------------------------------
@@ -212,7 +230,7 @@ def test_twenty_sessions_at_once_each_get_the_numbers_of_a_lone_run(
         assert at.session_state["seed"] == seed
         return chart_specs(at)[0]
 
-    with ThreadPoolExecutor(max_workers=SESSIONS) as pool:
+    with shared_apptest_runtime(monkeypatch), ThreadPoolExecutor(max_workers=SESSIONS) as pool:
         specs = list(pool.map(session, seeds))
     for seed, spec in zip(seeds, specs, strict=True):
         _assert_drawn_equals_run(spec, RunConfig(seed=seed, seq_len=60))
@@ -235,20 +253,24 @@ def _rss_mb() -> float:
 RERUNS = 200
 # One run here (T=400, H=64: x, h, C, the twin, four gates) holds ~1 MB of tensors and draws
 # ~0.2 MB of chart JSON. Leaking one run per rerun would add ~200 MB over 200 reruns; the
-# caches (at most 64 entries of a few MB) hold far less. 80 MB leaves room for allocator
-# noise and the caches filling, and still catches a leak of half a run per rerun.
+# caches, given CACHE_MB each here, hold far less. 80 MB leaves room for allocator noise and
+# still catches a leak of half a run per rerun.
 MAX_GROWTH_MB = 80.0
+CACHE_MB = 8  # per cache: a few runs, many views; full after the warm-up
 
 
 @pytest.mark.slow  # 200 reruns (about 20-40 s on 2 cores): asked for by the hardening issue
-def test_memory_stays_flat_over_200_reruns_with_new_seeds() -> None:
+def test_memory_stays_flat_over_200_reruns_with_new_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cache in (RUNS, VIEWS):
+        monkeypatch.setattr(cache, "budget", CACHE_MB * 2**20)
+        cache.clear()
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
     at.session_state["seq_len"] = 400
     at.session_state["hidden_dim"] = 64
     at.run()
-    # Warm up well past every cache's size (64 views at most): the caches are full and the
-    # allocator's arenas have grown before measuring. RSS climbs for ~100 reruns, then stays.
-    for seed in range(1, 150):
+    # Warm up past every cache's budget: the caches are full and the allocator's arenas have
+    # grown before measuring.
+    for seed in range(1, 60):
         at.session_state["seed"] = seed
         at.run()
     gc.collect()

@@ -26,6 +26,8 @@ from lstm_core.memory import (
 )
 from lstm_core.memory_figures import gradient_figure, perturbation_figure
 from lstm_core.simulate import native_kernel
+from lstm_core.training import DEFAULT_TRAINING_RATE, TrainSpec, rate_key, training_work
+from ui.jobs import duration_text, job_runner
 
 SMALL = RunConfig(input_dim=3, hidden_dim=5, seq_len=30, forget_bias=3.0)
 
@@ -225,3 +227,19 @@ def test_a_wrong_weights_file_gets_an_error_and_the_page_goes_on() -> None:
         for error in at.error
     )
     assert len(chart_specs(at)) == 2  # the lab charts are still there
+
+
+def test_the_expected_training_time_is_shown_before_the_click() -> None:
+    at = memory_page(train_seq_len=100, train_hidden=32, train_steps=800)
+    assert not at.exception
+    spec = TrainSpec(seq_len=100, hidden_dim=32, steps=800, seed=0)
+    seconds = job_runner().estimate(rate_key(spec), training_work(spec), DEFAULT_TRAINING_RATE)
+    expected = [c.value for c in at.caption if c.value.startswith("Expected training time:")]
+    assert len(expected) == 1
+    assert expected[0].startswith(f"Expected training time: {duration_text(seconds)} for both")
+
+
+def test_durations_are_given_in_round_words() -> None:
+    assert duration_text(2) == "a few seconds"
+    assert duration_text(41) == "about 40 s"
+    assert duration_text(89) == "about 1 min 30 s"

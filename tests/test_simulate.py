@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from lstm_core import PRESETS, RunConfig, build_model, simulate
-from lstm_core.simulate import native_kernel
+from lstm_core.simulate import native_kernel, result_nbytes
 
 
 def plain_pytorch(config: RunConfig) -> tuple[torch.Tensor, nn.LSTM]:
@@ -185,3 +185,15 @@ def test_signals_keep_the_weights_of_the_seed(signal: str) -> None:
         assert torch.equal(other.parameters[name], parameter)
     assert not torch.equal(other.x, randn.x)
     assert other.max_abs_diff["c"] <= 1e-6
+
+
+@pytest.mark.parametrize(
+    "config",
+    [RunConfig(), RunConfig(num_layers=3, batch_size=2, seq_len=30, dtype="float64")],
+)
+def test_result_nbytes_is_known_before_the_run(config: RunConfig) -> None:
+    result = simulate(config)
+    tensors = [result.x, result.h, result.c, result.manual_h, result.manual_c, result.h_n]
+    tensors += [result.c_n, *result.gates.values(), *result.parameters.values()]
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
+    assert result_nbytes(config) == sum(storages.values())

@@ -7,10 +7,11 @@ import streamlit as st
 
 from lstm_core import RunConfig
 from lstm_core.cell_figures import forget_mean_figure, gate_heatmaps, saturation_figure
+from ui.caches import VIEWS, byte_cached
 from ui.state import cached_simulate
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Summarising the gates…")
+@byte_cached(VIEWS, spinner="Summarising the gates…")
 def cached_gate_overview(
     config: RunConfig, layer: int, batch: int
 ) -> tuple[go.Figure, go.Figure, go.Figure]:

@@ -1,19 +1,18 @@
 """UI helpers for the Memory lab page: cached lab runs, trained-model store, and the sections.
 
-Caches: `cached_memory_lab` (st.cache_data) per RunConfig; trained models in a bounded
-process-wide store (st.cache_resource) per TrainSpec = (task, seed, sizes, budget), so a second
-click or another session with the same settings does not train again; traces of a trained
-model per weights file (st.cache_data on the safetensors bytes).
+Caches (byte-bounded, process-wide: ui/caches.py): `cached_memory_lab` per RunConfig; trained
+models per TrainSpec = (task, seed, sizes, budget), so a second click or another session with
+the same settings does not train again; traces of a trained model per weights file. A
+training is a job (lstm_core.jobs): one at a time per server, in a worker process, followed on
+the page with its place in the queue, its progress and a stop button.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import streamlit as st
 
 from lstm_core import RunConfig
+from lstm_core.jobs import CANCELLED, DONE, Job
 from lstm_core.memory import (
     MAX_LAB_HIDDEN,
     MAX_LAB_STEPS,
@@ -34,6 +33,7 @@ from lstm_core.training import (
     BASELINE_MSE,
     DEFAULT_HIDDEN,
     DEFAULT_STEPS,
+    DEFAULT_TRAINING_RATE,
     HIDDEN_RANGE,
     MAX_WEIGHTS_BYTES,
     SEQ_LEN_RANGE,
@@ -42,66 +42,47 @@ from lstm_core.training import (
     TrainedTrace,
     TrainingResult,
     TrainSpec,
+    rate_key,
     trace_trained,
     train_pair,
+    training_work,
     weights_from_bytes,
     weights_to_bytes,
 )
+from ui.caches import LAB, TRAINED, byte_cached
 from ui.export import figure_downloads
+from ui.jobs import duration_text, follow, job_runner, session_id
 
 TRAINED_SPEC_KEY = "memory_trained_spec"  # the TrainSpec this session trained or looked up
-MAX_TRAINED_MODELS = 8  # trained pairs kept in the process-wide store
+TRAINING_KEY = "memory_training"  # the TrainSpec of this session's training in progress
 # |r| from which a unit is said to carry the first marked value (an untrained model: ~0.1).
 CLEAR_CORRELATION = 0.5
 
 
-@st.cache_data(
-    max_entries=16, ttl=3600, show_spinner="Perturbing four models and back-propagating…"
-)
+@byte_cached(LAB, spinner="Perturbing four models and back-propagating…")
 def cached_memory_lab(config: RunConfig) -> MemoryLab:
     """`lstm_core.memory.memory_lab`, cached per config (deterministic)."""
     return memory_lab(config)
 
 
-@st.cache_resource(show_spinner=False)
-def _trained_store() -> tuple[OrderedDict[TrainSpec, TrainingResult], threading.Lock]:
-    """Process-wide: TrainSpec -> TrainingResult, oldest evicted past MAX_TRAINED_MODELS."""
-    return OrderedDict(), threading.Lock()
-
-
 def trained_result(spec: TrainSpec) -> TrainingResult | None:
     """The stored result for `spec`, if any session trained it already."""
-    store, lock = _trained_store()
-    with lock:
-        return store.get(spec)
+    return TRAINED.get(spec)
 
 
-def train_with_progress(spec: TrainSpec) -> TrainingResult:
-    """Train the LSTM and the RNN for `spec` with a progress bar showing the loss; store it."""
-    cached = trained_result(spec)
-    if cached is not None:
-        return cached
-    bar = st.progress(0.0, text="Training the LSTM…")
-
-    def on_step(step: int, total: int, loss: float) -> None:
-        # Every 10th step: each update is a message to the browser.
-        if step % 10 == 0 or step == total:
-            model = "LSTM" if step <= total // 2 else "vanilla RNN"
-            bar.progress(
-                step / total, text=f"Training the {model}: step {step}/{total}, loss {loss:.4f}"
-            )
-
-    result = train_pair(spec, on_step)
-    bar.empty()
-    store, lock = _trained_store()
-    with lock:
-        store[spec] = result
-        while len(store) > MAX_TRAINED_MODELS:
-            store.popitem(last=False)
-    return result
+def _store(job: Job) -> None:
+    """A finished training's result into the trained-model store (the runner's thread)."""
+    TRAINED.put(job.key, job.result)
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Running the trained LSTM on test sequences…")
+def _describe(job: Job) -> str:
+    half = job.total // 2
+    model = "LSTM" if job.step <= half else "vanilla RNN"
+    step = job.step if job.step <= half else job.step - half
+    return f"Training the {model}: step {step}/{half}, loss {job.value:.4f}"
+
+
+@byte_cached(LAB, spinner="Running the trained LSTM on test sequences…")
 def cached_trace(weights: bytes, seq_len: int) -> TrainedTrace:
     """The trained LSTM (safetensors bytes) on the test set of length `seq_len`."""
     state, _ = weights_from_bytes(weights)
@@ -247,20 +228,90 @@ def training_section(default_seed: int) -> None:
         help="Seeds the weights and every training batch.",
     )
     spec = TrainSpec(seq_len=int(seq_len), hidden_dim=int(hidden), steps=int(steps), seed=int(seed))
-    stored = trained_result(spec)
-    if st.button(
-        "Use the trained models" if stored else "Train LSTM and RNN",
-        key="memory_train",
-        type="primary",
-        help="Trains both models (cached per task, seed and sizes: a second click is instant).",
-    ):
-        train_with_progress(spec)
-        st.session_state[TRAINED_SPEC_KEY] = spec
+    runner = job_runner()
+    running = st.session_state.get(TRAINING_KEY)
+    job = runner.find(running) if running is not None else None
+    if running is not None and job is None:  # it finished while this session was elsewhere
+        del st.session_state[TRAINING_KEY]
+        if trained_result(running) is not None:
+            st.session_state[TRAINED_SPEC_KEY] = running
+    stopped = st.session_state.pop(STOPPED_KEY, None)
+    if stopped is not None:
+        st.info(stopped)
+    if job is None:
+        stored = trained_result(spec)
+        if stored is None:
+            _expected_time(spec)
+        if st.button(
+            "Use the trained models" if stored else "Train LSTM and RNN",
+            key="memory_train",
+            type="primary",
+            help="Trains both models (kept per task, seed and sizes: a second click is instant).",
+        ):
+            if trained_result(spec) is not None:
+                st.session_state[TRAINED_SPEC_KEY] = spec
+            else:
+                job = runner.submit(
+                    spec,
+                    train_pair,
+                    (spec,),
+                    session_id(),
+                    work=training_work(spec),
+                    rate_key=rate_key(spec),
+                    on_done=_store,
+                )
+                st.session_state[TRAINING_KEY] = spec
+    if job is not None:
+        _follow_training(job)
     shown_spec = st.session_state.get(TRAINED_SPEC_KEY)
     result = trained_result(shown_spec) if shown_spec is not None else None
     if result is not None:
         _show_training(result)
     _load_weights_section(default_seq_len=int(seq_len))
+
+
+def _expected_time(spec: TrainSpec) -> None:
+    """The expected training time, before the click: measured rate, and the queue ahead."""
+    runner = job_runner()
+    measured = runner.rate(rate_key(spec))
+    seconds = runner.estimate(rate_key(spec), training_work(spec), DEFAULT_TRAINING_RATE)
+    source = (
+        "at the rate the last training of this size ran on this server"
+        if measured
+        else "at the rate measured for the default size on a quiet 2-core machine"
+    )
+    text = f"Expected training time: {duration_text(seconds)} for both models, {source}."
+    ahead = runner.ahead_seconds()
+    if ahead > 0:
+        text += f" Another training runs first: it starts in {duration_text(ahead)}."
+    st.caption(text)
+
+
+STOPPED_KEY = "memory_training_stopped"  # set by the stop button for the next run to say so
+
+
+def _stop_training(job: Job) -> None:
+    """The stop button's callback: this session no longer waits for `job`."""
+    job_runner().release(job, session_id())
+    st.session_state.pop(TRAINING_KEY, None)
+    st.session_state[STOPPED_KEY] = (
+        "Training stopped (it goes on for the other sessions waiting for it)."
+        if job.owners
+        else "Training stopped."
+    )
+
+
+def _follow_training(job: Job) -> None:
+    """Progress of this session's training, with a stop button; the result when done."""
+    st.button("Stop the training", key="memory_train_stop", on_click=_stop_training, args=(job,))
+    follow(job, _describe)
+    st.session_state.pop(TRAINING_KEY, None)
+    if job.state == DONE:
+        st.session_state[TRAINED_SPEC_KEY] = job.key
+    elif job.state == CANCELLED:
+        st.info("The training was stopped.")
+    else:
+        st.error(f"The training failed: {job.error}")
 
 
 def _show_training(result: TrainingResult) -> None:

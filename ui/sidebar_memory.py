@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core.csv_input import MAX_CSV_BYTES, parse_csv
+from ui.caches import LAB, byte_cached
 from ui.state import INPUT_VALUES_KEY
 
 FORGET_INIT_KEY = "forget_init"
@@ -74,7 +75,7 @@ def forget_init_control() -> None:
         st.caption(f"Chrono init on (T_max = {chrono:g}): the forget_bias slider is not used.")
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+@byte_cached(LAB)
 def _parse(data: bytes) -> tuple[tuple[float, ...], ...]:
     return parse_csv(data)
 

@@ -16,6 +16,8 @@ from lstm_core.config import SETTING_NAMES, VIEW_DEFAULTS
 from lstm_core.figures import persistence_figure, state_figure, state_heatmap
 from lstm_core.metrics import Persistence, lag1_autocorrelation, persistence
 from lstm_core.screen import screen_figure, screen_template_layout
+from lstm_core.simulate import result_nbytes
+from ui.caches import RUNS, VIEWS, byte_cached
 
 # Sidebar keys are the RunConfig field names (and the URL's query parameter names).
 CONFIG_KEYS: tuple[str, ...] = SETTING_NAMES
@@ -60,22 +62,28 @@ def current_config() -> RunConfig | None:
     for key in ("forget_bias", "chrono_t_max", "input_scale", "frequency"):
         values[key] = float(values[key])
     try:
-        return RunConfig(**values, input_values=input_values)
+        config = RunConfig(**values, input_values=input_values)
     except ConfigError as error:
         st.error(f"These settings cannot run: {error}.")
         return None
+    needed = result_nbytes(config)
+    if needed > RUNS.budget:
+        st.error(
+            f"These settings cannot run here: the run needs {needed / 1e9:.2f} GB of memory, "
+            f"more than this server keeps for a run ({RUNS.budget / 1e9:.2f} GB). "
+            "Lower the steps, units, batch or layers."
+        )
+        return None
+    return config
 
 
-# st.cache_resource, not st.cache_data: cache_data pickles the value on store and unpickles
-# a copy on every hit, which at 5000 steps × 256 units (h, C, the twin, four gates) is ~50 MB
-# and ~0.1 s per rerun, and at the largest size ~200-400 MB. cache_resource hands every rerun
-# and session the same object, which is safe because a SimulationResult is frozen and its
-# tensors are never written after `simulate` returns (figures and metrics only read them).
-# Few entries: a run at the cap (MAX_STATE_ELEMENTS) holds ~10 tensors of 5.12 M values,
-# ~205 MB in float32 and ~410 MB in float64, so 3 of them plus the server (~0.4 GB) stay under
-# the 2 GB goal; an evicted run is simply recomputed.
-@st.cache_resource(
-    max_entries=3, ttl=3600, show_spinner="Running nn.LSTM and the hand-written cell…"
+# Runs and views are kept in byte-bounded caches (ui/caches.py) shared by every session: one
+# object handed to every rerun and session, never pickled or copied, which is safe because a
+# SimulationResult is frozen and its tensors are never written after `simulate` returns
+# (figures and metrics only read them). A run's bytes are reserved before it is computed; an
+# evicted run is simply recomputed.
+@byte_cached(
+    RUNS, spinner="Running nn.LSTM and the hand-written cell…", expected_bytes=result_nbytes
 )
 def cached_simulate(config: RunConfig) -> SimulationResult:
     """`lstm_core.simulate`, cached per config (equal configs give identical results)."""
@@ -89,11 +97,11 @@ def cached_simulate(config: RunConfig) -> SimulationResult:
 
 
 # The screen-ready views below (lstm_core.screen: drawn once per chart by plotly.js, arrays
-# encoded once) are small (downsampled lines, binned heatmaps: < 1 MB each) and built once per
-# view. st.cache_resource again: a go.Figure taken out of st.cache_data is
-# unpickled through plotly's validating constructor, ~15 ms per figure and rerun. Callers only
-# read these figures (st.plotly_chart and the exports copy them), never change them.
-@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+# encoded once) are small (downsampled lines, binned heatmaps) and built once per view. Kept as
+# objects, not pickled: a go.Figure taken out of st.cache_data is unpickled through plotly's
+# validating constructor on every rerun. Callers only read these figures (st.plotly_chart and
+# the exports copy them), never change them.
+@byte_cached(VIEWS)
 def cached_state_figure(
     config: RunConfig,
     layer: int,
@@ -109,7 +117,7 @@ def cached_state_figure(
     )
 
 
-@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+@byte_cached(VIEWS)
 def cached_state_heatmap(config: RunConfig, layer: int, batch: int, theme: str) -> go.Figure:
     """`figures.state_heatmap` of the cached run: every unit, time binned. Read-only."""
     return screen_figure(
@@ -117,7 +125,7 @@ def cached_state_heatmap(config: RunConfig, layer: int, batch: int, theme: str) 
     )
 
 
-@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+@byte_cached(VIEWS)
 def cached_persistence(config: RunConfig, layer: int, batch: int) -> Persistence:
     """`metrics.persistence` of one layer and batch item of the cached run."""
     result = cached_simulate(config)
@@ -125,7 +133,7 @@ def cached_persistence(config: RunConfig, layer: int, batch: int) -> Persistence
     return persistence(h, c, result.gates["f"][layer, batch])
 
 
-@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+@byte_cached(VIEWS)
 def cached_persistence_figure(
     config: RunConfig, layer: int, batch: int, theme: str = "light"
 ) -> go.Figure:
@@ -142,7 +150,7 @@ def persistence_bars(config: RunConfig, layer: int, batch: int) -> go.Figure:
     )
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+@byte_cached(VIEWS)
 def cached_first_nonfinite(config: RunConfig) -> NonFinite | None:
     """`checks.first_nonfinite` of the cached run: scanned once per config, not per rerun."""
     return first_nonfinite(cached_simulate(config))

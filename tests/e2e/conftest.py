@@ -2,12 +2,14 @@
 
 pytest-playwright supplies `page`, `context` and `browser`; this file points it at the system
 Chromium (Playwright's own browser download is never used) and starts one Streamlit server
-for the whole session on a free port. Screenshots go to test-artifacts/e2e/ (gitignored).
-A missing Chromium is a failure, never a skip: `scripts/setup.sh` installs it.
+for the whole session (per pytest-xdist worker) on a free port. Screenshots go to
+test-artifacts/e2e/ (gitignored). A missing Chromium is a failure, never a skip:
+`scripts/setup.sh` installs it.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,7 +37,8 @@ def streamlit_server() -> Iterator[StreamlitServer]:
     """One server for the whole session, on a free port, stopped (by its own PID) at the end."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log_path = ARTIFACTS / "streamlit.log"
+    # One server per pytest-xdist worker: each its own log.
+    log_path = ARTIFACTS / f"streamlit-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
     command = [
         sys.executable,
         "-m",

@@ -1,0 +1,40 @@
+"""Training in a real browser: the expected time before the click, progress from the first
+step, another session's chart drawn meanwhile, and the stop button."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from lstm_core import RunConfig
+
+from .support import CHART_TIMEOUT_MS, PageErrors, StreamlitServer, open_app, screenshot
+from .test_hardening_browser import NAV_LINKS, assert_page_draws_run
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_training_runs_beside_another_session_and_stops_on_request(
+    page: Page, new_context, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    open_app(page, streamlit_server)
+    page.locator(NAV_LINKS).filter(has_text="Memory lab").click()
+    page.get_by_text("Expected training time:").wait_for(timeout=CHART_TIMEOUT_MS)
+    steps = page.get_by_role("spinbutton", name="optimiser steps")
+    steps.fill("5000")  # long: it is stopped, never finished
+    steps.press("Enter")
+    page.get_by_text("Expected training time:").wait_for(timeout=CHART_TIMEOUT_MS)
+    page.get_by_role("button", name="Train LSTM and RNN").click()
+    progress = page.get_by_text("Training the LSTM: step")
+    progress.wait_for(timeout=CHART_TIMEOUT_MS)
+    # Another session loads and draws its own run while the training goes on.
+    context: BrowserContext = new_context()
+    other = context.new_page()
+    open_app(other, streamlit_server, "?seed=77&seq_len=12&hidden_dim=3")
+    assert_page_draws_run(other, RunConfig(seed=77, seq_len=12, hidden_dim=3))
+    assert progress.count() == 1  # still training
+    screenshot(page, "training_in_progress")
+    page.get_by_role("button", name="Stop the training").click()
+    page.get_by_text("Training stopped").wait_for(timeout=CHART_TIMEOUT_MS)
+    assert page.get_by_role("button", name="Train LSTM and RNN").count() == 1
+    assert not page_errors.all(), page_errors.all()

@@ -230,12 +230,14 @@ if is_default_init(measured.mean_forget):
         "halves every step, and on random input it is no slower than h. A raised forget bias "
         "(+1 to +5) or training on a memory task makes C the slow state."
     )
+_opening = PRESETS[OPENING_PRESET]
 st.caption(
-    f"Why the opening preset ({OPENING_PRESET}, input scale "
-    f"{PRESETS[OPENING_PRESET].input_scale:g}): a forget bias of +5 makes C keep ~98 % of "
-    "itself per step, and input weights drawn U(−2/√I, 2/√I) let the input move the output "
-    "gate, so h keeps fluctuating at every hidden size from 8 to 512; with PyTorch's own "
-    "U(−1/√H, 1/√H) a few inputs barely move 512 units and h turns as slow as C."
+    f"Why the opening preset ({OPENING_PRESET}, input scale {_opening.input_scale:g}): a "
+    f"forget bias of {_opening.forget_bias:+g} keeps the forget gate near 1, so C keeps most of "
+    f"itself every step, and input weights drawn U(−{_opening.input_scale:g}/√I, "
+    f"{_opening.input_scale:g}/√I) let the input move the gates at every hidden size, so h "
+    "keeps fluctuating; with PyTorch's own U(−1/√H, 1/√H) a few inputs barely move 512 units "
+    "and h turns as slow as C."
 )
 
 # A toggle rather than an expander: a collapsed expander still draws its chart, and every

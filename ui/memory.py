@@ -177,7 +177,7 @@ def _explain_half_lives(lab: MemoryLab) -> None:
     else:
         st.warning(
             "With these settings the LSTM's C does not remember the first input for long "
-            f"(half-life {half_life_text(c_life, steps)}). Raise the forget bias (+3) or use "
+            f"(half-life {half_life_text(c_life, steps)}). Raise the forget bias (+3 to +5) or use "
             "chrono initialisation in the sidebar."
         )
 

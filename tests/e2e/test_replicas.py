@@ -28,6 +28,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from lstm_core import DEFAULT_CONFIG, RunConfig, simulate
+from lstm_core.config import SETTING_NAMES
 from lstm_core.urlstate import config_from_query
 
 from .support import (
@@ -133,7 +134,8 @@ def _config_in_url(page: Page) -> RunConfig:
     query = {key: values[-1] for key, values in parse_qs(urlsplit(page.url).query).items()}
     values, warnings = config_from_query(query)
     assert not warnings, warnings
-    return dataclasses.replace(DEFAULT_CONFIG, **values)
+    run_values = {key: value for key, value in values.items() if key in SETTING_NAMES}
+    return dataclasses.replace(DEFAULT_CONFIG, **run_values)
 
 
 def _assert_draws_lone_run(page: Page, config: RunConfig) -> None:

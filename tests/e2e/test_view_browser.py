@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Browser, Page
 
+from lstm_core import DEFAULT_CONFIG
+
 from .support import (
     CHART_TIMEOUT_MS,
     PageErrors,
@@ -149,5 +151,6 @@ def test_the_playground_hides_the_run_settings(
     assert sidebar.get_by_text("Run settings", exact=True).count() == 0
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Explorer").click()
     sidebar.get_by_role("slider", name="forget_bias").wait_for(timeout=CHART_TIMEOUT_MS)
-    assert float(sidebar.get_by_role("slider", name="forget_bias").input_value()) == 3.0
+    slider = sidebar.get_by_role("slider", name="forget_bias")
+    assert float(slider.input_value()) == DEFAULT_CONFIG.forget_bias
     assert not page_errors.all(), page_errors.all()

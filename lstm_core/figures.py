@@ -45,8 +45,10 @@ _DOWNSAMPLER = MinMaxLTTBDownsampler()
 # runs, so that plotly.js's automargin has nothing to add. When it has (l 60 -> 62, b 50 -> 53),
 # it draws the whole figure a second time: ~70 ms of a slider move at the default size.
 STATE_MARGIN: dict[str, int] = {"l": 70, "r": 20, "t": 80, "b": 60}
-# The window's mark on the whole-run overview: a light band that reads on white and on dark.
+# The window's mark on the whole-run overview: a light band that reads on white and on dark,
+# edged in the same colour so that a short window on an opaque heatmap still shows.
 WINDOW_MARK_COLOR = "rgba(255, 193, 7, 0.25)"
+WINDOW_EDGE_COLOR = "rgb(255, 193, 7)"
 
 
 @functools.lru_cache(maxsize=8)
@@ -241,13 +243,15 @@ def mark_window(figure: go.Figure, start: int, stop: int) -> go.Figure:
     """`figure` with steps start..stop-1 shaded on every x axis: where a window lies in a run.
 
     The traces are shared with `figure` (nothing is copied or changed), so a screen figure's
-    `datarevision` still holds and plotly.js only redraws the band.
+    `datarevision` still holds and plotly.js only redraws the band. Behind lines, the band sits
+    below the data; heatmaps are opaque, so there it is drawn above them, edged.
     """
     if not 0 <= start < stop:
         raise ValueError(f"the window must have 0 <= start < stop, got {start}, {stop}")
     spec = figure.to_plotly_json()  # the figure's own dicts: read here, never changed
     layout = dict(spec["layout"])  # a new top level; the shapes below are a new list
     axes = sorted(name for name in layout if name.startswith("xaxis")) or ["xaxis"]
+    opaque = any(trace.get("type") == "heatmap" for trace in spec["data"])
     layout["shapes"] = [
         *layout.get("shapes", []),
         *(
@@ -260,8 +264,8 @@ def mark_window(figure: go.Figure, start: int, stop: int) -> go.Figure:
                 "y0": 0,
                 "y1": 1,
                 "fillcolor": WINDOW_MARK_COLOR,
-                "line": {"width": 0},
-                "layer": "below",
+                "line": {"width": 2, "color": WINDOW_EDGE_COLOR} if opaque else {"width": 0},
+                "layer": "above" if opaque else "below",
             }
             for name in axes
         ),

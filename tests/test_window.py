@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 import ui.state
 from lstm_core import RunConfig, simulate
 from lstm_core.config import VIEW_DEFAULTS, clamp_window
-from lstm_core.figures import mark_window, state_figure
+from lstm_core.figures import mark_window, state_figure, state_heatmap
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,15 @@ def test_the_window_figure_draws_every_step_of_the_window_only() -> None:
         ("x", 999.5, 1199.5),
         ("x2", 999.5, 1199.5),
     }
+    assert {s.layer for s in marked.layout.shapes} == {"below"}  # behind the lines
+
+
+def test_the_window_mark_shows_on_an_opaque_heatmap() -> None:
+    result = simulate(RunConfig(hidden_dim=20, seq_len=3000))
+    marked = mark_window(state_heatmap(result), 1000, 1200)
+    assert len(marked.layout.shapes) == 2  # the h and the C panel
+    for shape in marked.layout.shapes:
+        assert shape.layer == "above" and shape.line.width > 0  # not hidden under the cells
 
 
 def _app(**settings: object) -> AppTest:

@@ -2,5 +2,5 @@
 
 Prints one table of every goal (measured, goal, pass/fail) and the machine it ran on. Timings
 are medians of a few repeats; the machine may be shared, so run it when it is quiet.
-The class-sized load test (issue 16) runs on its own: `python -m benchmarks.load --help`.
+The class-sized load test runs on its own: `python -m benchmarks.load --help`.
 """

@@ -1,4 +1,4 @@
-"""Load test: N light clients move sliders while one session trains (issue 16, item 3).
+"""Load test: N light clients move sliders while one session trains.
 
 `python -m benchmarks.load --sessions 30 --train` starts its own `streamlit run app.py` on a
 free loopback port, opens N Explorer sessions (each its own seed and size), and times

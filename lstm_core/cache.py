@@ -80,6 +80,13 @@ def nbytes(value: Any) -> int:
             total += sys.getsizeof(item)
             stack.extend(item.keys())
             stack.extend(item.values())
+        elif _is_table(item):
+            # Rows of numbers (a CSV input, say): sized from the first row rather than walked
+            # value by value, which would cost more than the run it keys.
+            row = item[0]
+            total += sys.getsizeof(item) + len(item) * (
+                sys.getsizeof(row) + len(row) * sys.getsizeof(0.0)
+            )
         elif isinstance(item, list | tuple | set | frozenset):
             total += sys.getsizeof(item)
             stack.extend(item)
@@ -89,6 +96,18 @@ def nbytes(value: Any) -> int:
             # Its data and layout as stored (to_plotly_json would copy them first).
             stack.extend((item._data, item._layout))
     return total
+
+
+def _is_table(item: Any) -> bool:
+    """A long tuple of equal-length tuples of floats (the first and last rows checked)."""
+    return (
+        isinstance(item, tuple)
+        and len(item) > 64
+        and isinstance(item[0], tuple)
+        and isinstance(item[-1], tuple)
+        and len(item[0]) == len(item[-1])
+        and all(isinstance(v, float) for v in item[0])
+    )
 
 
 K = TypeVar("K", bound=Hashable)

@@ -157,13 +157,14 @@ def _command_run(args: argparse.Namespace) -> None:
         f"c {result.max_abs_diff['c']:.3g} ({config.dtype})",
         f"final hidden state h_n (layer, batch, unit): {result.h_n.tolist()}",
         f"final cell state c_n: {result.c_n.tolist()}",
-        f"memory time (median over units, steps): h {metrics['memory_time_h']:.1f}, "
-        f"C {metrics['memory_time_c']:.1f} (a run this long measures up to "
-        f"{metrics['memory_time_cap']:.1f})",
-        f"lag-1 autocorrelation (median over units): h {metrics['autocorr_h']:.3f}, "
-        f"C {metrics['autocorr_c']:.3f}",
-        f"change per step / spread: h {metrics['step_change_h']:.3f}, "
-        f"C {metrics['step_change_c']:.3f}",
+        f"memory time (median over units, steps): h "
+        f"{_memory(metrics['memory_time_h'], metrics['memory_time_cap'])}, C "
+        f"{_memory(metrics['memory_time_c'], metrics['memory_time_cap'])} (a run this long "
+        f"measures up to {_number_text(metrics['memory_time_cap'], '.1f')})",
+        f"lag-1 autocorrelation (median over units): h {_number_text(metrics['autocorr_h'])}, "
+        f"C {_number_text(metrics['autocorr_c'])}",
+        f"change per step / spread: h {_number_text(metrics['step_change_h'])}, "
+        f"C {_number_text(metrics['step_change_c'])}",
         f"mean forget gate {metrics['mean_forget']:.3f} "
         f"(predicted half-life of C {metrics['predicted_half_life_c']:.1f} steps)",
         f"regime: {metrics['regime']}. {metrics['verdict']}",
@@ -171,6 +172,18 @@ def _command_run(args: argparse.Namespace) -> None:
     if metrics["fix"] is not None:
         lines.append(f"fix: {metrics['fix']['label']}: {json.dumps(metrics['fix']['changes'])}")
     print("\n".join(lines))
+
+
+def _number_text(value: float | None, spec: str = ".3f") -> str:
+    """A metric as text; None (too few steps to measure it) as 'n/a'."""
+    return "n/a" if value is None else format(value, spec)
+
+
+def _memory(value: float | None, cap: float | None) -> str:
+    """A memory time as text, '≥ cap' when it reached the run's cap."""
+    if value is None or cap is None:
+        return "n/a"
+    return f"≥ {cap:.1f}" if value >= cap else f"{value:.1f}"
 
 
 def _command_gates(args: argparse.Namespace) -> None:

@@ -159,7 +159,8 @@ class JobRunner:
             return self._find(key)
 
     def position(self, job: Job) -> int:
-        """0 while `job` runs, k when k - 1 jobs run or wait before it, -1 once finished."""
+        """0 while `job` runs, k when it is k-th in the queue (k jobs run or wait before it),
+        -1 once finished."""
         with self._lock:
             if job is self._running:
                 return 0
@@ -188,19 +189,13 @@ class JobRunner:
         """`owner` no longer waits for `job`; with no owner left, the job is stopped."""
         with self._lock:
             job.owners.discard(owner)
-            if job.owners:
-                return
-        self.cancel(job)
+            if not job.owners:  # decided and done under one lock: no submit() joins in between
+                self._cancel(job)
 
     def cancel(self, job: Job) -> None:
         """Stop `job`: a queued job is dropped, a running one's worker process terminated."""
         with self._lock:
-            if job.finished:
-                return
-            job._stop.set()
-            if job in self._queue:
-                self._queue.remove(job)
-                self._finish(job, CANCELLED)
+            self._cancel(job)
 
     def rate(self, rate_key: Hashable) -> float | None:
         """The last measured rate (work units per second) of finished jobs of `rate_key`."""
@@ -224,9 +219,19 @@ class JobRunner:
 
     def _find(self, key: Hashable) -> Job | None:
         for job in (self._running, *self._queue):
-            if job is not None and job.key == key and not job.finished:
+            # A job asked to stop is not joined: a new request for its key starts afresh.
+            if job is not None and job.key == key and not job.finished and not job._stop.is_set():
                 return job
         return None
+
+    def _cancel(self, job: Job) -> None:
+        """Under the lock: ask `job` to stop; a queued job is dropped at once."""
+        if job.finished:
+            return
+        job._stop.set()
+        if job in self._queue:
+            self._queue.remove(job)
+            self._finish(job, CANCELLED)
 
     def _finish(self, job: Job, state: str, error: str | None = None) -> None:
         """Under the lock: record the end of `job` and wake its waiters."""

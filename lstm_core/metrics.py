@@ -110,7 +110,7 @@ def predicted_half_life(mean_forget: float) -> float:
     return math.log(0.5) / math.log(mean_forget)
 
 
-# The claim "C persists while h fluctuates" holds when both halves do (thresholds of issue 12):
+# The claim "C persists while h fluctuates" holds when both halves do:
 # - h fluctuates: its step change is at least STEP_CHANGE_RATIO times C's and at least
 #   MIN_STEP_CHANGE_H of its own spread (white noise moves 1.13, a sign flip every step 2);
 # - C persists: its memory time is at least h's, and h's is measured (below the run's cap).
@@ -176,8 +176,12 @@ class Persistence:
     regime: str  # a key of REGIMES
     verdict: str
 
-    def to_dict(self) -> dict[str, float | bool | str]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, float | bool | str | None]:
+        """Plain JSON-ready values; a figure a run is too short to measure (NaN) is None."""
+        return {
+            name: None if isinstance(value, float) and math.isnan(value) else value
+            for name, value in asdict(self).items()
+        }
 
 
 def is_default_init(mean_forget: float) -> bool:
@@ -250,6 +254,11 @@ def persistence(hidden: torch.Tensor, cell: torch.Tensor, forget_gate: torch.Ten
         f"{_steps(medians['memory_time_h'], cap)}; change per step C "
         f"{medians['step_change_c']:.2f} vs h {medians['step_change_h']:.2f} of its spread"
     )
+    if steps < MIN_STEPS:  # no memory time can be measured: name only the step changes
+        numbers = (
+            f"change per step C {medians['step_change_c']:.2f} vs h "
+            f"{medians['step_change_h']:.2f} of its spread"
+        )
     if regime == "persists":
         verdict = f"C persists while h fluctuates: {numbers}."
     else:
@@ -285,6 +294,8 @@ def suggested_fix(regime: str, config: RunConfig) -> Fix | None:
     if regime == "persists":
         return None
     if regime == "too-short":
+        if config.signal == "csv":
+            return None  # the steps are the file's rows: only a longer file makes a longer run
         per_step = config.num_layers * config.batch_size * config.hidden_dim
         longest = min(LIMITS["seq_len"][1], MAX_STATE_ELEMENTS // per_step)
         steps = min(longest, max(100, 10 * config.seq_len))
@@ -299,7 +310,6 @@ def suggested_fix(regime: str, config: RunConfig) -> Fix | None:
     }
     if config.signal == "csv":
         changes.pop("signal", None)  # keep the user's own input; change only the init
-        changes.pop("frequency", None)
     if not changes:
         return None
     return Fix("Use the opening preset's init at this size", changes)

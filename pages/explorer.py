@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import streamlit as st
@@ -18,6 +19,7 @@ from lstm_core.figures import (
 )
 from lstm_core.metrics import (
     MIN_STEP_CHANGE_H,
+    MIN_STEPS,
     STEP_CHANGE_RATIO,
     is_default_init,
     suggested_fix,
@@ -33,6 +35,7 @@ from ui.state import (
     cached_state_heatmap,
     current_config,
     persistence_bars,
+    run_or_stop,
     screen_theme,
 )
 from ui.window import window_control
@@ -41,7 +44,9 @@ require_app()
 
 
 def _memory_text(value: float, cap: float) -> str:
-    """A memory time for a metric: '12.3', or '≥ 10' at the run's cap."""
+    """A memory time for a metric: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
+    if math.isnan(value) or math.isnan(cap):
+        return "n/a"
     return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
 
 
@@ -79,7 +84,7 @@ with st.expander("The equations (PyTorch's gate order i, f, g, o)"):
 config = current_config()
 if config is None:
     st.stop()
-result = cached_simulate(config)
+result = run_or_stop(config)
 nonfinite = cached_first_nonfinite(config)
 if nonfinite is not None:  # overflowed: report it rather than draw NaN as lines
     st.error(nonfinite.message(config.dtype))
@@ -125,7 +130,7 @@ states_name = f"lstm_states_{config.label()}" + ("" if whole_run else f"_t{start
 st.plotly_chart(states_figure, key="explorer_states", config=plotly_config(states_name), theme=None)
 # Exports are drawn from the builder's figure, on white whatever the page's theme.
 figure_downloads(
-    functools.partial(state_figure, result, layer, batch, units, window=window),
+    lambda: state_figure(cached_simulate(config), layer, batch, units, window=window),
     states_name,
     key="explorer_states_download",
 )
@@ -165,6 +170,8 @@ st.subheader("Does C persist while h fluctuates? Measured")
 cap_note = (
     f"A run of {config.seq_len:,} steps measures memory times up to "
     f"{measured.memory_time_cap:.0f} steps; '≥' marks the cap."
+    if config.seq_len >= MIN_STEPS
+    else f"A run needs at least {MIN_STEPS} steps to measure a memory time."
 )
 metric_columns = st.columns(2)
 metric_columns[0].metric(
@@ -284,7 +291,7 @@ with st.expander("How it is checked"):
     )
 
 st.subheader("Take it with you")
-data_downloads(result, f"lstm_trajectories_{config.label()}", key="explorer_data")
+data_downloads(config, f"lstm_trajectories_{config.label()}", key="explorer_data")
 reproduce_section(config, key="explorer_reproduce")
 
 with st.expander("How to read these plots"):

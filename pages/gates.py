@@ -9,7 +9,7 @@ from lstm_core.gate_stats import heatmap_columns
 from ui.cell import cached_gate_overview, view_pickers
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
-from ui.state import cached_simulate, current_config
+from ui.state import current_config, run_or_stop
 
 require_app()
 
@@ -24,7 +24,7 @@ st.markdown(
 config = current_config()
 if config is None:
     st.stop()
-result = cached_simulate(config)
+result = run_or_stop(config)
 layer, batch, units = view_pickers(config, "gates", default_units=4)
 
 heatmaps, saturation, forget_means = cached_gate_overview(config, layer, batch)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from lstm_core.config import PRESETS
 from ui.entry import require_app
-from ui.state import CONFIG_KEYS, cached_simulate, current_config
+from ui.state import CONFIG_KEYS, current_config, run_or_stop
 
 require_app()
 
@@ -40,7 +40,7 @@ st.button(
 config = current_config()
 if config is None:
     st.stop()
-result = cached_simulate(config)
+result = run_or_stop(config)
 # The letters of the docs and of every shape comment (I is the input size, not 1 or l).
 B, T, I, H, L = (  # noqa: E741
     config.batch_size,

@@ -12,7 +12,7 @@ from lstm_core.gate_stats import step_breakdown
 from ui.cell import view_pickers
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
-from ui.state import cached_simulate, current_config, screen_theme
+from ui.state import current_config, run_or_stop, screen_theme
 
 require_app()
 
@@ -34,7 +34,7 @@ st.markdown(
 config = current_config()
 if config is None:
     st.stop()
-result = cached_simulate(config)
+result = run_or_stop(config)
 layer, batch, units = view_pickers(config, "step", default_units=3)
 if not units:
     st.warning("Pick at least one unit to write out.")

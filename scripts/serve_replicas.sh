@@ -95,10 +95,13 @@ backend replicas
     # nocache: shared caches must not store a response that sets it.
     cookie SERVERID insert indirect nocache
     option httpchk GET /_stcore/health
+    # A replica busy with a large run answers its health check late: give it time, and take
+    # it out only after several misses in a row (its sessions would move to another replica).
+    timeout check 10s
     http-response set-header X-Replica %[srv_name]
 EOF
   for i in $(seq 1 "$replicas"); do
-    echo "    server r$i 127.0.0.1:${ports[$((i - 1))]} cookie r$i check inter 2s"
+    echo "    server r$i 127.0.0.1:${ports[$((i - 1))]} cookie r$i check inter 2s fall 5 rise 1"
   done
 } > "$workdir/haproxy.cfg"
 "$haproxy" -c -q -f "$workdir/haproxy.cfg"

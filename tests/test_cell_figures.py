@@ -9,15 +9,14 @@ import torch
 from lstm_core import RunConfig, simulate
 from lstm_core.cell import WORKED_EXAMPLE, cell_update
 from lstm_core.cell_figures import (
-    cell_flow_figure,
     forget_mean_figure,
     gate_heatmaps,
     gate_lines,
-    playground_figure,
     saturation_figure,
 )
 from lstm_core.figures import unit_color
 from lstm_core.gate_stats import step_breakdown
+from lstm_core.update_figures import cell_flow_figure, playground_figure
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,14 @@ SERVER_START_TIMEOUT_S = 90
 # Page load to first chart was 2.2 s on a quiet machine; leave room for a busy one.
 CHART_TIMEOUT_MS = 60_000
 
+# The h panel's lines of the page's first chart, as plotly.js drew them: (unit, steps, values).
+DRAWN_H = """() => {
+    const gd = document.querySelectorAll('.js-plotly-plot')[0];
+    return gd._fullData
+        .filter(t => (t.xaxis || 'x') === 'x')
+        .map(t => [String(t.meta), Array.from(t.x, Number), Array.from(t.y, Number)]);
+}"""
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

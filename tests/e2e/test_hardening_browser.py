@@ -17,6 +17,7 @@ from lstm_core import RunConfig, simulate
 
 from .support import (
     CHART_TIMEOUT_MS,
+    DRAWN_H,
     PageErrors,
     StreamlitServer,
     choose_signal,
@@ -28,13 +29,6 @@ from .support import (
 pytestmark = pytest.mark.browser
 
 NAV_LINKS = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
-
-DRAWN_H = """() => {
-    const gd = document.querySelectorAll('.js-plotly-plot')[0];
-    return gd._fullData
-        .filter(t => (t.xaxis || 'x') === 'x')
-        .map(t => [String(t.meta), Array.from(t.x, Number), Array.from(t.y, Number)]);
-}"""
 
 
 def assert_page_draws_run(page: Page, config: RunConfig) -> None:

@@ -34,6 +34,7 @@ from lstm_core.urlstate import config_from_query
 from .support import (
     ARTIFACTS,
     CHART_TIMEOUT_MS,
+    DRAWN_H,
     ROOT,
     SERVER_START_TIMEOUT_S,
     free_port,
@@ -46,13 +47,6 @@ pytestmark = pytest.mark.browser
 REPLICAS = 2
 SESSIONS = 4
 COOKIE = "SERVERID"
-# The h panel's lines of the first chart: (unit, steps, values).
-DRAWN_H = """() => {
-    const gd = document.querySelectorAll('.js-plotly-plot')[0];
-    return gd._fullData
-        .filter(t => (t.xaxis || 'x') === 'x')
-        .map(t => [String(t.meta), Array.from(t.x, Number), Array.from(t.y, Number)]);
-}"""
 # HAProxy's log line (the script's log-format): backend/server status sent=COOKIE "request"
 LOG_LINE = re.compile(r'^replicas/(\S+) \S+ sent=(\S*) "(\S+) (\S+)')
 

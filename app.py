@@ -8,13 +8,13 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core import LIMITS, PRESETS, SIGNALS
-from lstm_core.config import (
+from lstm_core.model.config import (
     FORGET_BIAS_RANGE,
     INPUT_SCALE_RANGE,
     MAX_STATE_ELEMENTS,
     OPENING_PRESET,
 )
-from lstm_core.signals import SIGNAL_HELP
+from lstm_core.model.signals import SIGNAL_HELP
 from ui.entry import freeze_startup_objects
 from ui.share import apply_url_once, config_file_controls, sync_url
 from ui.sidebar_memory import (

@@ -14,7 +14,7 @@ import torch
 
 from benchmarks import apptest, browser, core
 from lstm_core import DEFAULT_CONFIG
-from lstm_core.config import MAX_STATE_ELEMENTS
+from lstm_core.model.config import MAX_STATE_ELEMENTS
 
 MB = 1e6
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest, local_script_runner
 
 import ui.state
 from lstm_core import RunConfig
-from lstm_core.figures import MAX_LINE_UNITS
+from lstm_core.figures.states import MAX_LINE_UNITS
 from tests.conftest import APP
 
 PAGES: tuple[str, ...] = (

@@ -14,9 +14,9 @@ import itertools
 import os
 import statistics
 
-from lstm_core.config import OPENING_PRESET, PRESETS
-from lstm_core.metrics import Persistence, persistence
-from lstm_core.simulate import simulate
+from lstm_core.analysis.metrics import Persistence, persistence
+from lstm_core.model.config import OPENING_PRESET, PRESETS
+from lstm_core.model.simulate import simulate
 
 HIDDEN = (8, 64, 512)
 STEPS = (100, 1000, 10_000)

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from lstm_core import LIMITS, RunConfig, simulate
-from lstm_core.simulate import build_model, native_kernel
+from lstm_core.model.simulate import build_model, native_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 # The issue's core size: input 64, hidden 512, 10,000 steps.
@@ -79,8 +79,8 @@ def peak_memory_gb(dtype: str) -> float:
 
 def png_export_seconds(config: RunConfig, units: int, repeats: int = 3) -> float:
     """Median seconds of a warm `export.figure_bytes(state_figure, "png")` for `config`."""
-    from lstm_core.export import figure_bytes
-    from lstm_core.figures import state_figure
+    from lstm_core.figures.states import state_figure
+    from lstm_core.io.image import figure_bytes
 
     figure = state_figure(simulate(config), 0, 0, list(range(min(units, config.hidden_dim))))
     figure_bytes(figure, "png")  # starts kaleido's browser once per process
@@ -88,7 +88,7 @@ def png_export_seconds(config: RunConfig, units: int, repeats: int = 3) -> float
 
 
 def _largest_run(dtype: str) -> None:
-    from lstm_core.figures import MAX_LINE_UNITS, state_figure, state_heatmap
+    from lstm_core.figures.states import MAX_LINE_UNITS, state_figure, state_heatmap
 
     result = simulate(LARGEST.replace(dtype=dtype))
     state_figure(result, 0, 0, list(range(MAX_LINE_UNITS))).to_json()

@@ -1,5 +1,5 @@
 import sys
 
-from lstm_core.cli import main
+from lstm_core.cli.main import main
 
 sys.exit(main())

@@ -8,8 +8,14 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_core.config import OPENING_PRESET, PRESETS
-from lstm_core.figures import (
+from lstm_core.analysis.metrics import (
+    MIN_STEP_CHANGE_H,
+    MIN_STEPS,
+    STEP_CHANGE_RATIO,
+    is_default_init,
+    suggested_fix,
+)
+from lstm_core.figures.states import (
     MAX_LINE_UNITS,
     MAX_POINTS_PER_LINE,
     default_units,
@@ -17,13 +23,7 @@ from lstm_core.figures import (
     points_per_line,
     state_figure,
 )
-from lstm_core.metrics import (
-    MIN_STEP_CHANGE_H,
-    MIN_STEPS,
-    STEP_CHANGE_RATIO,
-    is_default_init,
-    suggested_fix,
-)
+from lstm_core.model.config import OPENING_PRESET, PRESETS
 from ui.entry import require_app
 from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
 from ui.state import (

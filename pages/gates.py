@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core.cell_figures import gate_lines
-from lstm_core.gate_stats import heatmap_columns
+from lstm_core.analysis.gate_stats import heatmap_columns
+from lstm_core.figures.gates import gate_lines
 from ui.cell import cached_gate_overview, view_pickers
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config

@@ -7,9 +7,9 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from lstm_core.cell import WORKED_EXAMPLE, cell_update
-from lstm_core.gate_stats import plain_reading
-from lstm_core.update_figures import cell_flow_figure, playground_figure
+from lstm_core.analysis.gate_stats import plain_reading
+from lstm_core.figures.updates import cell_flow_figure, playground_figure
+from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
 from ui.state import screen_theme

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lstm_core.config import PRESETS
+from lstm_core.model.config import PRESETS
 from ui.entry import require_app
 from ui.state import CONFIG_KEYS, current_config, run_or_stop
 

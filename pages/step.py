@@ -7,8 +7,8 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from lstm_core.gate_stats import step_breakdown
-from lstm_core.update_figures import cell_flow_figure
+from lstm_core.analysis.gate_stats import step_breakdown
+from lstm_core.figures.updates import cell_flow_figure
 from ui.cell import view_pickers
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config

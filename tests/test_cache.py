@@ -1,4 +1,5 @@
-"""lstm_core.cache: byte-bounded LRU caches, sizes from nbytes, no lock held while computing."""
+"""lstm_core.serving.cache: byte-bounded LRU caches, sizes from nbytes, no lock held while
+computing."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core.cache import BUDGET_ENV, DEFAULT_BUDGET_BYTES, BudgetError, ByteLRU, budget_bytes
-from lstm_core.cache import nbytes as measured
+from lstm_core.serving.cache import (
+    BUDGET_ENV,
+    DEFAULT_BUDGET_BYTES,
+    BudgetError,
+    ByteLRU,
+    budget_bytes,
+)
+from lstm_core.serving.cache import nbytes as measured
 
 
 def _size(value: object) -> int:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lstm_core.cell import WORKED_EXAMPLE, cell_update
+from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
 
 
 def test_worked_example() -> None:

@@ -7,16 +7,16 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.cell import WORKED_EXAMPLE, cell_update
-from lstm_core.cell_figures import (
+from lstm_core.analysis.gate_stats import step_breakdown
+from lstm_core.figures.gates import (
     forget_mean_figure,
     gate_heatmaps,
     gate_lines,
     saturation_figure,
 )
-from lstm_core.figures import unit_color
-from lstm_core.gate_stats import step_breakdown
-from lstm_core.update_figures import cell_flow_figure, playground_figure
+from lstm_core.figures.states import unit_color
+from lstm_core.figures.updates import cell_flow_figure, playground_figure
+from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
 
 
 @pytest.fixture(scope="module")

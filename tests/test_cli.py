@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.config import OPENING_PRESET, PRESETS
+from lstm_core.model.config import OPENING_PRESET, PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""One unit palette and one diverging scale (lstm_core.colors), used by every figure."""
+"""One unit palette and one diverging scale (lstm_core.figures.colors), used by every figure."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 from plotly.colors import hex_to_rgb
 
 from lstm_core import RunConfig, simulate
-from lstm_core.cell_figures import gate_heatmaps, gate_lines
-from lstm_core.colors import DIVERGING_COLORSCALE, UNIT_COLORS, unit_color, unit_colors
-from lstm_core.figures import MAX_LINE_UNITS, state_figure, state_heatmap
+from lstm_core.figures.colors import DIVERGING_COLORSCALE, UNIT_COLORS, unit_color, unit_colors
+from lstm_core.figures.gates import gate_heatmaps, gate_lines
+from lstm_core.figures.states import MAX_LINE_UNITS, state_figure, state_heatmap
 
 
 def _lab(color: str) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_core.config import LIMITS, RunConfig
-from lstm_core.csv_input import MAX_CSV_BYTES, parse_csv
+from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
+from lstm_core.model.config import LIMITS, RunConfig
 
 
 def test_plain_rows_of_numbers() -> None:

@@ -17,7 +17,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import LIMITS, RunConfig, SimulationResult, simulate
-from lstm_core.figures import (
+from lstm_core.analysis.gate_stats import bin_time
+from lstm_core.figures.states import (
     MAX_LINE_UNITS,
     MAX_POINTS_PER_LINE,
     line_indices,
@@ -27,7 +28,6 @@ from lstm_core.figures import (
     state_figure,
     state_heatmap,
 )
-from lstm_core.gate_stats import bin_time
 from tests.conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
 
 PAGE_BUDGET_BYTES = 2_000_000  # issue 6: chart data per page

@@ -13,8 +13,9 @@ import torch
 from PIL import Image
 
 from lstm_core import RunConfig, simulate
-from lstm_core import export as export_module
-from lstm_core.export import (
+from lstm_core.figures.states import state_figure, unit_color
+from lstm_core.io import image as export_module
+from lstm_core.io.image import (
     ExportFailed,
     ExportUnavailable,
     figure_bytes,
@@ -23,7 +24,6 @@ from lstm_core.export import (
     to_csv_bytes,
     to_parquet_bytes,
 )
-from lstm_core.figures import state_figure, unit_color
 from ui.export import plotly_config
 
 CONFIG = RunConfig(hidden_dim=3, seq_len=30, seed=1)
@@ -177,7 +177,7 @@ def test_explorer_offers_every_export() -> None:
     from streamlit.testing.v1 import AppTest
 
     from lstm_core import DEFAULT_CONFIG
-    from lstm_core.reproduce import reproduce_script
+    from lstm_core.io.reproduce import reproduce_script
     from tests.conftest import APP, APPTEST_TIMEOUT
 
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.gate_stats import (
+from lstm_core.analysis.gate_stats import (
     MAX_HEATMAP_COLUMNS,
     bin_time,
     decimate,

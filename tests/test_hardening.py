@@ -21,10 +21,10 @@ from conftest import APP, APPTEST_TIMEOUT, ROOT, chart_specs, decode, shared_app
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import LIMITS, RunConfig, simulate
-from lstm_core.cache import CACHE_BUDGET_BYTES
-from lstm_core.checks import first_nonfinite, is_finite
-from lstm_core.config import FORGET_BIAS_RANGE, SEED_RANGE
-from lstm_core.simulate import result_nbytes
+from lstm_core.model.checks import first_nonfinite, is_finite
+from lstm_core.model.config import FORGET_BIAS_RANGE, SEED_RANGE
+from lstm_core.model.simulate import result_nbytes
+from lstm_core.serving.cache import CACHE_BUDGET_BYTES
 from ui.caches import LAB, RUNS, TRAINED, VIEWS
 
 # --- non-finite runs --------------------------------------------------------------------

@@ -14,13 +14,13 @@ import torch
 from conftest import ROOT
 from safetensors.torch import save
 
-from lstm_core.csv_input import MAX_CSV_BYTES, parse_csv
-from lstm_core.training import (
+from lstm_core.analysis.training import (
     TrainSpec,
     expected_shapes,
     weights_from_bytes,
     weights_to_bytes,
 )
+from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
 
 # --- CSV ---------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""lstm_core.jobs: one job at a time in a worker process, queued, stoppable, measured; and a
+"""lstm_core.serving.jobs: one job at a time in a worker process, queued, stoppable, measured; and a
 training that never holds up another session's run."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobRunner
-from lstm_core.training import TrainSpec, train_pair
+from lstm_core.analysis.training import TrainSpec, train_pair
+from lstm_core.serving.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobRunner
 
 SMALL = TrainSpec(seq_len=10, hidden_dim=4, steps=5, seed=3)
 # Long enough to be running still whenever the test looks (it is stopped, never finished).

@@ -11,8 +11,7 @@ from conftest import APP, APPTEST_TIMEOUT, chart_specs
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from lstm_core.config import RunConfig
-from lstm_core.memory import (
+from lstm_core.analysis.memory import (
     PERTURBATION,
     STATE_NAMES,
     MemoryLab,
@@ -24,9 +23,10 @@ from lstm_core.memory import (
     perturbation_differences,
     seeded_rnns,
 )
-from lstm_core.memory_figures import gradient_figure, perturbation_figure
-from lstm_core.simulate import native_kernel
-from lstm_core.training import DEFAULT_TRAINING_RATE, TrainSpec, rate_key, training_work
+from lstm_core.analysis.training import DEFAULT_TRAINING_RATE, TrainSpec, rate_key, training_work
+from lstm_core.figures.memory import gradient_figure, perturbation_figure
+from lstm_core.model.config import RunConfig
+from lstm_core.model.simulate import native_kernel
 from ui.jobs import duration_text, job_runner
 
 SMALL = RunConfig(input_dim=3, hidden_dim=5, seq_len=30, forget_bias=3.0)

@@ -8,8 +8,7 @@ import math
 import pytest
 import torch
 
-from lstm_core.config import LIMITS, OPENING_PRESET, PRESETS, RunConfig
-from lstm_core.metrics import (
+from lstm_core.analysis.metrics import (
     MIN_STEPS,
     REGIMES,
     autocorrelation,
@@ -22,7 +21,8 @@ from lstm_core.metrics import (
     relative_step_change,
     suggested_fix,
 )
-from lstm_core.simulate import simulate
+from lstm_core.model.config import LIMITS, OPENING_PRESET, PRESETS, RunConfig
+from lstm_core.model.simulate import simulate
 
 
 def ar1(phi: float, steps: int, units: int, seed: int = 0) -> torch.Tensor:

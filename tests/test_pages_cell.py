@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from lstm_core import RunConfig, simulate
-from lstm_core.cell import WORKED_EXAMPLE, cell_update
-from lstm_core.gate_stats import heatmap_columns
+from lstm_core.analysis.gate_stats import heatmap_columns
+from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
 
 
 def open_page(page: str, **settings: object) -> AppTest:

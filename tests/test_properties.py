@@ -11,7 +11,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstm_core.config import (
+from lstm_core.io.csv_input import parse_csv
+from lstm_core.io.urlstate import URL_KEYS, config_from_query
+from lstm_core.model.config import (
     DEFAULT_CONFIG,
     DTYPES,
     LIMITS,
@@ -22,8 +24,6 @@ from lstm_core.config import (
     ConfigError,
     RunConfig,
 )
-from lstm_core.csv_input import parse_csv
-from lstm_core.urlstate import URL_KEYS, config_from_query
 
 # Modest counts keep the whole file to a few seconds.
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

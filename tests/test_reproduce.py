@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.cli import main
-from lstm_core.reproduce import reproduce_script, script_filename
+from lstm_core.cli.main import main
+from lstm_core.io.reproduce import reproduce_script, script_filename
 
 # (CLI flags, the same run as a RunConfig)
 CASES = [

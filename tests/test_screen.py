@@ -1,4 +1,4 @@
-"""Screen figures (lstm_core.screen): the same picture as the builders', in a form plotly.js
+"""Screen figures (lstm_core.figures.screen): the same picture as the builders', in a form plotly.js
 draws once per chart; and the two process settings that keep a slider move short."""
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import RunConfig, SimulationResult, simulate
-from lstm_core.export import EXPORT_TEMPLATE
-from lstm_core.figures import persistence_figure, state_figure, state_heatmap
-from lstm_core.screen import (
+from lstm_core.figures.screen import (
     PLAIN_LIST_MAX_VALUES,
     layout_with_template,
     screen_figure,
     screen_template_layout,
 )
-from lstm_core.simulate import _PROCESS_THREADS, SINGLE_THREAD_MAX_STATES, _threads_for
+from lstm_core.figures.states import persistence_figure, state_figure, state_heatmap
+from lstm_core.io.image import EXPORT_TEMPLATE
+from lstm_core.model.simulate import _PROCESS_THREADS, SINGLE_THREAD_MAX_STATES, _threads_for
 from tests.conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
 
 SCREEN_TEMPLATE_LAYOUT = screen_template_layout("light")

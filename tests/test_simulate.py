@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from lstm_core import PRESETS, RunConfig, build_model, simulate
-from lstm_core.simulate import native_kernel, result_nbytes
+from lstm_core.model.simulate import native_kernel, result_nbytes
 
 
 def plain_pytorch(config: RunConfig) -> tuple[torch.Tensor, nn.LSTM]:

@@ -10,9 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save
 
-from lstm_core.cli import main
-from lstm_core.simulate import native_kernel
-from lstm_core.training import (
+from lstm_core.analysis.training import (
     BASELINE_MSE,
     TrainSpec,
     adding_batch,
@@ -27,6 +25,8 @@ from lstm_core.training import (
     weights_from_bytes,
     weights_to_bytes,
 )
+from lstm_core.cli.main import main
+from lstm_core.model.simulate import native_kernel
 
 TINY = TrainSpec(seq_len=10, hidden_dim=3, steps=3, batch_size=8)
 

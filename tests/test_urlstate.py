@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import DEFAULT_CONFIG, RunConfig
-from lstm_core.urlstate import (
+from lstm_core.io.urlstate import (
     URL_KEYS,
     config_from_json,
     config_from_query,

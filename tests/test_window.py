@@ -1,5 +1,5 @@
-"""The Explorer's time window (ui.window, lstm_core.config.clamp_window): full resolution inside
-it, the whole run marking it, the link carrying it, and no new LSTM run when it moves."""
+"""The Explorer's time window (ui.window, lstm_core.model.config.clamp_window): full resolution
+inside it, the whole run marking it, the link carrying it, and no new LSTM run when it moves."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 import ui.state
 from lstm_core import RunConfig, simulate
-from lstm_core.config import VIEW_DEFAULTS, clamp_window
-from lstm_core.figures import mark_window, state_figure, state_heatmap
+from lstm_core.figures.states import mark_window, state_figure, state_heatmap
+from lstm_core.model.config import VIEW_DEFAULTS, clamp_window
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The server's process-wide caches, each a byte-bounded LRU (`lstm_core.cache`), and the
+"""The server's process-wide caches, each a byte-bounded LRU (`lstm_core.serving.cache`), and the
 decorator that puts a function's results in one of them."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
 
-from lstm_core.cache import ByteLRU, shared_cache
+from lstm_core.serving.cache import ByteLRU, shared_cache
 
 # Module globals live as long as the server process, shared by every session.
 RUNS: ByteLRU[Any, Any] = shared_cache("runs")  # SimulationResults

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import RunConfig
-from lstm_core.cell_figures import forget_mean_figure, gate_heatmaps, saturation_figure
+from lstm_core.figures.gates import forget_mean_figure, gate_heatmaps, saturation_figure
 from ui.caches import VIEWS, byte_cached
 from ui.state import cached_simulate
 

@@ -1,7 +1,7 @@
 """Download controls for figures and data, shared by every page.
 
 Bytes are made only when a button is clicked (`st.download_button(data=callable)`), by the
-pure functions in `lstm_core.export`; file names carry the run, e.g.
+pure functions in `lstm_core.io.image`; file names carry the run, e.g.
 `lstm_states_I3_H8_T100_seed0@2x.png`.
 """
 
@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import RunConfig
-from lstm_core.export import (
+from lstm_core.io.image import (
     INSTALL_HINT,
     data_bytes,
     figure_bytes,
@@ -139,7 +139,7 @@ MAX_SHOWN_SCRIPT_CHARS = 60_000
 
 def reproduce_section(config: Any, key: str) -> None:
     """The plain-PyTorch script that rebuilds `config`'s run: shown in an expander, downloadable."""
-    from lstm_core.reproduce import reproduce_script, script_filename
+    from lstm_core.io.reproduce import reproduce_script, script_filename
 
     script = reproduce_script(config)
     with st.expander("Reproduce this run in plain PyTorch (a standalone script)"):

@@ -1,5 +1,6 @@
-"""The Streamlit side of `lstm_core.jobs`: the server's one job runner, and a job followed on
-the page (its place in the queue, then its progress from the first step, and the time left)."""
+"""The Streamlit side of `lstm_core.serving.jobs`: the server's one job runner, and a job
+followed on the page (its place in the queue, then its progress from the first step, and the
+time left)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lstm_core.jobs import Job, JobRunner
+from lstm_core.serving.jobs import Job, JobRunner
 
 # A session whose browser is gone this long has its jobs stopped (a reload or a dropped
 # connection comes back sooner).

@@ -3,8 +3,8 @@
 Caches (byte-bounded, process-wide: ui/caches.py): `cached_memory_lab` per RunConfig; trained
 models per TrainSpec = (task, seed, sizes, budget), so a second click or another session with
 the same settings does not train again; traces of a trained model per weights file. A
-training is a job (lstm_core.jobs): one at a time per server, in a worker process, followed on
-the page with its place in the queue, its progress and a stop button.
+training is a job (lstm_core.serving.jobs): one at a time per server, in a worker process,
+followed on the page with its place in the queue, its progress and a stop button.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core import RunConfig
-from lstm_core.jobs import CANCELLED, DONE, Job
-from lstm_core.memory import (
+from lstm_core.analysis.memory import (
     MAX_LAB_HIDDEN,
     MAX_LAB_STEPS,
     PERTURBATION,
@@ -23,13 +22,7 @@ from lstm_core.memory import (
     half_life_text,
     memory_lab,
 )
-from lstm_core.memory_figures import (
-    gradient_figure,
-    perturbation_figure,
-    trained_states_figure,
-    training_figure,
-)
-from lstm_core.training import (
+from lstm_core.analysis.training import (
     BASELINE_MSE,
     DEFAULT_HIDDEN,
     DEFAULT_STEPS,
@@ -49,6 +42,13 @@ from lstm_core.training import (
     weights_from_bytes,
     weights_to_bytes,
 )
+from lstm_core.figures.memory import (
+    gradient_figure,
+    perturbation_figure,
+    trained_states_figure,
+    training_figure,
+)
+from lstm_core.serving.jobs import CANCELLED, DONE, Job
 from ui.caches import LAB, TRAINED, byte_cached
 from ui.export import figure_downloads
 from ui.jobs import duration_text, follow, job_runner, session_id
@@ -61,7 +61,7 @@ CLEAR_CORRELATION = 0.5
 
 @byte_cached(LAB, spinner="Perturbing four models and back-propagating…")
 def cached_memory_lab(config: RunConfig) -> MemoryLab:
-    """`lstm_core.memory.memory_lab`, cached per config (deterministic)."""
+    """`lstm_core.analysis.memory.memory_lab`, cached per config (deterministic)."""
     return memory_lab(config)
 
 

@@ -1,7 +1,7 @@
 """Share a view: the sidebar settings in the URL (st.query_params) and as a JSON file.
 
 app.py calls `apply_url_once()` before the sidebar widgets exist, `sync_url()` after them,
-and `config_file_controls()` inside the sidebar. Parsing lives in `lstm_core.urlstate`.
+and `config_file_controls()` inside the sidebar. Parsing lives in `lstm_core.io.urlstate`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import streamlit as st
 
-from lstm_core.urlstate import (
+from lstm_core.io.urlstate import (
     URL_DEFAULTS,
     URL_KEYS,
     config_from_json,

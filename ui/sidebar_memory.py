@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core.csv_input import MAX_CSV_BYTES, parse_csv
+from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
 from ui.caches import LAB, byte_cached
 from ui.state import INPUT_VALUES_KEY
 

@@ -11,13 +11,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import DEFAULT_CONFIG, ConfigError, RunConfig, SimulationResult, simulate
-from lstm_core.cache import BudgetError
-from lstm_core.checks import NonFinite, first_nonfinite
-from lstm_core.config import SETTING_NAMES, VIEW_DEFAULTS
-from lstm_core.figures import persistence_figure, state_figure, state_heatmap
-from lstm_core.metrics import Persistence, lag1_autocorrelation, persistence
-from lstm_core.screen import screen_figure, screen_template_layout
-from lstm_core.simulate import result_nbytes
+from lstm_core.analysis.metrics import Persistence, lag1_autocorrelation, persistence
+from lstm_core.figures.screen import screen_figure, screen_template_layout
+from lstm_core.figures.states import persistence_figure, state_figure, state_heatmap
+from lstm_core.model.checks import NonFinite, first_nonfinite
+from lstm_core.model.config import SETTING_NAMES, VIEW_DEFAULTS
+from lstm_core.model.simulate import result_nbytes
+from lstm_core.serving.cache import BudgetError
 from ui.caches import RUNS, VIEWS, byte_cached
 
 # Sidebar keys are the RunConfig field names (and the URL's query parameter names).
@@ -87,7 +87,7 @@ def current_config() -> RunConfig | None:
     RUNS, spinner="Running nn.LSTM and the hand-written cell…", expected_bytes=result_nbytes
 )
 def cached_simulate(config: RunConfig) -> SimulationResult:
-    """`lstm_core.simulate`, cached per config (equal configs give identical results)."""
+    """`lstm_core.model.simulate`, cached per config (equal configs give identical results)."""
     return simulate(config)
 
 
@@ -105,12 +105,12 @@ def run_or_stop(config: RunConfig) -> SimulationResult:
 
 
 # The Explorer's charts carry their template's layout values for the page's theme
-# (lstm_core.screen.screen_template_layout; the per-trace-type defaults would add ~10 kB per
+# (lstm_core.figures.screen.screen_template_layout; the per-trace-type defaults would add ~10 kB per
 # chart) and go out with st.plotly_chart(theme=None): Streamlit's theme would be merged into
 # the figure in the browser at every redraw, a measurable part of a slider move.
 
 
-# The screen-ready views below (lstm_core.screen: drawn once per chart by plotly.js, arrays
+# The screen-ready views below (lstm_core.figures.screen: drawn once per chart by plotly.js, arrays
 # encoded once) are small (downsampled lines, binned heatmaps) and built once per view. Kept as
 # objects, not pickled: a go.Figure taken out of st.cache_data is unpickled through plotly's
 # validating constructor on every rerun. Callers only read these figures (st.plotly_chart and

@@ -1,7 +1,7 @@
 """The Explorer's time-window control: which steps of a long run to draw at full resolution.
 
 The window lives in st.session_state under the URL's names (`window_start`, `window_length`,
-lstm_core.config.VIEW_DEFAULTS), so a link and the settings file carry it. The widgets have
+lstm_core.model.config.VIEW_DEFAULTS), so a link and the settings file carry it. The widgets have
 keys of their own: their ranges follow the run, while the stored window may be wider (the
 default, the longest run, means "the whole run" at every length). Display only: moving the
 window never reruns the LSTM.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core.config import VIEW_DEFAULTS, clamp_window
+from lstm_core.model.config import VIEW_DEFAULTS, clamp_window
 
 START_KEY = "explorer_window_start"
 LENGTH_KEY = "explorer_window_length"

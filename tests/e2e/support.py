@@ -19,7 +19,7 @@ from pathlib import Path
 from playwright.sync_api import ConsoleMessage, Error, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from lstm_core.export import BROWSER_FLAGS
+from lstm_core.io.image import BROWSER_FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"

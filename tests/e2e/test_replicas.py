@@ -28,8 +28,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from lstm_core import DEFAULT_CONFIG, RunConfig, simulate
-from lstm_core.config import SETTING_NAMES
-from lstm_core.urlstate import config_from_query
+from lstm_core.io.urlstate import config_from_query
+from lstm_core.model.config import SETTING_NAMES
 
 from .support import (
     ARTIFACTS,

@@ -10,7 +10,7 @@ import csv
 import io
 import math
 
-from lstm_core.config import LIMITS
+from lstm_core.model.config import LIMITS
 
 # Files above this are refused before parsing: 10,000 rows x 64 columns of "-1.234567," is
 # about 6.4 MB, so 8 MB admits every file the caps allow.

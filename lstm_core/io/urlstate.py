@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from lstm_core.config import (
+from lstm_core.model.config import (
     DEFAULT_CONFIG,
     DTYPES,
     FORGET_BIAS_RANGE,

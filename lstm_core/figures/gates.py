@@ -2,7 +2,7 @@
 
 Each builder validates its inputs first and returns a plotly go.Figure; no Streamlit here.
 A unit has the same colour as in every other figure, and signed values the same scale
-(`lstm_core.colors`). One cell update's figures are in `lstm_core.update_figures`.
+(`lstm_core.figures.colors`). One cell update's figures are in `lstm_core.figures.updates`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lstm_core.colors import DIVERGING_COLORSCALE, SEQUENTIAL_COLORSCALE, unit_color, unit_colors
-from lstm_core.config import describe_init
-from lstm_core.figures import check_view
-from lstm_core.gate_stats import (
+from lstm_core.analysis.gate_stats import (
     SATURATION_THRESHOLDS,
     bin_time,
     decimate,
@@ -24,7 +21,15 @@ from lstm_core.gate_stats import (
     mean_per_unit,
     saturation_shares,
 )
-from lstm_core.simulate import GATE_NAMES, SimulationResult
+from lstm_core.figures.colors import (
+    DIVERGING_COLORSCALE,
+    SEQUENTIAL_COLORSCALE,
+    unit_color,
+    unit_colors,
+)
+from lstm_core.figures.states import check_view
+from lstm_core.model.config import describe_init
+from lstm_core.model.simulate import GATE_NAMES, SimulationResult
 
 GATE_TITLES: dict[str, str] = {
     "i": "input gate i<sub>t</sub> (how much to write)",

@@ -1,7 +1,7 @@
 """A standalone plain-PyTorch script that rebuilds a run: `reproduce_script(config) -> str`.
 
 The script imports torch and the standard library only. It draws from torch's global RNG in
-the order `lstm_core.simulate.build_model` draws from its private generator (noise, then every
+the order `lstm_core.model.simulate.build_model` draws from its private generator (noise, then every
 parameter, then chrono's forget biases), so its last printed line, the JSON object
 {"h_n": [L][B][H], "c_n": [L][B][H]}, equals the app's `SimulationResult.h_n` / `c_n`.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from lstm_core.config import RunConfig
+from lstm_core.model.config import RunConfig
 
 _HEADER = '''\
 """Rebuild one LSTM State Explorer run in plain PyTorch.

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from lstm_core.config import RunConfig
+from lstm_core.model.config import RunConfig
 
 SIGNAL_HELP: dict[str, str] = {
     "randn": "Gaussian noise N(0, 1) at every step: torch.randn(B, T, I).",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lstm_core.simulate import GATE_NAMES, SimulationResult
+from lstm_core.model.simulate import GATE_NAMES, SimulationResult
 
 # (left, right) saturation thresholds per gate: sigmoid gates live in [0, 1], g in [-1, 1].
 SATURATION_THRESHOLDS: dict[str, tuple[float, float]] = {

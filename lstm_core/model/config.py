@@ -1,7 +1,8 @@
 """Run configuration: one frozen, hashable dataclass shared by the CLI, the pages and tests.
 
 `RunConfig` is the only thing that flows from the sidebar (or the command line, or a URL)
-into `lstm_core.simulate`. It is validated on construction, so a bad value never reaches torch.
+into `lstm_core.model.simulate`. It is validated on construction, so a bad value never
+reaches torch.
 """
 
 from __future__ import annotations

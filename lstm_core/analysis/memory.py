@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lstm_core.config import RunConfig
-from lstm_core.metrics import predicted_half_life
-from lstm_core.simulate import build_model, manual_trajectory, native_kernel
+from lstm_core.analysis.metrics import predicted_half_life
+from lstm_core.model.config import RunConfig
+from lstm_core.model.simulate import build_model, manual_trajectory, native_kernel
 
 # The four measured states, in chart order.
 STATE_NAMES: tuple[str, ...] = ("lstm_c", "lstm_h", "gru_h", "rnn_h")

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from lstm_core.config import LIMITS, MAX_STATE_ELEMENTS, RunConfig, opening_preset
+from lstm_core.model.config import LIMITS, MAX_STATE_ELEMENTS, RunConfig, opening_preset
 
 # A unit that never moves (spread below this) counts as fully persistent.
 _FLAT = 1e-12

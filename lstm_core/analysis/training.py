@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lstm_core.simulate import native_kernel
+from lstm_core.model.simulate import native_kernel
 
 TASKS: tuple[str, ...] = ("adding",)
 # Predicting 1.0 for every sequence: Var(U(0,1) + U(0,1)) = 1/6.

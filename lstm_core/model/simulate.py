@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from lstm_core.config import RunConfig
-from lstm_core.signals import make_input
+from lstm_core.model.config import RunConfig
+from lstm_core.model.signals import make_input
 
 # PyTorch picks oneDNN (mkldnn) for float32 LSTMs on CPU by default; its sigmoid and tanh are
 # approximations a few float32 ulps from the written-out equations. The app's nn.LSTM runs on

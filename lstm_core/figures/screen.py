@@ -12,7 +12,7 @@ arrays (small on the wire) and are still drawn twice, but no longer for their te
 
 The template values follow the page's theme (`screen_template_layout`): a transparent
 background, and dark or light text and grid lines. Exports are drawn from the builders'
-figures on white instead (lstm_core.export).
+figures on white instead (lstm_core.io.image).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from lstm_core.export import EXPORT_TEMPLATE
+from lstm_core.io.image import EXPORT_TEMPLATE
 
 # Up to this many array values in all traces a figure goes out as plain JSON lists (the default
 # view holds ~8,000: 16 lines of 100 steps with their hover numbers, ~0.15 MB); above it as

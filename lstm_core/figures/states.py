@@ -19,14 +19,18 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from tsdownsample import MinMaxLTTBDownsampler
 
-from lstm_core.colors import DIVERGING_COLORSCALE, UNIT_COLORS, unit_color, unit_colors
-from lstm_core.config import clamp_window, describe_init
-from lstm_core.gate_stats import bin_time
-from lstm_core.simulate import SimulationResult
+from lstm_core.analysis.gate_stats import bin_time
+from lstm_core.figures.colors import DIVERGING_COLORSCALE, UNIT_COLORS, unit_color, unit_colors
+from lstm_core.model.config import clamp_window, describe_init
+from lstm_core.model.simulate import SimulationResult
 
-__all__ = ["DIVERGING_COLORSCALE", "UNIT_COLORS", "unit_color"]  # re-exported, lstm_core.colors
+__all__ = [
+    "DIVERGING_COLORSCALE",
+    "UNIT_COLORS",
+    "unit_color",
+]  # re-exported, lstm_core.figures.colors
 # Lines get unreadable past this many units; more go to a heatmap or a unit picker. Each line
-# gets its own colour (lstm_core.colors.UNIT_COLORS has at least this many).
+# gets its own colour (lstm_core.figures.colors.UNIT_COLORS has at least this many).
 MAX_LINE_UNITS = 16
 # Points per line at most: about two per pixel of a panel (~500 px wide on a 1400 px screen,
 # two panels beside the sidebar). Downsampled, a figure holds at most ~24,000 line points,
@@ -271,7 +275,9 @@ def mark_window(figure: go.Figure, start: int, stop: int) -> go.Figure:
         ),
     ]
     marked = go.Figure({"data": spec["data"], "layout": layout}, _validate=False)
-    if layout.get("template") is None:  # a screen figure's `null` template (lstm_core.screen)
+    if (
+        layout.get("template") is None
+    ):  # a screen figure's `null` template (lstm_core.figures.screen)
         marked.layout.template = None
     return marked
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from lstm_core.config import (
+from lstm_core.model.config import (
     DEFAULT_CONFIG,
     DTYPES,
     PRESETS,
@@ -106,7 +106,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     except ConfigError as error:
         raise CliError(str(error)) from None
     if getattr(args, "input_csv", None):
-        from lstm_core.cli_memory import csv_config, read_input_csv
+        from lstm_core.cli.memory import csv_config, read_input_csv
 
         config = csv_config(config, read_input_csv(args.input_csv))
     return config
@@ -114,7 +114,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def result_to_json(result: Any, layer: int = 0, batch: int = 0) -> dict[str, Any]:
     """The `run --json` object: inputs, both trajectories, the gates, the check, the metrics."""
-    from lstm_core.metrics import persistence, suggested_fix
+    from lstm_core.analysis.metrics import persistence, suggested_fix
 
     metrics = persistence(
         result.h[layer, batch], result.c[layer, batch], result.gates["f"][layer, batch]
@@ -140,8 +140,8 @@ def result_to_json(result: Any, layer: int = 0, batch: int = 0) -> dict[str, Any
 
 
 def _command_run(args: argparse.Namespace) -> None:
-    from lstm_core.cli_memory import apply_weights
-    from lstm_core.simulate import simulate
+    from lstm_core.cli.memory import apply_weights
+    from lstm_core.model.simulate import simulate
 
     config, state_dict = apply_weights(args, config_from_args(args))
     result = simulate(config, state_dict)
@@ -187,7 +187,7 @@ def _memory(value: float | None, cap: float | None) -> str:
 
 
 def _command_gates(args: argparse.Namespace) -> None:
-    from lstm_core.cell import cell_update
+    from lstm_core.model.cell import cell_update
 
     try:
         update = cell_update(args.c_prev, args.f, args.i, args.g, args.o)
@@ -231,8 +231,8 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_run,
 
 
 def _register_export_commands(commands: argparse._SubParsersAction) -> None:
-    # Imported here: lstm_core.cli_export imports this module.
-    from lstm_core.cli_export import register_export, register_script
+    # Imported here: lstm_core.cli.export imports this module.
+    from lstm_core.cli.export import register_export, register_script
 
     register_export(commands)
     register_script(commands)
@@ -242,8 +242,8 @@ REGISTRARS.append(_register_export_commands)
 
 
 def _register_memory_commands(commands: argparse._SubParsersAction) -> None:
-    # Imported here: lstm_core.cli_memory imports this module.
-    from lstm_core.cli_memory import register_memory, register_train
+    # Imported here: lstm_core.cli.memory imports this module.
+    from lstm_core.cli.memory import register_memory, register_train
 
     register_memory(commands)
     register_train(commands)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lstm_core.cell import CellUpdate
-from lstm_core.colors import unit_color
-from lstm_core.gate_stats import StepBreakdown
+from lstm_core.analysis.gate_stats import StepBreakdown
+from lstm_core.figures.colors import unit_color
+from lstm_core.model.cell import CellUpdate
 
 
 def _flow_values(source: StepBreakdown | CellUpdate, unit: int) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """CLI: `export OUT.png|svg|pdf|csv|parquet [run flags]` and `script [run flags]`.
 
-`export` writes the Explorer figure (lstm_core.figures.state_figure) as an image, or every
+`export` writes the Explorer figure (lstm_core.figures.states.state_figure) as an image, or every
 trajectory as tidy data; `script` prints a plain-PyTorch script that rebuilds the run.
 """
 
@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from lstm_core.cli import CliError, add_run_flags, config_from_args
-from lstm_core.export import DATA_FORMATS, IMAGE_FORMATS
+from lstm_core.cli.main import CliError, add_run_flags, config_from_args
+from lstm_core.io.image import DATA_FORMATS, IMAGE_FORMATS
 
 EXPORT_FORMATS = IMAGE_FORMATS + DATA_FORMATS
 
@@ -36,17 +36,17 @@ def _command_export(args: argparse.Namespace) -> None:
     config = config_from_args(args)
     state_dict = None
     if getattr(args, "weights", None):
-        from lstm_core.cli_memory import apply_weights
+        from lstm_core.cli.memory import apply_weights
 
         config, state_dict = apply_weights(args, config)
-    from lstm_core.export import ExportFailed, ExportUnavailable, data_bytes, figure_bytes
-    from lstm_core.simulate import simulate
+    from lstm_core.io.image import ExportFailed, ExportUnavailable, data_bytes, figure_bytes
+    from lstm_core.model.simulate import simulate
 
     result = simulate(config, state_dict)
     if fmt in DATA_FORMATS:
         payload = data_bytes(result, fmt)
     else:
-        from lstm_core.figures import state_figure
+        from lstm_core.figures.states import state_figure
 
         try:
             figure = state_figure(result, args.layer, args.batch)
@@ -66,7 +66,7 @@ def _command_export(args: argparse.Namespace) -> None:
 def _command_script(args: argparse.Namespace) -> None:
     if getattr(args, "weights", None):
         raise CliError("script rebuilds seeded runs; it cannot embed --weights")
-    from lstm_core.reproduce import reproduce_script
+    from lstm_core.io.reproduce import reproduce_script
 
     sys.stdout.write(reproduce_script(config_from_args(args)))
 

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lstm_core.cli import CliError, _integer, _number, add_run_flags, config_from_args
-from lstm_core.config import ConfigError, RunConfig
+from lstm_core.cli.main import CliError, _integer, _number, add_run_flags, config_from_args
+from lstm_core.model.config import ConfigError, RunConfig
 
 
 def _read_bytes(path: str, what: str, limit: int) -> bytes:
@@ -28,7 +28,7 @@ def _read_bytes(path: str, what: str, limit: int) -> bytes:
 
 def read_input_csv(path: str) -> tuple[tuple[float, ...], ...]:
     """The rows of a CSV input file, or CliError saying what is wrong with it."""
-    from lstm_core.csv_input import MAX_CSV_BYTES, parse_csv
+    from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
 
     try:
         return parse_csv(_read_bytes(path, "CSV file", MAX_CSV_BYTES))
@@ -55,7 +55,7 @@ def apply_weights(args: argparse.Namespace, config: RunConfig) -> tuple[RunConfi
     path = getattr(args, "weights", None)
     if not path:
         return config, None
-    from lstm_core.training import MAX_WEIGHTS_BYTES, lstm_only_state, weights_from_bytes
+    from lstm_core.analysis.training import MAX_WEIGHTS_BYTES, lstm_only_state, weights_from_bytes
 
     try:
         state, _ = weights_from_bytes(_read_bytes(path, "weights file", MAX_WEIGHTS_BYTES))
@@ -83,7 +83,7 @@ def apply_weights(args: argparse.Namespace, config: RunConfig) -> tuple[RunConfi
 
 
 def _command_memory(args: argparse.Namespace) -> None:
-    from lstm_core.memory import STATE_LABELS, STATE_NAMES, half_life_text, memory_lab
+    from lstm_core.analysis.memory import STATE_LABELS, STATE_NAMES, half_life_text, memory_lab
 
     config, state_dict = apply_weights(args, config_from_args(args))
     lab = memory_lab(config, state_dict)
@@ -102,7 +102,7 @@ def _command_memory(args: argparse.Namespace) -> None:
 
 
 def _command_train(args: argparse.Namespace) -> None:
-    from lstm_core.training import TrainSpec, train_pair, weights_to_bytes
+    from lstm_core.analysis.training import TrainSpec, train_pair, weights_to_bytes
 
     try:
         spec = TrainSpec(
@@ -150,7 +150,7 @@ def register_memory(commands: argparse._SubParsersAction) -> None:
 
 
 def register_train(commands: argparse._SubParsersAction) -> None:
-    from lstm_core.training import DEFAULT_HIDDEN, DEFAULT_LR, DEFAULT_STEPS, TASKS
+    from lstm_core.analysis.training import DEFAULT_HIDDEN, DEFAULT_LR, DEFAULT_STEPS, TASKS
 
     parser = commands.add_parser("train", help="train an LSTM and a vanilla RNN on a memory task")
     parser.add_argument("--task", choices=TASKS, default="adding", help="the task (adding)")

@@ -5,7 +5,7 @@ job is `function(*args, on_step=callback)` run in a worker process of its own, a
 interpreter (`python -c`, not multiprocessing: Streamlit installs the page script as
 `__main__`, which multiprocessing would run again in the worker). So the job shares nothing
 the server's own runs need: torch's process-wide flags (the LSTM kernel switch in
-`lstm_core.simulate`), its locks and its thread pool are the worker's own. The worker runs at
+`lstm_core.model.simulate`), its locks and its thread pool are the worker's own. The worker runs at
 a lower CPU priority with a capped torch thread count, so the server's sessions are served
 first; stopping a job terminates its process, so nothing is left running.
 
@@ -42,7 +42,7 @@ CANCELLED = "cancelled"
 FINISHED = frozenset({DONE, FAILED, CANCELLED})
 
 # The directory holding lstm_core: where a worker finds this module.
-_ROOT = str(Path(__file__).resolve().parents[1])
+_ROOT = str(Path(__file__).resolve().parents[2])
 # Worker progress messages are sent at most this often (and always for the first and last
 # step): each is a pickled message through a pipe.
 PROGRESS_INTERVAL_S = 0.1
@@ -271,7 +271,9 @@ class JobRunner:
     def _run(self, job: Job) -> None:
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
-        bootstrap = f"import sys; sys.path.insert(0, {_ROOT!r}); import lstm_core.jobs as j; "
+        bootstrap = (
+            f"import sys; sys.path.insert(0, {_ROOT!r}); import lstm_core.serving.jobs as j; "
+        )
         bootstrap += f"j._work({request_read}, {result_write})"
         process = subprocess.Popen(
             [sys.executable, "-c", bootstrap],

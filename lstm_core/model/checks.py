@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lstm_core.simulate import SimulationResult
+from lstm_core.model.simulate import SimulationResult
 
 # Checked in this order; the first tensor with a non-finite value is named.
 _CHECKED: tuple[str, ...] = ("x", "h", "c", "manual_h", "manual_c", "output", "h_n", "c_n")

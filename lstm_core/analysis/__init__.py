@@ -1,0 +1,1 @@
+"""What a run or a training shows: memory metrics, gate statistics, the memory lab, training."""

@@ -1,0 +1,1 @@
+"""Figure builders: pure functions from runs and metrics to plotly figures (no Streamlit)."""

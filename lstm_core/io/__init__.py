@@ -1,0 +1,1 @@
+"""Files in and out: images, tidy data, settings in links and files, CSV input, scripts."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lstm_core.analysis.cell_finder import pearson
 from lstm_core.model.simulate import native_kernel
 
 TASKS: tuple[str, ...] = ("adding",)
@@ -395,14 +396,3 @@ def trace_trained(state: dict[str, torch.Tensor], seq_len: int, seed: int = 0) -
         h_correlation=h_corr,
         memory_unit=int(c_corr.abs().argmax()),
     )
-
-
-def pearson(states: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """Pearson's r between each column of states (N, H) and values (N,): (H,), float64.
-
-    A column that does not vary gets r = 0.
-    """
-    s = states.double() - states.double().mean(dim=0)
-    v = values.double() - values.double().mean()
-    denominator = s.norm(dim=0) * v.norm()
-    return torch.where(denominator > 0, (s * v[:, None]).sum(dim=0) / denominator, 0.0)

@@ -1,0 +1,94 @@
+"""The cell finder: which unit's C (and, beside it, whose h) follows a labelled quantity.
+
+A label is one number per step (bracket depth, inside-a-string as 0/1, column, a stored value).
+Every unit is scored by Pearson's r between its state and the label over the same steps; the
+unit with the largest |r| of C is the label's cell, and the best |r| of h is reported beside it,
+so the two states of one model are compared on equal terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+
+def pearson(states: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Pearson's r between each column of states (N, H) and values (N,): (H,), float64.
+
+    A column that does not vary, or a label that does not, gets r = 0.
+    """
+    if states.ndim != 2 or values.ndim != 1 or states.shape[0] != values.shape[0]:
+        raise ValueError(
+            f"states must be (N, H) and values (N,), got {tuple(states.shape)} and "
+            f"{tuple(values.shape)}"
+        )
+    s = states.double() - states.double().mean(dim=0)  # (N, H)
+    v = values.double() - values.double().mean()  # (N,)
+    denominator = s.norm(dim=0) * v.norm()  # (H,)
+    return torch.where(denominator > 0, (s * v[:, None]).sum(dim=0) / denominator, 0.0)
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    """One label's best unit: the unit whose C correlates most (by |r|) with the label."""
+
+    label: str
+    unit: int  # argmax over units of |r(C, label)|
+    r_c: float  # r(C[unit], label)
+    r_h: float  # r(h[unit], label): the same unit's h
+    best_h_unit: int  # argmax over units of |r(h, label)|: h's own best unit
+    best_r_h: float  # r(h[best_h_unit], label)
+
+    def to_dict(self) -> dict[str, float | int]:
+        """The JSON form: {"unit", "r_c", "r_h", "best_h_unit", "best_r_h"}."""
+        return {
+            "unit": self.unit,
+            "r_c": self.r_c,
+            "r_h": self.r_h,
+            "best_h_unit": self.best_h_unit,
+            "best_r_h": self.best_r_h,
+        }
+
+
+def correlations(
+    c: torch.Tensor, h: torch.Tensor, labels: Mapping[str, torch.Tensor]
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Per label, r of every unit's C and of every unit's h: ((H_c,), (H_h,)) float64.
+
+    c (N, H) and h (N, H_h) are states at N steps (several sequences may be concatenated);
+    each label is (N,). h may be narrower than C (a projected LSTM).
+    """
+    if c.shape[0] != h.shape[0]:
+        raise ValueError(f"c and h need the same steps, got {c.shape[0]} and {h.shape[0]}")
+    return {name: (pearson(c, values), pearson(h, values)) for name, values in labels.items()}
+
+
+def find_cells(
+    c: torch.Tensor, h: torch.Tensor, labels: Mapping[str, torch.Tensor]
+) -> dict[str, UnitMatch]:
+    """Each label's best unit by |r(C, label)|, with that unit's r(h) and h's own best.
+
+    c (N, H), h (N, H) (or (N, H_h) when projected: then `r_h` is h's unit of the same index
+    only when it exists, else 0), labels {name: (N,)}.
+    """
+    out: dict[str, UnitMatch] = {}
+    for name, (r_c, r_h) in correlations(c, h, labels).items():
+        unit = int(r_c.abs().argmax())
+        best_h_unit = int(r_h.abs().argmax())
+        same_h = float(r_h[unit]) if unit < r_h.shape[0] else 0.0
+        out[name] = UnitMatch(
+            label=name,
+            unit=unit,
+            r_c=float(r_c[unit]),
+            r_h=same_h,
+            best_h_unit=best_h_unit,
+            best_r_h=float(r_h[best_h_unit]),
+        )
+    return out
+
+
+def ranked_units(r: torch.Tensor, top: int) -> list[int]:
+    """The `top` units of largest |r|, best first."""
+    return [int(k) for k in r.abs().argsort(descending=True)[:top]]

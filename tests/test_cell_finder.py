@@ -1,0 +1,40 @@
+"""lstm_core.analysis.cell_finder: a planted unit is found; r is Pearson's r; h scored beside C."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_core.analysis.cell_finder import find_cells, pearson, ranked_units
+
+
+def test_pearson_matches_numpy_and_gives_zero_for_a_constant_column() -> None:
+    generator = torch.Generator().manual_seed(0)
+    states = torch.randn(200, 3, generator=generator)
+    states[:, 2] = 1.5
+    values = torch.randn(200, generator=generator)
+    r = pearson(states, values)
+    for k in range(2):
+        expected = np.corrcoef(states[:, k].numpy(), values.numpy())[0, 1]
+        torch.testing.assert_close(r[k], torch.tensor(expected, dtype=torch.float64))
+    assert r[2] == 0.0
+
+
+def test_the_planted_unit_is_found_for_its_label_with_its_sign() -> None:
+    generator = torch.Generator().manual_seed(1)
+    steps, hidden = 500, 16
+    depth = torch.cumsum(torch.randint(-1, 2, (steps,), generator=generator), 0).float()
+    c = torch.randn(steps, hidden, generator=generator)
+    c[:, 11] = -0.5 * depth + 0.01 * torch.randn(steps, generator=generator)
+    h = torch.tanh(c) * torch.rand(steps, hidden, generator=generator)
+    match = find_cells(c, h, {"depth": depth})["depth"]
+    assert match.unit == 11
+    assert match.r_c < -0.99
+    assert abs(match.r_h) < abs(match.r_c)
+    assert ranked_units(pearson(c, depth), 1) == [11]
+
+
+def test_mismatched_shapes_are_refused_with_a_message() -> None:
+    with pytest.raises(ValueError, match="same steps"):
+        find_cells(torch.zeros(5, 2), torch.zeros(4, 2), {"x": torch.zeros(5)})

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core import LIMITS, PRESETS, SIGNALS
-from lstm_core.model.config import (
-    FORGET_BIAS_RANGE,
-    INPUT_SCALE_RANGE,
-    MAX_STATE_ELEMENTS,
-    OPENING_PRESET,
-)
-from lstm_core.model.signals import SIGNAL_HELP
+from lstm_core import LIMITS
+from lstm_core.model.config import MAX_STATE_ELEMENTS, OPENING_PRESET
 from ui.entry import freeze_startup_objects
+from ui.settings import load_preset, seed_defaults, setting_widget
 from ui.share import apply_url_once, config_file_controls, sync_url
 from ui.sidebar_memory import (
     csv_in_use,
@@ -23,19 +18,11 @@ from ui.sidebar_memory import (
     forget_bias_moved,
     forget_init_control,
 )
-from ui.state import CONFIG_KEYS, seed_defaults
 
 freeze_startup_objects()  # after the imports: torch, plotly, pandas
 st.set_page_config(page_title="LSTM State Explorer", page_icon="🧠", layout="wide")
 seed_defaults()
 apply_url_once()  # a shared link's settings, before the widgets exist
-
-
-def _apply_preset(name: str) -> None:
-    """Load a preset into the sidebar (runs as a button callback, before the widgets exist)."""
-    preset = PRESETS[name]
-    for key in CONFIG_KEYS:
-        st.session_state[key] = getattr(preset, key)
 
 
 def sidebar(run_settings: bool) -> None:
@@ -53,7 +40,7 @@ def sidebar(run_settings: bool) -> None:
             st.button(
                 name,
                 key=f"preset_{name}",
-                on_click=_apply_preset,
+                on_click=load_preset,
                 args=(name,),
                 use_container_width=True,
                 help={
@@ -66,87 +53,21 @@ def sidebar(run_settings: bool) -> None:
                     ),
                 }[name],
             )
+        # Widgets in sidebar order; each one's kind, label, range, step and help are the
+        # settings schema's (lstm_core.model.settings).
         from_csv = csv_in_use()
-        follows = " Follows the uploaded CSV." if from_csv else ""
-        low, high = LIMITS["input_dim"]
-        st.slider(
-            "input_dim (I)",
-            low,
-            high,
-            key="input_dim",
-            disabled=from_csv,
-            help="Features per time step." + follows,
-        )
-        low, high = LIMITS["hidden_dim"]
-        st.number_input(
-            "hidden_dim (H)",
-            low,
-            high,
-            step=1,
-            key="hidden_dim",
-            help=f"Units per layer: the size of h_t and C_t ({low}-{high}).",
-        )
-        low, high = LIMITS["seq_len"]
-        st.number_input(
-            "seq_len (T)",
-            low,
-            high,
-            step=10,
-            key="seq_len",
-            disabled=from_csv,
-            help=f"Time steps ({low}-{high})." + follows,
-        )
+        for name in ("input_dim", "hidden_dim", "seq_len"):
+            setting_widget(name, from_csv=from_csv)
         with st.expander("More: batch, layers, seed, precision"):
-            low, high = LIMITS["batch_size"]
-            st.slider("batch_size (B)", low, high, key="batch_size")
-            low, high = LIMITS["num_layers"]
-            st.slider(
-                "num_layers (L)", low, high, key="num_layers", help="Layer k reads layer k-1's h."
-            )
-            st.number_input(
-                "seed",
-                0,
-                2**31 - 1,
-                step=1,
-                key="seed",
-                help="Seeds a private generator: the input noise first, then every weight.",
-            )
-            st.radio("dtype", ("float32", "float64"), key="dtype", horizontal=True)
+            for name in ("batch_size", "num_layers", "seed", "dtype"):
+                setting_widget(name)
         forget_init_control()
-        st.slider(
-            "forget_bias",
-            FORGET_BIAS_RANGE[0],
-            FORGET_BIAS_RANGE[1],
-            step=0.5,
-            key="forget_bias",
-            on_change=forget_bias_moved,
-            help=(
-                "Added to the forget gate's bias. 0 = PyTorch's default (f ≈ 0.5); "
-                "+1 = Keras / Jozefowicz et al. 2015; +3 makes C a slow, persistent state."
-            ),
-        )
-        st.number_input(
-            "input_scale",
-            INPUT_SCALE_RANGE[0],
-            INPUT_SCALE_RANGE[1],
-            step=0.5,
-            key="input_scale",
-            help=(
-                "How strongly the input drives the gates. s > 0: layer 0's input weights are "
-                "drawn U(−s/√I, s/√I) (PyTorch's draw × s·√(H/I)), the same drive at every "
-                "hidden size. 0 = PyTorch's own U(−1/√H, 1/√H): at large H a few inputs barely "
-                "move the units, and h turns as slow as C."
-            ),
-        )
-        st.selectbox(
-            "signal",
-            SIGNALS,
-            key="signal",
-            help="\n".join(f"- **{name}**: {text}" for name, text in SIGNAL_HELP.items()),
-        )
+        setting_widget("forget_bias", on_change=forget_bias_moved)
+        setting_widget("input_scale")
+        setting_widget("signal")
         csv_upload_control()
         if st.session_state.get("signal") == "sine":
-            st.slider("frequency (cycles per step)", 0.0, 0.5, step=0.005, key="frequency")
+            setting_widget("frequency")
         st.caption(
             f"Caps: input ≤ {LIMITS['input_dim'][1]}, hidden ≤ {LIMITS['hidden_dim'][1]}, "
             f"steps ≤ {LIMITS['seq_len'][1]:,}, layers × batch × steps × hidden ≤ "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
 
 import streamlit as st
 
@@ -26,6 +25,7 @@ from lstm_core.figures.states import (
 from lstm_core.model.config import OPENING_PRESET, PRESETS
 from ui.entry import require_app
 from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
+from ui.settings import store_settings
 from ui.state import (
     cached_first_nonfinite,
     cached_persistence,
@@ -48,12 +48,6 @@ def _memory_text(value: float, cap: float) -> str:
     if math.isnan(value) or math.isnan(cap):
         return "n/a"
     return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
-
-
-def _apply_fix(changes: dict[str, Any]) -> None:
-    """Apply a suggested fix to the sidebar (a button callback, before the widgets exist)."""
-    for name, value in changes.items():
-        st.session_state[name] = value
 
 
 st.title("LSTM State Explorer")
@@ -225,7 +219,7 @@ else:
         st.button(
             fix.label,
             key="explorer_apply_fix",
-            on_click=_apply_fix,
+            on_click=store_settings,
             args=(fix.changes,),
             help="Changes: "
             + ", ".join(f"{name} → {value}" for name, value in fix.changes.items()),

@@ -5,23 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lstm_core.model.config import PRESETS
 from ui.entry import require_app
-from ui.state import CONFIG_KEYS, current_config, run_or_stop
+from ui.settings import load_preset
+from ui.state import current_config, run_or_stop
 
 require_app()
 
 SHAPES_PRESET = "Shapes example"
-
-
-def load_shapes_preset() -> None:
-    """The shapes example (batch 2, 4 steps, 5 features, hidden 8) into the sidebar keys.
-
-    A callback: it runs before the widgets exist.
-    """
-    preset = PRESETS[SHAPES_PRESET]
-    for key in CONFIG_KEYS:
-        st.session_state[key] = getattr(preset, key)
 
 
 st.title("Tensor shapes")
@@ -33,7 +23,8 @@ st.markdown(
 st.button(
     "Load the shapes example",
     key="shapes_preset",
-    on_click=load_shapes_preset,
+    on_click=load_preset,
+    args=(SHAPES_PRESET,),
     help="batch 2, 4 steps, 5 features, hidden 8, one layer.",
 )
 

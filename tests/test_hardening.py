@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_core import LIMITS, RunConfig, simulate
 from lstm_core.model.checks import first_nonfinite, is_finite
-from lstm_core.model.config import FORGET_BIAS_RANGE, SEED_RANGE
+from lstm_core.model.settings import SETTING
 from lstm_core.model.simulate import result_nbytes
 from lstm_core.serving.cache import CACHE_BUDGET_BYTES
 from ui.caches import LAB, RUNS, TRAINED, VIEWS
@@ -97,9 +97,9 @@ def test_explorer_reports_a_non_finite_run_instead_of_drawing_it() -> None:
 
 TOO_BIG = [(name, high + 1) for name, (_, high) in LIMITS.items()] + [
     ("input_dim", 0),
-    ("seed", SEED_RANGE[1] + 1),
+    ("seed", SETTING["seed"].high + 1),
     ("seed", -1),
-    ("forget_bias", FORGET_BIAS_RANGE[1] + 0.5),
+    ("forget_bias", SETTING["forget_bias"].high + 0.5),
     ("forget_bias", math.nan),
     ("frequency", 0.75),
     ("chrono_t_max", 1.5),

@@ -20,10 +20,10 @@ from lstm_core.model.config import (
     MAX_STATE_ELEMENTS,
     SETTING_NAMES,
     SIGNALS,
-    VIEW_RANGES,
     ConfigError,
     RunConfig,
 )
+from lstm_core.model.settings import VIEW_SETTINGS
 
 # Modest counts keep the whole file to a few seconds.
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -156,8 +156,8 @@ def test_url_reader_gives_a_valid_config_and_warnings(params: dict[str, Any]) ->
     if run.get("signal") == "csv":  # the rows come by upload: the sizes must fit any signal
         run["signal"] = DEFAULT_CONFIG.signal
     _assert_valid(DEFAULT_CONFIG.replace(**run))
-    for key, (low, high) in VIEW_RANGES.items():
-        assert low <= values.get(key, low) <= high
+    for setting in VIEW_SETTINGS:
+        assert setting.low <= values.get(setting.name, setting.low) <= setting.high
     # Every URL key given but not taken is explained by a warning naming it.
     for key in set(params) & set(URL_KEYS):
         if key not in values:

@@ -17,6 +17,7 @@ from lstm_core.io.urlstate import (
     config_from_query,
     query_from_values,
 )
+from ui.settings import store_settings
 
 _APPLIED_KEY = "url_state_applied"  # set once the URL has been read this session
 _UPLOAD_KEY = "config_upload"
@@ -32,8 +33,7 @@ def apply_url_once() -> None:
         return
     st.session_state[_APPLIED_KEY] = True
     values, warnings = config_from_query(st.query_params.to_dict())
-    for key, value in values.items():
-        st.session_state[key] = value
+    store_settings(values)
     for text in warnings:
         st.warning(f"Link setting ignored: {text}.", icon="🔗")
 
@@ -65,8 +65,7 @@ def _load_uploaded_config() -> None:
             ("error", f"{uploaded.name} cannot be loaded: {error}. Nothing was changed.")
         ]
         return
-    for key, value in values.items():
-        st.session_state[key] = value
+    store_settings(values)
     messages = [("success", f"Loaded {len(values)} settings from {uploaded.name}.")]
     messages += [("warning", f"{text}.") for text in warnings]
     st.session_state[_UPLOAD_MESSAGES_KEY] = messages

@@ -1,7 +1,7 @@
 """Sidebar controls added for the Memory lab: forget-gate init presets and the CSV upload.
 
-Both write the RunConfig keys in st.session_state (ui.state.CONFIG_KEYS, INPUT_VALUES_KEY), so
-every page sees them; app.py calls them inside its sidebar.
+Both write settings through ui.settings.store_settings (and the CSV rows to INPUT_VALUES_KEY),
+so every page sees them; app.py calls them inside its sidebar.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import streamlit as st
 
 from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
 from ui.caches import LAB, byte_cached
+from ui.settings import store_settings
 from ui.state import INPUT_VALUES_KEY
 
 FORGET_INIT_KEY = "forget_init"
@@ -49,15 +50,14 @@ def _apply_forget_init() -> None:
     bias, chrono = FORGET_INITS[label]
     if chrono:
         # T_max = the sequence length, the paper's choice; it must be above 2.
-        st.session_state["chrono_t_max"] = float(max(3, int(st.session_state.get("seq_len", 100))))
+        store_settings({"chrono_t_max": max(3, int(st.session_state.get("seq_len", 100)))})
     else:
-        st.session_state["chrono_t_max"] = 0.0
-        st.session_state["forget_bias"] = bias
+        store_settings({"chrono_t_max": 0.0, "forget_bias": bias})
 
 
 def forget_bias_moved() -> None:
     """on_change of the forget_bias slider: a hand-set bias turns chrono off."""
-    st.session_state["chrono_t_max"] = 0.0
+    store_settings({"chrono_t_max": 0.0})
 
 
 def forget_init_control() -> None:
@@ -92,8 +92,7 @@ def _csv_uploaded() -> None:
     except ValueError:
         return
     st.session_state[INPUT_VALUES_KEY] = rows
-    st.session_state["seq_len"] = len(rows)
-    st.session_state["input_dim"] = len(rows[0])
+    store_settings({"seq_len": len(rows), "input_dim": len(rows[0])})
 
 
 def csv_in_use() -> bool:

@@ -1,6 +1,6 @@
-"""Shared UI state: the sidebar's keys, the RunConfig they make, and cached core calls.
+"""Shared UI state: the RunConfig the sidebar's settings make, and cached core calls.
 
-app.py seeds every key with `st.session_state.setdefault`, and pages read them with
+app.py seeds every setting's key (ui.settings.seed_defaults), and pages read them with
 `st.session_state.get(KEY, default)`: AppTest runs a page without app.py around it after
 `switch_page`, and a live server keeps these keys across pages.
 """
@@ -10,30 +10,18 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_core import DEFAULT_CONFIG, ConfigError, RunConfig, SimulationResult, simulate
+from lstm_core import ConfigError, RunConfig, SimulationResult, simulate
 from lstm_core.analysis.metrics import Persistence, lag1_autocorrelation, persistence
 from lstm_core.figures.screen import screen_figure, screen_template_layout
 from lstm_core.figures.states import persistence_figure, state_figure, state_heatmap
 from lstm_core.model.checks import NonFinite, first_nonfinite
-from lstm_core.model.config import SETTING_NAMES, VIEW_DEFAULTS
+from lstm_core.model.settings import RUN_SETTINGS
 from lstm_core.model.simulate import result_nbytes
 from lstm_core.serving.cache import BudgetError
 from ui.caches import RUNS, VIEWS, byte_cached
 
-# Sidebar keys are the RunConfig field names (and the URL's query parameter names).
-CONFIG_KEYS: tuple[str, ...] = SETTING_NAMES
 # Holds the parsed CSV rows (a tuple of tuples) while signal == "csv".
 INPUT_VALUES_KEY = "input_values"
-
-
-def seed_defaults() -> None:
-    """Give every sidebar key its default once per session, and keep it across pages."""
-    for key in CONFIG_KEYS:
-        # Re-saving a present key keeps it across a page switch: Streamlit otherwise drops the
-        # sidebar's widget state then, and every control falls back to its minimum.
-        st.session_state[key] = st.session_state.get(key, getattr(DEFAULT_CONFIG, key))
-    for key, default in VIEW_DEFAULTS.items():  # the Explorer's time window (display only)
-        st.session_state[key] = st.session_state.get(key, default)
 
 
 def screen_theme() -> str:
@@ -44,13 +32,17 @@ def screen_theme() -> str:
 
 def current_config() -> RunConfig | None:
     """The RunConfig the sidebar describes, or None after showing why it is not valid."""
-    values = {key: st.session_state.get(key, getattr(DEFAULT_CONFIG, key)) for key in CONFIG_KEYS}
+    # Each setting as its own type (a widget or a test may hand over 5 for 5.0).
+    values = {
+        setting.name: setting.cast(st.session_state.get(setting.name, setting.default))
+        for setting in RUN_SETTINGS
+    }
     input_values = st.session_state.get(INPUT_VALUES_KEY)
     if values["signal"] == "csv":
         if input_values is None:
             st.info(
-                f"This view reads its input from a CSV file ({int(values['seq_len']):,} steps × "
-                f"{int(values['input_dim'])} features as last set). A link or settings file "
+                f"This view reads its input from a CSV file ({values['seq_len']:,} steps × "
+                f"{values['input_dim']} features as last set). A link or settings file "
                 "holds the settings but not the file's numbers: upload the CSV in the sidebar."
             )
             return None
@@ -58,10 +50,6 @@ def current_config() -> RunConfig | None:
         values["input_dim"] = len(input_values[0])
     else:
         input_values = None
-    for key in ("input_dim", "hidden_dim", "seq_len", "batch_size", "num_layers", "seed"):
-        values[key] = int(values[key])
-    for key in ("forget_bias", "chrono_t_max", "input_scale", "frequency"):
-        values[key] = float(values[key])
     try:
         config = RunConfig(**values, input_values=input_values)
     except ConfigError as error:

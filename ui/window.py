@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core.model.config import VIEW_DEFAULTS, clamp_window
+from ui.settings import store_settings
 
 START_KEY = "explorer_window_start"
 LENGTH_KEY = "explorer_window_length"
@@ -22,10 +23,10 @@ def _store(steps: int) -> None:
     length = int(st.session_state[LENGTH_KEY])
     start = int(st.session_state.get(START_KEY, 0))
     start, stop = clamp_window(start, length, steps)
-    st.session_state["window_start"] = start
     # A window as long as the run is "the whole run": it stays whole when the run grows.
     whole = stop - start == steps
-    st.session_state["window_length"] = VIEW_DEFAULTS["window_length"] if whole else stop - start
+    length = VIEW_DEFAULTS["window_length"] if whole else stop - start
+    store_settings({"window_start": start, "window_length": length})
 
 
 def window_control(steps: int) -> tuple[int, int]:

@@ -10,8 +10,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from lstm_core.cli.main import CliError, add_run_flags, config_from_args
-from lstm_core.io.image import DATA_FORMATS, IMAGE_FORMATS
+from lstm_core.cli.common import CliError, add_run_flags, apply_weights, config_from_args
+from lstm_core.figures.states import state_figure
+from lstm_core.io.image import (
+    DATA_FORMATS,
+    IMAGE_FORMATS,
+    ExportFailed,
+    ExportUnavailable,
+    data_bytes,
+    figure_bytes,
+)
+from lstm_core.io.reproduce import reproduce_script
+from lstm_core.model.simulate import simulate
 
 EXPORT_FORMATS = IMAGE_FORMATS + DATA_FORMATS
 
@@ -34,20 +44,11 @@ def _command_export(args: argparse.Namespace) -> None:
     if not out.parent.is_dir():
         raise CliError(f"{out.parent} is not a directory")
     config = config_from_args(args)
-    state_dict = None
-    if getattr(args, "weights", None):
-        from lstm_core.cli.memory import apply_weights
-
-        config, state_dict = apply_weights(args, config)
-    from lstm_core.io.image import ExportFailed, ExportUnavailable, data_bytes, figure_bytes
-    from lstm_core.model.simulate import simulate
-
+    config, state_dict = apply_weights(args, config)
     result = simulate(config, state_dict)
     if fmt in DATA_FORMATS:
         payload = data_bytes(result, fmt)
     else:
-        from lstm_core.figures.states import state_figure
-
         try:
             figure = state_figure(result, args.layer, args.batch)
         except ValueError as error:
@@ -66,8 +67,6 @@ def _command_export(args: argparse.Namespace) -> None:
 def _command_script(args: argparse.Namespace) -> None:
     if getattr(args, "weights", None):
         raise CliError("script rebuilds seeded runs; it cannot embed --weights")
-    from lstm_core.io.reproduce import reproduce_script
-
     sys.stdout.write(reproduce_script(config_from_args(args)))
 
 

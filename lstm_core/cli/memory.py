@@ -1,4 +1,4 @@
-"""CLI for the Memory lab: `memory`, `train`, and the `--input-csv` / `--weights` run flags.
+"""CLI for the Memory lab: `memory` and `train`.
 
 python -m lstm_core memory [run flags] --json
 python -m lstm_core train --task adding --seq-len 100 --seed 0 [--save FILE] --json
@@ -10,81 +10,28 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from lstm_core.cli.main import CliError, _integer, _number, add_run_flags, config_from_args
-from lstm_core.model.config import ConfigError, RunConfig
-
-
-def _read_bytes(path: str, what: str, limit: int) -> bytes:
-    file = Path(path)
-    try:
-        if file.stat().st_size > limit:
-            raise CliError(f"{what} {path} is over {limit:,} bytes")
-        return file.read_bytes()
-    except OSError as error:
-        raise CliError(f"cannot read {what} {path}: {error.strerror}") from None
-
-
-def read_input_csv(path: str) -> tuple[tuple[float, ...], ...]:
-    """The rows of a CSV input file, or CliError saying what is wrong with it."""
-    from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
-
-    try:
-        return parse_csv(_read_bytes(path, "CSV file", MAX_CSV_BYTES))
-    except ValueError as error:
-        raise CliError(f"{path}: {error}") from None
-
-
-def csv_config(config: RunConfig, rows: tuple[tuple[float, ...], ...]) -> RunConfig:
-    """`config` reading `rows`: signal "csv", seq_len and input_dim from the file."""
-    try:
-        return config.replace(
-            signal="csv", input_values=rows, seq_len=len(rows), input_dim=len(rows[0])
-        )
-    except ConfigError as error:
-        raise CliError(str(error)) from None
-
-
-def apply_weights(args: argparse.Namespace, config: RunConfig) -> tuple[RunConfig, Any]:
-    """(config, nn.LSTM state_dict) for `--weights FILE`, or (config, None) without it.
-
-    The file must be a trained model saved by the Memory lab or `train --save` (safetensors).
-    Its sizes set input_dim and hidden_dim (one layer); a flag that contradicts them is an error.
-    """
-    path = getattr(args, "weights", None)
-    if not path:
-        return config, None
-    from lstm_core.analysis.training import MAX_WEIGHTS_BYTES, lstm_only_state, weights_from_bytes
-
-    try:
-        state, _ = weights_from_bytes(_read_bytes(path, "weights file", MAX_WEIGHTS_BYTES))
-    except ValueError as error:
-        raise CliError(f"{path}: {error}") from None
-    lstm_state = lstm_only_state(state)
-    sizes = {
-        "input_dim": int(lstm_state["weight_ih_l0"].shape[1]),
-        "hidden_dim": int(lstm_state["weight_hh_l0"].shape[1]),
-        "num_layers": 1,
-    }
-    for name, value in sizes.items():
-        given = getattr(args, name, None)
-        if given is not None and given != value:
-            raise CliError(f"--{name.replace('_', '-')} {given} contradicts the weights ({value})")
-    if config.signal == "csv" and config.input_dim != sizes["input_dim"]:
-        raise CliError(
-            f"the CSV has {config.input_dim} columns but the weights read {sizes['input_dim']}"
-        )
-    try:
-        config = config.replace(**sizes)
-    except ConfigError as error:
-        raise CliError(str(error)) from None
-    return config, {name: tensor.float() for name, tensor in lstm_state.items()}
+from lstm_core.analysis.memory import STATE_LABELS, STATE_NAMES, half_life_text, memory_lab
+from lstm_core.analysis.training import (
+    DEFAULT_HIDDEN,
+    DEFAULT_LR,
+    DEFAULT_STEPS,
+    TASKS,
+    TrainSpec,
+    train_pair,
+    weights_to_bytes,
+)
+from lstm_core.cli.common import (
+    CliError,
+    add_run_flags,
+    apply_weights,
+    config_from_args,
+    integer,
+    number,
+)
 
 
 def _command_memory(args: argparse.Namespace) -> None:
-    from lstm_core.analysis.memory import STATE_LABELS, STATE_NAMES, half_life_text, memory_lab
-
     config, state_dict = apply_weights(args, config_from_args(args))
     lab = memory_lab(config, state_dict)
     if args.json:
@@ -102,8 +49,6 @@ def _command_memory(args: argparse.Namespace) -> None:
 
 
 def _command_train(args: argparse.Namespace) -> None:
-    from lstm_core.analysis.training import TrainSpec, train_pair, weights_to_bytes
-
     try:
         spec = TrainSpec(
             task=args.task,
@@ -150,19 +95,17 @@ def register_memory(commands: argparse._SubParsersAction) -> None:
 
 
 def register_train(commands: argparse._SubParsersAction) -> None:
-    from lstm_core.analysis.training import DEFAULT_HIDDEN, DEFAULT_LR, DEFAULT_STEPS, TASKS
-
     parser = commands.add_parser("train", help="train an LSTM and a vanilla RNN on a memory task")
     parser.add_argument("--task", choices=TASKS, default="adding", help="the task (adding)")
-    parser.add_argument("--seq-len", type=_integer, default=100, help="steps T (default 100)")
+    parser.add_argument("--seq-len", type=integer, default=100, help="steps T (default 100)")
     parser.add_argument(
-        "--hidden-dim", type=_integer, default=DEFAULT_HIDDEN, help="units, both models"
+        "--hidden-dim", type=integer, default=DEFAULT_HIDDEN, help="units, both models"
     )
     parser.add_argument(
-        "--steps", type=_integer, default=DEFAULT_STEPS, help="optimiser steps per model"
+        "--steps", type=integer, default=DEFAULT_STEPS, help="optimiser steps per model"
     )
-    parser.add_argument("--lr", type=_number, default=DEFAULT_LR, help="Adam learning rate")
-    parser.add_argument("--seed", type=_integer, default=0, help="seeds data and weights")
+    parser.add_argument("--lr", type=number, default=DEFAULT_LR, help="Adam learning rate")
+    parser.add_argument("--seed", type=integer, default=0, help="seeds data and weights")
     parser.add_argument("--save", metavar="FILE", help="write the trained LSTM (safetensors)")
     parser.add_argument(
         "--json", action="store_true", help='print {"lstm_mse", "rnn_mse", "seconds", "steps"}'

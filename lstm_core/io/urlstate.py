@@ -1,8 +1,8 @@
 """Run settings in a URL's query string, and in a JSON file: parse, validate, write back.
 
-Names are the CLI flags with underscores (input_dim, hidden_dim, seq_len, batch_size,
-num_layers, seed, forget_bias, chrono_t_max, input_scale, signal, frequency, dtype), then the
-view's time window (window_start, window_length). A garbage or out-of-range value is dropped
+Names, types and ranges are the settings schema's (lstm_core.model.settings): the run's
+settings (the CLI flags with underscores), then the view's time window (window_start,
+window_length). A garbage or out-of-range value is dropped
 (the default stays) with one warning that says which and why; nothing here raises on user input.
 
 A link or settings file cannot carry a CSV's values: it carries signal=csv and the CSV's shape
@@ -12,69 +12,32 @@ A link or settings file cannot carry a CSV's values: it carries signal=csv and t
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from lstm_core.model.config import (
-    DEFAULT_CONFIG,
-    DTYPES,
-    FORGET_BIAS_RANGE,
-    INPUT_SCALE_RANGE,
-    LIMITS,
-    SEED_RANGE,
-    SETTING_NAMES,
-    SIGNALS,
-    VIEW_DEFAULTS,
-    VIEW_RANGES,
-    VIEW_SETTING_NAMES,
-    ConfigError,
-    RunConfig,
-)
+from lstm_core.model.config import DEFAULT_CONFIG, SETTING_NAMES, ConfigError, RunConfig
+from lstm_core.model.settings import DEFAULTS, LINK_SETTINGS, SETTING
 
-# The URL's parameters: the run's settings in the sidebar's order, then the view's.
-URL_KEYS: tuple[str, ...] = SETTING_NAMES + VIEW_SETTING_NAMES
+# The URL's parameters: the link's settings from the schema (the run's, then the view's).
+URL_KEYS: tuple[str, ...] = tuple(setting.name for setting in LINK_SETTINGS)
 # Each URL key's value when the link does not set it.
-URL_DEFAULTS: dict[str, Any] = {**DEFAULT_CONFIG.to_dict(), **VIEW_DEFAULTS}
-_INT_RANGES: dict[str, tuple[int, int]] = {**LIMITS, "seed": SEED_RANGE, **VIEW_RANGES}
-_FLOAT_RANGES: dict[str, tuple[float, float]] = {
-    "forget_bias": FORGET_BIAS_RANGE,
-    "chrono_t_max": (0.0, 1e6),
-    "input_scale": INPUT_SCALE_RANGE,
-    "frequency": (0.0, 0.5),
-}
-# "csv" is a valid link signal: the link says a CSV was used, the page asks for the file.
-_CHOICES: dict[str, tuple[str, ...]] = {"signal": SIGNALS, "dtype": DTYPES}
+URL_DEFAULTS: dict[str, Any] = {key: DEFAULTS[key] for key in URL_KEYS}
 _SIZE_KEYS = ("num_layers", "batch_size", "seq_len", "hidden_dim")
 
 
 def _parse_one(key: str, text: str) -> Any:
-    """One value from its text; raises ValueError with a short reason."""
-    text = text.strip()
-    if key in _INT_RANGES:
-        low, high = _INT_RANGES[key]
+    """One value from its text, checked alone; raises ValueError with a short reason.
+
+    The schema checks its type and range; a run setting must then also pass RunConfig's own
+    rules with every other setting at its default (e.g. chrono_t_max is 0 or above 2).
+    """
+    value = SETTING[key].parse(text)
+    if key in SETTING_NAMES and not (key == "signal" and value == "csv"):
         try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise ValueError(f"{value} is outside {low}-{high}")
-        return value
-    if key in _FLOAT_RANGES:
-        low, high = _FLOAT_RANGES[key]
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
-        if not math.isfinite(number) or not low <= number <= high:
-            raise ValueError(f"{text} is outside {low:g} to {high:g}")
-        if key == "chrono_t_max" and 0 < number <= 2:
-            raise ValueError("must be 0 (off) or above 2")
-        return number
-    choices = _CHOICES[key]
-    if text not in choices:
-        raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
-    return text
+            DEFAULT_CONFIG.replace(**{key: value})
+        except ConfigError as error:
+            raise ValueError(str(error).removeprefix(f"{key} ")) from None
+    return value
 
 
 def config_from_query(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -115,13 +78,7 @@ def config_from_query(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[s
 
 def query_from_values(values: Mapping[str, Any]) -> dict[str, str]:
     """The query string for settings (every URL key present in `values`), as text."""
-    out: dict[str, str] = {}
-    for key in URL_KEYS:
-        if key not in values:
-            continue
-        value = values[key]
-        out[key] = repr(float(value)) if isinstance(value, float) else str(value)
-    return out
+    return {key: SETTING[key].to_text(values[key]) for key in URL_KEYS if key in values}
 
 
 def config_json(config: RunConfig) -> str:

@@ -12,23 +12,20 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-# Caps on sizes. They bound memory and time per rerun (see README, Performance) and are shown
-# in the sidebar; the largest run (10,000 steps x 512 units) keeps peak memory under 2 GB.
+from lstm_core.model.settings import DEFAULTS, RUN_SETTINGS, SETTING, VIEW_SETTINGS
+
+# Caps on sizes (from the settings schema). They bound memory and time per rerun (see README,
+# Performance) and are shown in the sidebar.
 LIMITS: dict[str, tuple[int, int]] = {
-    "input_dim": (1, 64),
-    "hidden_dim": (1, 512),
-    "seq_len": (1, 10_000),
-    "batch_size": (1, 8),
-    "num_layers": (1, 4),
+    name: SETTING[name].range
+    for name in ("input_dim", "hidden_dim", "seq_len", "batch_size", "num_layers")
 }
 # Total states kept per run: layers x batch x steps x units. Keeps a run under ~2 GB even
-# with every gate stored for both implementations.
+# with every gate stored for both implementations; the largest run (10,000 steps x 512 units)
+# is at the cap.
 MAX_STATE_ELEMENTS = 5_120_000
-SEED_RANGE = (0, 2**31 - 1)
-FORGET_BIAS_RANGE = (-10.0, 10.0)
-SIGNALS: tuple[str, ...] = ("randn", "sine", "step", "pulse", "csv")
-DTYPES: tuple[str, ...] = ("float32", "float64")
-INPUT_SCALE_RANGE = (0.0, 10.0)
+SIGNALS: tuple[str, ...] = SETTING["signal"].choices
+DTYPES: tuple[str, ...] = SETTING["dtype"].choices
 
 
 class ConfigError(ValueError):
@@ -37,60 +34,52 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that determines a run. Equal configs give bit-identical results."""
+    """Everything that determines a run. Equal configs give bit-identical results.
 
-    input_dim: int = 4  # I: features per time step (follows the CSV when signal="csv")
-    hidden_dim: int = 8  # H: units per layer, the size of both h_t and C_t
-    seq_len: int = 100  # T: time steps (follows the CSV when signal="csv")
-    batch_size: int = 1  # B: independent sequences run side by side
-    num_layers: int = 1  # L: stacked layers; layer k reads layer k-1's h_t
-    seed: int = 0  # seeds the private torch.Generator: input noise first, then every weight
+    Each field's default, type and range come from lstm_core.model.settings (one schema for
+    this class, the URL, the CLI and the sidebar).
+    """
+
+    # I: features per time step (follows the CSV when signal="csv")
+    input_dim: int = DEFAULTS["input_dim"]
+    hidden_dim: int = DEFAULTS["hidden_dim"]  # H: units per layer, the size of both h_t and C_t
+    seq_len: int = DEFAULTS["seq_len"]  # T: time steps (follows the CSV when signal="csv")
+    batch_size: int = DEFAULTS["batch_size"]  # B: independent sequences run side by side
+    num_layers: int = DEFAULTS["num_layers"]  # L: stacked layers; layer k reads layer k-1's h_t
+    # Seeds the private torch.Generator: input noise first, then every weight.
+    seed: int = DEFAULTS["seed"]
     # Offset added to the forget slice of bias_ih_l{k} in every layer. 0 = PyTorch's default
     # init (forget gate ~ sigmoid(0) = 0.5, so C halves every step); +1 Keras/Jozefowicz; +5 slow.
-    forget_bias: float = 5.0
+    forget_bias: float = DEFAULTS["forget_bias"]
     # Chrono initialisation (Tallec & Ollivier 2018) when > 0: forget bias ~ log U(1, T_max - 1)
     # and input bias = -forget bias, replacing forget_bias. 0 = off.
-    chrono_t_max: float = 0.0
+    chrono_t_max: float = DEFAULTS["chrono_t_max"]
     # Layer 0's input weights W_ih. 0 keeps PyTorch's U(-1/sqrt(H), 1/sqrt(H)), with which a few
     # inputs barely move 512 units: h turns as slow as C. s > 0 multiplies PyTorch's draw by
     # s * sqrt(H / I), i.e. U(-s/sqrt(I), s/sqrt(I)) (s = 1: the fan-in bound nn.Linear(I, 4H)
     # draws with), so the input moves every gate equally at any H and I (README: the claim at
     # every size).
-    input_scale: float = 2.0
-    signal: str = "randn"  # one of SIGNALS; the input x_t every step
-    frequency: float = 0.05  # cycles per step, for signal="sine"
-    dtype: str = "float32"  # arithmetic precision; the draws are float32 either way
+    input_scale: float = DEFAULTS["input_scale"]
+    signal: str = DEFAULTS["signal"]  # one of SIGNALS; the input x_t every step
+    frequency: float = DEFAULTS["frequency"]  # cycles per step, for signal="sine"
+    dtype: str = DEFAULTS["dtype"]  # arithmetic precision; the draws are float32 either way
     # Input from a CSV (rows = steps, columns = features) when signal="csv"; a tuple of rows so
     # the config stays hashable for caches.
     input_values: tuple[tuple[float, ...], ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for name, (low, high) in LIMITS.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{name} must be a whole number, got {value!r}")
-            if not low <= value <= high:
-                raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+        for setting in RUN_SETTINGS:  # each value's type and range, from the schema
+            problem = setting.problem(getattr(self, setting.name))
+            if problem is not None:
+                raise ConfigError(f"{setting.name} {problem}")
         elements = self.num_layers * self.batch_size * self.seq_len * self.hidden_dim
         if elements > MAX_STATE_ELEMENTS:
             raise ConfigError(
                 f"num_layers x batch_size x seq_len x hidden_dim = {elements:,} states is above "
                 f"the cap of {MAX_STATE_ELEMENTS:,}; lower one of them"
             )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ConfigError(f"seed must be a whole number, got {self.seed!r}")
-        if not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:
-            raise ConfigError(f"seed must be between {SEED_RANGE[0]} and {SEED_RANGE[1]}")
-        _check_float("forget_bias", self.forget_bias, *FORGET_BIAS_RANGE)
-        _check_float("chrono_t_max", self.chrono_t_max, 0.0, 1e6)
         if 0 < self.chrono_t_max <= 2:
             raise ConfigError("chrono_t_max must be 0 (off) or above 2")
-        _check_float("input_scale", self.input_scale, *INPUT_SCALE_RANGE)
-        _check_float("frequency", self.frequency, 0.0, 0.5)
-        if self.signal not in SIGNALS:
-            raise ConfigError(f"signal must be one of {', '.join(SIGNALS)}, got {self.signal!r}")
-        if self.dtype not in DTYPES:
-            raise ConfigError(f"dtype must be float32 or float64, got {self.dtype!r}")
         if (self.signal == "csv") != (self.input_values is not None):
             raise ConfigError('signal="csv" needs input_values, and input_values needs "csv"')
         if self.input_values is not None:
@@ -123,18 +112,9 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _check_float(name: str, value: Any, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value}")
-
-
 # The settings a user chooses: every RunConfig field but the CSV rows. They are the sidebar's
 # session_state keys, the URL's query parameters and (with dashes) the CLI's run flags.
-SETTING_NAMES: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(RunConfig) if f.name != "input_values"
-)
+SETTING_NAMES: tuple[str, ...] = tuple(setting.name for setting in RUN_SETTINGS)
 
 # The settings that make up a run's size (and its seed): what `opening_preset` keeps.
 SIZE_SETTINGS: tuple[str, ...] = (
@@ -152,12 +132,8 @@ OPENING_PRESET = "Memory (forget bias +5)"
 # What part of a run is looked at: display only, never part of a RunConfig (changing it does
 # not rerun the LSTM). The window is `window_length` steps from `window_start`, fitted to the
 # run by `clamp_window`; the defaults show the whole run of any length.
-VIEW_RANGES: dict[str, tuple[int, int]] = {
-    "window_start": (0, LIMITS["seq_len"][1] - 1),
-    "window_length": (1, LIMITS["seq_len"][1]),
-}
-VIEW_DEFAULTS: dict[str, int] = {"window_start": 0, "window_length": LIMITS["seq_len"][1]}
-VIEW_SETTING_NAMES: tuple[str, ...] = tuple(VIEW_RANGES)
+VIEW_DEFAULTS: dict[str, int] = {setting.name: setting.default for setting in VIEW_SETTINGS}
+VIEW_SETTING_NAMES: tuple[str, ...] = tuple(VIEW_DEFAULTS)
 
 
 def clamp_window(start: int, length: int, steps: int) -> tuple[int, int]:

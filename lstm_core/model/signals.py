@@ -14,14 +14,6 @@ import torch
 
 from lstm_core.model.config import RunConfig
 
-SIGNAL_HELP: dict[str, str] = {
-    "randn": "Gaussian noise N(0, 1) at every step: torch.randn(B, T, I).",
-    "sine": "A sine per feature with a random phase, plus noise of 0.1.",
-    "step": "Noise of 0.1 until T/4, then a jump to 1 held to the end.",
-    "pulse": "A pulse of size 5 at t = 0, then small noise (0.1): watch how long it is kept.",
-    "csv": "Your own file: rows are time steps, columns are features.",
-}
-
 
 def make_input(config: RunConfig, noise: torch.Tensor) -> torch.Tensor:
     """Shape the signal from `noise` (B, T, I), float32, drawn from the run's generator."""

@@ -48,6 +48,7 @@ from lstm_core.figures.memory import (
     trained_states_figure,
     training_figure,
 )
+from lstm_core.model.settings import SETTING
 from lstm_core.serving.jobs import CANCELLED, DONE, Job
 from ui.caches import LAB, TRAINED, byte_cached
 from ui.export import figure_downloads
@@ -221,8 +222,7 @@ def training_section(default_seed: int) -> None:
     )
     seed = columns[3].number_input(
         "training seed",
-        0,
-        2**31 - 1,
+        *SETTING["seed"].range,
         value=default_seed,
         key="train_seed",
         help="Seeds the weights and every training batch.",

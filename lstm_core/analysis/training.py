@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from lstm_core.analysis.cell_finder import pearson
+from lstm_core.model.settings import SETTING
 from lstm_core.model.simulate import native_kernel
 
 TASKS: tuple[str, ...] = ("adding",)
@@ -70,7 +71,7 @@ class TrainSpec:
             ("hidden_dim", HIDDEN_RANGE),
             ("steps", STEPS_RANGE),
             ("batch_size", (1, 1024)),
-            ("seed", (0, 2**31 - 1)),
+            ("seed", SETTING["seed"].range),  # the same seeds as a run's
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

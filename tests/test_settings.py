@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
-from conftest import APP, APPTEST_TIMEOUT
+from conftest import APP, APPTEST_TIMEOUT, ROOT
 from streamlit.testing.v1 import AppTest
 
 from lstm_core.cli.common import CliError, config_from_args, flag
@@ -121,3 +122,9 @@ def test_the_sidebar_draws_every_widget_from_the_schema() -> None:
         else:
             assert (widget.min, widget.max) == setting.range
         assert (widget.help or "") == setting.text(setting.help)
+
+
+def test_the_readme_names_every_run_flag() -> None:
+    scripting = (ROOT / "README.md").read_text().split("## Scripting", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"--[a-z][a-z-]*", scripting))
+    assert [s.name for s in RUN_SETTINGS if flag(s.name) not in named] == []

@@ -1,7 +1,7 @@
 """Command line: `python -m lstm_core run|gates|export|script|memory|train ...`. See README,
 "Scripting".
 
-Each command lives in its own module (run, export, memory), which imports only
+Each command lives in its own module (run, export, memory), which imports of this package only
 lstm_core.cli.common; this module imports the commands and builds the parser. Bad values exit
 with status 2 and one line on stderr, never a traceback.
 """
@@ -13,17 +13,19 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 
-from lstm_core.cli import export, memory, run
 from lstm_core.cli.common import CliError, Parser
+from lstm_core.cli.export import register_export, register_script
+from lstm_core.cli.memory import register_memory, register_train
+from lstm_core.cli.run import register_gates, register_run
 
 # Each entry adds one subcommand, in `--help` order; a new command adds its register function.
 REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
-    run.register_run,
-    run.register_gates,
-    export.register_export,
-    export.register_script,
-    memory.register_memory,
-    memory.register_train,
+    register_run,
+    register_gates,
+    register_export,
+    register_script,
+    register_memory,
+    register_train,
 ]
 
 

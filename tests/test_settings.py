@@ -14,7 +14,7 @@ from lstm_core.cli.common import CliError, config_from_args, flag
 from lstm_core.cli.main import build_parser
 from lstm_core.io.urlstate import config_from_query, query_from_values
 from lstm_core.model.config import DEFAULT_CONFIG, PRESETS, SETTING_NAMES, ConfigError, RunConfig
-from lstm_core.model.settings import LINK_SETTINGS, RUN_SETTINGS, SETTINGS, Setting
+from lstm_core.model.settings import LINK_SETTINGS, RUN_SETTINGS, SETTING, SETTINGS, Setting
 
 NUMERIC = [s for s in SETTINGS if s.kind != "choice"]
 CHOICE = [s for s in SETTINGS if s.kind == "choice"]
@@ -128,3 +128,17 @@ def test_the_readme_names_every_run_flag() -> None:
     scripting = (ROOT / "README.md").read_text().split("## Scripting", 1)[1].split("\n## ", 1)[0]
     named = set(re.findall(r"--[a-z][a-z-]*", scripting))
     assert [s.name for s in RUN_SETTINGS if flag(s.name) not in named] == []
+
+
+def test_settings_that_follow_an_uploaded_csv_are_disabled_and_say_so() -> None:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.session_state["signal"] = "csv"
+    at.session_state["input_values"] = ((1.0, 2.0), (3.0, 4.0), (5.0, 6.0))
+    at.run()
+    assert not at.exception
+    widgets = {"input_dim": at.slider(key="input_dim"), "seq_len": at.number_input(key="seq_len")}
+    widgets["hidden_dim"] = at.number_input(key="hidden_dim")
+    for name, widget in widgets.items():
+        follows = SETTING[name].follows_csv
+        assert widget.disabled is follows
+        assert widget.help.endswith("Follows the uploaded CSV.") is follows

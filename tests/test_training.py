@@ -26,7 +26,7 @@ from lstm_core.analysis.training import (
     weights_to_bytes,
 )
 from lstm_core.cli.main import main
-from lstm_core.model.simulate import native_kernel
+from lstm_core.model.kernels import native_kernel
 
 TINY = TrainSpec(seq_len=10, hidden_dim=3, steps=3, batch_size=8)
 

@@ -20,7 +20,8 @@ from torch import nn
 
 from lstm_core.analysis.metrics import predicted_half_life
 from lstm_core.model.config import RunConfig
-from lstm_core.model.simulate import build_model, manual_trajectory, native_kernel
+from lstm_core.model.kernels import native_kernel
+from lstm_core.model.simulate import build_model, manual_trajectory
 
 # The four measured states, in chart order.
 STATE_NAMES: tuple[str, ...] = ("lstm_c", "lstm_h", "gru_h", "rnn_h")

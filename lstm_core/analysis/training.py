@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from lstm_core.analysis.cell_finder import pearson
-from lstm_core.model.simulate import native_kernel
+from lstm_core.model.kernels import native_kernel
 
 TASKS: tuple[str, ...] = ("adding",)
 # Predicting 1.0 for every sequence: Var(U(0,1) + U(0,1)) = 1/6.

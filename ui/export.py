@@ -1,7 +1,7 @@
 """Download controls for figures and data, shared by every page.
 
 Bytes are made only when a button is clicked (`st.download_button(data=callable)`), by the
-pure functions in `lstm_core.io.image`; file names carry the run, e.g.
+pure functions in `lstm_core.io.image` and `lstm_core.io.tidy`; file names carry the run, e.g.
 `lstm_states_I3_H8_T100_seed0@2x.png`.
 """
 
@@ -14,13 +14,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import RunConfig
-from lstm_core.io.image import (
-    INSTALL_HINT,
-    data_bytes,
-    figure_bytes,
-    find_browser,
-    image_filename,
-)
+from lstm_core.io.image import INSTALL_HINT, figure_bytes, find_browser, image_filename
+from lstm_core.io.tidy import data_bytes
 from ui.state import cached_simulate
 
 # (format, scale, button label, help)

@@ -32,15 +32,15 @@ TEST_SEQUENCES = 512  # the fixed test set the MSE is reported on
 SEQ_LEN_RANGE = (10, 1000)
 HIDDEN_RANGE = (1, 256)
 STEPS_RANGE = (1, 5000)
-# The default budget. Measured at T = 100, seed 0: the LSTM's loss sits at the 0.167 plateau
-# for ~650 steps, then drops below 0.005 within 50 steps; 800 steps leave a margin.
+# The default budget: enough optimiser steps for the LSTM at T = 100 to leave the 0.167
+# plateau and learn the task, with a margin (README, Performance: Memory lab sizes).
 DEFAULT_HIDDEN = 32
 DEFAULT_STEPS = 800
 DEFAULT_BATCH = 64
 DEFAULT_LR = 1e-2
 
-# Training speed at the default size (T = 100, H = 32, batch 64) in sequence steps per second
-# (optimiser steps x T, both models), as measured on a shared class server (README, One server
+# The expected training speed at the default size (T = 100, H = 32, batch 64) on a busy class
+# server, in sequence steps per second (optimiser steps x T, both models; README, One server
 # for a class): the estimate until a training of the same size has run on this server.
 DEFAULT_TRAINING_RATE = 3300.0
 

@@ -127,8 +127,8 @@ def build_model(
 #   from nn.LSTM's h_{t-1} and the hand-written cell's C_{t-1} (nn.LSTM exposes no other).
 # - The hand-written cell is given nn.LSTM's h_{t-1} at every step (its C is its own
 #   recurrence). Left to feed back its own h, two implementations that differ in the last bit
-#   of a sigmoid part ways on long runs with a raised forget bias (5000 steps x 256 units, +3:
-#   oneDNN and PyTorch's native kernel end 0.8 apart in h), so a free-running comparison would
+#   of a sigmoid part ways on long runs with a raised forget bias (oneDNN and PyTorch's native
+#   kernel end far apart in h: README, Performance), so a free-running comparison would
 #   measure that sensitivity, not the equations. Step by step, it measures the equations.
 # Only the cell-state recurrence C_t = f_t * C_{t-1} + i_t * g_t is sequential here; the matrix
 # products are large GEMMs over many steps at once, which is why a run costs about two
@@ -285,7 +285,7 @@ def one_step_states(
         h_out = one_step_h[k].view(rows, hidden)
         c_out = one_step_c[k].view(rows, hidden)
         # In blocks of sequences: nn.LSTM's gate buffers are (rows, 4H) several times over,
-        # ~0.5 GB at once for the largest float64 run.
+        # which over every row at once would dominate the largest run's peak memory.
         for start in range(0, rows, ROW_BLOCK):
             block = slice(start, start + ROW_BLOCK)
             _, h_t, c_t = _nn_lstm_layer(

@@ -93,7 +93,7 @@ def run_or_stop(config: RunConfig) -> SimulationResult:
 
 
 # The Explorer's charts carry their template's layout values for the page's theme
-# (lstm_core.figures.screen.screen_template_layout; the per-trace-type defaults would add ~10 kB per
+# (lstm_core.figures.screen.screen_template_layout; the per-trace-type defaults would enlarge each
 # chart) and go out with st.plotly_chart(theme=None): Streamlit's theme would be merged into
 # the figure in the browser at every redraw, a measurable part of a slider move.
 

@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lstm_core.analysis.training import MAX_WEIGHTS_BYTES, lstm_only_state, weights_from_bytes
 from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
+from lstm_core.io.weights import MAX_WEIGHTS_BYTES, lstm_only_state, weights_from_bytes
 from lstm_core.model.config import DEFAULT_CONFIG, PRESETS, ConfigError, RunConfig
 from lstm_core.model.settings import RUN_SETTINGS, Setting
 

@@ -12,15 +12,9 @@ from pathlib import Path
 
 from lstm_core.cli.common import CliError, add_run_flags, apply_weights, config_from_args
 from lstm_core.figures.states import state_figure
-from lstm_core.io.image import (
-    DATA_FORMATS,
-    IMAGE_FORMATS,
-    ExportFailed,
-    ExportUnavailable,
-    data_bytes,
-    figure_bytes,
-)
+from lstm_core.io.image import IMAGE_FORMATS, ExportFailed, ExportUnavailable, figure_bytes
 from lstm_core.io.reproduce import reproduce_script
+from lstm_core.io.tidy import DATA_FORMATS, data_bytes
 from lstm_core.model.simulate import simulate
 
 EXPORT_FORMATS = IMAGE_FORMATS + DATA_FORMATS

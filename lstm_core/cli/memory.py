@@ -19,7 +19,6 @@ from lstm_core.analysis.training import (
     TASKS,
     TrainSpec,
     train_pair,
-    weights_to_bytes,
 )
 from lstm_core.cli.common import (
     CliError,
@@ -29,6 +28,7 @@ from lstm_core.cli.common import (
     integer,
     number,
 )
+from lstm_core.io.weights import weights_to_bytes
 
 
 def _command_memory(args: argparse.Namespace) -> None:

@@ -34,12 +34,12 @@ __all__ = [
 MAX_LINE_UNITS = 16
 # Points per line at most: about two per pixel of a panel (~500 px wide on a 1400 px screen,
 # two panels beside the sidebar). Downsampled, a figure holds at most ~24,000 line points,
-# which SVG draws faster than WebGL does: headless Chromium (no GPU, software WebGL) took ~3 s
-# for 32 Scattergl lines of 750 points and ~0.6 s as SVG Scatter.
+# which SVG draws faster than WebGL does in a browser without a GPU (software WebGL): README,
+# Performance.
 MAX_POINTS_PER_LINE = 1000
 # Points per panel, all lines together. With the hover numbers (customdata) a point costs ~20
-# bytes of base64 per panel, so 16 lines keep the state figure near 0.7 MB and the page, with
-# the heatmap overview, under 2 MB at every allowed size.
+# bytes of base64 per panel, so 16 lines keep the page, with the heatmap overview, within its
+# chart-data goal at every allowed size (README, Performance).
 LINE_POINTS_PER_PANEL = 12_000
 # Heatmap overview: units × time-bin cells per panel at most, and time bins at most.
 OVERVIEW_CELLS_PER_PANEL = 49_152
@@ -47,7 +47,7 @@ OVERVIEW_MAX_BINS = 600
 _DOWNSAMPLER = MinMaxLTTBDownsampler()
 # Margins of the Explorer's figures: wide enough for the tick labels and axis titles of the usual
 # runs, so that plotly.js's automargin has nothing to add. When it has (l 60 -> 62, b 50 -> 53),
-# it draws the whole figure a second time: ~70 ms of a slider move at the default size.
+# it draws the whole figure a second time, a large part of a slider move at the default size.
 STATE_MARGIN: dict[str, int] = {"l": 70, "r": 20, "t": 80, "b": 60}
 # The window's mark on the whole-run overview: a light band that reads on white and on dark,
 # edged in the same colour so that a short window on an opaque heatmap still shows.
@@ -74,7 +74,7 @@ def _subplot_layout(
 def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     """A go.Figure from plain trace and layout dicts, not validated by plotly.
 
-    plotly's validation of every property costs ~40 ms per figure at 5000 steps x 256 units,
+    plotly's validation of every property costs more than building the dicts on large runs,
     a large part of a rerun; the builders' output is validated once in the tests instead
     (tests/test_downsample.py builds each figure again with validation).
     """

@@ -15,14 +15,14 @@ from typing import Any
 from lstm_core.model.settings import DEFAULTS, RUN_SETTINGS, SETTING, VIEW_SETTINGS
 
 # Caps on sizes (from the settings schema). They bound memory and time per rerun (see README,
-# Performance) and are shown in the sidebar.
+# Performance) and are shown in the sidebar; the largest run (10,000 steps x 512 units) stays
+# within the memory goal.
 LIMITS: dict[str, tuple[int, int]] = {
     name: SETTING[name].range
     for name in ("input_dim", "hidden_dim", "seq_len", "batch_size", "num_layers")
 }
-# Total states kept per run: layers x batch x steps x units. Keeps a run under ~2 GB even
-# with every gate stored for both implementations; the largest run (10,000 steps x 512 units)
-# is at the cap.
+# Total states kept per run: layers x batch x steps x units. Keeps a run within that goal even
+# with every gate stored for both implementations.
 MAX_STATE_ELEMENTS = 5_120_000
 SIGNALS: tuple[str, ...] = SETTING["signal"].choices
 DTYPES: tuple[str, ...] = SETTING["dtype"].choices

@@ -190,8 +190,8 @@ def test_browser_sessions_at_once_draw_their_own_numbers(
         )
     drawn_first_values = set()
     for page, seed in zip(pages, seeds, strict=True):
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
-        wait_until_idle(page, timeout_ms=120_000)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=CHART_TIMEOUT_MS)
+        wait_until_idle(page, timeout_ms=CHART_TIMEOUT_MS)
         assert_page_draws_run(page, RunConfig(seed=seed, seq_len=12, hidden_dim=3))
         drawn_first_values.add(str(page.evaluate(DRAWN_H)[0][2]))
         if page is not pages[-1]:

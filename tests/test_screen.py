@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gc
 import json
+from collections.abc import Iterator
 
+import kaleido
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -109,6 +111,18 @@ def test_datarevision_changes_exactly_when_the_data_does(default_run: Simulation
     assert revision(default_run, [0, 1]) != revision(other, [0, 1])
 
 
+@pytest.fixture
+def one_kaleido_browser() -> Iterator[None]:
+    """One kaleido browser for every full_figure_for_development call of a test (without it,
+    each call starts and closes a Chromium of its own); closed again afterwards."""
+    kaleido.start_sync_server(silence_warnings=True)
+    try:
+        yield
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
+@pytest.mark.usefixtures("one_kaleido_browser")
 def test_plotly_js_resolves_the_screen_layout_as_it_resolves_the_template(
     default_run: SimulationResult,
 ) -> None:

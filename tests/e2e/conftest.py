@@ -12,15 +12,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 from .support import (
     ARTIFACTS,
+    CHART_TIMEOUT_MS,
     CHROMIUM,
     CHROMIUM_FLAGS,
     ROOT,
@@ -94,6 +95,26 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
         "accept_downloads": True,
         "viewport": {"width": 1400, "height": 900},
     }
+
+
+@pytest.fixture
+def context(context: BrowserContext) -> BrowserContext:
+    """pytest-playwright's context, whose steps wait up to CHART_TIMEOUT_MS (not Playwright's
+    30 s default, which a loaded machine exceeds for a plain click after a rerun)."""
+    context.set_default_timeout(CHART_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def new_context(new_context: Callable[..., BrowserContext]) -> Callable[..., BrowserContext]:
+    """pytest-playwright's context factory, each context with the same default timeout."""
+
+    def make(**kwargs: Any) -> BrowserContext:
+        created = new_context(**kwargs)
+        created.set_default_timeout(CHART_TIMEOUT_MS)
+        return created
+
+    return make
 
 
 @pytest.fixture

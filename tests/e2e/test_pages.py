@@ -41,7 +41,7 @@ def _check_current_page(page: Page, label: str) -> list[str]:
     problems = []
     main = page.locator('[data-testid="stMain"]')
     try:
-        main.locator("h1").first.wait_for(timeout=30_000)
+        main.locator("h1").first.wait_for(timeout=CHART_TIMEOUT_MS)
     except PlaywrightTimeoutError:
         problems.append(f"{label}: no title (h1)")
     exceptions = main.locator('[data-testid="stException"]')
@@ -56,7 +56,9 @@ def _check_current_page(page: Page, label: str) -> list[str]:
         if not chart.is_visible():
             continue  # inside a closed expander or another tab: drawn when opened
         try:
-            chart.element_handle().wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+            chart.element_handle().wait_for_selector(
+                ".js-plotly-plot .main-svg", timeout=CHART_TIMEOUT_MS
+            )
             chart.evaluate(
                 """(box) => new Promise((resolve, reject) => {
                     const drawn = () => [...box.querySelectorAll('.js-plotly-plot')].some(

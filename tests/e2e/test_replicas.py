@@ -45,7 +45,7 @@ from .support import (
 pytestmark = pytest.mark.browser
 
 REPLICAS = 2
-SESSIONS = 4
+SESSIONS = 3  # round robin: r1, r2, r1 (one replica holds two sessions at once)
 COOKIE = "SERVERID"
 # HAProxy's log line (the script's log-format): backend/server status sent=COOKIE "request"
 LOG_LINE = re.compile(r'^replicas/(\S+) \S+ sent=(\S*) "(\S+) (\S+)')

@@ -7,7 +7,8 @@ import streamlit as st
 
 from lstm_core.model.config import PRESETS
 from ui.entry import require_app
-from ui.state import CONFIG_KEYS, current_config, run_or_stop
+from ui.runs import run_or_stop
+from ui.state import CONFIG_KEYS, current_config
 
 require_app()
 

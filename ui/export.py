@@ -21,7 +21,7 @@ from lstm_core.io.image import (
     find_browser,
     image_filename,
 )
-from ui.state import cached_simulate
+from ui.runs import cached_simulate
 
 # (format, scale, button label, help)
 IMAGE_CHOICES: tuple[tuple[str, float, str, str], ...] = (

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from lstm_core import LIMITS, RunConfig, simulate
-from lstm_core.model.simulate import build_model, native_kernel
+from lstm_core.model.kernels import native_kernel
+from lstm_core.model.simulate import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 # The core size: input 64, hidden 512, 10,000 steps.

@@ -74,7 +74,7 @@ st.markdown(
     "checked against it at every step."
 )
 with st.expander("The equations (PyTorch's gate order i, f, g, o)"):
-    # Plain text, not st.latex: KaTeX is a 265 kB script the browser would fetch and run before
+    # Plain text, not st.latex: KaTeX is a large script the browser would fetch and run before
     # the first chart (benchmarks: page load). σ is the logistic sigmoid, ⊙ elementwise.
     st.markdown(
         "- i<sub>t</sub> = σ(W<sub>ii</sub> x<sub>t</sub> + b<sub>ii</sub> + "

@@ -12,7 +12,7 @@ from PIL import Image
 
 from lstm_core import RunConfig, simulate
 from lstm_core.cli.main import main
-from lstm_core.io.image import tidy_frame
+from lstm_core.io.tidy import tidy_frame
 from tests.conftest import ROOT
 
 FLAGS = ["--hidden-dim", "3", "--seq-len", "20", "--seed", "2"]

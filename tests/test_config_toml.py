@@ -7,8 +7,8 @@ import tomllib
 
 from conftest import ROOT
 
-from lstm_core.analysis.training import MAX_WEIGHTS_BYTES
 from lstm_core.io.csv_input import MAX_CSV_BYTES
+from lstm_core.io.weights import MAX_WEIGHTS_BYTES
 
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
 MIB = 1024 * 1024  # Streamlit's maxUploadSize is in MiB

@@ -1,15 +1,13 @@
-"""Image export (real PNG/SVG/PDF bytes with the real colours) and tidy data."""
+"""Image export (real PNG/SVG/PDF bytes with the real colours) and the Explorer's downloads."""
 
 from __future__ import annotations
 
 import io
 
 import numpy as np
-import pandas as pd
 import plotly.io as pio
 import pytest
 import streamlit  # noqa: F401  (sets plotly's default template to "streamlit", as in the app)
-import torch
 from PIL import Image
 
 from lstm_core import RunConfig, simulate
@@ -20,9 +18,6 @@ from lstm_core.io.image import (
     ExportUnavailable,
     figure_bytes,
     image_filename,
-    tidy_frame,
-    to_csv_bytes,
-    to_parquet_bytes,
 )
 from ui.export import plotly_config
 
@@ -128,51 +123,6 @@ def test_file_names_and_toolbar_config() -> None:
     assert options == {"format": "png", "filename": base, "scale": 2}
 
 
-def test_tidy_frame_matches_the_tensors() -> None:
-    config = RunConfig(hidden_dim=3, seq_len=5, batch_size=2, num_layers=2, seed=4)
-    result = simulate(config)
-    frame = tidy_frame(result)
-    assert list(frame.columns) == ["impl", "layer", "batch", "t", "unit", "state", "value"]
-    assert len(frame) == 8 * 2 * 2 * 5 * 3
-    counts = frame.groupby(["impl", "state"], observed=True).size().to_dict()
-    assert counts == {("manual", s): 60 for s in ("h", "c", "i", "f", "g", "o")} | {
-        ("torch", "h"): 60,
-        ("torch", "c"): 60,
-    }
-    assert frame["value"].dtype == np.float32
-    expected = {
-        ("torch", "h"): result.h,
-        ("torch", "c"): result.c,
-        ("manual", "h"): result.manual_h,
-        ("manual", "c"): result.manual_c,
-        **{("manual", g): result.gates[g] for g in ("i", "f", "g", "o")},
-    }
-    for (impl, state), tensor in expected.items():
-        part = frame[(frame["impl"] == impl) & (frame["state"] == state)]
-        rebuilt = torch.zeros_like(tensor)
-        index = [
-            torch.as_tensor(part[name].to_numpy(np.int64))
-            for name in ("layer", "batch", "t", "unit")
-        ]
-        rebuilt[tuple(index)] = torch.tensor(part["value"].to_numpy())
-        torch.testing.assert_close(rebuilt, tensor, rtol=0, atol=0)
-    # One spot checked by hand: layer 1, batch 1, step 4, unit 2 of the forget gate.
-    row = frame.query("impl == 'manual' and state == 'f' and layer == 1 and batch == 1")
-    row = row.query("t == 4 and unit == 2")
-    assert row["value"].item() == result.gates["f"][1, 1, 4, 2].item()
-
-
-def test_csv_and_parquet_round_trip() -> None:
-    result = simulate(RunConfig(hidden_dim=2, seq_len=4, dtype="float64"))
-    frame = tidy_frame(result)
-    from_csv = pd.read_csv(io.BytesIO(to_csv_bytes(frame)))
-    assert list(from_csv.columns) == list(frame.columns)
-    np.testing.assert_array_equal(from_csv["value"].to_numpy(), frame["value"].to_numpy())
-    assert from_csv["state"].tolist() == frame["state"].astype(str).tolist()
-    from_parquet = pd.read_parquet(io.BytesIO(to_parquet_bytes(frame)))
-    pd.testing.assert_frame_equal(from_parquet, frame)
-
-
 def test_explorer_offers_every_export() -> None:
     from streamlit.testing.v1 import AppTest
 
@@ -210,14 +160,3 @@ def test_explorer_without_a_browser_explains_and_keeps_going(
     labels = {button.proto.label for button in at.get("download_button")}
     assert "PNG 2×" not in labels and "⬇ Data as Parquet" in labels
     assert len(at.get("plotly_chart")) >= 1
-
-
-def test_webgl_lines_export_as_vectors() -> None:
-    import plotly.graph_objects as go
-
-    webgl = go.Figure(go.Scattergl(x=[0, 1, 2], y=[0.0, 1.0, 0.5], line={"color": "#EF553B"}))
-    copy = export_module.export_figure(webgl)
-    assert copy.data[0].type == "scatter" and webgl.data[0].type == "scattergl"
-    svg = figure_bytes(webgl, "svg").decode()
-    assert "<image" not in svg  # no bitmap inside the vector file
-    assert 'class="js-line"' in svg and "rgb(239, 85, 59)" in svg

@@ -14,13 +14,9 @@ import torch
 from conftest import ROOT
 from safetensors.torch import save
 
-from lstm_core.analysis.training import (
-    TrainSpec,
-    expected_shapes,
-    weights_from_bytes,
-    weights_to_bytes,
-)
+from lstm_core.analysis.training import TrainSpec, expected_shapes
 from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
+from lstm_core.io.weights import weights_from_bytes, weights_to_bytes
 
 # --- CSV ---------------------------------------------------------------------------------
 

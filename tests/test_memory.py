@@ -26,7 +26,7 @@ from lstm_core.analysis.memory import (
 from lstm_core.analysis.training import DEFAULT_TRAINING_RATE, TrainSpec, rate_key, training_work
 from lstm_core.figures.memory import gradient_figure, perturbation_figure
 from lstm_core.model.config import RunConfig
-from lstm_core.model.simulate import native_kernel
+from lstm_core.model.kernels import native_kernel
 from ui.jobs import duration_text, job_runner
 
 SMALL = RunConfig(input_dim=3, hidden_dim=5, seq_len=30, forget_bias=3.0)

@@ -1,17 +1,15 @@
 """Screen figures (lstm_core.figures.screen): the same picture as the builders', in a form plotly.js
-draws once per chart; and the two process settings that keep a slider move short."""
+draws once per chart; and the gc.freeze setting that keeps a slider move short."""
 
 from __future__ import annotations
 
 import gc
 import json
-import threading
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import RunConfig, SimulationResult, simulate
@@ -24,7 +22,6 @@ from lstm_core.figures.screen import (
 )
 from lstm_core.figures.states import persistence_figure, state_figure, state_heatmap
 from lstm_core.io.image import EXPORT_TEMPLATE
-from lstm_core.model.simulate import _PROCESS_THREADS, SINGLE_THREAD_MAX_STATES, _threads_for
 from tests.conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
 
 SCREEN_TEMPLATE_LAYOUT = screen_template_layout("light")
@@ -187,40 +184,3 @@ def test_the_app_freezes_its_startup_objects_once() -> None:
     assert frozen > 10_000  # torch's, plotly's, streamlit's objects
     AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
     assert gc.get_freeze_count() == frozen  # not again: later objects stay collectable
-
-
-def test_small_runs_use_one_thread_and_restore_the_count() -> None:
-    before = torch.get_num_threads()
-    with _threads_for(SINGLE_THREAD_MAX_STATES - 1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-    with _threads_for(SINGLE_THREAD_MAX_STATES):
-        assert torch.get_num_threads() == before
-
-
-def test_a_thread_started_inside_a_one_thread_block_gets_its_threads_back() -> None:
-    """A thread's first torch call takes the process-wide count of that moment: 1 inside
-    another thread's small run. Its large runs still use torch's count at import."""
-    inside, release = threading.Event(), threading.Event()
-    seen: dict[str, int] = {}
-
-    def small_run() -> None:
-        with _threads_for(1):
-            inside.set()
-            release.wait(10)
-
-    def later_session() -> None:
-        seen["first call"] = torch.get_num_threads()
-        with _threads_for(SINGLE_THREAD_MAX_STATES):
-            seen["large run"] = torch.get_num_threads()
-
-    small = threading.Thread(target=small_run)
-    small.start()
-    assert inside.wait(10)
-    later = threading.Thread(target=later_session)
-    later.start()
-    later.join(10)
-    release.set()
-    small.join(10)
-    assert seen == {"first call": 1, "large run": _PROCESS_THREADS}
-    assert torch.get_num_threads() == _PROCESS_THREADS  # this thread untouched throughout

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from lstm_core import PRESETS, RunConfig, build_model, simulate
-from lstm_core.model.simulate import native_kernel, result_nbytes
+from lstm_core.model.simulate import result_nbytes
 
 
 def plain_pytorch(config: RunConfig) -> tuple[torch.Tensor, nn.LSTM]:
@@ -168,13 +168,6 @@ def test_chrono_initialisation_ranges() -> None:
     ingate = params["bias_ih_l0"][:64] + params["bias_hh_l0"][:64]
     assert (forget >= 0).all() and (forget <= torch.log(torch.tensor(t_max - 1))).all()
     torch.testing.assert_close(ingate, -forget)
-
-
-def test_native_kernel_restores_the_backend_flag() -> None:
-    before = torch.backends.mkldnn.enabled
-    with native_kernel():
-        assert torch.backends.mkldnn.enabled is False
-    assert torch.backends.mkldnn.enabled == before
 
 
 @pytest.mark.parametrize("signal", ["sine", "step", "pulse"])

@@ -1,4 +1,4 @@
-"""The adding problem, training on a tiny budget, weights saved and loaded, the CLI commands."""
+"""The adding problem, training on a tiny budget, a trained model traced, the CLI commands."""
 
 from __future__ import annotations
 
@@ -8,25 +8,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save
 
 from lstm_core.analysis.training import (
     BASELINE_MSE,
     TrainSpec,
     adding_batch,
-    check_lstm_state,
     evaluate,
     held_out_set,
-    lstm_only_state,
     pearson,
     trace_trained,
     train_model,
     train_pair,
-    weights_from_bytes,
-    weights_to_bytes,
 )
 from lstm_core.cli.main import main
-from lstm_core.model.simulate import native_kernel
+from lstm_core.io.weights import lstm_only_state, weights_from_bytes
+from lstm_core.model.kernels import native_kernel
 
 TINY = TrainSpec(seq_len=10, hidden_dim=3, steps=3, batch_size=8)
 
@@ -74,42 +70,6 @@ def test_first_loss_is_plain_pytorch_on_the_same_batch() -> None:
     with torch.no_grad():
         prediction = readout(lstm(x)[0][:, -1]).squeeze(-1)
     assert losses[0] == pytest.approx(float(((prediction - target) ** 2).mean()), rel=1e-6)
-
-
-def test_weights_round_trip_through_safetensors() -> None:
-    result = train_pair(TINY)
-    data = weights_to_bytes(TINY, result.lstm_state)
-    state, metadata = weights_from_bytes(data)
-    assert metadata["task"] == "adding" and metadata["seq_len"] == "10"
-    for name, tensor in result.lstm_state.items():
-        torch.testing.assert_close(state[name], tensor, rtol=0, atol=0)
-    assert set(lstm_only_state(state)) == {
-        "weight_ih_l0",
-        "weight_hh_l0",
-        "bias_ih_l0",
-        "bias_hh_l0",
-    }
-
-
-def test_wrong_weight_files_get_a_clear_error(tmp_path: Path) -> None:
-    state = train_pair(TINY).lstm_state
-    with pytest.raises(ValueError, match="not a safetensors"):
-        weights_from_bytes(b"this is a text file, not weights")
-    with pytest.raises(ValueError, match="no trained adding-problem LSTM"):
-        weights_from_bytes(save({"weight": torch.zeros(2, 2)}))
-    wrong_shape = dict(state, **{"recurrent.bias_hh_l0": torch.zeros(5)})
-    with pytest.raises(ValueError, match="shape"):
-        weights_from_bytes(save(wrong_shape))
-    extra = dict(state, extra=torch.zeros(1))
-    with pytest.raises(ValueError, match="unexpected \\['extra'\\]"):
-        weights_from_bytes(save(extra))
-    nan = dict(state, **{"readout.bias": torch.tensor([float("nan")])})
-    with pytest.raises(ValueError, match="NaN"):
-        check_lstm_state(nan, 3)
-    # A pickle (torch.save) is refused, never unpickled.
-    torch.save(state, tmp_path / "model.pt")
-    with pytest.raises(ValueError, match="not a safetensors"):
-        weights_from_bytes((tmp_path / "model.pt").read_bytes())
 
 
 def test_pearson_matches_numpy() -> None:

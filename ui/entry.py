@@ -48,10 +48,10 @@ def freeze_startup_objects() -> None:
     """Once per process: leave the objects alive after the imports out of garbage collection.
 
     Streamlit runs gc.collect(2) after every script run (runner.postScriptGC). With torch,
-    plotly and pandas imported that walks ~300,000 objects: 150-250 ms of CPU per rerun here,
-    which held the GIL while the server still had the page's last messages to send and
-    competed with the browser's redraw on 2 cores. Frozen (gc.freeze), the collection walks
-    only what later runs create (~25 ms). What is frozen is never collected as cyclic
+    plotly and pandas imported that walks every object they made, at every rerun, holding the
+    GIL while the server still has the page's last messages to send and competing with the
+    browser's redraw for the cores. Frozen (gc.freeze), the collection walks only what later
+    runs create (README, Performance: A quiet server). What is frozen is never collected as cyclic
     garbage: the modules' own objects, alive as long as the process, and those of the first
     session, whose first run this is (kept if they end up in reference cycles: one session's
     state, once per process).

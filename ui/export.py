@@ -1,7 +1,7 @@
 """Download controls for figures and data, shared by every page.
 
 Bytes are made only when a button is clicked (`st.download_button(data=callable)`), by the
-pure functions in `lstm_core.io.image`; file names carry the run, e.g.
+pure functions in `lstm_core.io.image` and `lstm_core.io.tidy`; file names carry the run, e.g.
 `lstm_states_I3_H8_T100_seed0@2x.png`.
 """
 
@@ -14,13 +14,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import RunConfig
-from lstm_core.io.image import (
-    INSTALL_HINT,
-    data_bytes,
-    figure_bytes,
-    find_browser,
-    image_filename,
-)
+from lstm_core.io.image import INSTALL_HINT, figure_bytes, find_browser, image_filename
+from lstm_core.io.tidy import data_bytes
 from ui.runs import cached_simulate
 
 # (format, scale, button label, help)
@@ -31,7 +26,8 @@ IMAGE_CHOICES: tuple[tuple[str, float, str, str], ...] = (
     ("svg", 1, "SVG", "Vector: scales without blur; edit in Inkscape or a browser."),
     ("pdf", 1, "PDF", "Vector: papers (LaTeX \\includegraphics)."),
 )
-# Above this many rows (≈320 MB of text) CSV is left to the CLI; Parquet stays available.
+# Above this many rows a CSV is too big for a browser download (README, Export and share):
+# it is left to the CLI; Parquet stays available.
 CSV_MAX_ROWS = 10_000_000
 MIME_TYPES: dict[str, str] = {
     "png": "image/png",
@@ -156,8 +152,8 @@ def reproduce_section(config: Any, key: str) -> None:
             key=f"{key}_script",
             on_click="ignore",
         )
-        # Behind a toggle: st.code pulls in a 1.5 MB highlighter that, parsed at first paint,
-        # delayed the first chart by ~0.5 s (benchmarks, warm page load).
+        # Behind a toggle: st.code pulls in a large highlighter that, parsed at first paint,
+        # delays the first chart (benchmarks: warm page load).
         show = st.toggle("Show the script here", key=f"{key}_show_script")
         if not show:
             pass

@@ -20,7 +20,8 @@ from torch import nn
 
 from lstm_core.analysis.metrics import predicted_half_life
 from lstm_core.model.config import RunConfig
-from lstm_core.model.simulate import build_model, manual_trajectory, native_kernel
+from lstm_core.model.kernels import native_kernel
+from lstm_core.model.simulate import build_model, manual_trajectory
 
 # The four measured states, in chart order.
 STATE_NAMES: tuple[str, ...] = ("lstm_c", "lstm_h", "gru_h", "rnn_h")
@@ -34,8 +35,9 @@ STATE_LABELS: dict[str, str] = {
 # randn input, so the two runs see first inputs as different as two draws of the data. (The
 # gradient chart shows the linearised, infinitesimal version of the same question.)
 PERTURBATION = 1.0
-# The lab steps four models one step at a time and back-propagates H copies of the sequence:
-# these caps keep one lab run under ~5 s on 2 cores (1000 x 128 took 22 s).
+# The lab steps four models one step at a time and back-propagates H copies of the sequence,
+# so its cost grows with steps x units²: these caps keep a lab run a short wait on a shared
+# server (README, Performance).
 MAX_LAB_STEPS = 500
 MAX_LAB_HIDDEN = 64
 

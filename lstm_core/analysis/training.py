@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from lstm_core.analysis.cell_finder import pearson
-from lstm_core.model.simulate import native_kernel
+from lstm_core.model.kernels import native_kernel
 
 TASKS: tuple[str, ...] = ("adding",)
 # Predicting 1.0 for every sequence: Var(U(0,1) + U(0,1)) = 1/6.
@@ -32,17 +32,15 @@ TEST_SEQUENCES = 512  # the fixed test set the MSE is reported on
 SEQ_LEN_RANGE = (10, 1000)
 HIDDEN_RANGE = (1, 256)
 STEPS_RANGE = (1, 5000)
-# Uploaded weight files above this size are refused before parsing.
-MAX_WEIGHTS_BYTES = 50_000_000
-# The default budget. Measured at T = 100, seed 0: the LSTM's loss sits at the 0.167 plateau
-# for ~650 steps, then drops below 0.005 within 50 steps; 800 steps leave a margin.
+# The default budget: enough optimiser steps for the LSTM at T = 100 to leave the 0.167
+# plateau and learn the task, with a margin (README, Performance: Memory lab sizes).
 DEFAULT_HIDDEN = 32
 DEFAULT_STEPS = 800
 DEFAULT_BATCH = 64
 DEFAULT_LR = 1e-2
 
-# Training speed at the default size (T = 100, H = 32, batch 64) in sequence steps per second
-# (optimiser steps x T, both models), as measured on a shared class server (README, One server
+# The expected training speed at the default size (T = 100, H = 32, batch 64) on a busy class
+# server, in sequence steps per second (optimiser steps x T, both models; README, One server
 # for a class): the estimate until a training of the same size has run on this server.
 DEFAULT_TRAINING_RATE = 3300.0
 
@@ -246,62 +244,6 @@ def expected_shapes(kind: str, input_dim: int, hidden_dim: int) -> dict[str, tup
     }
 
 
-def weights_to_bytes(spec: TrainSpec, state: dict[str, torch.Tensor]) -> bytes:
-    """A trained LSTM SequenceRegressor as safetensors bytes, with its spec as metadata."""
-    from safetensors.torch import save
-
-    check_lstm_state(state, spec.hidden_dim)
-    metadata = {
-        "format": "lstm-state-explorer/adding-lstm",
-        "task": spec.task,
-        "seq_len": str(spec.seq_len),
-        "hidden_dim": str(spec.hidden_dim),
-        "seed": str(spec.seed),
-        "steps": str(spec.steps),
-    }
-    return save({k: v.contiguous() for k, v in state.items()}, metadata=metadata)
-
-
-def weights_from_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Parse safetensors bytes of a trained LSTM SequenceRegressor: (state_dict, metadata).
-
-    Nothing is unpickled. Raises ValueError with a plain reason for anything else: not a
-    safetensors file, too large, missing or extra tensors, wrong shapes, non-finite values.
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    if not isinstance(data, bytes | bytearray):
-        raise ValueError("weights must be given as bytes")
-    if len(data) > MAX_WEIGHTS_BYTES:
-        raise ValueError(f"the weights file is over {MAX_WEIGHTS_BYTES // 1_000_000} MB")
-    if len(data) < 8:
-        raise ValueError("this is not a safetensors weights file (too short)")
-    try:
-        state = load(bytes(data))
-        metadata = _metadata(bytes(data))
-    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"this is not a safetensors weights file ({error})") from None
-    hidden = state.get("readout.weight")
-    if hidden is None or hidden.dim() != 2:
-        raise ValueError(
-            "this safetensors file holds no trained adding-problem LSTM "
-            "(no 'readout.weight' tensor); save one from the Memory lab"
-        )
-    check_lstm_state(state, int(hidden.shape[1]))
-    return state, metadata
-
-
-def _metadata(data: bytes) -> dict[str, str]:
-    """The safetensors header's __metadata__ (the header is 8 bytes of length, then JSON)."""
-    import json
-
-    length = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + length].decode("utf-8"))
-    metadata = header.get("__metadata__") or {}
-    return {str(k): str(v) for k, v in metadata.items()}
-
-
 def check_lstm_state(state: dict[str, torch.Tensor], hidden_dim: int) -> None:
     """Raise ValueError unless `state` is exactly an LSTM SequenceRegressor(2, hidden_dim)."""
     expected = expected_shapes("lstm", 2, hidden_dim)
@@ -329,12 +271,6 @@ def load_regressor(state: dict[str, torch.Tensor]) -> SequenceRegressor:
     model = SequenceRegressor("lstm", 2, hidden).to_empty(device="cpu")
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return model
-
-
-def lstm_only_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The nn.LSTM part of a SequenceRegressor state_dict, keys as `simulate` expects them."""
-    prefix = "recurrent."
-    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from lstm_core.cli.main import CliError, add_run_flags, config_from_args
-from lstm_core.io.image import DATA_FORMATS, IMAGE_FORMATS
+from lstm_core.io.image import IMAGE_FORMATS
+from lstm_core.io.tidy import DATA_FORMATS
 
 EXPORT_FORMATS = IMAGE_FORMATS + DATA_FORMATS
 
@@ -39,7 +40,8 @@ def _command_export(args: argparse.Namespace) -> None:
         from lstm_core.cli.memory import apply_weights
 
         config, state_dict = apply_weights(args, config)
-    from lstm_core.io.image import ExportFailed, ExportUnavailable, data_bytes, figure_bytes
+    from lstm_core.io.image import ExportFailed, ExportUnavailable, figure_bytes
+    from lstm_core.io.tidy import data_bytes
     from lstm_core.model.simulate import simulate
 
     result = simulate(config, state_dict)

@@ -55,7 +55,7 @@ def apply_weights(args: argparse.Namespace, config: RunConfig) -> tuple[RunConfi
     path = getattr(args, "weights", None)
     if not path:
         return config, None
-    from lstm_core.analysis.training import MAX_WEIGHTS_BYTES, lstm_only_state, weights_from_bytes
+    from lstm_core.io.weights import MAX_WEIGHTS_BYTES, lstm_only_state, weights_from_bytes
 
     try:
         state, _ = weights_from_bytes(_read_bytes(path, "weights file", MAX_WEIGHTS_BYTES))
@@ -102,7 +102,8 @@ def _command_memory(args: argparse.Namespace) -> None:
 
 
 def _command_train(args: argparse.Namespace) -> None:
-    from lstm_core.analysis.training import TrainSpec, train_pair, weights_to_bytes
+    from lstm_core.analysis.training import TrainSpec, train_pair
+    from lstm_core.io.weights import weights_to_bytes
 
     try:
         spec = TrainSpec(

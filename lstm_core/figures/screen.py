@@ -32,7 +32,7 @@ import plotly.io as pio
 from lstm_core.io.image import EXPORT_TEMPLATE
 
 # Up to this many array values in all traces a figure goes out as plain JSON lists (the default
-# view holds ~8,000: 16 lines of 100 steps with their hover numbers, ~0.15 MB); above it as
+# view among them: 16 lines of 100 steps with their hover numbers); above it as
 # base64 typed arrays (plotly's own encoding), which keep big views small on the wire.
 PLAIN_LIST_MAX_VALUES = 20_000
 # Template parts for subplot kinds: filled in only where the figure has such a subplot.
@@ -68,8 +68,8 @@ class SharedList(list):  # type: ignore[type-arg]
     copying.
 
     Screen figures are cached, shared by every rerun and session, and only read; st.plotly_chart
-    copies a figure twice per rerun, which for thousands of plain floats is a noticeable part of
-    a slider move. So `to_dict()` of a screen figure hands out the cached lists themselves, and
+    copies a figure twice per rerun, a noticeable part of a slider move even for the
+    default view. So `to_dict()` of a screen figure hands out the cached lists themselves, and
     every way of changing one in place raises TypeError.
     """
 

@@ -36,7 +36,7 @@ OVERVIEW_CELLS_PER_PANEL = 49_152
 OVERVIEW_MAX_BINS = 600
 # Margins of the Explorer's figures: wide enough for the tick labels and axis titles of the usual
 # runs, so that plotly.js's automargin has nothing to add. When it has (l 60 -> 62, b 50 -> 53),
-# it draws the whole figure a second time: ~70 ms of a slider move at the default size.
+# it draws the whole figure a second time, a large part of a slider move at the default size.
 STATE_MARGIN: dict[str, int] = {"l": 70, "r": 20, "t": 80, "b": 60}
 # The window's mark on the whole-run overview: a light band that reads on white and on dark,
 # edged in the same colour so that a short window on an opaque heatmap still shows.
@@ -63,7 +63,7 @@ def _subplot_layout(
 def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     """A go.Figure from plain trace and layout dicts, not validated by plotly.
 
-    plotly's validation of every property costs ~40 ms per figure at 5000 steps x 256 units,
+    plotly's validation of every property costs more than building the dicts on large runs,
     a large part of a rerun; the builders' output is validated once in the tests instead
     (tests/test_downsample.py builds each figure again with validation).
     """

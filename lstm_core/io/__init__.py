@@ -1,1 +1,2 @@
-"""Files in and out: images, tidy data, settings in links and files, CSV input, scripts."""
+"""Files in and out: images, tidy data, weights files, settings in links and files, CSV input,
+scripts."""

@@ -12,8 +12,8 @@ import math
 
 from lstm_core.model.config import LIMITS
 
-# Files above this are refused before parsing: 10,000 rows x 64 columns of "-1.234567," is
-# about 6.4 MB, so 8 MB admits every file the caps allow.
+# Files above this are refused before parsing. It admits every file the caps allow (LIMITS:
+# seq_len rows x input_dim columns of ten-character values like "-1.234567,"), with room.
 MAX_CSV_BYTES = 8_000_000
 
 

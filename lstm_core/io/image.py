@@ -1,8 +1,8 @@
-"""Static images of figures (PNG, SVG, PDF via kaleido and a headless Chromium) and tidy data.
+"""Static images of figures: PNG, SVG, PDF via kaleido and a headless Chromium.
 
 No streamlit here. kaleido 1.x drives a Chrome/Chromium; this module finds one, wraps it in a
 small script that adds the flags this machine needs (no sandbox, no GPU), and keeps one browser
-open per process, so a PNG costs ~0.3 s instead of a new browser per image.
+open per process: each image costs one render, never a browser start.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import io
 import os
 import shlex
 import shutil
@@ -21,12 +20,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
-DATA_FORMATS: tuple[str, ...] = ("csv", "parquet")
 # Chromium must run with these flags here (no sandbox, no GPU, no network chatter).
 BROWSER_FLAGS: tuple[str, ...] = (
     "--headless",
@@ -60,10 +56,6 @@ LEGEND_MARGIN_PX = 150
 # The template exports are drawn with: Streamlit's own template has placeholder colours that
 # only its browser code fills in, and would come out black.
 EXPORT_TEMPLATE = "plotly_white"
-
-STATE_NAMES: tuple[str, ...] = ("h", "c", "i", "f", "g", "o")
-IMPL_NAMES: tuple[str, ...] = ("torch", "manual")
-TIDY_COLUMNS: tuple[str, ...] = ("impl", "layer", "batch", "t", "unit", "state", "value")
 
 
 class ExportUnavailable(RuntimeError):
@@ -190,19 +182,6 @@ def _ensure_renderer() -> _Renderer:
     return _renderer
 
 
-def export_figure(figure: go.Figure) -> go.Figure:
-    """The copy every export draws: an explicit light template, and WebGL lines as SVG lines.
-
-    Scattergl traces (long runs, drawn with WebGL in the app) would land in SVG and PDF as a
-    bitmap and render slowly in a GPU-less browser; as plain scatter they stay vectors.
-    """
-    spec = figure.to_dict()
-    for trace in spec.get("data", []):
-        if trace.get("type") == "scattergl":
-            trace["type"] = "scatter"
-    return go.Figure(spec).update_layout(template=EXPORT_TEMPLATE)
-
-
 def figure_bytes(figure: go.Figure, fmt: str, scale: float = 1.0) -> bytes:
     """The figure as PNG, SVG or PDF bytes. `scale` multiplies the pixel size (PNG).
 
@@ -214,7 +193,7 @@ def figure_bytes(figure: go.Figure, fmt: str, scale: float = 1.0) -> bytes:
         raise ValueError(f"format must be one of {', '.join(IMAGE_FORMATS)}, got {fmt!r}")
     if not 0 < scale <= 8:
         raise ValueError(f"scale must be in (0, 8], got {scale}")
-    copy = export_figure(figure)
+    copy = go.Figure(figure).update_layout(template=EXPORT_TEMPLATE)  # the caller's stays as is
     layout = copy.layout
     # A file cannot scroll a long legend as the app does: make room for every entry.
     entries = sum(1 for trace in copy.data if trace.showlegend is not False and trace.name)
@@ -241,80 +220,3 @@ def image_filename(basename: str, fmt: str, scale: float = 1.0) -> str:
     """`basename.png`, `basename@2x.png` for scale 2, `basename.svg`, ..."""
     suffix = f"@{scale:g}x" if fmt == "png" and scale != 1 else ""
     return f"{basename}{suffix}.{fmt}"
-
-
-def tidy_frame(result: Any) -> pd.DataFrame:
-    """Every trajectory of a SimulationResult in long form, one row per value.
-
-    Columns: impl ("torch": nn.LSTM's h, c; "manual": the hand-written cell's h, c, i, f, g,
-    o), layer, batch, t, unit (int16/int32), state (categorical), value (the run's dtype).
-    Rows: impl, then state, then layer, batch, t, unit in C order. Built with numpy only:
-    8 x L x B x T x H rows (41 M at 10,000 steps x 512 units).
-    """
-    blocks = [("torch", "h", result.h), ("torch", "c", result.c)]
-    blocks += [("manual", "h", result.manual_h), ("manual", "c", result.manual_c)]
-    blocks += [("manual", name, result.gates[name]) for name in ("i", "f", "g", "o")]
-    layers, batch, steps, hidden = result.h.shape  # (L, B, T, H)
-    per_block = layers * batch * steps * hidden
-    count = len(blocks)
-    # Index of each row within its block, broken into (layer, batch, t, unit) without loops.
-    grid = np.indices((layers, batch, steps, hidden), sparse=True)
-    index_columns = {}
-    for name, axis, dtype in (
-        ("layer", grid[0], np.int16),
-        ("batch", grid[1], np.int16),
-        ("t", grid[2], np.int32),
-        ("unit", grid[3], np.int16),
-    ):
-        one_block = np.broadcast_to(axis, (layers, batch, steps, hidden)).astype(dtype).ravel()
-        index_columns[name] = np.tile(one_block, count)
-    impl_codes = np.repeat(
-        np.array([IMPL_NAMES.index(impl) for impl, _, _ in blocks], np.int8), per_block
-    )
-    state_codes = np.repeat(
-        np.array([STATE_NAMES.index(state) for _, state, _ in blocks], np.int8), per_block
-    )
-    values = np.concatenate([tensor.detach().numpy().ravel() for _, _, tensor in blocks])
-    return pd.DataFrame(
-        {
-            "impl": pd.Categorical.from_codes(impl_codes, IMPL_NAMES),
-            **index_columns,
-            "state": pd.Categorical.from_codes(state_codes, STATE_NAMES),
-            "value": values,
-        },
-        copy=False,
-    )
-
-
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with a header row, no index; floats in their shortest round-trip form.
-
-    Written by pyarrow's C++ writer: 5x faster than DataFrame.to_csv (41 M rows: ~1.3 GB).
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    for position, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):  # categoricals: the writer wants plain text
-            table = table.set_column(position, field.name, table.column(position).cast(pa.string()))
-    buffer = io.BytesIO()
-    buffer.write((",".join(frame.columns) + "\n").encode())
-    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
-    return buffer.getvalue()
-
-
-def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """Parquet (pyarrow, zstd) keeping the dtypes and the categories."""
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
-    return buffer.getvalue()
-
-
-def data_bytes(result: Any, fmt: str) -> bytes:
-    """The tidy frame of `result` as "csv" or "parquet" bytes."""
-    if fmt == "csv":
-        return to_csv_bytes(tidy_frame(result))
-    if fmt == "parquet":
-        return to_parquet_bytes(tidy_frame(result))
-    raise ValueError(f"format must be one of {', '.join(DATA_FORMATS)}, got {fmt!r}")

@@ -1,1 +1,2 @@
-"""The model: run settings, input signals, the seeded nn.LSTM and its hand-written twin."""
+"""The model: run settings, input signals, the seeded nn.LSTM, its hand-written twin, and the
+CPU kernel and threads it runs on."""

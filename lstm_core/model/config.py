@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Caps on sizes. They bound memory and time per rerun (see README, Performance) and are shown
-# in the sidebar; the largest run (10,000 steps x 512 units) keeps peak memory under 2 GB.
+# in the sidebar; the largest run (10,000 steps x 512 units) stays within the memory goal.
 LIMITS: dict[str, tuple[int, int]] = {
     "input_dim": (1, 64),
     "hidden_dim": (1, 512),
@@ -21,7 +21,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "batch_size": (1, 8),
     "num_layers": (1, 4),
 }
-# Total states kept per run: layers x batch x steps x units. Keeps a run under ~2 GB even
+# Total states kept per run: layers x batch x steps x units. Keeps a run within that goal even
 # with every gate stored for both implementations.
 MAX_STATE_ELEMENTS = 5_120_000
 SEED_RANGE = (0, 2**31 - 1)

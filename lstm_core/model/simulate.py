@@ -13,85 +13,15 @@ stacked in that order, each block H rows):
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from lstm_core.model.config import RunConfig
+from lstm_core.model.kernels import default_kernel, threads_for
 from lstm_core.model.signals import make_input
-
-# PyTorch picks oneDNN (mkldnn) for float32 LSTMs on CPU by default; its sigmoid and tanh are
-# approximations a few float32 ulps from the written-out equations. The app's nn.LSTM runs on
-# that default, as a user's does. The memory lab and training run on PyTorch's native ATen
-# kernel instead (deterministic gradients, the same kernel as float64). The switch is
-# process-wide, hence one lock: concurrent sessions must never see each other's setting.
-_BACKEND_LOCK = threading.RLock()
-
-
-@contextlib.contextmanager
-def _lstm_kernel(onednn: bool) -> Iterator[None]:
-    with _BACKEND_LOCK:
-        was_enabled = torch.backends.mkldnn.enabled
-        torch.backends.mkldnn.enabled = onednn
-        try:
-            yield
-        finally:
-            torch.backends.mkldnn.enabled = was_enabled
-
-
-def native_kernel() -> contextlib.AbstractContextManager[None]:
-    """Run nn.LSTM / nn.GRU / nn.RNN on PyTorch's native CPU kernel inside this block."""
-    return _lstm_kernel(onednn=False)
-
-
-def default_kernel() -> contextlib.AbstractContextManager[None]:
-    """Run nn.LSTM on PyTorch's default CPU kernel (oneDNN for float32) inside this block,
-    whatever another thread has switched."""
-    return _lstm_kernel(onednn=True)
-
-
-# Below this many states (layers x batch x steps x units) a run uses one CPU thread. Its ops are
-# too small to split, and every parallel region waits for a second thread that a busy machine
-# (the browser redrawing, on 2 cores) may not schedule for milliseconds: at the default size
-# simulate took 5-15 ms on one thread and 80-180 ms in a third of slider moves on two.
-SINGLE_THREAD_MAX_STATES = 65_536
-
-
-# torch's intra-op thread count when this module was imported: what larger runs use at least.
-_PROCESS_THREADS = torch.get_num_threads()
-
-
-@contextlib.contextmanager
-def _threads_for(states: int) -> Iterator[None]:
-    """Intra-op threads for a run of `states`: one below SINGLE_THREAD_MAX_STATES (restored
-    after the block); at least torch's count at import above it.
-
-    torch.set_num_threads sets the calling thread's OpenMP and MKL counts, and also the count
-    any thread takes at its first torch call. A thread (a Streamlit script run) that made that
-    call inside another session's one-thread block would keep one thread: a large run raises
-    it back to the import-time count, and leaves it there (lowering the process-wide count
-    again would hand one thread on to the threads that start next).
-    """
-    current = torch.get_num_threads()
-    if states >= SINGLE_THREAD_MAX_STATES:
-        if current < _PROCESS_THREADS:
-            torch.set_num_threads(_PROCESS_THREADS)
-        yield
-        return
-    if current == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(current)
-
 
 GATE_NAMES: tuple[str, ...] = ("i", "f", "g", "o")
 TORCH_DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
@@ -197,8 +127,8 @@ def build_model(
 #   from nn.LSTM's h_{t-1} and the hand-written cell's C_{t-1} (nn.LSTM exposes no other).
 # - The hand-written cell is given nn.LSTM's h_{t-1} at every step (its C is its own
 #   recurrence). Left to feed back its own h, two implementations that differ in the last bit
-#   of a sigmoid part ways on long runs with a raised forget bias (5000 steps x 256 units, +3:
-#   oneDNN and PyTorch's native kernel end 0.8 apart in h), so a free-running comparison would
+#   of a sigmoid part ways on long runs with a raised forget bias (oneDNN and PyTorch's native
+#   kernel end far apart in h: README, Performance), so a free-running comparison would
 #   measure that sensitivity, not the equations. Step by step, it measures the equations.
 # Only the cell-state recurrence C_t = f_t * C_{t-1} + i_t * g_t is sequential here; the matrix
 # products are large GEMMs over many steps at once, which is why a run costs about two
@@ -355,7 +285,7 @@ def one_step_states(
         h_out = one_step_h[k].view(rows, hidden)
         c_out = one_step_c[k].view(rows, hidden)
         # In blocks of sequences: nn.LSTM's gate buffers are (rows, 4H) several times over,
-        # ~0.5 GB at once for the largest float64 run.
+        # which over every row at once would dominate the largest run's peak memory.
         for start in range(0, rows, ROW_BLOCK):
             block = slice(start, start + ROW_BLOCK)
             _, h_t, c_t = _nn_lstm_layer(
@@ -375,7 +305,7 @@ def simulate(
     the process does with torch's global RNG.
     """
     states = config.num_layers * config.batch_size * config.seq_len * config.hidden_dim
-    with _threads_for(states):
+    with threads_for(states):
         x, lstm = build_model(config, state_dict)
         with default_kernel():
             h, c_n = reference_trajectory(lstm, x)  # (L, B, T, H), (L, B, H)

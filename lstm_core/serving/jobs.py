@@ -5,7 +5,7 @@ job is `function(*args, on_step=callback)` run in a worker process of its own, a
 interpreter (`python -c`, not multiprocessing: Streamlit installs the page script as
 `__main__`, which multiprocessing would run again in the worker). So the job shares nothing
 the server's own runs need: torch's process-wide flags (the LSTM kernel switch in
-`lstm_core.model.simulate`), its locks and its thread pool are the worker's own. The worker runs at
+`lstm_core.model.kernels`), its locks and its thread pool are the worker's own. The worker runs at
 a lower CPU priority with a capped torch thread count, so the server's sessions are served
 first; stopping a job terminates its process, so nothing is left running.
 

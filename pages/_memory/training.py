@@ -21,7 +21,6 @@ from lstm_core.analysis.training import (
     DEFAULT_STEPS,
     DEFAULT_TRAINING_RATE,
     HIDDEN_RANGE,
-    MAX_WEIGHTS_BYTES,
     SEQ_LEN_RANGE,
     STEPS_RANGE,
     TEST_SEQUENCES,
@@ -32,10 +31,9 @@ from lstm_core.analysis.training import (
     trace_trained,
     train_pair,
     training_work,
-    weights_from_bytes,
-    weights_to_bytes,
 )
 from lstm_core.figures.memory import trained_states_figure, training_figure
+from lstm_core.io.weights import MAX_WEIGHTS_BYTES, weights_from_bytes, weights_to_bytes
 from lstm_core.serving.jobs import CANCELLED, DONE, Job
 from ui.caches import LAB, TRAINED, byte_cached
 from ui.figure import show_figure

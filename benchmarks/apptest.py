@@ -12,7 +12,7 @@ from streamlit.runtime.scriptrunner import script_runner
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest, local_script_runner
 
-import ui.state
+import ui.runs
 from lstm_core import RunConfig
 from lstm_core.figures.states import MAX_LINE_UNITS
 from tests.conftest import APP
@@ -68,19 +68,19 @@ def script_timer() -> Iterator[list[float]]:
 
 @contextmanager
 def simulate_counter() -> Iterator[list[RunConfig]]:
-    """Every config `ui.state.cached_simulate` actually ran (cache misses)."""
+    """Every config `ui.runs.cached_simulate` actually ran (cache misses)."""
     calls: list[RunConfig] = []
-    original = ui.state.simulate
+    original = ui.runs.simulate
 
     def counted(config: RunConfig, *args: Any, **kwargs: Any) -> Any:
         calls.append(config)
         return original(config, *args, **kwargs)
 
-    ui.state.simulate = counted
+    ui.runs.simulate = counted
     try:
         yield calls
     finally:
-        ui.state.simulate = original
+        ui.runs.simulate = original
 
 
 def _app(size: dict[str, int]) -> AppTest:

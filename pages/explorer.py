@@ -2,45 +2,54 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 import streamlit as st
 
+from lstm_core import RunConfig
 from lstm_core.analysis.metrics import (
     MIN_STEP_CHANGE_H,
     MIN_STEPS,
     STEP_CHANGE_RATIO,
+    Persistence,
     is_default_init,
+    persistence,
     suggested_fix,
 )
+from lstm_core.figures.downsample import MAX_POINTS_PER_LINE, points_per_line
 from lstm_core.figures.states import (
     MAX_LINE_UNITS,
-    MAX_POINTS_PER_LINE,
     default_units,
-    mark_window,
-    points_per_line,
+    run_persistence_figure,
     state_figure,
+    state_heatmap,
 )
+from lstm_core.model.checks import NonFinite, first_nonfinite
 from lstm_core.model.config import OPENING_PRESET, PRESETS
+from ui.caches import VIEWS, byte_cached
 from ui.entry import require_app
-from ui.export import data_downloads, figure_downloads, plotly_config, reproduce_section
+from ui.export import data_downloads, reproduce_section
+from ui.figure import show_figure
+from ui.runs import cached_simulate, run_or_stop
 from ui.settings import store_settings
-from ui.state import (
-    cached_first_nonfinite,
-    cached_persistence,
-    cached_persistence_figure,
-    cached_simulate,
-    cached_state_figure,
-    cached_state_heatmap,
-    current_config,
-    persistence_bars,
-    run_or_stop,
-    screen_theme,
-)
+from ui.state import current_config
 from ui.window import window_control
 
 require_app()
+
+
+@byte_cached(VIEWS)
+def cached_persistence(config: RunConfig, layer: int, batch: int) -> Persistence:
+    """`metrics.persistence` of one layer and batch item of the cached run."""
+    result = cached_simulate(config)
+    h, c = result.h[layer, batch], result.c[layer, batch]  # (T, H)
+    return persistence(h, c, result.gates["f"][layer, batch])
+
+
+@byte_cached(VIEWS)
+def cached_first_nonfinite(config: RunConfig) -> NonFinite | None:
+    """`checks.first_nonfinite` of the cached run: scanned once per config, not per rerun."""
+    return first_nonfinite(cached_simulate(config))
 
 
 def _memory_text(value: float, cap: float) -> str:
@@ -115,37 +124,41 @@ if config.num_layers > 1 or config.batch_size > 1 or config.hidden_dim > MAX_LIN
             st.warning("Pick at least one unit to draw.")
             st.stop()
 
-theme = screen_theme()
 start, stop = window_control(config.seq_len)
 whole_run = (start, stop) == (0, config.seq_len)
 window = None if whole_run else (start, stop)
-states_figure = cached_state_figure(config, layer, batch, tuple(units), theme, window)
 states_name = f"lstm_states_{config.label()}" + ("" if whole_run else f"_t{start}-{stop - 1}")
-st.plotly_chart(states_figure, key="explorer_states", config=plotly_config(states_name), theme=None)
-# Exports are drawn from the builder's figure, on white whatever the page's theme.
-figure_downloads(
-    lambda: state_figure(cached_simulate(config), layer, batch, units, window=window),
-    states_name,
-    key="explorer_states_download",
-)
+view = (config, layer, batch, tuple(units))
+show_figure(state_figure, *view, window=window, name=states_name, key="explorer_states")
 
-if config.hidden_dim > MAX_LINE_UNITS:
-    overview = cached_state_heatmap(config, layer, batch, theme)
-elif not whole_run:
-    overview = cached_state_figure(config, layer, batch, tuple(units), theme)
-else:
-    overview = None
-if overview is not None:
+# The whole run below a window (or every unit, when there are more than lines can show): the
+# context of the chart above, whose downloads it shares.
+if not whole_run or config.hidden_dim > MAX_LINE_UNITS:
     if not whole_run:
         st.caption(
             f"The whole run; the shaded band is the window above (steps {start}-{stop - 1})."
         )
-    st.plotly_chart(
-        overview if whole_run else mark_window(overview, start, stop),
-        key="explorer_overview",
-        theme=None,
-        config=plotly_config(f"lstm_states_overview_{config.label()}"),
-    )
+    overview_name = f"lstm_states_overview_{config.label()}"
+    if config.hidden_dim > MAX_LINE_UNITS:
+        show_figure(
+            state_heatmap,
+            config,
+            layer,
+            batch,
+            name=overview_name,
+            key="explorer_overview",
+            downloads=False,
+            shade=window,
+        )
+    else:
+        show_figure(
+            state_figure,
+            *view,
+            name=overview_name,
+            key="explorer_overview",
+            downloads=False,
+            shade=window,
+        )
 if config.seq_len > MAX_POINTS_PER_LINE:
     full = stop - start <= points_per_line(len(units))
     st.caption(
@@ -244,18 +257,13 @@ st.caption(
 # A toggle rather than an expander: a collapsed expander still draws its chart, and every
 # slider move would redraw both (benchmarks: slider -> redrawn).
 if st.toggle("Per unit: lag-1 autocorrelation of h and C", key="explorer_show_persistence"):
-    autocorr_name = f"lstm_persistence_{config.label()}"
-    autocorr_figure = cached_persistence_figure(config, layer, batch, theme)
-    st.plotly_chart(
-        autocorr_figure,
+    show_figure(
+        run_persistence_figure,
+        config,
+        layer,
+        batch,
+        name=f"lstm_persistence_{config.label()}",
         key="explorer_persistence",
-        config=plotly_config(autocorr_name),
-        theme=None,
-    )
-    figure_downloads(
-        functools.partial(persistence_bars, config, layer, batch),
-        autocorr_name,
-        key="explorer_persistence_download",
     )
 
 st.subheader("The hand-written cell equals nn.LSTM")

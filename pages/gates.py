@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core.analysis.gate_stats import heatmap_columns
-from lstm_core.figures.gates import gate_lines
-from ui.cell import cached_gate_overview, view_pickers
+from lstm_core.figures.downsample import heatmap_columns
+from lstm_core.figures.gates import (
+    forget_mean_figure,
+    gate_heatmaps,
+    gate_lines,
+    saturation_figure,
+)
 from ui.entry import require_app
-from ui.export import figure_downloads, plotly_config
-from ui.state import current_config, run_or_stop
+from ui.figure import show_figure
+from ui.pickers import view_pickers
+from ui.runs import run_or_stop
+from ui.state import current_config
 
 require_app()
 
@@ -24,13 +30,20 @@ st.markdown(
 config = current_config()
 if config is None:
     st.stop()
-result = run_or_stop(config)
+run_or_stop(config)
 layer, batch, units = view_pickers(config, "gates", default_units=4)
+view = f"{config.label()}_l{layer}_b{batch}"
 
-heatmaps, saturation, forget_means = cached_gate_overview(config, layer, batch)
 st.subheader("Units × time")
-heatmaps_name = f"gates_heatmaps_{config.label()}_l{layer}_b{batch}"
-st.plotly_chart(heatmaps, key="gates_heatmaps", config=plotly_config(heatmaps_name))
+show_figure(
+    gate_heatmaps,
+    config,
+    layer,
+    batch,
+    name=f"gates_heatmaps_{view}",
+    key="gates_heatmaps",
+    spinner="Summarising the gates…",
+)
 columns = heatmap_columns(config.seq_len, config.hidden_dim)
 if columns < config.seq_len:
     shortest, longest = config.seq_len // columns, -(-config.seq_len // columns)
@@ -39,16 +52,20 @@ if columns < config.seq_len:
         f"{config.seq_len:,} steps × {config.hidden_dim} units are too many cells to send to "
         f"the browser: time is averaged over {columns} consecutive bins of "
         f"{widths} steps each. Short spikes "
-        "are smoothed; the lines below keep each bin's minimum and maximum."
+        "are smoothed; the lines below keep each line's minimum and maximum."
     )
-figure_downloads(heatmaps, heatmaps_name, "gates_heatmaps_export")
 
 st.subheader("Picked units")
 if units:
-    lines = gate_lines(result, layer, batch, units)
-    lines_name = f"gates_lines_{config.label()}_l{layer}_b{batch}"
-    st.plotly_chart(lines, key="gates_lines", config=plotly_config(lines_name))
-    figure_downloads(lines, lines_name, "gates_lines_export")
+    show_figure(
+        gate_lines,
+        config,
+        layer,
+        batch,
+        tuple(units),
+        name=f"gates_lines_{view}",
+        key="gates_lines",
+    )
 else:
     st.warning("Pick at least one unit to draw its gates.")
 
@@ -60,9 +77,15 @@ st.markdown(
     "keeps C almost unchanged most of the time: an integrator, the slow memory. Points near "
     "(0, 0) work in the gate's middle range."
 )
-saturation_name = f"gates_saturation_{config.label()}_l{layer}_b{batch}"
-st.plotly_chart(saturation, key="gates_saturation", config=plotly_config(saturation_name))
-figure_downloads(saturation, saturation_name, "gates_saturation_export")
+show_figure(
+    saturation_figure,
+    config,
+    layer,
+    batch,
+    name=f"gates_saturation_{view}",
+    key="gates_saturation",
+    spinner="Summarising the gates…",
+)
 
 st.subheader("Mean forget gate per unit")
 st.markdown(
@@ -70,6 +93,11 @@ st.markdown(
     "steps (hover a bar). PyTorch's default init puts f near σ(0) = 0.5; a forget bias of +3 "
     "lifts it near σ(3) ≈ 0.95."
 )
-forget_name = f"gates_forget_mean_{config.label()}_l{layer}_b{batch}"
-st.plotly_chart(forget_means, key="gates_forget_means", config=plotly_config(forget_name))
-figure_downloads(forget_means, forget_name, "gates_forget_export")
+show_figure(
+    forget_mean_figure,
+    config,
+    layer,
+    batch,
+    name=f"gates_forget_mean_{view}",
+    key="gates_forget_means",
+)

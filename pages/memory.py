@@ -1,14 +1,140 @@
-"""Memory lab: where the memory lives, measured (half-lives, gradients) and learned (training)."""
+"""Memory lab: where the memory lives, measured (half-lives, gradients) and learned (training).
+
+The training half of the page (jobs, the trained-model store, weights files) is in
+pages/_memory/training.py: app.py lists this file only.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from lstm_core import RunConfig
+from lstm_core.analysis.memory import (
+    MAX_LAB_HIDDEN,
+    MAX_LAB_STEPS,
+    PERTURBATION,
+    STATE_LABELS,
+    STATE_NAMES,
+    MemoryLab,
+    half_life_text,
+    memory_lab,
+)
+from lstm_core.figures.memory import gradient_figure, perturbation_figure
+from pages._memory.training import training_section
+from ui.caches import LAB, byte_cached
 from ui.entry import require_app
-from ui.memory import lab_section, training_section
+from ui.figure import show_figure
 from ui.state import current_config
 
 require_app()
+
+
+@byte_cached(LAB, spinner="Perturbing four models and back-propagating…")
+def cached_memory_lab(config: RunConfig) -> MemoryLab:
+    """`lstm_core.analysis.memory.memory_lab`, cached per config (deterministic)."""
+    return memory_lab(config)
+
+
+def lab_section(config: RunConfig) -> None:
+    """Mean forget gate, half-lives, the perturbation chart and the gradient chart."""
+    if config.seq_len > MAX_LAB_STEPS or config.hidden_dim > MAX_LAB_HIDDEN:
+        st.warning(
+            f"The lab runs up to {MAX_LAB_STEPS} steps and {MAX_LAB_HIDDEN} units; this run has "
+            f"{config.seq_len} steps and {config.hidden_dim} units. Lower them in the sidebar "
+            "(input 8, hidden 32, 200 steps is a good start)."
+        )
+        return
+    lab = cached_memory_lab(config)
+    steps = config.seq_len
+    st.subheader("Half-life of a perturbation")
+    st.markdown(
+        f"Two runs alike except the first input: the second adds {PERTURBATION:g} to every "
+        "feature of x₀. The chart shows how far apart each state stays; its **half-life** is "
+        "the number of steps until the difference first falls to half its value at t = 0 "
+        f'("> {steps}" if it never does). Same seed, sizes and input for an `nn.GRU` and an '
+        "`nn.RNN(tanh)`, which keep PyTorch's default init (they have no forget gate to raise). "
+        "Top layer, batch item 0, float64."
+    )
+    columns = st.columns(2)
+    columns[0].metric(
+        "mean forget gate f̄",
+        f"{lab.mean_forget:.3f}",
+        help="Mean of the LSTM's f_t over units and steps: C keeps this share of itself per step.",
+    )
+    columns[1].metric(
+        "predicted: LSTM C",
+        f"{lab.predicted_half_life_c:.1f}",
+        help="ln 0.5 / ln f̄: the steps for C to halve if every step multiplied it by f̄.",
+    )
+    for column, name in zip(st.columns(4), STATE_NAMES, strict=True):
+        column.metric(
+            f"measured: {STATE_LABELS[name]}",
+            half_life_text(lab.half_life[name], steps),
+            help="Steps until ‖Δstate_t‖ first falls to half of ‖Δstate_0‖.",
+        )
+    measured_c = lab.half_life["lstm_c"]
+    if measured_c is None or measured_c > 1.5 * lab.predicted_half_life_c:
+        effect = "writes it back into C: here it lasts longer than f̄ alone predicts"
+    elif measured_c < lab.predicted_half_life_c / 1.5:
+        effect = "can also cancel it: here it fades sooner than f̄ alone predicts"
+    else:
+        effect = "here changes it little"
+    st.caption(
+        "Predicted and measured can differ: the prediction follows C's own path only (each "
+        "step multiplies C by f, taken at its mean f̄), while the measured difference also goes "
+        f"round the loop C → h → gates → C, which {effect}."
+    )
+    show_figure(
+        perturbation_figure,
+        lab,
+        source_key=config,
+        name=f"memory_perturbation_{config.label()}",
+        key="memory_perturbation",
+    )
+    st.caption(
+        "Near 10⁻¹⁶ of a state's size a curve is float64 rounding noise: the runs agree as far "
+        "as float64 can tell; where the two runs agree to the last bit the line stops."
+    )
+    _explain_half_lives(lab)
+
+    st.subheader("Gradients: the constant error carousel")
+    st.markdown(
+        "‖∂C_T/∂C_t‖ and ‖∂h_T/∂h_t‖ from autograd (Frobenius norms of the Jacobians), for the "
+        "same four states. Along C's direct path ∂C_t/∂C_{t−1} = diag(f_t), so that path alone "
+        "gives ‖∏ f_s‖ (dotted grey). Where the LSTM's C curve lies above the grey one, the "
+        "other paths (through h and the gates) carry the signal too."
+    )
+    show_figure(
+        gradient_figure,
+        lab,
+        source_key=config,
+        name=f"memory_gradients_{config.label()}",
+        key="memory_gradients",
+    )
+
+
+def _explain_half_lives(lab: MemoryLab) -> None:
+    steps = lab.config.seq_len
+    c_life, h_life = lab.half_life["lstm_c"], lab.half_life["lstm_h"]
+    longest_other = max(
+        (lab.half_life[n] if lab.half_life[n] is not None else steps + 1)
+        for n in ("gru_h", "rnn_h")
+    )
+    c_value = c_life if c_life is not None else steps + 1
+    if c_value > longest_other and c_value >= 5:
+        st.success(
+            f"The LSTM's C keeps the perturbation longest: half-life "
+            f"{half_life_text(c_life, steps)} against {half_life_text(h_life, steps)} for its h "
+            f"and {half_life_text(lab.half_life['gru_h'], steps)} / "
+            f"{half_life_text(lab.half_life['rnn_h'], steps)} for the GRU / RNN."
+        )
+    else:
+        st.warning(
+            "With these settings the LSTM's C does not remember the first input for long "
+            f"(half-life {half_life_text(c_life, steps)}). Raise the forget bias (+3 to +5) or use "
+            "chrono initialisation in the sidebar."
+        )
+
 
 st.title("Memory lab: where does the memory live?")
 st.markdown(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
+import math
 
 import pandas as pd
 import streamlit as st
 
-from lstm_core.analysis.gate_stats import plain_reading
 from lstm_core.figures.updates import cell_flow_figure, playground_figure
 from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
 from ui.entry import require_app
-from ui.export import figure_downloads, plotly_config
-from ui.state import screen_theme
+from ui.equations import term
+from ui.figure import show_figure
 
 require_app()
 
@@ -21,6 +20,27 @@ UNITS_KEY = "playground_units"
 FIELDS = ("c_prev", "f", "i", "g", "o")
 # Value of a unit beyond the worked example's two.
 NEUTRAL = {"c_prev": 0.5, "f": 0.5, "i": 0.5, "g": 0.5, "o": 0.5}
+
+
+def plain_reading(c_prev: float, f: float, i: float, g: float, o: float, c: float, h: float) -> str:
+    """One sentence per unit in plain words: what was forgotten, written and exposed."""
+    forgotten = 1.0 - f
+    if forgotten < 0.1:
+        forget_text = f"keeps almost all of its memory ({f:.0%} of C_t-1 = {c_prev:.3g})"
+    elif forgotten > 0.9:
+        forget_text = f"wipes almost all of its memory (keeps only {f:.0%} of {c_prev:.3g})"
+    else:
+        forget_text = f"forgets {forgotten:.0%} of its memory C_t-1 = {c_prev:.3g}"
+    written = i * g
+    if i < 0.1:
+        write_text = f"writes almost nothing (input gate {i:.2f})"
+    else:
+        write_text = f"writes {written:+.3g} ({i:.0%} of the candidate {g:+.3g})"
+    if o < 0.1:
+        expose_text = f"keeps C_t = {c:.3g} hidden (output gate {o:.2f}): h_t = {h:.3g}"
+    else:
+        expose_text = f"shows {o:.0%} of tanh(C_t) = {math.tanh(c):.3g}: h_t = {h:.3g}"
+    return f"It {forget_text}, {write_text}, and {expose_text}."
 
 
 def field_key(name: str, unit: int) -> str:
@@ -87,17 +107,12 @@ except ValueError as error:
     st.stop()
 
 st.subheader("The update, written out")
-
-
-def term(value: float) -> str:
-    """A number as it reads after × or +: negatives in brackets."""
-    return f"({value:.4f})" if value < 0 else f"{value:.3f}"
-
-
+# The values set by hand with three decimals, what the update makes of them with four.
 for unit in range(len(update.c)):
     st.latex(
-        rf"\text{{unit {unit}: }} C_t = {update.f[unit]:.3f} \times {term(update.c_prev[unit])}"
-        rf" + {update.i[unit]:.3f} \times {term(update.g[unit])} = {update.kept[unit]:.4f} + "
+        rf"\text{{unit {unit}: }} C_t = {update.f[unit]:.3f} \times "
+        rf"{term(update.c_prev[unit], 3)} + {update.i[unit]:.3f} \times "
+        rf"{term(update.g[unit], 3)} = {update.kept[unit]:.4f} + "
         rf"{term(update.written[unit])} = {update.c[unit]:.4f}"
     )
     st.latex(
@@ -131,19 +146,25 @@ st.dataframe(
     key="playground_table",
     hide_index=True,
 )
-bars = playground_figure(update)
-st.plotly_chart(bars, key="playground_bars", config=plotly_config("playground_bars"))
-figure_downloads(bars, "playground_bars", "playground_bars_export")
+# The values set by hand name the update in the view cache.
+update_key = tuple(tuple(values[name]) for name in FIELDS)
+show_figure(
+    playground_figure,
+    update,
+    source_key=update_key,
+    name="playground_bars",
+    key="playground_bars",
+)
 flow_unit = st.selectbox(
     "unit in the diagram", range(len(update.c)), key="playground_flow_unit", help="One unit's flow."
 )
-flow_label = f"playground, unit {flow_unit}"
-flow = cell_flow_figure(update, int(flow_unit), flow_label, theme=screen_theme())
-flow_name = f"playground_flow_u{flow_unit}"
-st.plotly_chart(flow, key="playground_flow", config=plotly_config(flow_name))
-# Exports are drawn on white: the light diagram.
-figure_downloads(
-    functools.partial(cell_flow_figure, update, int(flow_unit), flow_label),
-    flow_name,
-    "playground_flow_export",
+show_figure(
+    cell_flow_figure,
+    update,
+    int(flow_unit),
+    f"playground, unit {flow_unit}",
+    source_key=update_key,
+    themed=True,
+    name=f"playground_flow_u{flow_unit}",
+    key="playground_flow",
 )

@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from ui.entry import require_app
+from ui.runs import run_or_stop
 from ui.settings import load_preset
-from ui.state import current_config, run_or_stop
+from ui.state import current_config
 
 require_app()
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 import streamlit as st
 
-from lstm_core.analysis.gate_stats import step_breakdown
 from lstm_core.figures.updates import cell_flow_figure
-from ui.cell import view_pickers
+from lstm_core.model.cell import CellUpdate, step_update
 from ui.entry import require_app
-from ui.export import figure_downloads, plotly_config
-from ui.state import current_config, run_or_stop, screen_theme
+from ui.equations import term
+from ui.figure import show_figure
+from ui.pickers import view_pickers
+from ui.runs import run_or_stop
+from ui.state import current_config
 
 require_app()
 
@@ -66,7 +66,7 @@ st.button(
 )
 
 
-def formula_rows(breakdown) -> pd.DataFrame:
+def formula_rows(breakdown: CellUpdate) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "unit": list(breakdown.units),
@@ -84,11 +84,6 @@ def formula_rows(breakdown) -> pd.DataFrame:
             "nn.LSTM h_t": breakdown.h_lstm,
         }
     )
-
-
-def term(value: float) -> str:
-    """A number as it reads after × or +: negatives in brackets."""
-    return f"({value:.4f})" if value < 0 else f"{value:.4f}"
 
 
 def step_view() -> None:
@@ -115,7 +110,7 @@ def step_view() -> None:
         control[1].markdown("This run has a single step, t = 0.")
     control[2].button("Next ▶", key="step_next", on_click=shift_step, args=(1,), disabled=last == 0)
     t = int(st.session_state[STEP_KEY])
-    breakdown = step_breakdown(result, layer, batch, t, units)
+    breakdown = step_update(result, layer, batch, t, units)
     st.subheader(f"Step t = {t} of {last} · layer {layer}, batch item {batch}")
     if t == 0:
         st.caption("At t = 0 the cell starts from zero: $C_{-1} = 0$, $h_{-1} = 0$.")
@@ -138,11 +133,9 @@ def step_view() -> None:
         hide_index=True,
         column_config={"unit": st.column_config.NumberColumn(format="%d")},
     )
-    difference = max(
-        abs(breakdown.c - breakdown.c_lstm).max(), abs(breakdown.h - breakdown.h_lstm).max()
-    )
     st.caption(
-        f"max |written out − nn.LSTM| at this step: {difference:.3g} ({config.dtype}). The gates "
+        f"max |written out − nn.LSTM| at this step: {breakdown.reference_gap():.3g} "
+        f"({config.dtype}). The gates "
         "come from the hand-written cell, which uses nn.LSTM's weights."
     )
     flow_unit = st.selectbox(
@@ -151,14 +144,14 @@ def step_view() -> None:
         key="step_flow_unit",
         help="The diagram shows one unit's numbers at step t.",
     )
-    flow = cell_flow_figure(breakdown, int(flow_unit), theme=screen_theme())
-    flow_name = f"cell_flow_{config.label()}_l{layer}_b{batch}_t{t}_u{flow_unit}"
-    st.plotly_chart(flow, key="step_flow", config=plotly_config(flow_name))
-    # Exports are drawn on white: the light diagram.
-    figure_downloads(
-        functools.partial(cell_flow_figure, breakdown, int(flow_unit)),
-        flow_name,
-        "step_flow_export",
+    show_figure(
+        cell_flow_figure,
+        breakdown,
+        int(flow_unit),
+        source_key=(config, layer, batch, t, breakdown.units),
+        themed=True,
+        name=f"cell_flow_{config.label()}_l{layer}_b{batch}_t{t}_u{flow_unit}",
+        key="step_flow",
     )
 
 

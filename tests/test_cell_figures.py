@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.analysis.gate_stats import step_breakdown
 from lstm_core.figures.gates import (
     forget_mean_figure,
     gate_heatmaps,
@@ -16,7 +15,7 @@ from lstm_core.figures.gates import (
 )
 from lstm_core.figures.states import unit_color
 from lstm_core.figures.updates import cell_flow_figure, playground_figure
-from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
+from lstm_core.model.cell import WORKED_EXAMPLE, cell_update, step_update
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,11 @@ def test_long_runs_are_binned_for_the_screen() -> None:
     assert "mean of 25 steps" in figure.layout.title.text
     lines = gate_lines(long, units=[0, 3], max_points=200)
     assert all(len(trace.x) <= 202 for trace in lines.data)
-    assert "min/max" in lines.layout.title.text
+    assert "min/max kept" in lines.layout.title.text
+    for trace, unit in zip(lines.data[2:4], [0, 3], strict=True):  # f of units 0 and 3
+        f = long.gates["f"][0, 0, :, unit].double().numpy()
+        np.testing.assert_array_equal(np.asarray(trace.y), f[np.asarray(trace.x)])
+        assert max(trace.y) == f.max() and min(trace.y) == f.min()
 
 
 def test_gate_lines_use_unit_colours_and_the_gate_values(result) -> None:
@@ -81,7 +84,7 @@ def test_forget_mean_figure(result) -> None:
 
 
 def test_flow_figure_shows_the_numbers_of_the_step(result) -> None:
-    breakdown = step_breakdown(result, 1, 0, 17, [1, 4])
+    breakdown = step_update(result, 1, 0, 17, [1, 4])
     figure = cell_flow_figure(breakdown, 4)
     texts = " ".join(a.text for a in figure.layout.annotations)
     c = result.manual_c[1, 0, 17, 4].item()
@@ -129,8 +132,8 @@ def test_builders_validate_their_inputs_first(result) -> None:
     with pytest.raises(ValueError, match="max_columns"):
         gate_heatmaps(result, max_columns=0)
     with pytest.raises(ValueError, match="not among"):
-        cell_flow_figure(step_breakdown(result, 0, 0, 3, [0]), 1)
-    with pytest.raises(ValueError, match="unit must be in"):
+        cell_flow_figure(step_update(result, 0, 0, 3, [0]), 1)
+    with pytest.raises(ValueError, match="not among"):
         cell_flow_figure(cell_update(**WORKED_EXAMPLE), 2)
     with pytest.raises(TypeError):
         playground_figure({"c": [1.0]})  # type: ignore[arg-type]

@@ -17,14 +17,16 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import LIMITS, RunConfig, SimulationResult, simulate
-from lstm_core.analysis.gate_stats import bin_time
+from lstm_core.figures.downsample import (
+    MAX_POINTS_PER_LINE,
+    bin_time,
+    line_indices,
+    points_per_line,
+)
 from lstm_core.figures.states import (
     MAX_LINE_UNITS,
-    MAX_POINTS_PER_LINE,
-    line_indices,
     overview_bins,
     persistence_figure,
-    points_per_line,
     state_figure,
     state_heatmap,
 )

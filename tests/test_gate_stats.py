@@ -1,4 +1,5 @@
-"""gate_stats: saturation shares, time bins, decimation and one step written out, known answers."""
+"""gate_stats (saturation), downsample's time bins and model.cell's step of a run written out:
+known answers."""
 
 from __future__ import annotations
 
@@ -7,16 +8,9 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.analysis.gate_stats import (
-    MAX_HEATMAP_COLUMNS,
-    bin_time,
-    decimate,
-    heatmap_columns,
-    mean_per_unit,
-    plain_reading,
-    saturation_shares,
-    step_breakdown,
-)
+from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, mean_per_unit, saturation_shares
+from lstm_core.figures.downsample import MAX_HEATMAP_COLUMNS, bin_time, heatmap_columns
+from lstm_core.model.cell import step_update
 
 
 def test_saturation_shares_known_answer() -> None:
@@ -84,61 +78,61 @@ def test_heatmap_columns_cap_the_cells() -> None:
     assert columns * 512 <= 131_072 and columns >= 50
 
 
-def test_decimate_keeps_extremes_and_ends() -> None:
-    y = np.zeros(10_000)
-    y[1234] = 5.0
-    y[8765] = -3.0
-    x, kept = decimate(y, 100)
-    assert len(x) <= 102
-    assert x[0] == 0 and x[-1] == 9_999
-    assert 1234 in x and 8765 in x
-    np.testing.assert_array_equal(kept, y[x])
-    assert np.all(np.diff(x) > 0)
-    short_x, short_y = decimate(np.arange(5.0), 100)
-    assert short_x.tolist() == [0, 1, 2, 3, 4] and short_y.tolist() == [0, 1, 2, 3, 4]
+def test_saturation_thresholds_sit_a_tenth_inside_each_gates_range() -> None:
+    assert SATURATION_THRESHOLDS == {
+        "i": (0.1, 0.9),
+        "f": (0.1, 0.9),
+        "g": (-0.9, 0.9),
+        "o": (0.1, 0.9),
+    }
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_step_breakdown_satisfies_the_update_equations(dtype: str) -> None:
+def test_step_update_satisfies_the_update_equations(dtype: str) -> None:
     config = RunConfig(
         input_dim=3, hidden_dim=5, seq_len=12, batch_size=2, num_layers=2, dtype=dtype
     )
     result = simulate(config)
     units = [4, 0, 2]
     for layer, batch, step in ((0, 0, 0), (1, 1, 7), (1, 0, 11)):
-        b = step_breakdown(result, layer, batch, step, units)
+        b = step_update(result, layer, batch, step, units)
         expected_prev = (
             torch.zeros(3, dtype=torch.float64)
             if step == 0
             else result.c[layer, batch, step - 1, units].double()
         )
         gates = {n: result.gates[n][layer, batch, step, units] for n in "ifgo"}
-        torch.testing.assert_close(torch.from_numpy(b.c_prev), expected_prev)
+
+        def tensor(values: list[float]) -> torch.Tensor:
+            return torch.tensor(values, dtype=torch.float64)
+
+        torch.testing.assert_close(tensor(b.c_prev), expected_prev)
         for name in "ifgo":
-            torch.testing.assert_close(torch.from_numpy(getattr(b, name)), gates[name].double())
+            torch.testing.assert_close(tensor(getattr(b, name)), gates[name].double())
         # The written-out products are the hand-written cell's states bit for bit ...
         torch.testing.assert_close(
-            torch.from_numpy(b.c),
+            tensor(b.c),
             result.manual_c[layer, batch, step, units].double(),
             rtol=0,
             atol=0,
         )
         torch.testing.assert_close(
-            torch.from_numpy(b.h),
+            tensor(b.h),
             result.manual_h[layer, batch, step, units].double(),
             rtol=0,
             atol=0,
         )
         # ... and equal nn.LSTM's to rounding.
-        torch.testing.assert_close(
-            torch.from_numpy(b.c), result.c[layer, batch, step, units].double()
-        )
-        torch.testing.assert_close(
-            torch.from_numpy(b.h), result.h[layer, batch, step, units].double()
-        )
-        np.testing.assert_allclose(b.kept + b.written, b.c, rtol=1e-6)
-        np.testing.assert_allclose(b.o * np.tanh(b.c), b.h, rtol=1e-6, atol=1e-7)
+        torch.testing.assert_close(tensor(b.c), result.c[layer, batch, step, units].double())
+        torch.testing.assert_close(tensor(b.h), result.h[layer, batch, step, units].double())
+        np.testing.assert_allclose(np.add(b.kept, b.written), b.c, rtol=1e-6)
+        np.testing.assert_allclose(np.multiply(b.o, np.tanh(b.c)), b.h, rtol=1e-6, atol=1e-7)
         assert b.units == tuple(units) and b.step == step
+        torch.testing.assert_close(tensor(b.c_lstm), result.c[layer, batch, step, units].double())
+        assert b.reference_gap() == max(
+            *(abs(x - y) for x, y in zip(b.c, b.c_lstm, strict=True)),
+            *(abs(x - y) for x, y in zip(b.h, b.h_lstm, strict=True)),
+        )
 
 
 @pytest.mark.parametrize(
@@ -151,17 +145,7 @@ def test_step_breakdown_satisfies_the_update_equations(dtype: str) -> None:
         ((0, 0, 0, [3]), "units must be in"),
     ],
 )
-def test_step_breakdown_rejects_bad_views(args: tuple, fragment: str) -> None:
+def test_step_update_rejects_bad_views(args: tuple, fragment: str) -> None:
     result = simulate(RunConfig(input_dim=2, hidden_dim=3, seq_len=6))
     with pytest.raises(ValueError, match=fragment):
-        step_breakdown(result, *args)
-
-
-def test_plain_reading_names_what_happened() -> None:
-    # The worked example's unit 0: f 0.8 of C 0.3, writes 0.6 * 0.7, shows 90 % of tanh(0.66).
-    text = plain_reading(0.3, 0.8, 0.6, 0.7, 0.9, 0.66, 0.9 * np.tanh(0.66))
-    assert "forgets 20%" in text and "writes +0.42" in text and "shows 90%" in text
-    assert "keeps almost all" in plain_reading(1.0, 0.99, 0.0, 0.5, 0.0, 0.99, 0.0)
-    assert "writes almost nothing" in plain_reading(1.0, 0.99, 0.0, 0.5, 0.0, 0.99, 0.0)
-    assert "keeps C_t = 0.99 hidden" in plain_reading(1.0, 0.99, 0.0, 0.5, 0.0, 0.99, 0.0)
-    assert "wipes almost all" in plain_reading(1.0, 0.05, 0.5, 0.5, 0.5, 0.3, 0.1)
+        step_update(result, *args)

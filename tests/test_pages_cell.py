@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from lstm_core import RunConfig, simulate
-from lstm_core.analysis.gate_stats import heatmap_columns
+from lstm_core.figures.downsample import heatmap_columns
 from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
 
 

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from lstm_core import RunConfig, SimulationResult, simulate
 from lstm_core.figures.screen import (
     PLAIN_LIST_MAX_VALUES,
+    SharedList,
     layout_with_template,
     screen_figure,
     screen_template_layout,
@@ -156,8 +157,39 @@ def test_explorer_charts_carry_no_template_and_a_datarevision() -> None:
     assert not at.exception
     lines = chart_specs(at)[0]
     assert lines["layout"]["template"] is None
-    assert len(lines["layout"]["datarevision"]) == 16
+    assert isinstance(lines["layout"]["datarevision"], str) and lines["layout"]["datarevision"]
     assert isinstance(lines["data"][0]["y"], list)  # the default view: plain lists
+    at.run()  # the same view again: the same revision, so plotly.js redraws nothing
+    assert chart_specs(at)[0]["layout"]["datarevision"] == lines["layout"]["datarevision"]
+
+
+def test_a_screen_figures_shared_lists_cannot_be_changed(default_run: SimulationResult) -> None:
+    screen = screen_figure(state_figure(default_run, 0, 0, [0, 1]), TEMPLATE_LAYOUT)
+    y = screen.data[0].y
+    copied = screen.to_dict()["data"][0]["y"]
+    assert isinstance(copied, SharedList) and copied is screen.to_dict()["data"][0]["y"]
+    before = list(copied)
+    for change in (
+        lambda: copied.__setitem__(0, 99.0),
+        lambda: copied.__delitem__(0),
+        lambda: copied.append(1.0),
+        lambda: copied.extend([1.0]),
+        lambda: copied.insert(0, 1.0),
+        lambda: copied.pop(),
+        lambda: copied.remove(before[0]),
+        lambda: copied.clear(),
+        lambda: copied.sort(),
+        lambda: copied.reverse(),
+    ):
+        with pytest.raises(TypeError, match="never change them"):
+            change()
+    with pytest.raises(TypeError, match="never change them"):
+        copied += [1.0]
+    rows = screen.to_dict()["data"][0]["customdata"]
+    with pytest.raises(TypeError, match="never change them"):
+        rows[0][0] = 99.0
+    assert list(copied) == before and list(y) == before
+    assert json.loads(pio.to_json(screen, validate=False))["data"][0]["y"] == before
 
 
 def test_the_app_freezes_its_startup_objects_once() -> None:

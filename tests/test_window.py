@@ -7,7 +7,7 @@ import pytest
 from conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
 from streamlit.testing.v1 import AppTest
 
-import ui.state
+import ui.runs
 from lstm_core import RunConfig, simulate
 from lstm_core.figures.states import mark_window, state_figure, state_heatmap
 from lstm_core.model.config import VIEW_DEFAULTS, clamp_window
@@ -75,7 +75,7 @@ def test_the_explorer_zooms_into_a_window_and_marks_it_on_the_whole_run(
     assert at.query_params["window_length"] == "200"
     # Moving the window redraws from the cached run: the LSTM does not run again.
     runs: list[RunConfig] = []
-    monkeypatch.setattr(ui.state, "simulate", lambda config: runs.append(config))
+    monkeypatch.setattr(ui.runs, "simulate", lambda config: runs.append(config))
     at.slider(key="explorer_window_start").set_value(2500).run()
     assert not at.exception and runs == []
     assert at.session_state["window_start"] == 2500

@@ -28,14 +28,19 @@ def byte_cached(
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Cache a function's results in `cache`, keyed by its name and (hashable) arguments.
 
-    `spinner` is shown while a result is computed; `expected_bytes(*args)`, if given, is
-    reserved before (see ByteLRU.get_or_compute). Callers only read the results.
+    The name includes the function's file, so a page script (run as `__main__`, defined anew
+    at every rerun) may cache its own functions too. `spinner` is shown while a result is
+    computed; `expected_bytes(*args)`, if given, is reserved before (see
+    ByteLRU.get_or_compute). Callers only read the results.
     """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        code = getattr(function, "__code__", None)
+        where = (function.__module__, code.co_filename if code is not None else "")
+
         @functools.wraps(function)
         def cached(*args: P.args, **kwargs: P.kwargs) -> R:
-            key = (function.__module__, function.__qualname__, args, tuple(sorted(kwargs.items())))
+            key = (where, function.__qualname__, args, tuple(sorted(kwargs.items())))
 
             def compute() -> R:
                 if spinner is None:

@@ -16,7 +16,7 @@ import streamlit as st
 from lstm_core import RunConfig
 from lstm_core.io.image import INSTALL_HINT, figure_bytes, find_browser, image_filename
 from lstm_core.io.tidy import data_bytes
-from ui.state import cached_simulate
+from ui.runs import cached_simulate
 
 # (format, scale, button label, help)
 IMAGE_CHOICES: tuple[tuple[str, float, str, str], ...] = (

@@ -13,21 +13,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lstm_core.analysis.gate_stats import (
-    SATURATION_THRESHOLDS,
-    bin_time,
-    decimate,
-    heatmap_columns,
-    mean_per_unit,
-    saturation_shares,
-)
+from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, mean_per_unit, saturation_shares
 from lstm_core.figures.colors import (
     DIVERGING_COLORSCALE,
     SEQUENTIAL_COLORSCALE,
     unit_color,
     unit_colors,
 )
+from lstm_core.figures.downsample import bin_time, heatmap_columns, line_indices
 from lstm_core.figures.states import check_view
+from lstm_core.model.cell import GATE_RANGES
 from lstm_core.model.config import describe_init
 from lstm_core.model.simulate import GATE_NAMES, SimulationResult
 
@@ -37,14 +32,7 @@ GATE_TITLES: dict[str, str] = {
     "g": "candidate g<sub>t</sub> = C̃<sub>t</sub> (what to write)",
     "o": "output gate o<sub>t</sub> (how much to show)",
 }
-# Colour scales fixed to each gate's range, so panels and runs compare at a glance.
-GATE_RANGE: dict[str, tuple[float, float]] = {
-    "i": (0.0, 1.0),
-    "f": (0.0, 1.0),
-    "g": (-1.0, 1.0),
-    "o": (0.0, 1.0),
-}
-# Points per line drawn at most; longer runs keep each bin's minimum and maximum.
+# Points per line drawn at most; longer runs are downsampled (`downsample.line_indices`).
 MAX_LINE_POINTS = 2000
 
 
@@ -62,7 +50,8 @@ def gate_heatmaps(
 ) -> go.Figure:
     """i, f, g, o as units × time heatmaps, one row each, sharing the time axis.
 
-    Sigmoid gates use one colour scale fixed to [0, 1], g another fixed to [-1, 1]. Long runs
+    Colour scales are fixed to the gates' ranges (`GATE_RANGES`: one for the sigmoid gates, one
+    for g), so panels and runs compare at a glance. Long runs
     are averaged over consecutive time bins so that at most `max_columns` columns (default:
     `gate_stats.heatmap_columns`) reach the screen; the title says so.
     """
@@ -116,14 +105,14 @@ def gate_heatmaps(
         margin={"l": 60, "r": 20, "t": 80, "b": 50},
         coloraxis={
             "colorscale": SEQUENTIAL_COLORSCALE,
-            "cmin": 0.0,
-            "cmax": 1.0,
+            "cmin": GATE_RANGES["f"][0],
+            "cmax": GATE_RANGES["f"][1],
             "colorbar": {"title": {"text": "i, f, o"}, "len": 0.45, "y": 0.78},
         },
         coloraxis2={
             "colorscale": DIVERGING_COLORSCALE,
-            "cmin": -1.0,
-            "cmax": 1.0,
+            "cmin": GATE_RANGES["g"][0],
+            "cmax": GATE_RANGES["g"][1],
             "colorbar": {"title": {"text": "g"}, "len": 0.2, "y": 0.37},
         },
     )
@@ -139,12 +128,12 @@ def gate_lines(
 ) -> go.Figure:
     """i, f, g, o over time for picked units: one row per gate, one colour per unit.
 
-    Runs longer than `max_points` steps keep each time bin's lowest and highest point, so peaks
-    stay visible; the title says so.
+    Runs longer than `max_points` steps are downsampled with `line_indices` (MinMaxLTTB, each
+    line's minimum and maximum kept), so peaks stay visible; the title says so.
     """
     chosen = check_view(result, layer, batch, units)
-    if max_points < 4:
-        raise ValueError(f"max_points must be at least 4, got {max_points}")
+    if max_points < 3:
+        raise ValueError(f"max_points must be at least 3, got {max_points}")
     figure = make_subplots(
         rows=4,
         cols=1,
@@ -155,11 +144,11 @@ def gate_lines(
     for row, name in enumerate(GATE_NAMES, start=1):
         gate = result.gates[name][layer, batch].double().numpy()  # (T, H)
         for unit, color in zip(chosen, unit_colors(chosen), strict=True):
-            steps, values = decimate(gate[:, unit], max_points)
+            steps = line_indices(gate[:, unit], max_points)
             figure.add_trace(
                 go.Scatter(
                     x=steps,
-                    y=values,
+                    y=gate[steps, unit],
                     mode="lines",
                     name=f"unit {unit}",
                     legendgroup=f"unit {unit}",
@@ -170,10 +159,10 @@ def gate_lines(
                 row=row,
                 col=1,
             )
-        low, high = GATE_RANGE[name]
+        low, high = GATE_RANGES[name]
         figure.update_yaxes(range=[low - 0.03, high + 0.03], title_text=name, row=row, col=1)
     note = (
-        f" · min/max of each bin shown (≤ {max_points} points per line)"
+        f" · downsampled, each line's min/max kept (≤ {max_points + 2} points per line)"
         if result.config.seq_len > max_points
         else ""
     )

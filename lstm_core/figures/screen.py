@@ -23,7 +23,7 @@ import hashlib
 import pickle
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import plotly.graph_objects as go
@@ -63,16 +63,24 @@ def screen_template_layout(theme: str) -> dict[str, Any]:
     }
 
 
-class _SharedList(list):  # type: ignore[type-arg]
-    """A list that plotly's defensive deep copies (`Figure.to_dict`) share instead of copying.
+class SharedList(list):  # type: ignore[type-arg]
+    """A read-only list that plotly's defensive deep copies (`Figure.to_dict`) share instead of
+    copying.
 
-    Screen figures are cached and only read; st.plotly_chart copies a figure twice per rerun,
-    a noticeable part of a slider move even for the default view. So `to_dict()` of a screen
-    figure hands out the cached lists themselves: never change them.
+    Screen figures are cached, shared by every rerun and session, and only read; st.plotly_chart
+    copies a figure twice per rerun, a noticeable part of a slider move even for the
+    default view. So `to_dict()` of a screen figure hands out the cached lists themselves, and
+    every way of changing one in place raises TypeError.
     """
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> _SharedList:
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedList:
         return self
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a screen figure's arrays are shared between sessions: never change them")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
 
 
 def _fill(explicit: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -154,8 +162,8 @@ def _as_lists(value: Any) -> Any:
         if value.dtype.kind == "f":
             value = value.astype(np.float64)
         if value.ndim > 1:
-            return [_SharedList(row) for row in value.tolist()]
-        return _SharedList(value.tolist())
+            return SharedList([SharedList(row) for row in value.tolist()])
+        return SharedList(value.tolist())
     if isinstance(value, dict):
         return {key: _as_lists(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -1,10 +1,9 @@
 """Pure figure builders: a SimulationResult in, a plotly go.Figure out. Inputs validated first.
 
 What is drawn is bounded by the screen, not by the run: long lines are downsampled
-(tsdownsample's MinMaxLTTB, the engine behind plotly-resampler) to at most a few thousand
-points, arrays go out as float32 / int32 typed arrays, and many units are shown as a units ×
-time heatmap of binned means. The full-resolution numbers stay in the SimulationResult (and
-its data export).
+(`lstm_core.figures.downsample.line_indices`) to at most a few thousand points, arrays are
+float32 / int32, and many units are shown as a units × time heatmap of binned means. The
+full-resolution numbers stay in the SimulationResult (and its data export).
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from tsdownsample import MinMaxLTTBDownsampler
 
-from lstm_core.analysis.gate_stats import bin_time
+from lstm_core.analysis.metrics import lag1_autocorrelation
 from lstm_core.figures.colors import DIVERGING_COLORSCALE, UNIT_COLORS, unit_color, unit_colors
+from lstm_core.figures.downsample import bin_time, line_indices, points_per_line
 from lstm_core.model.config import clamp_window, describe_init
 from lstm_core.model.simulate import SimulationResult
 
@@ -32,19 +31,9 @@ __all__ = [
 # Lines get unreadable past this many units; more go to a heatmap or a unit picker. Each line
 # gets its own colour (lstm_core.figures.colors.UNIT_COLORS has at least this many).
 MAX_LINE_UNITS = 16
-# Points per line at most: about two per pixel of a panel (~500 px wide on a 1400 px screen,
-# two panels beside the sidebar). Downsampled, a figure holds at most ~24,000 line points,
-# which SVG draws faster than WebGL does in a browser without a GPU (software WebGL): README,
-# Performance.
-MAX_POINTS_PER_LINE = 1000
-# Points per panel, all lines together. With the hover numbers (customdata) a point costs ~20
-# bytes of base64 per panel, so 16 lines keep the page, with the heatmap overview, within its
-# chart-data goal at every allowed size (README, Performance).
-LINE_POINTS_PER_PANEL = 12_000
 # Heatmap overview: units × time-bin cells per panel at most, and time bins at most.
 OVERVIEW_CELLS_PER_PANEL = 49_152
 OVERVIEW_MAX_BINS = 600
-_DOWNSAMPLER = MinMaxLTTBDownsampler()
 # Margins of the Explorer's figures: wide enough for the tick labels and axis titles of the usual
 # runs, so that plotly.js's automargin has nothing to add. When it has (l 60 -> 62, b 50 -> 53),
 # it draws the whole figure a second time, a large part of a slider move at the default size.
@@ -104,29 +93,6 @@ def default_units(hidden_dim: int) -> list[int]:
     return list(range(min(hidden_dim, MAX_LINE_UNITS)))
 
 
-def points_per_line(lines_per_panel: int) -> int:
-    """How many points each of `lines_per_panel` lines may draw (at least 100)."""
-    return max(100, min(MAX_POINTS_PER_LINE, LINE_POINTS_PER_PANEL // max(1, lines_per_panel)))
-
-
-def line_indices(y: np.ndarray, points: int) -> np.ndarray:
-    """Sorted int64 indices of the points of y (T,) to draw, at most about `points` + 2.
-
-    Every index when T <= points. Otherwise MinMaxLTTB's choice (per bucket the min and max
-    are the candidates, then largest-triangle selection), plus the series' own minimum and
-    maximum, which LTTB alone may drop. The first and last steps are always kept.
-    """
-    y = np.ascontiguousarray(y)
-    if y.ndim != 1 or y.size == 0:
-        raise ValueError("y must be a non-empty 1-D array")
-    if points < 3:
-        raise ValueError(f"points must be at least 3, got {points}")
-    if y.size <= points:
-        return np.arange(y.size)
-    chosen = _DOWNSAMPLER.downsample(y, n_out=points).astype(np.int64)
-    return np.union1d(chosen, [0, y.size - 1, int(y.argmin()), int(y.argmax())])
-
-
 def state_figure(
     result: SimulationResult,
     layer: int = 0,
@@ -142,7 +108,7 @@ def state_figure(
     start..stop-1 only (fitted to the run by `clamp_window`; None: every step), and the time
     axis spans just them. Each line is downsampled to `max_points` (default:
     `points_per_line(len(units))`) with `line_indices`; the hover numbers are those of the very
-    steps drawn. float32 arrays, SVG lines (see MAX_POINTS_PER_LINE).
+    steps drawn. float32 arrays, SVG lines.
     """
     chosen = check_view(result, layer, batch, units)
     config = result.config
@@ -291,7 +257,7 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
     """Every unit's h_t (top) and C_t (bottom) as units × time heatmaps: the overview.
 
     Time is cut into `overview_bins(T, H)` near-equal consecutive bins and each cell is the
-    mean over its bin (`gate_stats.bin_time`); float32. h shares one colour scale fixed to
+    mean over its bin (`downsample.bin_time`); float32. h shares one colour scale fixed to
     [-1, 1]; C's is symmetric around 0 at its largest |mean|.
     """
     check_view(result, layer, batch, [0])
@@ -380,3 +346,13 @@ def persistence_figure(autocorr_h: np.ndarray, autocorr_c: np.ndarray) -> go.Fig
         margin={**STATE_MARGIN, "t": 50},  # l 60 / b 40 made automargin draw it twice
     )
     return figure
+
+
+def run_persistence_figure(result: SimulationResult, layer: int = 0, batch: int = 0) -> go.Figure:
+    """`persistence_figure` of one layer and batch item of `result`: lag-1 autocorrelation of
+    each unit's h and C over the run."""
+    check_view(result, layer, batch, [0])
+    h, c = result.h[layer, batch], result.c[layer, batch]  # (T, H)
+    return persistence_figure(
+        lag1_autocorrelation(h).double().numpy(), lag1_autocorrelation(c).double().numpy()
+    )

@@ -8,47 +8,32 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lstm_core.analysis.gate_stats import StepBreakdown
 from lstm_core.figures.colors import unit_color
 from lstm_core.model.cell import CellUpdate
-
-
-def _flow_values(source: StepBreakdown | CellUpdate, unit: int) -> dict[str, float]:
-    """The numbers of one unit's update from either a run's step or a playground update."""
-    names = ("c_prev", "f", "i", "g", "o", "kept", "written", "c", "tanh_c", "h")
-    if isinstance(source, StepBreakdown):
-        if unit not in source.units:
-            raise ValueError(f"unit {unit} is not among the broken-down units {source.units}")
-        index = source.units.index(unit)
-    elif isinstance(source, CellUpdate):
-        if not 0 <= unit < len(source.c):
-            raise ValueError(f"unit must be in 0..{len(source.c) - 1}, got {unit}")
-        index = unit
-    else:
-        raise TypeError("source must be a StepBreakdown or a CellUpdate")
-    return {name: float(getattr(source, name)[index]) for name in names}
-
 
 # The diagram's boxes and circles hide the lines behind them with a fill of the page's colour.
 DIAGRAM_FILL: dict[str, str] = {"light": "#FFFFFF", "dark": "#262730"}
 
 
 def cell_flow_figure(
-    source: StepBreakdown | CellUpdate, unit: int, label: str = "", theme: str = "light"
+    update: CellUpdate, unit: int, label: str = "", theme: str = "light"
 ) -> go.Figure:
     """The LSTM cell as a diagram with one unit's numbers at one step.
 
     On top the cell line C_{t-1} → ⊙ f_t → ⊕ i_t ⊙ g_t → C_t; from it tanh(C_t) ⊙ o_t goes down
-    to h_t; the gates are computed from [h_{t-1}, x_t] at the bottom. `source` is a run's
-    StepBreakdown (unit = unit number) or a playground CellUpdate (unit = position). `theme`
-    ("light" or "dark") fills the boxes to match the page; the text takes the page's colour.
+    to h_t; the gates are computed from [h_{t-1}, x_t] at the bottom. `unit` is one of
+    `update.units`; a run's step is labelled with its step and unit unless `label` is given.
+    `theme` ("light" or "dark") fills the boxes to match the page; the text takes the page's
+    colour.
     """
     if theme not in DIAGRAM_FILL:
         raise ValueError(f"theme must be one of {', '.join(DIAGRAM_FILL)}, got {theme!r}")
+    if not isinstance(update, CellUpdate):
+        raise TypeError(f"update must be a CellUpdate, got {type(update).__name__}")
     fill = DIAGRAM_FILL[theme]
-    v = _flow_values(source, unit)
-    if isinstance(source, StepBreakdown) and not label:
-        label = f"step t = {source.step}, unit {unit}"
+    v = update.values(unit)
+    if update.step is not None and not label:
+        label = f"step t = {update.step}, unit {unit}"
     figure = go.Figure()
     line_y = 5.2
     box_y = 2.0
@@ -179,7 +164,7 @@ def cell_flow_figure(
 def playground_figure(update: CellUpdate) -> go.Figure:
     """Every quantity of a playground update as grouped bars, one colour per unit."""
     if not isinstance(update, CellUpdate):
-        raise TypeError("update must be a CellUpdate")
+        raise TypeError(f"update must be a CellUpdate, got {type(update).__name__}")
     quantities = (
         ("c_prev", "C<sub>t-1</sub>"),
         ("kept", "f ⊙ C<sub>t-1</sub><br>(kept)"),
@@ -190,8 +175,8 @@ def playground_figure(update: CellUpdate) -> go.Figure:
     )
     labels = [label for _, label in quantities]
     figure = go.Figure()
-    for unit in range(len(update.c)):
-        values = [getattr(update, name)[unit] for name, _ in quantities]
+    for index, unit in enumerate(update.units):
+        values = [getattr(update, name)[index] for name, _ in quantities]
         figure.add_trace(
             go.Bar(
                 x=labels,

@@ -197,7 +197,7 @@ def _cell_layer(
     cell = torch.zeros_like(written[:, 0])  # (B, H)
     kept = torch.empty_like(cell)
     # The one sequential part: (B, H) slices, written in place, kept and written summed in that
-    # order (a fused multiply-add would round differently from step_breakdown's f*c + i*g).
+    # order (a fused multiply-add would round differently from step_update's f*c + i*g).
     for f_t, written_t, cell_t in zip(
         f.unbind(1), written.unbind(1), cell_states.unbind(1), strict=True
     ):

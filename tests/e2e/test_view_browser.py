@@ -128,10 +128,13 @@ def test_every_chart_follows_the_theme(
             "() => document.querySelectorAll('.js-plotly-plot').length >= 4",
             timeout=CHART_TIMEOUT_MS,
         )
-        # Streamlit's theme paints its charts in the page's own colour.
-        red, green, blue = (int(v) for v in app_background[4:-1].split(","))
-        page_colour = f"#{red:02x}{green:02x}{blue:02x}"
-        assert set(_backgrounds(page)) <= {"rgba(0,0,0,0)", page_colour}
+        # Every page's charts are screen figures for the page's theme, as the Explorer's.
+        assert set(_backgrounds(page)) == {"rgba(0,0,0,0)"}
+        fonts = page.evaluate(
+            "() => [...document.querySelectorAll('.js-plotly-plot')]"
+            ".map(gd => gd._fullLayout.font.color)"
+        )
+        assert {font == "#f2f5fa" for font in fonts} == {scheme == "dark"}
         screenshot(page, f"theme_{scheme}_gates")
         assert not errors.all(), errors.all()
     finally:

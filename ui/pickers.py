@@ -1,27 +1,10 @@
-"""UI helpers for the "Inside the cell" pages: cached figures, view pickers."""
+"""The view pickers of the "Inside the cell" pages: layer, batch item and units."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import RunConfig
-from lstm_core.figures.gates import forget_mean_figure, gate_heatmaps, saturation_figure
-from ui.caches import VIEWS, byte_cached
-from ui.state import cached_simulate
-
-
-@byte_cached(VIEWS, spinner="Summarising the gates…")
-def cached_gate_overview(
-    config: RunConfig, layer: int, batch: int
-) -> tuple[go.Figure, go.Figure, go.Figure]:
-    """Heatmaps (time binned for the screen), saturation scatter and mean forget gate."""
-    result = cached_simulate(config)
-    return (
-        gate_heatmaps(result, layer, batch),
-        saturation_figure(result, layer, batch),
-        forget_mean_figure(result, layer, batch),
-    )
 
 
 def view_pickers(config: RunConfig, prefix: str, default_units: int) -> tuple[int, int, list[int]]:

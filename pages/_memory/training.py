@@ -1,27 +1,20 @@
-"""UI helpers for the Memory lab page: cached lab runs, trained-model store, and the sections.
+"""The Memory lab's training half: train on the adding problem as a job, show the trained
+models, save and load their weights. Part of pages/memory.py (not a page of its own: it sits in
+a folder, where Streamlit looks for no pages).
 
-Caches (byte-bounded, process-wide: ui/caches.py): `cached_memory_lab` per RunConfig; trained
-models per TrainSpec = (task, seed, sizes, budget), so a second click or another session with
-the same settings does not train again; traces of a trained model per weights file. A
-training is a job (lstm_core.serving.jobs): one at a time per server, in a worker process,
-followed on the page with its place in the queue, its progress and a stop button.
+Trained models are kept per TrainSpec = (task, seed, sizes, budget) in the byte-bounded
+TRAINED cache (ui/caches.py), so a second click or another session with the same settings does
+not train again; traces of a trained model per weights file in LAB. A training is a job
+(lstm_core.serving.jobs): one at a time per server, in a worker process, followed on the page
+with its place in the queue, its progress and a stop button.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
-from lstm_core import RunConfig
-from lstm_core.analysis.memory import (
-    MAX_LAB_HIDDEN,
-    MAX_LAB_STEPS,
-    PERTURBATION,
-    STATE_LABELS,
-    STATE_NAMES,
-    MemoryLab,
-    half_life_text,
-    memory_lab,
-)
 from lstm_core.analysis.training import (
     BASELINE_MSE,
     DEFAULT_HIDDEN,
@@ -39,29 +32,18 @@ from lstm_core.analysis.training import (
     train_pair,
     training_work,
 )
-from lstm_core.figures.memory import (
-    gradient_figure,
-    perturbation_figure,
-    trained_states_figure,
-    training_figure,
-)
+from lstm_core.figures.memory import trained_states_figure, training_figure
 from lstm_core.io.weights import MAX_WEIGHTS_BYTES, weights_from_bytes, weights_to_bytes
 from lstm_core.model.settings import SETTING
 from lstm_core.serving.jobs import CANCELLED, DONE, Job
 from ui.caches import LAB, TRAINED, byte_cached
-from ui.export import figure_downloads
+from ui.figure import show_figure
 from ui.jobs import duration_text, follow, job_runner, session_id
 
 TRAINED_SPEC_KEY = "memory_trained_spec"  # the TrainSpec this session trained or looked up
 TRAINING_KEY = "memory_training"  # the TrainSpec of this session's training in progress
 # |r| from which a unit is said to carry the first marked value (an untrained model: ~0.1).
 CLEAR_CORRELATION = 0.5
-
-
-@byte_cached(LAB, spinner="Perturbing four models and back-propagating…")
-def cached_memory_lab(config: RunConfig) -> MemoryLab:
-    """`lstm_core.analysis.memory.memory_lab`, cached per config (deterministic)."""
-    return memory_lab(config)
 
 
 def trained_result(spec: TrainSpec) -> TrainingResult | None:
@@ -86,99 +68,6 @@ def cached_trace(weights: bytes, seq_len: int) -> TrainedTrace:
     """The trained LSTM (safetensors bytes) on the test set of length `seq_len`."""
     state, _ = weights_from_bytes(weights)
     return trace_trained(state, seq_len)
-
-
-def lab_section(config: RunConfig) -> None:
-    """Mean forget gate, half-lives, the perturbation chart and the gradient chart."""
-    if config.seq_len > MAX_LAB_STEPS or config.hidden_dim > MAX_LAB_HIDDEN:
-        st.warning(
-            f"The lab runs up to {MAX_LAB_STEPS} steps and {MAX_LAB_HIDDEN} units; this run has "
-            f"{config.seq_len} steps and {config.hidden_dim} units. Lower them in the sidebar "
-            "(input 8, hidden 32, 200 steps is a good start)."
-        )
-        return
-    lab = cached_memory_lab(config)
-    steps = config.seq_len
-    st.subheader("Half-life of a perturbation")
-    st.markdown(
-        f"Two runs alike except the first input: the second adds {PERTURBATION:g} to every "
-        "feature of x₀. The chart shows how far apart each state stays; its **half-life** is "
-        "the number of steps until the difference first falls to half its value at t = 0 "
-        f'("> {steps}" if it never does). Same seed, sizes and input for an `nn.GRU` and an '
-        "`nn.RNN(tanh)`, which keep PyTorch's default init (they have no forget gate to raise). "
-        "Top layer, batch item 0, float64."
-    )
-    columns = st.columns(2)
-    columns[0].metric(
-        "mean forget gate f̄",
-        f"{lab.mean_forget:.3f}",
-        help="Mean of the LSTM's f_t over units and steps: C keeps this share of itself per step.",
-    )
-    columns[1].metric(
-        "predicted: LSTM C",
-        f"{lab.predicted_half_life_c:.1f}",
-        help="ln 0.5 / ln f̄: the steps for C to halve if every step multiplied it by f̄.",
-    )
-    for column, name in zip(st.columns(4), STATE_NAMES, strict=True):
-        column.metric(
-            f"measured: {STATE_LABELS[name]}",
-            half_life_text(lab.half_life[name], steps),
-            help="Steps until ‖Δstate_t‖ first falls to half of ‖Δstate_0‖.",
-        )
-    measured_c = lab.half_life["lstm_c"]
-    if measured_c is None or measured_c > 1.5 * lab.predicted_half_life_c:
-        effect = "writes it back into C: here it lasts longer than f̄ alone predicts"
-    elif measured_c < lab.predicted_half_life_c / 1.5:
-        effect = "can also cancel it: here it fades sooner than f̄ alone predicts"
-    else:
-        effect = "here changes it little"
-    st.caption(
-        "Predicted and measured can differ: the prediction follows C's own path only (each "
-        "step multiplies C by f, taken at its mean f̄), while the measured difference also goes "
-        f"round the loop C → h → gates → C, which {effect}."
-    )
-    figure = perturbation_figure(lab)
-    st.plotly_chart(figure, key="memory_perturbation")
-    figure_downloads(figure, f"memory_perturbation_{config.label()}", key="memory_perturbation_dl")
-    st.caption(
-        "Near 10⁻¹⁶ of a state's size a curve is float64 rounding noise: the runs agree as far "
-        "as float64 can tell; where the two runs agree to the last bit the line stops."
-    )
-    _explain_half_lives(lab)
-
-    st.subheader("Gradients: the constant error carousel")
-    st.markdown(
-        "‖∂C_T/∂C_t‖ and ‖∂h_T/∂h_t‖ from autograd (Frobenius norms of the Jacobians), for the "
-        "same four states. Along C's direct path ∂C_t/∂C_{t−1} = diag(f_t), so that path alone "
-        "gives ‖∏ f_s‖ (dotted grey). Where the LSTM's C curve lies above the grey one, the "
-        "other paths (through h and the gates) carry the signal too."
-    )
-    figure = gradient_figure(lab)
-    st.plotly_chart(figure, key="memory_gradients")
-    figure_downloads(figure, f"memory_gradients_{config.label()}", key="memory_gradients_dl")
-
-
-def _explain_half_lives(lab: MemoryLab) -> None:
-    steps = lab.config.seq_len
-    c_life, h_life = lab.half_life["lstm_c"], lab.half_life["lstm_h"]
-    longest_other = max(
-        (lab.half_life[n] if lab.half_life[n] is not None else steps + 1)
-        for n in ("gru_h", "rnn_h")
-    )
-    c_value = c_life if c_life is not None else steps + 1
-    if c_value > longest_other and c_value >= 5:
-        st.success(
-            f"The LSTM's C keeps the perturbation longest: half-life "
-            f"{half_life_text(c_life, steps)} against {half_life_text(h_life, steps)} for its h "
-            f"and {half_life_text(lab.half_life['gru_h'], steps)} / "
-            f"{half_life_text(lab.half_life['rnn_h'], steps)} for the GRU / RNN."
-        )
-    else:
-        st.warning(
-            "With these settings the LSTM's C does not remember the first input for long "
-            f"(half-life {half_life_text(c_life, steps)}). Raise the forget bias (+3 to +5) or use "
-            "chrono initialisation in the sidebar."
-        )
 
 
 def training_section(default_seed: int) -> None:
@@ -320,9 +209,13 @@ def _show_training(result: TrainingResult) -> None:
     )
     columns[1].metric("RNN test MSE", f"{result.rnn_mse:.4f}", help="Same budget, same batches.")
     columns[2].metric("training time", f"{result.seconds:.1f} s", help="Both models, this machine.")
-    figure = training_figure(result)
-    st.plotly_chart(figure, key="memory_training")
-    figure_downloads(figure, f"adding_training_T{spec.seq_len}_seed{spec.seed}", "memory_train_dl")
+    show_figure(
+        training_figure,
+        result,
+        source_key=spec,
+        name=f"adding_training_T{spec.seq_len}_seed{spec.seed}",
+        key="memory_training",
+    )
     weights = weights_to_bytes(spec, result.lstm_state)
     st.download_button(
         "⬇ Save the trained LSTM (safetensors)",
@@ -343,9 +236,13 @@ def show_trace(weights: bytes, seq_len: int, key: str) -> None:
     r_c = float(trace.c_correlation[unit])
     r_h_same = float(trace.h_correlation[unit])
     r_h_best = float(trace.h_correlation.abs().max())
-    figure = trained_states_figure(trace)
-    st.plotly_chart(figure, key=key)
-    figure_downloads(figure, f"adding_trained_states_T{seq_len}", key=f"{key}_dl")
+    show_figure(
+        trained_states_figure,
+        trace,
+        source_key=(hashlib.blake2b(weights, digest_size=16).hexdigest(), seq_len),
+        name=f"adding_trained_states_T{seq_len}",
+        key=key,
+    )
     measure = (
         f"Measure: Pearson's r over {TEST_SEQUENCES} test sequences between each unit's cell "
         "state one step before the second mark (when only the first value is to be kept) and "

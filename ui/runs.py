@@ -1,0 +1,37 @@
+"""The run every page draws: `lstm_core.model.simulate`, cached per RunConfig for every session.
+
+Runs are kept in the byte-bounded RUNS cache (ui/caches.py): one object handed to every rerun
+and session, never pickled or copied, which is safe because a SimulationResult is frozen and
+its tensors are never written after `simulate` returns (figures and metrics only read them).
+A run's bytes are reserved before it is computed; an evicted run is simply recomputed.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_core import RunConfig, SimulationResult, simulate
+from lstm_core.model.simulate import result_nbytes
+from lstm_core.serving.cache import BudgetError
+from ui.caches import RUNS, byte_cached
+
+
+@byte_cached(
+    RUNS, spinner="Running nn.LSTM and the hand-written cell…", expected_bytes=result_nbytes
+)
+def cached_simulate(config: RunConfig) -> SimulationResult:
+    """`lstm_core.model.simulate`, cached per config (equal configs give identical results)."""
+    return simulate(config)
+
+
+def run_or_stop(config: RunConfig) -> SimulationResult:
+    """The cached run for a page; when the server has no room for it now, say so and stop."""
+    try:
+        return cached_simulate(config)
+    except BudgetError as error:
+        st.error(
+            f"The server has no room for this run right now ({error}). Other sessions' large "
+            "runs are using the memory kept for runs: try again shortly, or lower the size."
+        )
+        st.stop()
+        raise  # st.stop() ends the script; this line is never reached

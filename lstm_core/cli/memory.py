@@ -115,6 +115,11 @@ def _command_train(args: argparse.Namespace) -> None:
         if not args.json and (step % 100 == 0 or step == total):
             print(f"step {step}/{total}: loss {loss:.4f}", file=sys.stderr, flush=True)
 
+    import torch
+
+    # These models' ops are too small to split: a second thread only waits for a core that a
+    # busy machine may not give it (the job worker trains on one thread too).
+    torch.set_num_threads(1)
     try:
         outcome = train_named(args.task, args.seed, args.hidden_dim, args.steps, report, **options)
     except (ValueError, ImportError) as error:

@@ -5,8 +5,9 @@ every step, channel 1 (MARK) 1 at one early step, channel 2 (QUERY) 1 at one ste
 half (the value channel reads 0 there). The per-step target is the current value, except at
 the query, where it is the value seen at the mark. So the one readout of h is busy with the
 input at every step, and the marked value has to be kept somewhere else across a gap of tens
-of steps (15 to 39 at the default T = 40): the label "stored_value" is that value from the mark to the step before the query
-(undefined elsewhere), and "current_input" is the value being read.
+of steps (15 to 39 at the default T = 40): the label "stored_value" is that value from the
+mark to the step before the query (undefined elsewhere), and "current_input" is the value
+being read.
 
 Predicting the mean (0) at the query scores MSE = Var(U(-1, 1)) = 1/3: BASELINE_MSE.
 """

@@ -23,6 +23,7 @@ from lstm_core.learned.tasks import (
     TRAIN_TASKS,
     TrainOutcome,
     get_task,
+    model_from_state,
     task_spec,
     train_named,
     train_task,
@@ -125,6 +126,12 @@ def test_the_weights_file_holds_the_state_and_says_what_it_is() -> None:
     for name, tensor in outcome.state.items():
         torch.testing.assert_close(state[name], tensor, rtol=0, atol=0)
     assert outcome.metadata["task"] == "recall" and outcome.metadata["hidden_dim"] == "3"
+    model = model_from_state("recall", state)
+    torch.testing.assert_close(model.state_dict()["readout.weight"], state["readout.weight"])
+    with pytest.raises(ValueError, match="do not fit a brackets model"):
+        model_from_state("brackets", state)
+    with pytest.raises(ValueError, match="no recall model"):
+        model_from_state("recall", {"weight": torch.zeros(2)})
     adding = train_task(task_spec("adding", hidden_dim=3, steps=2, batch_size=4, seq_len=10))
     saved, metadata = weights_from_bytes(adding.to_bytes())  # the Memory lab reads it
     assert metadata["format"] == "lstm-state-explorer/adding-lstm"

@@ -31,8 +31,8 @@ def _check(comparison: LatchComparison) -> int:
 
 
 def latch_figure(comparison: LatchComparison) -> go.Figure:
-    """Two rows over t: the latch's C (solid) and h (dashed), then the trained model's
-    memory unit's C and h; the mark and the query as vertical lines, the stored value dotted."""
+    """Two rows over t: the latch's C (solid) and h (dashed), with tanh(stored value) dotted,
+    then the trained model's memory unit's C and h; the mark and the query as vertical lines."""
     steps = _check(comparison)
     t = np.arange(steps)
     figure = make_subplots(
@@ -65,23 +65,27 @@ def latch_figure(comparison: LatchComparison) -> go.Figure:
                 row=row,
                 col=1,
             )
-        figure.add_hline(
-            y=comparison.stored_value,
-            line={"color": "#7f7f7f", "dash": "dot", "width": 1},
-            row=row,
-            col=1,
-        )
         for step, label, line_color in (
             (comparison.mark, "mark", MARK_COLOR),
             (comparison.query, "query", QUERY_COLOR),
         ):
+            named = {"annotation_text": label} if row == 1 else {}
             figure.add_vline(
                 x=step,
                 line={"color": line_color, "dash": "dot", "width": 1.5},
-                annotation_text=label if row == 1 else None,
                 row=row,
                 col=1,
+                **named,
             )
+    # What the latch's C holds: g = tanh(value) at the mark.
+    figure.add_hline(
+        y=float(np.tanh(comparison.stored_value)),
+        line={"color": "#7f7f7f", "dash": "dot", "width": 1},
+        annotation_text="tanh(stored value)",
+        annotation_position="bottom right",
+        row=1,
+        col=1,
+    )
     figure.update_xaxes(title_text="step t", row=2, col=1)
     figure.update_yaxes(title_text="state", row=1, col=1)
     figure.update_yaxes(title_text="state", row=2, col=1)
@@ -91,8 +95,8 @@ def latch_figure(comparison: LatchComparison) -> go.Figure:
         legend={"orientation": "h", "y": -0.15},
         title={
             "text": (
-                f"Stored value {comparison.stored_value:+.3f} (dotted); the trained model "
-                f"recalls {comparison.recalled:+.3f} at the query"
+                f"Stored value {comparison.stored_value:+.3f}: the trained model recalls "
+                f"{comparison.recalled:+.3f} at the query"
             ),
             "font": {"size": 14},
         },

@@ -28,7 +28,7 @@ from torch import nn
 
 from lstm_core.analysis.cell_finder import pearson
 from lstm_core.learned.recall import CHANNELS, MARK, QUERY, VALUE, RecallTask
-from lstm_core.learned.tasks import held_out_batch, lstm_states, run_lstm
+from lstm_core.learned.tasks import held_out_batch, lstm_states, model_from_state, run_lstm
 from lstm_core.model.kernels import native_kernel
 
 # A gate pre-activation this large saturates σ to exactly 0 or 1 in float32 and float64.
@@ -60,10 +60,7 @@ def latch_states(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def recall_model(state: dict[str, torch.Tensor]) -> nn.Module:
     """A trained recall model (StepRegressor) from its state_dict."""
-    hidden = int(state["readout.weight"].shape[1])
-    model = RecallTask().new_model(hidden, torch.Generator())
-    model.load_state_dict(state)
-    return model
+    return model_from_state("recall", state)
 
 
 @dataclass(frozen=True)

@@ -381,3 +381,18 @@ def train_named(
         return code.train_code(seed=seed, hidden_dim=hidden_dim, steps=steps, on_step=on_step)
     spec = task_spec(task, seed=seed, hidden_dim=hidden_dim, steps=steps, **options)
     return train_task(spec, on_step)
+
+
+def model_from_state(task: str, state: dict[str, torch.Tensor]) -> nn.Module:
+    """A trained model of `task` from its state_dict (e.g. a saved weights file read with
+    safetensors); ValueError with the reason if the tensors do not fit the task's model."""
+    weight_hh = state.get("recurrent.weight_hh_l0")
+    if weight_hh is None or weight_hh.dim() != 2:
+        raise ValueError(f"these weights hold no {task} model (no 'recurrent.weight_hh_l0')")
+    hidden = int(weight_hh.shape[1])
+    model = get_task(task).new_model(hidden, torch.Generator())
+    try:
+        model.load_state_dict({name: tensor.float() for name, tensor in state.items()})
+    except RuntimeError as error:
+        raise ValueError(f"these weights do not fit a {task} model: {error}") from None
+    return model

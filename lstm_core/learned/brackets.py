@@ -63,7 +63,7 @@ class BracketsTask(Task):
 
     name: ClassVar[str] = "brackets"
     defaults: ClassVar[TaskDefaults] = TaskDefaults(
-        hidden_dim=16, steps=250, batch_size=128, lr=1e-2, seq_len=64
+        hidden_dim=16, steps=200, batch_size=128, lr=2e-2, seq_len=64
     )
     seq_len_range: ClassVar[tuple[int, int]] = (2, 1000)
     test_sequences: ClassVar[int] = 256

@@ -14,8 +14,8 @@ import torch
 from safetensors.torch import load
 
 from lstm_core.analysis.cell_finder import UnitMatch
-from lstm_core.analysis.training import weights_from_bytes
 from lstm_core.cli.main import main
+from lstm_core.io.weights import weights_from_bytes
 from lstm_core.learned.adding import first_value_label
 from lstm_core.learned.brackets import CLOSE, OPEN, SYMBOLS, dyck_sequences, source_probabilities
 from lstm_core.learned.recall import MARK, QUERY, VALUE, recall_sequences, stored_value_label

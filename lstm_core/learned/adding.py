@@ -27,6 +27,7 @@ from lstm_core.analysis.training import (
     new_model,
     train_pair,
 )
+from lstm_core.io.weights import WEIGHTS_FORMAT
 from lstm_core.learned.tasks import (
     ProgressCallback,
     Task,
@@ -84,7 +85,7 @@ class AddingTask(Task):
 
     def metadata(self, spec: TaskSpec) -> dict[str, str]:
         # The Memory lab's weights file, so its loader and `run --weights` read it.
-        return {**super().metadata(spec), "format": "lstm-state-explorer/adding-lstm"}
+        return {**super().metadata(spec), "format": WEIGHTS_FORMAT}
 
     def train(self, spec: TaskSpec, on_step: ProgressCallback | None = None) -> TrainOutcome:
         """The LSTM and the RNN with the same budget (on_step counts over both, 2 x steps);

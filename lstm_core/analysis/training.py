@@ -159,23 +159,23 @@ def train_model(
 ) -> tuple[SequenceRegressor, list[float]]:
     """Train one model on `spec` with Adam; returns it and the loss of every step.
 
-    Weights come from a generator seeded with `spec.seed`, the training batches from one
-    seeded with `spec.seed + 1`: the LSTM and the RNN see exactly the same batches.
+    The task loop of lstm_core.learned: weights come from a generator seeded with `spec.seed`,
+    the training batches from one seeded with `spec.seed + 1`, so the LSTM and the RNN see
+    exactly the same batches.
     """
-    model = new_model(kind, spec.hidden_dim, torch.Generator().manual_seed(spec.seed))
-    data = torch.Generator().manual_seed(spec.seed + 1)
-    optimiser = torch.optim.Adam(model.parameters(), lr=spec.lr)
-    losses: list[float] = []
-    with native_kernel():
-        for step in range(1, spec.steps + 1):
-            x, target, _ = adding_batch(spec.batch_size, spec.seq_len, data)
-            loss = ((model(x) - target) ** 2).mean()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(loss.item())
-            if on_step is not None:
-                on_step(step, spec.steps, losses[-1])
+    from lstm_core.learned.adding import AddingTask
+    from lstm_core.learned.tasks import TaskSpec, fit
+
+    task_spec = TaskSpec(
+        task="adding",
+        seed=spec.seed,
+        hidden_dim=spec.hidden_dim,
+        steps=spec.steps,
+        batch_size=spec.batch_size,
+        lr=spec.lr,
+        seq_len=spec.seq_len,
+    )
+    model, losses = fit(AddingTask(kind), task_spec, on_step)
     return model, losses
 
 

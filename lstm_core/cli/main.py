@@ -140,6 +140,10 @@ def result_to_json(result: Any, layer: int = 0, batch: int = 0) -> dict[str, Any
 
 
 def _command_run(args: argparse.Namespace) -> None:
+    from lstm_core.cli.weights import run_with_weights
+
+    if run_with_weights(args):  # --weights FILE: any nn.LSTM from a file
+        return
     from lstm_core.cli.memory import apply_weights
     from lstm_core.model.simulate import simulate
 
@@ -208,6 +212,9 @@ def _command_gates(args: argparse.Namespace) -> None:
 def _register_run(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("run", help="run nn.LSTM and the hand-written cell")
     add_run_flags(parser)
+    from lstm_core.cli.weights import add_weights_flags
+
+    add_weights_flags(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=_command_run)
 

@@ -6,8 +6,9 @@ python -m lstm_core run --weights FILE [--lstm-prefix P] [--input-csv F | --inpu
 The file is safetensors or a PyTorch checkpoint (read with torch.load(weights_only=True));
 the LSTM is found by its parameter names and every size comes from the tensors
 (lstm_core.io.checkpoint). Without --input-*, the input is seeded noise randn(B, T, I) from a
-private generator. The JSON is `run --json`'s, with h, c and the gates shaped (L, B, T, ·)
-for one direction and (L, D, B, T, ·) for two, h of width proj_size when projected.
+private generator, shaped by --signal (and --frequency) as in a seeded run. The JSON is
+`run --json`'s, with h, c and the gates shaped (L, B, T, ·) for one direction and
+(L, D, B, T, ·) for two, h of width proj_size when projected.
 """
 
 from __future__ import annotations
@@ -22,15 +23,8 @@ from lstm_core.model.config import DEFAULT_CONFIG, SEED_RANGE
 if TYPE_CHECKING:  # torch is imported when a run needs it: the parser is built on every call
     import torch
 
-# Flags that shape the seeded model's weights or signal: meaningless for loaded weights.
-_SEEDED_ONLY: tuple[str, ...] = (
-    "preset",
-    "forget_bias",
-    "chrono_t_max",
-    "input_scale",
-    "signal",
-    "frequency",
-)
+# Flags that shape the seeded model's weights: meaningless for loaded weights.
+_SEEDED_ONLY: tuple[str, ...] = ("preset", "forget_bias", "chrono_t_max", "input_scale")
 # Size flags the file decides: given, they must agree with it.
 _MODEL_SIZES: dict[str, str] = {
     "input_dim": "input_size",
@@ -76,7 +70,7 @@ def _read(path: str, what: str, limit: int) -> bytes:
 
 
 def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, int | None]:
-    """x (B, T, I) float64, the signal name ("randn", "csv", "npy") and the seed (randn)."""
+    """x (B, T, I) float64, the signal's name ("csv", "npy" or a seeded one) and the seed."""
     import torch
 
     csv_path, npy_path = getattr(args, "input_csv", None), getattr(args, "input_npy", None)
@@ -95,9 +89,22 @@ def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, 
 
         if items > MAX_BATCH:
             raise CliError(f"--batch-size must be at most {MAX_BATCH}")
+        from lstm_core.model.config import ConfigError
+
+        if args.signal == "csv":
+            raise CliError("--signal csv needs --input-csv FILE")
+        from lstm_core.model.signals import make_input
+
+        try:  # the signal's settings; make_input takes the sizes from the noise
+            shape = DEFAULT_CONFIG.replace(
+                signal=args.signal or "randn",
+                frequency=DEFAULT_CONFIG.frequency if args.frequency is None else args.frequency,
+            )
+        except ConfigError as error:
+            raise CliError(str(error)) from None
         generator = torch.Generator().manual_seed(seed)
         noise = torch.randn(items, steps, features, generator=generator)  # (B, T, I)
-        return noise.double(), "randn", seed
+        return make_input(shape, noise).double(), shape.signal, seed
     if csv_path:
         from lstm_core.cli.memory import read_input_csv
 
@@ -117,8 +124,9 @@ def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, 
         if values.shape[0] != 1:
             raise CliError(f"--batch-size {batch} contradicts {path} ({values.shape[0]} items)")
         values = values.expand(batch, -1, -1)  # one sequence for every batch item
-    if args.seed is not None:
-        raise CliError(f"--seed draws the noise input; {path} is the input")
+    for name in ("seed", "signal", "frequency"):
+        if getattr(args, name, None) is not None:
+            raise CliError(f"--{name} shapes the seeded input; {path} is the input")
     return values.contiguous(), signal, None
 
 

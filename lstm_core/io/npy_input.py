@@ -30,7 +30,7 @@ def parse_npy(data: bytes) -> np.ndarray:
         raise ValueError("the .npy input must be given as bytes")
     if len(data) > MAX_NPY_BYTES:
         raise ValueError(f"the .npy file is {len(data):,} bytes; the limit is {MAX_NPY_BYTES:,}")
-    if not bytes(data[:6]) == b"\x93NUMPY":
+    if bytes(data[:6]) != b"\x93NUMPY":
         raise ValueError("this is not a readable .npy file (no NumPy header); save it with np.save")
     try:
         array = np.load(io.BytesIO(bytes(data)), allow_pickle=False)

@@ -30,13 +30,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lstm_core.model.simulate import (
-    GATE_NAMES,
-    ROW_BLOCK,
-    _threads_for,
-    default_kernel,
-    native_kernel,
-)
+from lstm_core.model.kernels import default_kernel, native_kernel, threads_for
+from lstm_core.model.simulate import GATE_NAMES, ROW_BLOCK
 
 
 @dataclass(frozen=True)
@@ -267,7 +262,7 @@ def run_stack(
     c_n = x.new_empty(layers * directions, batch, hidden)
     stepped_vs_whole = 0.0
     states = layers * directions * batch * steps * hidden
-    with _threads_for(states):
+    with threads_for(states):
         layer_input = x
         for k in range(layers):
             slots = slice(k * directions, (k + 1) * directions)

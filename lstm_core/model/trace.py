@@ -80,7 +80,7 @@ class Trace:
         """Every state in long form: one row per layer, direction, batch item, step and unit.
 
         Columns: layer, direction, batch, t, unit (int16 / int8 / int32) as in
-        lstm_core.io's tidy frame; h, c (nn.LSTM); i, f, g, o, manual_h, manual_c (the
+        lstm_core.io.tidy.tidy_frame; h, c (nn.LSTM); i, f, g, o, manual_h, manual_c (the
         hand-written cell), in the run's dtype. Units run over the H cell units; with a
         projection h and manual_h are NaN for units >= P and a column o_tanh_c holds
         o ⊙ tanh(C). Rows in C order of (layer, direction, batch, t, unit).

@@ -11,6 +11,7 @@ from typing import Any
 
 from lstm_core.analysis.metrics import persistence, suggested_fix
 from lstm_core.cli.common import CliError, add_run_flags, apply_weights, config_from_args
+from lstm_core.cli.weights import add_weights_flags, run_with_weights
 from lstm_core.model.cell import cell_update
 from lstm_core.model.simulate import simulate
 
@@ -51,6 +52,8 @@ def result_to_json(result: Any, layer: int = 0, batch: int = 0) -> dict[str, Any
 
 
 def _command_run(args: argparse.Namespace) -> None:
+    if run_with_weights(args):  # --weights FILE holding any nn.LSTM
+        return
     config, state_dict = apply_weights(args, config_from_args(args))
     result = simulate(config, state_dict)
     payload = result_to_json(result)
@@ -114,6 +117,7 @@ def _command_gates(args: argparse.Namespace) -> None:
 def register_run(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("run", help="run nn.LSTM and the hand-written cell")
     add_run_flags(parser)
+    add_weights_flags(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=_command_run)
 

@@ -1,0 +1,133 @@
+"""The Explorer's figures for a Trace (lstm_core.trace): one layer and direction at a time.
+
+An adapter, not a second set of builders: `trace_view` presents one direction of a Trace as
+the (L, B, T, H) run the builders in lstm_core.figures.states / .gates read, and each figure
+here calls that builder, then names the model and the direction in the titles (a traced
+model has no seed or init to describe). With a projection, h is P wide and no longer
+o ⊙ tanh(C) unit by unit, so the h panels draw o ⊙ tanh(C) (H wide, the value the per-unit
+equations and hovers describe) and say it is h before the projection W_hr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import torch
+
+from lstm_core.figures.gates import gate_heatmaps, gate_lines
+from lstm_core.figures.states import state_figure, state_heatmap
+from lstm_core.model.trace import DIRECTION_NAMES, Trace
+
+
+@dataclass(frozen=True)
+class _ViewConfig:
+    """The RunConfig fields the figure builders read, for a traced model."""
+
+    input_dim: int
+    hidden_dim: int
+    seq_len: int
+    batch_size: int
+    num_layers: int
+    seed: int = 0
+    forget_bias: float = 0.0
+    chrono_t_max: float = 0.0
+
+
+@dataclass(frozen=True)
+class TraceView:
+    """One direction of a Trace in SimulationResult's layout: (L, B, T, H) tensors."""
+
+    config: _ViewConfig
+    h: torch.Tensor  # (L, B, T, H) h, or o ⊙ tanh(C) with a projection
+    c: torch.Tensor  # (L, B, T, H)
+    gates: dict[str, torch.Tensor]  # (L, B, T, H) each
+
+
+def trace_view(trace: Trace, direction: int = 0) -> TraceView:
+    """Direction `direction` (0 forward, 1 reverse) of `trace`, as the builders read a run."""
+    if not 0 <= direction < trace.num_directions:
+        raise ValueError(f"direction must be in 0..{trace.num_directions - 1}, got {direction}")
+    config = _ViewConfig(
+        input_dim=trace.input_size,
+        hidden_dim=trace.hidden_size,
+        seq_len=trace.seq_len,
+        batch_size=trace.batch_size,
+        num_layers=trace.num_layers,
+    )
+    h = trace.unprojected_h if trace.proj_size else trace.h
+    return TraceView(
+        config=config,
+        h=h[:, direction],
+        c=trace.c[:, direction],
+        gates={name: gate[:, direction] for name, gate in trace.gates.items()},
+    )
+
+
+_PROJECTED_TEXT: dict[str, str] = {
+    "Hidden state h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(C<sub>t</sub>): the output": (
+        "o<sub>t</sub> ⊙ tanh(C<sub>t</sub>): h<sub>t</sub> before its projection W<sub>hr</sub>"
+    ),
+    "Hidden state h<sub>t</sub>, every unit": "o<sub>t</sub> ⊙ tanh(C<sub>t</sub>), every unit",
+    "h<sub>t</sub>": "o<sub>t</sub> ⊙ tanh(C<sub>t</sub>)",
+}
+
+
+def _retitle(figure: go.Figure, trace: Trace, layer: int, direction: int) -> go.Figure:
+    """Name the traced model and the direction where the builder named a seed and an init."""
+    seeded = ", seed 0, forget bias +0"
+    model = f", {trace.num_layers} layer{'s' if trace.num_layers > 1 else ''}"
+    if trace.proj_size:
+        model += f", h projected to {trace.proj_size}"
+    title = (figure.layout.title.text or "").replace(seeded, model)
+    title = title.replace("LSTM states:", "Your LSTM:")
+    if trace.num_directions == 2:
+        title = title.replace(
+            f"layer {layer},", f"layer {layer}, {DIRECTION_NAMES[direction]} direction,"
+        )
+    figure.layout.title.text = title
+    if trace.proj_size:
+        for annotation in figure.layout.annotations:
+            annotation.text = _PROJECTED_TEXT.get(annotation.text, annotation.text)
+        for axis in ("yaxis", "yaxis2"):
+            if axis in figure.layout and figure.layout[axis].title.text in _PROJECTED_TEXT:
+                figure.layout[axis].title.text = _PROJECTED_TEXT[figure.layout[axis].title.text]
+    return figure
+
+
+def states_figure(
+    trace: Trace,
+    layer: int = 0,
+    direction: int = 0,
+    batch: int = 0,
+    units: Sequence[int] | None = None,
+    window: tuple[int, int] | None = None,
+) -> go.Figure:
+    """The Explorer's h_t | C_t figure (states.state_figure) for one layer and direction."""
+    figure = state_figure(trace_view(trace, direction), layer, batch, units, window=window)  # type: ignore[arg-type]
+    return _retitle(figure, trace, layer, direction)
+
+
+def states_heatmap(trace: Trace, layer: int = 0, direction: int = 0, batch: int = 0) -> go.Figure:
+    """Every unit's h and C as units × time heatmaps (states.state_heatmap)."""
+    figure = state_heatmap(trace_view(trace, direction), layer, batch)  # type: ignore[arg-type]
+    return _retitle(figure, trace, layer, direction)
+
+
+def gates_figure(trace: Trace, layer: int = 0, direction: int = 0, batch: int = 0) -> go.Figure:
+    """i, f, g, o as units × time heatmaps (gates.gate_heatmaps), the Gate inspector's view."""
+    figure = gate_heatmaps(trace_view(trace, direction), layer, batch)  # type: ignore[arg-type]
+    return _retitle(figure, trace, layer, direction)
+
+
+def gate_lines_figure(
+    trace: Trace,
+    layer: int = 0,
+    direction: int = 0,
+    batch: int = 0,
+    units: Sequence[int] | None = None,
+) -> go.Figure:
+    """i, f, g, o over time for some units (gates.gate_lines)."""
+    figure = gate_lines(trace_view(trace, direction), layer, batch, units)  # type: ignore[arg-type]
+    return _retitle(figure, trace, layer, direction)

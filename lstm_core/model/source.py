@@ -1,0 +1,190 @@
+"""Where the model comes from, and one run of it for any source: `ModelSource`, `run_source`.
+
+Kinds:
+- "seeded": the seeded nn.LSTM of a RunConfig (lstm_core.model.simulate; not run here).
+- "file": an nn.LSTM in a checkpoint (safetensors, or .pt read with weights_only=True) read
+  only through lstm_core.io.checkpoint; its input is a user's (B, T, I) array checked against
+  the model's input size, else seeded noise of that size.
+- a task name ("brackets", "recall"): a task model of lstm_core.learned trained by
+  `python -m lstm_core train --task NAME --save ...` and shipped in lstm_core/learned/weights;
+  its input is the task's held-out sequences put through the model's input layer (embedding
+  or none), so x is what the nn.LSTM reads, and the task's labels (e.g. bracket depth) come
+  along for the cell finder.
+
+A ModelSource is hashable and small (file contents are named by their sha256), so it keys the
+app's caches; the bytes themselves are passed to `run_source` beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load as load_safetensors
+from torch import nn
+
+from lstm_core.analysis.cell_finder import UnitMatch, find_cells
+from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
+from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
+from lstm_core.model.trace import Trace, trace
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "learned" / "weights"
+# Task models shipped in the repository: kind -> the sidebar's name for it.
+TRAINED_MODELS: dict[str, str] = {"brackets": "Trained: brackets", "recall": "Trained: recall"}
+SOURCE_KINDS: tuple[str, ...] = ("seeded", "file", *TRAINED_MODELS)
+# The held-out seed the shipped models were scored on (their training seed, `train` default).
+TRAINED_SEED = 0
+
+
+def sha256(data: bytes) -> str:
+    """The hex sha256 of some bytes: what names an uploaded file in the caches."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Which model a run uses and what it reads: hashable, a cache key."""
+
+    kind: str = "seeded"  # one of SOURCE_KINDS
+    file_sha256: str = ""  # "file": the checkpoint's sha256
+    lstm_prefix: str | None = None  # "file": which LSTM, when the file holds several
+    input_sha256: str = ""  # "file": the user's input array's sha256; "" = seeded noise
+    seq_len: int = 100  # T of the seeded noise ("file" without an input)
+    batch_size: int = 1  # B: batch items (noise), or held-out sequences shown (tasks)
+    seed: int = 0  # seeds the noise ("file" without an input)
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise ValueError(f"model source must be one of {', '.join(SOURCE_KINDS)}")
+
+    @property
+    def loaded(self) -> bool:
+        """True when the weights come from a file or a trained model, not the seeded init."""
+        return self.kind != "seeded"
+
+    @property
+    def url_value(self) -> str:
+        """What a shared link says: model=file (the link asks for the file) or the task."""
+        return "file" if self.kind == "file" else self.kind
+
+
+@dataclass(frozen=True, repr=False)
+class SourceRun:
+    """One traced run of a loaded or trained model."""
+
+    source: ModelSource
+    spec: LSTMSpec  # the nn.LSTM's sizes
+    trace: Trace  # every state and gate (lstm_core.model.trace)
+    # Per task label {name: (B, T) float} for the traced sequences; {} for a file.
+    labels: dict[str, torch.Tensor] = field(default_factory=dict)
+    # The cell finder on all held-out sequences of a task ({} for a file).
+    cells: dict[str, UnitMatch] = field(default_factory=dict)
+    description: str = ""  # one sentence: what the model and its input are
+
+    def __repr__(self) -> str:
+        return f"SourceRun({self.source.kind}, {self.trace!r})"
+
+
+def trained_weights_path(task: str) -> Path:
+    """The shipped safetensors file of a trained task model."""
+    if task not in TRAINED_MODELS:
+        raise ValueError(f"no trained model called {task!r}")
+    return WEIGHTS_DIR / f"{task}.safetensors"
+
+
+def _spec_of(lstm: nn.LSTM, prefix: str = "") -> LSTMSpec:
+    return LSTMSpec(
+        prefix=prefix,
+        input_size=lstm.input_size,
+        hidden_size=lstm.hidden_size,
+        num_layers=lstm.num_layers,
+        bidirectional=lstm.bidirectional,
+        proj_size=lstm.proj_size,
+        bias=lstm.bias,
+    )
+
+
+def _seeded_noise(source: ModelSource, features: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(source.seed)
+    return torch.randn(source.batch_size, source.seq_len, features, generator=generator)
+
+
+@torch.no_grad()
+def _run_file(source: ModelSource, weights: bytes, input_values: np.ndarray | None) -> SourceRun:
+    loaded = load_lstm(weights, source.lstm_prefix)
+    lstm = loaded.module(torch.float32)
+    if input_values is None:
+        x = _seeded_noise(source, loaded.spec.input_size)  # (B, T, I)
+        what = f"seeded noise (seed {source.seed}, {source.batch_size} × {source.seq_len} steps)"
+    else:
+        x = torch.as_tensor(np.asarray(input_values, dtype=np.float32))
+        if x.dim() == 2:
+            x = x[None]  # (1, T, I)
+        what = f"your input ({x.shape[0]} × {x.shape[1]} steps)"
+    check_input(x, loaded.spec)
+    spec = loaded.spec
+    shape = (
+        f"input {spec.input_size}, hidden {spec.hidden_size}, {spec.num_layers} layer(s)"
+        + (", bidirectional" if spec.bidirectional else "")
+        + (f", proj_size {spec.proj_size}" if spec.proj_size else "")
+    )
+    return SourceRun(
+        source=source,
+        spec=spec,
+        trace=trace(lstm, x),
+        description=f"Your checkpoint's nn.LSTM ({shape}) reading {what}.",
+    )
+
+
+@torch.no_grad()
+def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
+    task = get_task(source.kind)
+    model = model_from_state(source.kind, load_safetensors(weights)).eval()
+    test = held_out_batch(task, TRAINED_SEED, task.defaults.seq_len)
+    x = task.lstm_input(model, test.inputs)  # (N, T, I): what the nn.LSTM reads
+    full = trace(model.recurrent, x, max_states=10**8)
+    cells: dict[str, UnitMatch] = {}
+    for name, values in test.labels.items():
+        defined = torch.isfinite(values)  # (N, T)
+        c = full.c[-1, 0][defined]  # (n, H) last layer, forward
+        h = full.h[-1, 0][defined]
+        cells.update(find_cells(c, h, {name: values[defined]}))
+    shown = max(1, min(source.batch_size, x.shape[0]))
+    run = trace(model.recurrent, x[:shown])
+    return SourceRun(
+        source=source,
+        spec=_spec_of(model.recurrent),
+        trace=run,
+        labels={name: values[:shown] for name, values in test.labels.items()},
+        cells=cells,
+        description=(
+            f"The {source.kind} task's model, trained by `python -m lstm_core train --task "
+            f"{source.kind}`, reading {shown} held-out sequence(s) of {x.shape[1]} steps "
+            "through its input layer."
+        ),
+    )
+
+
+def run_source(
+    source: ModelSource, weights: bytes | None = None, input_values: np.ndarray | None = None
+) -> SourceRun:
+    """Trace the model `source` names on its input: every state and gate, every step.
+
+    weights: the checkpoint's bytes ("file"); for a task, None reads the shipped file.
+    input_values: (T, I) or (B, T, I) for a file, else seeded noise of the model's input size.
+    ValueError (one sentence) for anything that cannot run: a bad file, a wrong input size.
+    """
+    if source.kind == "seeded":
+        raise ValueError("the seeded model runs through lstm_core.model.simulate")
+    if source.kind == "file":
+        if weights is None:
+            raise ValueError("a checkpoint source needs the file's bytes")
+        if sha256(weights) != source.file_sha256:
+            raise ValueError("these bytes are not the file the source names")
+        return _run_file(source, weights, input_values)
+    if weights is None:
+        weights = trained_weights_path(source.kind).read_bytes()
+    return _run_task(source, weights)

@@ -1,0 +1,265 @@
+"""The sidebar's "Model" choice and the run of a loaded or trained model, shared by every page.
+
+The choice makes a `lstm_core.model.source.ModelSource` (hashable: kind, the file's sha256, the
+input's sha256, the noise settings); `source_run_or_stop` runs it through
+`lstm_core.model.source.run_source`, cached in the byte-bounded RUNS cache (ui/caches.py)
+under that source. An uploaded file's bytes are kept in this session's st.session_state only
+(a link carries model=file, and whoever opens it is asked for the file, as with signal=csv).
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import streamlit as st
+
+from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, lstm_prefixes, read_tensors
+from lstm_core.io.csv_input import parse_csv
+from lstm_core.io.npy_input import parse_npy
+from lstm_core.model.source import (
+    TRAINED_MODELS,
+    ModelSource,
+    SourceRun,
+    run_source,
+    sha256,
+)
+from lstm_core.serving.cache import BudgetError
+from ui.caches import LAB, RUNS
+
+MODEL_KEY = "model_source"  # the sidebar's choice: one of MODEL_CHOICES' labels
+MODEL_CHOICES: dict[str, str] = {  # label -> ModelSource.kind
+    "Seeded nn.LSTM": "seeded",
+    "Your checkpoint": "file",
+    **{label: kind for kind, label in TRAINED_MODELS.items()},
+}
+_KIND_LABEL = {kind: label for label, kind in MODEL_CHOICES.items()}
+WEIGHTS_UPLOAD_KEY = "model_weights_upload"
+WEIGHTS_KEY = "model_weights"  # (file name, sha256, bytes) of this session's checkpoint
+PREFIX_KEY = "model_lstm_prefix"
+INPUT_UPLOAD_KEY = "model_input_upload"
+INPUT_KEY = "model_input"  # (file name, sha256, (B, T, I) float64 array) or absent
+INPUT_ERROR_KEY = "model_input_error"
+WEIGHTS_ERROR_KEY = "model_weights_error"
+FOCUS_KEY = "model_focus"  # a starting point asked for a label's unit, e.g. "depth"
+_URL_APPLIED_KEY = "model_url_applied"
+MAX_INPUT_BYTES = 64_000_000
+# The settings a loaded or trained model decides itself (the sidebar disables them).
+DECIDED_BY_MODEL: tuple[str, ...] = (
+    "input_dim",
+    "hidden_dim",
+    "num_layers",
+    "dtype",
+    "forget_bias",
+    "input_scale",
+    "signal",
+    "frequency",
+)
+
+
+def model_kind() -> str:
+    """The chosen source's kind: "seeded", "file", "brackets" or "recall"."""
+    return MODEL_CHOICES.get(st.session_state.get(MODEL_KEY, "Seeded nn.LSTM"), "seeded")
+
+
+def apply_model_url_once() -> None:
+    """Read model= from a shared link on a session's first run (before the widgets exist)."""
+    if st.session_state.get(_URL_APPLIED_KEY):
+        return
+    st.session_state[_URL_APPLIED_KEY] = True
+    wanted = st.query_params.get("model")
+    if wanted is None:
+        return
+    if wanted in _KIND_LABEL:
+        st.session_state[MODEL_KEY] = _KIND_LABEL[wanted]
+    else:
+        st.warning(f"Link setting ignored: model={wanted} is not a model this app has.", icon="🔗")
+
+
+def sync_model_url() -> None:
+    """Write model= into the URL (nothing for the seeded model)."""
+    kind = model_kind()
+    wanted = None if kind == "seeded" else ModelSource(kind=kind).url_value
+    if wanted is None:
+        if "model" in st.query_params:
+            del st.query_params["model"]
+    elif st.query_params.get("model") != wanted:
+        st.query_params["model"] = wanted
+
+
+def choose_learned_counter() -> None:
+    """Button callback: the trained brackets model, its depth unit shown."""
+    st.session_state[MODEL_KEY] = TRAINED_MODELS["brackets"]
+    st.session_state[FOCUS_KEY] = "depth"
+
+
+def _store_weights() -> None:
+    """on_change of the checkpoint uploader: keep the bytes for this session, named by sha256."""
+    uploaded = st.session_state.get(WEIGHTS_UPLOAD_KEY)
+    st.session_state.pop(WEIGHTS_ERROR_KEY, None)
+    if uploaded is None:
+        return
+    data = uploaded.getvalue()
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        st.session_state[WEIGHTS_ERROR_KEY] = (
+            f"{uploaded.name} is {len(data):,} bytes; this app reads checkpoints up to "
+            f"{MAX_CHECKPOINT_BYTES:,} bytes."
+        )
+        return
+    st.session_state[WEIGHTS_KEY] = (uploaded.name, sha256(data), data)
+    st.session_state.pop(PREFIX_KEY, None)
+
+
+def _store_input() -> None:
+    """on_change of the input uploader: a .npy or CSV array, or one sentence why not."""
+    uploaded = st.session_state.get(INPUT_UPLOAD_KEY)
+    st.session_state.pop(INPUT_ERROR_KEY, None)
+    if uploaded is None:
+        st.session_state.pop(INPUT_KEY, None)
+        return
+    data = uploaded.getvalue()
+    try:
+        if len(data) > MAX_INPUT_BYTES:
+            raise ValueError(f"it is above {MAX_INPUT_BYTES:,} bytes")
+        if uploaded.name.lower().endswith(".npy"):
+            values = parse_npy(data)  # (B, T, I)
+        else:
+            values = np.asarray(parse_csv(data), dtype=np.float64)[None]  # (1, T, I)
+    except ValueError as error:
+        st.session_state[INPUT_ERROR_KEY] = f"{uploaded.name} cannot be read: {error}."
+        st.session_state.pop(INPUT_KEY, None)
+        return
+    st.session_state[INPUT_KEY] = (uploaded.name, sha256(data), values)
+
+
+def _prefixes(name_sha_data: tuple[str, str, bytes]) -> list[str]:
+    """The LSTM prefixes in the file (read once per file); [] when it cannot be read."""
+    _, digest, data = name_sha_data
+
+    def compute() -> list[str]:
+        try:
+            return lstm_prefixes(read_tensors(data))
+        except ValueError:
+            return []
+
+    return LAB.get_or_compute(("checkpoint_prefixes", digest), compute)
+
+
+def model_source_control() -> None:
+    """Sidebar: the Model choice; for a checkpoint, the uploaders and the prefix picker."""
+    st.radio(
+        "Model",
+        tuple(MODEL_CHOICES),
+        key=MODEL_KEY,
+        help="Seeded nn.LSTM: random weights from the settings below. Your checkpoint: any "
+        "nn.LSTM in a .safetensors or .pt file (read without running code). Trained: a task "
+        "model shipped with the app, reading the task's held-out sequences.",
+    )
+    kind = model_kind()
+    if kind == "file":
+        st.file_uploader(
+            "Checkpoint (.safetensors or .pt)",
+            type=["safetensors", "pt", "pth"],
+            key=WEIGHTS_UPLOAD_KEY,
+            on_change=_store_weights,
+            help="A bare nn.LSTM state_dict or a whole model's; every size is read from the "
+            "tensors. A .pt is read with torch.load(weights_only=True): nothing in it runs.",
+        )
+        if WEIGHTS_ERROR_KEY in st.session_state:
+            st.error(st.session_state[WEIGHTS_ERROR_KEY])
+        stored = st.session_state.get(WEIGHTS_KEY)
+        if stored is not None:
+            prefixes = _prefixes(stored)
+            if len(prefixes) > 1:
+                st.selectbox(
+                    "Which LSTM",
+                    prefixes,
+                    key=PREFIX_KEY,
+                    format_func=lambda p: p.rstrip(".") or "(the file itself)",
+                    help="The file holds several LSTMs; pick one by its parameters' prefix.",
+                )
+        st.file_uploader(
+            "Input (.npy or CSV), optional",
+            type=["npy", "csv"],
+            key=INPUT_UPLOAD_KEY,
+            on_change=_store_input,
+            help="(T, I) or (B, T, I) .npy, or a CSV of T rows × I columns; I must be the "
+            "model's input size. Without it the model reads seeded noise of its input size.",
+        )
+        if INPUT_ERROR_KEY in st.session_state:
+            st.error(st.session_state[INPUT_ERROR_KEY])
+    if kind != "seeded":
+        st.caption(
+            "The model's file decides its sizes and weights: input and hidden size, layers, "
+            "precision, forget bias, input scale and signal are off here."
+            + (
+                " Steps, batch and seed shape the seeded noise it reads without an input file."
+                if kind == "file"
+                else " Batch picks how many of the task's held-out sequences are drawn."
+            )
+        )
+
+
+def current_source() -> ModelSource | None:
+    """The chosen loaded or trained model, or None for the seeded nn.LSTM.
+
+    For a checkpoint not uploaded in this session (e.g. a shared link), says so and stops.
+    """
+    kind = model_kind()
+    if kind == "seeded":
+        return None
+    batch = int(st.session_state.get("batch_size", 1))
+    if kind != "file":
+        return ModelSource(kind=kind, batch_size=batch)
+    stored = st.session_state.get(WEIGHTS_KEY)
+    if stored is None:
+        st.info(
+            "This view reads an nn.LSTM from your checkpoint. A link holds model=file but not "
+            "the file: upload the .safetensors or .pt file in the sidebar."
+        )
+        st.stop()
+    values = st.session_state.get(INPUT_KEY)
+    return ModelSource(
+        kind="file",
+        file_sha256=stored[1],
+        lstm_prefix=st.session_state.get(PREFIX_KEY),
+        input_sha256=values[1] if values is not None else "",
+        seq_len=int(st.session_state.get("seq_len", 100)),
+        batch_size=batch,
+        seed=int(st.session_state.get("seed", 0)),
+    )
+
+
+def source_file_name(source: ModelSource) -> str:
+    """The file name a reproduce script loads: the upload's name, or the shipped file's."""
+    if source.kind == "file":
+        stored = st.session_state.get(WEIGHTS_KEY)
+        return stored[0] if stored is not None else "checkpoint.safetensors"
+    return f"{source.kind}.safetensors"
+
+
+def source_run_or_stop(source: ModelSource) -> SourceRun:
+    """The cached run of `source`; a file or input that cannot run gets one sentence and a stop."""
+    weights = None
+    input_values = None
+    if source.kind == "file":
+        weights = st.session_state[WEIGHTS_KEY][2]
+        if source.input_sha256:
+            input_values = st.session_state[INPUT_KEY][2]
+
+    def compute() -> SourceRun | str:
+        with st.spinner("Running your nn.LSTM and the hand-written cell…"):
+            try:
+                return run_source(source, weights, input_values)
+            except ValueError as error:  # kept too, so a bad file is read once
+                return str(error)
+
+    try:
+        run = RUNS.get_or_compute(("model_source", source), compute)
+    except BudgetError as error:
+        st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
+        st.stop()
+        raise
+    if isinstance(run, str):
+        st.error(f"This model cannot run: {run}.")
+        st.stop()
+    return run

@@ -10,6 +10,14 @@ import streamlit as st
 from lstm_core import LIMITS
 from lstm_core.model.config import MAX_STATE_ELEMENTS, OPENING_PRESET
 from ui.entry import freeze_startup_objects
+from ui.model_source import (
+    DECIDED_BY_MODEL,
+    apply_model_url_once,
+    choose_learned_counter,
+    model_kind,
+    model_source_control,
+    sync_model_url,
+)
 from ui.settings import load_preset, seed_defaults, setting_widget
 from ui.share import apply_url_once, config_file_controls, sync_url
 from ui.sidebar_memory import (
@@ -23,6 +31,7 @@ freeze_startup_objects()  # after the imports: torch, plotly, pandas
 st.set_page_config(page_title="LSTM State Explorer", page_icon="🧠", layout="wide")
 seed_defaults()
 apply_url_once()  # a shared link's settings, before the widgets exist
+apply_model_url_once()
 
 
 def sidebar(run_settings: bool) -> None:
@@ -35,6 +44,7 @@ def sidebar(run_settings: bool) -> None:
             )
             return
         st.header("Run settings")
+        model_source_control()
         st.caption("One click to a starting point:")
         for name in (OPENING_PRESET, "PyTorch default", "Canonical example"):
             st.button(
@@ -53,21 +63,38 @@ def sidebar(run_settings: bool) -> None:
                     ),
                 }[name],
             )
+        st.button(
+            "Learned counter (brackets)",
+            key="preset_learned_counter",
+            on_click=choose_learned_counter,
+            use_container_width=True,
+            help="The trained brackets model: its depth unit's C counts the open brackets "
+            "and keeps the count, while its h shows a squashed, gated view of it.",
+        )
         # Widgets in sidebar order; each one's kind, label, range, step and help are the
         # settings schema's (lstm_core.model.settings).
         from_csv = csv_in_use()
+        kind = model_kind()
+        # Settings a loaded or trained model's file decides are shown disabled.
+        decided = set(DECIDED_BY_MODEL) if kind != "seeded" else set()
+        if kind not in ("seeded", "file"):
+            decided |= {"seq_len", "seed"}  # a task model reads its held-out sequences
         for name in ("input_dim", "hidden_dim", "seq_len"):
-            setting_widget(name, from_csv=from_csv)
+            setting_widget(name, from_csv=from_csv, disabled=name in decided)
         with st.expander("More: batch, layers, seed, precision"):
             for name in ("batch_size", "num_layers", "seed", "dtype"):
-                setting_widget(name)
-        forget_init_control()
-        setting_widget("forget_bias", on_change=forget_bias_moved)
-        setting_widget("input_scale")
-        setting_widget("signal")
-        csv_upload_control()
+                setting_widget(name, disabled=name in decided)
+        if kind == "seeded":
+            forget_init_control()
+        setting_widget(
+            "forget_bias", on_change=forget_bias_moved, disabled="forget_bias" in decided
+        )
+        setting_widget("input_scale", disabled="input_scale" in decided)
+        setting_widget("signal", disabled="signal" in decided)
+        if kind == "seeded":
+            csv_upload_control()
         if st.session_state.get("signal") == "sine":
-            setting_widget("frequency")
+            setting_widget("frequency", disabled="frequency" in decided)
         st.caption(
             f"Caps: input ≤ {LIMITS['input_dim'][1]}, hidden ≤ {LIMITS['hidden_dim'][1]}, "
             f"steps ≤ {LIMITS['seq_len'][1]:,}, layers × batch × steps × hidden ≤ "
@@ -100,4 +127,5 @@ navigation = st.navigation(
 )
 sidebar(run_settings=navigation.url_path != playground.url_path)
 sync_url()
+sync_model_url()
 navigation.run()

@@ -30,8 +30,10 @@ from ui.caches import VIEWS, byte_cached
 from ui.entry import require_app
 from ui.export import data_downloads, reproduce_section
 from ui.figure import show_figure
+from ui.model_source import current_source
 from ui.runs import cached_simulate, run_or_stop
 from ui.settings import store_settings
+from ui.source_pages import explorer_body
 from ui.state import current_config
 from ui.window import window_control
 
@@ -83,6 +85,12 @@ with st.expander("The equations (PyTorch's gate order i, f, g, o)"):
         "h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(C<sub>t</sub>)",
         unsafe_allow_html=True,
     )
+
+
+model_source = current_source()
+if model_source is not None:  # a checkpoint or a trained model: its own body, then stop
+    explorer_body(model_source)
+    st.stop()
 
 config = current_config()
 if config is None:

@@ -13,8 +13,10 @@ from lstm_core.figures.gates import (
 )
 from ui.entry import require_app
 from ui.figure import show_figure
+from ui.model_source import current_source
 from ui.pickers import view_pickers
 from ui.runs import run_or_stop
+from ui.source_pages import gates_body
 from ui.state import current_config
 
 require_app()
@@ -27,6 +29,10 @@ st.markdown(
     "the tanh candidate in [-1, 1]; the colour scales are fixed to those ranges."
 )
 
+model_source = current_source()
+if model_source is not None:  # a checkpoint or a trained model
+    gates_body(model_source)
+    st.stop()
 config = current_config()
 if config is None:
     st.stop()

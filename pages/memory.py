@@ -24,6 +24,8 @@ from pages._memory.training import training_section
 from ui.caches import LAB, byte_cached
 from ui.entry import require_app
 from ui.figure import show_figure
+from ui.model_source import current_source
+from ui.source_pages import unavailable
 from ui.state import current_config
 
 require_app()
@@ -145,7 +147,16 @@ st.markdown(
     "that no forget-bias knob put there. Change the forget-gate init in the sidebar."
 )
 
-config = current_config()
-if config is not None:
-    lab_section(config)
+model_source = current_source()
+if model_source is not None:  # a checkpoint or a trained model
+    unavailable(
+        "perturbation lab",
+        "it follows a perturbation through a seeded LSTM, GRU and RNN of the settings' size, "
+        "which a loaded file's fixed weights have no counterpart for; the Explorer measures "
+        "the loaded model's memory times, and the training below runs as ever.",
+    )
+else:
+    config = current_config()
+    if config is not None:
+        lab_section(config)
 training_section(default_seed=int(st.session_state.get("seed", 0)))

@@ -6,8 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from ui.entry import require_app
+from ui.model_source import current_source
 from ui.runs import run_or_stop
 from ui.settings import load_preset
+from ui.source_pages import shapes_body
 from ui.state import current_config
 
 require_app()
@@ -29,6 +31,10 @@ st.button(
     help="batch 2, 4 steps, 5 features, hidden 8, one layer.",
 )
 
+model_source = current_source()
+if model_source is not None:  # a checkpoint or a trained model
+    shapes_body(model_source)
+    st.stop()
 config = current_config()
 if config is None:
     st.stop()

@@ -10,8 +10,10 @@ from lstm_core.model.cell import CellUpdate, step_update
 from ui.entry import require_app
 from ui.equations import term
 from ui.figure import show_figure
+from ui.model_source import current_source
 from ui.pickers import view_pickers
 from ui.runs import run_or_stop
+from ui.source_pages import unavailable
 from ui.state import current_config
 
 require_app()
@@ -31,6 +33,14 @@ st.markdown(
     "$h_t = o_t \\odot \\tanh(C_t)$. ⊙ multiplies unit by unit."
 )
 
+model_source = current_source()
+if model_source is not None:  # a checkpoint or a trained model
+    unavailable(
+        "Step through",
+        "its worked step writes out one seeded layer's numbers; on a loaded model, the "
+        "Explorer and the Gate inspector show every step of every layer and direction.",
+    )
+    st.stop()
 config = current_config()
 if config is None:
     st.stop()

@@ -9,7 +9,6 @@ under that source. An uploaded file's bytes are kept in this session's st.sessio
 
 from __future__ import annotations
 
-
 import numpy as np
 import streamlit as st
 

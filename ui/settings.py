@@ -49,18 +49,23 @@ def widget_help(setting: Setting, from_csv: bool = False) -> str | None:
 
 
 def setting_widget(
-    name: str, *, from_csv: bool = False, on_change: Callable[[], None] | None = None
+    name: str,
+    *,
+    from_csv: bool = False,
+    on_change: Callable[[], None] | None = None,
+    disabled: bool = False,
 ) -> None:
     """Draw the sidebar widget of setting `name`, keyed by its name, as the schema describes.
 
     `from_csv`: an uploaded CSV is in use, so a setting that follows it is disabled.
+    `disabled`: the setting does not apply (a loaded model's file decides it).
     """
     setting = SETTING[name]
     common: dict[str, Any] = {
         "key": setting.name,
         "help": widget_help(setting, from_csv),
         "on_change": on_change,
-        "disabled": from_csv and setting.follows_csv,
+        "disabled": disabled or (from_csv and setting.follows_csv),
     }
     if setting.widget == "slider":
         st.slider(setting.label, setting.low, setting.high, step=setting.step, **common)

@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 import torch
+from plotly.subplots import make_subplots
 
+from lstm_core.figures.colors import unit_color
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
-from lstm_core.figures.states import state_figure, state_heatmap
+from lstm_core.figures.states import MAX_LINE_UNITS, state_figure, state_heatmap
 from lstm_core.model.trace import DIRECTION_NAMES, Trace
 
 
@@ -131,3 +134,67 @@ def gate_lines_figure(
     """i, f, g, o over time for some units (gates.gate_lines)."""
     figure = gate_lines(trace_view(trace, direction), layer, batch, units)  # type: ignore[arg-type]
     return _retitle(figure, trace, layer, direction)
+
+
+def projected_states_figure(
+    trace: Trace,
+    layer: int = 0,
+    direction: int = 0,
+    batch: int = 0,
+    h_units: Sequence[int] | None = None,
+    c_units: Sequence[int] | None = None,
+) -> go.Figure:
+    """h (its P projected units) beside C (its H cell units) for a projected LSTM: the two
+    states have different widths, so each panel picks its own units (default: all, up to
+    MAX_LINE_UNITS)."""
+    if not trace.proj_size:
+        raise ValueError("projected_states_figure draws an LSTM with proj_size > 0")
+    trace_view(trace, direction)  # validates the direction
+    if not 0 <= layer < trace.num_layers or not 0 <= batch < trace.batch_size:
+        raise ValueError(f"layer {layer} or batch item {batch} is not in this trace")
+    h = trace.h[layer, direction, batch].numpy()  # (T, P)
+    c = trace.c[layer, direction, batch].numpy()  # (T, H)
+    h_units = list(range(min(trace.proj_size, MAX_LINE_UNITS))) if h_units is None else h_units
+    c_units = list(range(min(trace.hidden_size, MAX_LINE_UNITS))) if c_units is None else c_units
+    for name, units, width in (("h", h_units, trace.proj_size), ("C", c_units, trace.hidden_size)):
+        if not units or not all(0 <= unit < width for unit in units):
+            raise ValueError(f"{name} units must be in 0..{width - 1}, got {list(units)}")
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=(
+            f"Hidden state h<sub>t</sub> = W<sub>hr</sub>(o<sub>t</sub> ⊙ tanh C<sub>t</sub>): "
+            f"{trace.proj_size} units",
+            f"Cell state C<sub>t</sub>: {trace.hidden_size} units",
+        ),
+        horizontal_spacing=0.08,
+    )
+    steps = np.arange(trace.seq_len)
+    for column, (name, values, units) in enumerate((("h", h, h_units), ("C", c, c_units)), 1):
+        for unit in units:
+            figure.add_trace(
+                go.Scatter(
+                    x=steps,
+                    y=values[:, unit],
+                    mode="lines",
+                    name=f"{name} unit {unit}",
+                    line={"color": unit_color(unit), "width": 1.6},
+                    hovertemplate=f"t=%{{x}} · {name}[{unit}] = %{{y:.4f}}<extra></extra>",
+                ),
+                row=1,
+                col=column,
+            )
+    direction_text = (
+        f", {DIRECTION_NAMES[direction]} direction" if trace.num_directions == 2 else ""
+    )
+    figure.update_layout(
+        title={
+            "text": f"Your LSTM: layer {layer}{direction_text}, batch item {batch}, h projected "
+            f"to {trace.proj_size} of {trace.hidden_size} cell units",
+            "font": {"size": 14},
+        },
+        height=420,
+        showlegend=False,
+    )
+    figure.update_xaxes(title_text="time step t")
+    return figure

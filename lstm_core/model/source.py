@@ -188,3 +188,37 @@ def run_source(
     if weights is None:
         weights = trained_weights_path(source.kind).read_bytes()
     return _run_task(source, weights)
+
+
+def shapes_table(run: SourceRun) -> list[dict[str, str]]:
+    """Every tensor of this model's run and its shape, read from the tensors themselves.
+
+    Rows {"tensor", "shape", "what"}: x, output, h_n, c_n, h_t and C_t of one step, and each
+    nn.LSTM parameter (weight_hr_l{k} with a projection, `_reverse` when bidirectional).
+    """
+    t = run.trace
+    layer_step = t.h[0, 0, :, 0]  # (B, P)
+    cell_step = t.c[0, 0, :, 0]  # (B, H)
+    rows = [
+        ("x", t.x, "the input nn.LSTM reads, batch first (B, T, I)"),
+        ("output", t.output, "every step's h of the last layer, both directions side by side"),
+        ("h_n", t.h_n, "the last h of every layer and direction (D·L, B, P or H)"),
+        ("c_n", t.c_n, "the last C of every layer and direction (D·L, B, H)"),
+        ("h_t", layer_step, "one step's hidden state: proj_size wide when projected"),
+        ("C_t", cell_step, "one step's cell state: always hidden_size wide"),
+    ]
+    table = [
+        {"tensor": name, "shape": str(tuple(tensor.shape)), "what": what}
+        for name, tensor, what in rows
+    ]
+    for name, shape in run.spec.shapes().items():
+        kind = name.split("_l")[0]
+        what = {
+            "weight_ih": "input → the four gates (4H, features read)",
+            "weight_hh": "previous h → the four gates (4H, P or H)",
+            "bias_ih": "bias of the input part (4H)",
+            "bias_hh": "bias of the recurrent part (4H)",
+            "weight_hr": "the projection h = W_hr (o ⊙ tanh C) (P, H)",
+        }[kind]
+        table.append({"tensor": name, "shape": str(shape), "what": what})
+    return table

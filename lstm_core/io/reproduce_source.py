@@ -1,0 +1,134 @@
+"""A standalone script that reruns a loaded or trained model: `source_script(run, file_name)`.
+
+For a checkpoint, the script imports torch (and safetensors for a .safetensors file) only: it
+reads the same file, given as its first argument (default: the uploaded file's name), with
+safetensors or `torch.load(weights_only=True)`, builds the nn.LSTM the app inferred, reads the
+same input (a .npy as second argument, else the same seeded noise) and prints
+{"h_n": [L·D][B][P], "c_n": [L·D][B][H]} as its last line, nn.LSTM's final states, equal to
+the app's `trace.h_n` / `trace.c_n`. For a shipped task model it uses lstm_core to draw the
+task's held-out sequences.
+"""
+
+from __future__ import annotations
+
+from lstm_core.model.source import TRAINED_SEED, SourceRun
+
+_FILE_SCRIPT = '''\
+"""Rerun the LSTM State Explorer's view of your checkpoint in plain PyTorch.
+
+Run: python {script} [CHECKPOINT] [INPUT.npy]
+Its last printed line is one JSON object {{"h_n": ..., "c_n": ...}}: nn.LSTM's final states,
+h_n (layers x directions, batch, {width}) and c_n (layers x directions, batch, {hidden}).
+"""
+
+import json
+import sys
+
+import torch
+from torch import nn
+
+WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else {file_name!r}
+INPUT = sys.argv[2] if len(sys.argv) > 2 else None  # (T, I) or (B, T, I) .npy; else noise
+PREFIX = {prefix!r}  # where the LSTM's parameters sit in the file
+SEED, SEQ_LEN, BATCH_SIZE = {seed}, {seq_len}, {batch_size}  # the seeded noise without INPUT
+
+if WEIGHTS.endswith(".safetensors"):
+    from safetensors.torch import load_file
+
+    tensors = load_file(WEIGHTS)
+else:
+    tensors = torch.load(WEIGHTS, weights_only=True)  # never runs code from the file
+
+
+def flatten(value, prefix=""):
+    """Nested dicts ({{"state_dict": ...}}) to dotted names, as the app reads them."""
+    if isinstance(value, torch.Tensor):
+        return {{prefix[:-1]: value}}
+    out = {{}}
+    if isinstance(value, dict | list | tuple):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            out.update(flatten(item, f"{{prefix}}{{key}}."))
+    return out
+
+
+tensors = flatten(tensors)
+lstm = nn.LSTM(
+    {input_size}, {hidden_size}, num_layers={num_layers}, bias={bias},
+    batch_first=True, bidirectional={bidirectional}, proj_size={proj_size},
+)
+names = set(lstm.state_dict())
+own = {{n[len(PREFIX):]: t.float() for n, t in tensors.items() if n.startswith(PREFIX)}}
+lstm.load_state_dict({{n: t for n, t in own.items() if n in names}})
+if INPUT is None:
+    generator = torch.Generator().manual_seed(SEED)
+    x = torch.randn(BATCH_SIZE, SEQ_LEN, {input_size}, generator=generator)  # (B, T, I)
+else:
+    import numpy as np
+
+    x = torch.from_numpy(np.load(INPUT, allow_pickle=False)).float()
+    x = x[None] if x.dim() == 2 else x  # (B, T, I)
+with torch.no_grad():
+    output, (h_n, c_n) = lstm.eval()(x)
+print("output", tuple(output.shape), "h_n", tuple(h_n.shape), "c_n", tuple(c_n.shape))
+print(json.dumps({{"h_n": h_n.tolist(), "c_n": c_n.tolist()}}))
+'''
+
+_TASK_SCRIPT = '''\
+"""Rerun the LSTM State Explorer's view of the trained {task} model.
+
+Run: python {script} [WEIGHTS]   (needs torch, safetensors and this repository's lstm_core).
+Its last printed line is one JSON object {{"h_n": ..., "c_n": ...}}: nn.LSTM's final states.
+"""
+
+import json
+import sys
+
+import torch
+from safetensors.torch import load_file
+
+from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
+
+WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else {file_name!r}
+task = get_task({task!r})
+model = model_from_state({task!r}, load_file(WEIGHTS)).eval()
+test = held_out_batch(task, {seed}, task.defaults.seq_len)  # the held-out sequences
+with torch.no_grad():
+    x = task.lstm_input(model, test.inputs)[:{batch_size}]  # (B, T, I): what the LSTM reads
+    output, (h_n, c_n) = model.recurrent(x)
+print(json.dumps({{"h_n": h_n.tolist(), "c_n": c_n.tolist()}}))
+'''
+
+
+def source_script_name(run: SourceRun) -> str:
+    """The script's file name."""
+    return f"reproduce_{run.source.kind}_lstm.py"
+
+
+def source_script(run: SourceRun, file_name: str) -> str:
+    """The script that reruns `run`, loading the weights from `file_name` by default."""
+    source, spec = run.source, run.spec
+    if source.kind != "file":
+        return _TASK_SCRIPT.format(
+            task=source.kind,
+            script=source_script_name(run),
+            file_name=file_name,
+            seed=TRAINED_SEED,
+            batch_size=run.trace.batch_size,
+        )
+    return _FILE_SCRIPT.format(
+        script=source_script_name(run),
+        file_name=file_name,
+        prefix=spec.prefix,
+        seed=source.seed,
+        seq_len=source.seq_len,
+        batch_size=source.batch_size,
+        input_size=spec.input_size,
+        hidden_size=spec.hidden_size,
+        num_layers=spec.num_layers,
+        bias=spec.bias,
+        bidirectional=spec.bidirectional,
+        proj_size=spec.proj_size,
+        width=spec.output_size,
+        hidden=spec.hidden_size,
+    )

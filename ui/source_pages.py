@@ -1,0 +1,231 @@
+"""The pages' bodies on a loaded checkpoint or a trained task model (ui.model_source).
+
+Every page that runs an LSTM calls `ui.model_source.current_source()` first; when it names a
+loaded or trained model, the page shows the body here (the same figures, through
+`lstm_core.figures.traced`'s adapter and show_figure) and stops. Shared here because every
+such body has the same layer / direction / batch pickers and the same run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lstm_core.analysis.metrics import Persistence, persistence
+from lstm_core.figures.states import MAX_LINE_UNITS, default_units
+from lstm_core.figures.traced import gates_figure, projected_states_figure
+from lstm_core.figures.traced import states_figure as traced_states_figure
+from lstm_core.io.reproduce_source import source_script, source_script_name
+from lstm_core.model.source import ModelSource, shapes_table
+from lstm_core.model.trace import DIRECTION_NAMES, Trace
+from ui.caches import VIEWS, byte_cached
+from ui.export import CSV_MAX_ROWS
+from ui.figure import show_figure
+from ui.model_source import FOCUS_KEY, source_file_name, source_run_or_stop
+
+
+def _memory_text(value: float, cap: float) -> str:
+    """A memory time: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
+    if math.isnan(value) or math.isnan(cap):
+        return "n/a"
+    return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
+
+
+def pickers(t: Trace, columns: Sequence[Any], page: str) -> tuple[int, int, int]:
+    """Layer, direction and batch item pickers, each only where there is something to pick."""
+    layer = direction = batch = 0
+    if t.num_layers > 1:
+        layer = columns[0].selectbox(
+            "layer",
+            range(t.num_layers),
+            key=f"{page}_src_layer",
+            help="Layer k reads layer "
+            "k-1's h (both directions' h, side by side, when bidirectional).",
+        )
+    if t.num_directions == 2:
+        direction = columns[1].selectbox(
+            "direction",
+            range(2),
+            format_func=lambda d: f"{d}: {DIRECTION_NAMES[d]}",
+            key=f"{page}_src_direction",
+            help="A bidirectional LSTM runs a second cell over the sequence backwards.",
+        )
+    if t.batch_size > 1:
+        batch = columns[2].selectbox("batch item", range(t.batch_size), key=f"{page}_src_batch")
+    return layer, direction, batch
+
+
+def explorer_body(source: ModelSource) -> None:
+    """The Explorer on a loaded checkpoint or a trained task model."""
+    run = source_run_or_stop(source)
+    t = run.trace
+    st.caption(run.description)
+    columns = st.columns(4)
+    layer, direction, batch = pickers(t, columns, "explorer")
+    focus = next(iter(run.cells.values()), None)
+    if focus is not None and st.session_state.get(FOCUS_KEY) in run.cells:
+        focus = run.cells[st.session_state[FOCUS_KEY]]
+    key = ("model_source", source)
+    name = f"lstm_states_{source.kind}"
+    if t.proj_size:
+        h_units = columns[3].multiselect(
+            f"h units (of {t.proj_size})",
+            range(t.proj_size),
+            default=default_units(t.proj_size)[:8],
+            max_selections=MAX_LINE_UNITS,
+            key="explorer_src_h_units",
+        )
+        c_units = st.multiselect(
+            f"C units (of {t.hidden_size})",
+            range(t.hidden_size),
+            default=default_units(t.hidden_size)[:8],
+            max_selections=MAX_LINE_UNITS,
+            key="explorer_src_c_units",
+        )
+        if not h_units or not c_units:
+            st.warning("Pick at least one unit of h and one of C to draw.")
+            st.stop()
+        view = (layer, direction, batch, tuple(h_units), tuple(c_units))
+        show_figure(
+            projected_states_figure, t, *view, source_key=key, name=name, key="explorer_states"
+        )
+        st.caption(
+            f"With proj_size {t.proj_size}, h_t = W_hr (o_t ⊙ tanh C_t) is {t.proj_size} wide "
+            f"while C_t keeps {t.hidden_size} units: the h panel shows h's own units, the C "
+            "panel C's, so unit k of one is not unit k of the other."
+        )
+    else:
+        default = [focus.unit] if focus is not None else default_units(t.hidden_size)[:8]
+        units = columns[3].multiselect(
+            "units shown",
+            range(t.hidden_size),
+            default=default,
+            max_selections=MAX_LINE_UNITS,
+            key="explorer_src_units",
+        )
+        if not units:
+            st.warning("Pick at least one unit to draw.")
+            st.stop()
+        view = (layer, direction, batch, tuple(units))
+        show_figure(
+            traced_states_figure, t, *view, source_key=key, name=name, key="explorer_states"
+        )
+    if focus is not None:
+        st.caption(
+            f"The cell finder's {focus.label} unit is {focus.unit}, ranked by "
+            f"|r(C, {focus.label})| over all held-out sequences: r(C, {focus.label}) = "
+            f"{focus.r_c:+.3f}, while the same unit's h reaches r(h, {focus.label}) = "
+            f"{focus.r_h:+.3f} (h's best unit, {focus.best_h_unit}: {focus.best_r_h:+.3f}). "
+            "C holds it and keeps it; h shows a squashed, gated view of it."
+        )
+    measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
+    metric_columns = st.columns(3)
+    metric_columns[0].metric(
+        "memory time C (steps)", _memory_text(measured.memory_time_c, measured.memory_time_cap)
+    )
+    metric_columns[1].metric(
+        "memory time " + ("o ⊙ tanh(C)" if t.proj_size else "h") + " (steps)",
+        _memory_text(measured.memory_time_h, measured.memory_time_cap),
+        help="With a projection, the per-unit measure compares C with o ⊙ tanh(C), h before "
+        "W_hr, unit by unit (as `run --weights --json` does).",
+    )
+    metric_columns[2].metric("mean forget gate", f"{measured.mean_forget:.2f}")
+    st.markdown(
+        "The hand-written cell (every layer and direction, the projection included) equals "
+        f"nn.LSTM: the largest difference is **h {t.max_abs_diff['h']:.3g}**, "
+        f"**C {t.max_abs_diff['c']:.3g}**."
+    )
+    st.subheader("Take it with you")
+    rows = t.c.numel()
+    if rows <= CSV_MAX_ROWS:
+        st.download_button(
+            f"⬇ Every state as CSV ({rows:,} rows)",
+            data=lambda: t.frame().to_csv(index=False),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key="explorer_src_csv",
+            on_click="ignore",
+        )
+    script = source_script(run, source_file_name(source))
+    with st.expander("Reproduce this run (a standalone script that loads the same file)"):
+        st.code(script, language="python")
+        st.download_button(
+            "⬇ Script",
+            data=script,
+            file_name=source_script_name(run),
+            mime="text/x-python",
+            key="explorer_src_script",
+            on_click="ignore",
+        )
+
+
+@byte_cached(VIEWS)
+def cached_source_persistence(
+    source: ModelSource, layer: int, direction: int, batch: int, projected: bool
+) -> Persistence:
+    """`metrics.persistence` of one layer, direction and batch item of a source's run; with a
+    projection, of C against o ⊙ tanh(C) (h before W_hr), unit by unit."""
+    t = source_run_or_stop(source).trace
+    hidden = t.unprojected_h if projected else t.h  # (L, D, B, T, H)
+    return persistence(
+        hidden[layer, direction, batch],
+        t.c[layer, direction, batch],
+        t.gates["f"][layer, direction, batch],
+    )
+
+
+def gates_body(source: ModelSource) -> None:
+    """The Gate inspector on a loaded or trained model: i, f, g, o of one layer and direction."""
+    run = source_run_or_stop(source)
+    t = run.trace
+    st.caption(run.description)
+    layer, direction, batch = pickers(t, st.columns(3), "gates")
+    show_figure(
+        gates_figure,
+        t,
+        layer,
+        direction,
+        batch,
+        source_key=("model_source", source),
+        name=f"lstm_gates_{source.kind}",
+        key="gates_heatmaps",
+    )
+    f = t.gates["f"][layer, direction, batch]  # (T, H)
+    st.caption(
+        f"Mean forget gate {float(f.mean()):.2f}: C keeps that share of itself per step. "
+        "These gates are the file's own, not a forget-bias setting."
+    )
+
+
+def shapes_body(source: ModelSource) -> None:
+    """Tensor shapes of THIS model, read from its tensors: proj_size and directions included."""
+    run = source_run_or_stop(source)
+    t = run.trace
+    st.caption(run.description)
+    st.dataframe(pd.DataFrame(shapes_table(run)), hide_index=True, key="shapes_src_table")
+    if t.proj_size:
+        st.markdown(
+            f"**A projection**: h_t is (B, P) = ({t.batch_size}, {t.proj_size}) while C_t stays "
+            f"(B, H) = ({t.batch_size}, {t.hidden_size}); h_t = W_hr (o_t ⊙ tanh C_t), with "
+            f"weight_hr_l{{k}} of shape (P, H) = ({t.proj_size}, {t.hidden_size}), and "
+            "weight_hh reads the P-wide h."
+        )
+    if t.num_directions == 2:
+        st.markdown(
+            f"**Bidirectional**: h_n is (D·L, B, ·) = ({2 * t.num_layers}, {t.batch_size}, "
+            f"{t.output_size}): slot 2k is layer k forward (its last step), slot 2k + 1 layer "
+            "k reverse (its state after reading step 0), and the output is (B, T, 2·"
+            f"{t.output_size}), both directions side by side, what layer k+1 reads."
+        )
+
+
+def unavailable(page: str, why: str) -> None:
+    """One sentence: this page does not apply to a loaded or trained model, and why."""
+    st.info(
+        f'The {page} works on the seeded nn.LSTM only: {why} Pick "Seeded nn.LSTM" '
+        "under Model in the sidebar to use it."
+    )

@@ -1,0 +1,154 @@
+"""The model source: a loaded checkpoint or a trained task model, run and shown on every page."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
+from safetensors.torch import save
+from streamlit.testing.v1 import AppTest
+from torch import nn
+
+from lstm_core.model.source import ModelSource, run_source, sha256, shapes_table
+from ui.model_source import MODEL_KEY, WEIGHTS_KEY
+
+
+def projected_bidirectional() -> tuple[nn.LSTM, bytes]:
+    """A 2-layer bidirectional nn.LSTM with proj_size 3 (hidden 5, input 4), as safetensors."""
+    torch.manual_seed(7)
+    lstm = nn.LSTM(4, 5, num_layers=2, bidirectional=True, proj_size=3, batch_first=True)
+    return lstm, save(lstm.state_dict())
+
+
+def test_a_checkpoint_source_equals_plain_pytorch() -> None:
+    lstm, data = projected_bidirectional()
+    source = ModelSource(kind="file", file_sha256=sha256(data), seq_len=12, batch_size=2, seed=3)
+    run = run_source(source, data)
+    x = torch.randn(2, 12, 4, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        output, (h_n, c_n) = lstm(x)
+    torch.testing.assert_close(run.trace.x, x)
+    torch.testing.assert_close(run.trace.h_n, h_n)
+    torch.testing.assert_close(run.trace.c_n, c_n)
+    torch.testing.assert_close(run.trace.output, output)
+    assert run.trace.h.shape == (2, 2, 2, 12, 3) and run.trace.c.shape == (2, 2, 2, 12, 5)
+
+
+def test_a_checkpoint_source_checks_the_input_and_the_bytes() -> None:
+    _, data = projected_bidirectional()
+    source = ModelSource(kind="file", file_sha256=sha256(data), input_sha256="x")
+    with pytest.raises(ValueError, match="features per step but the LSTM reads 4"):
+        run_source(source, data, np.zeros((6, 2)))
+    with pytest.raises(ValueError, match="not the file"):
+        run_source(source, data + b"0")
+
+
+def test_the_shipped_brackets_model_counts_in_c() -> None:
+    run = run_source(ModelSource(kind="brackets", batch_size=2))
+    depth = run.cells["depth"]
+    assert abs(depth.r_c) >= 0.99  # the issue's bar for a counting cell
+    assert abs(depth.best_r_h) < abs(depth.r_c)  # h shows a squashed view
+    # x is what the nn.LSTM reads: the embedded held-out tokens
+    assert run.trace.x.shape == (2, 64, run.spec.input_size)
+    assert run.labels["depth"].shape == (2, 64)
+
+
+def test_shapes_table_names_the_projection_and_the_directions() -> None:
+    _, data = projected_bidirectional()
+    run = run_source(
+        ModelSource(kind="file", file_sha256=sha256(data), seq_len=6, batch_size=2), data
+    )
+    shapes = {row["tensor"]: row["shape"] for row in shapes_table(run)}
+    assert shapes["h_n"] == "(4, 2, 3)" and shapes["c_n"] == "(4, 2, 5)"
+    assert shapes["h_t"] == "(2, 3)" and shapes["C_t"] == "(2, 5)"
+    assert shapes["weight_hr_l1_reverse"] == "(3, 5)"
+    assert shapes["output"] == "(2, 6, 6)"
+
+
+def app_on(kind_label: str, data: bytes | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.session_state[MODEL_KEY] = kind_label
+    at.session_state["seq_len"] = 20
+    at.session_state["batch_size"] = 2
+    if data is not None:
+        at.session_state[WEIGHTS_KEY] = ("mine.safetensors", sha256(data), data)
+    return at.run()
+
+
+def test_explorer_draws_both_directions_of_a_projected_checkpoint() -> None:
+    lstm, data = projected_bidirectional()
+    at = app_on("Your checkpoint", data)
+    assert not at.exception and not at.error
+    figure = chart_specs(at)[0]
+    assert "forward direction" in figure["layout"]["title"]["text"]
+    at.selectbox(key="explorer_src_direction").set_value(1).run()
+    assert not at.exception
+    figure = chart_specs(at)[0]
+    assert "reverse direction" in figure["layout"]["title"]["text"]
+    x = torch.randn(2, 20, 4, generator=torch.Generator().manual_seed(0))
+    # Layer 0 is shown: a one-layer nn.LSTM with layer 0's weights gives its output, whose
+    # columns P.. 2P are the reverse direction's h.
+    first = nn.LSTM(4, 5, bidirectional=True, proj_size=3, batch_first=True)
+    first.load_state_dict({k: v for k, v in lstm.state_dict().items() if "_l0" in k})
+    with torch.no_grad():
+        layer0, _ = first(x)
+    drawn = {t["name"]: decode(t["y"]) for t in figure["data"]}
+    np.testing.assert_allclose(drawn["h unit 1"], layer0[0, :, 3 + 1].numpy(), atol=1e-5)
+    assert any("proj_size 3" in c.value for c in at.caption)
+
+
+def test_the_learned_counter_button_shows_the_depth_unit() -> None:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
+    at.button(key="preset_learned_counter").click().run()
+    assert not at.exception and not at.error
+    run = run_source(ModelSource(kind="brackets", batch_size=1))
+    unit = run.cells["depth"].unit
+    assert at.multiselect(key="explorer_src_units").value == [unit]
+    caption = next(c.value for c in at.caption if "r(C, depth)" in c.value)
+    assert f"{run.cells['depth'].r_c:+.3f}" in caption
+    figure = chart_specs(at)[0]
+    drawn = [decode(t["y"]) for t in figure["data"]]
+    np.testing.assert_allclose(drawn[1], run.trace.c[0, 0, 0, :, unit].numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "page", ["pages/gates.py", "pages/shapes.py", "pages/step.py", "pages/memory.py"]
+)
+@pytest.mark.parametrize("kind", ["Your checkpoint", "Trained: brackets"])
+def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
+    _, data = projected_bidirectional()
+    at = app_on(kind, data if kind == "Your checkpoint" else None)
+    at.switch_page(page).run()
+    assert not at.exception and not at.error
+    if page.endswith("gates.py"):
+        assert chart_specs(at)
+    elif page.endswith("shapes.py"):
+        table = at.dataframe[0].value
+        assert "h_n" in set(table["tensor"])
+    else:
+        assert any("seeded nn.LSTM only" in i.value for i in at.info)
+
+
+def test_a_link_with_model_brackets_opens_the_trained_model_and_keeps_it() -> None:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.query_params["model"] = "brackets"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state[MODEL_KEY] == "Trained: brackets"
+    assert at.query_params["model"] == "brackets"
+    assert any("brackets task's model" in c.value for c in at.caption)
+
+
+def test_a_link_with_model_file_asks_for_the_file() -> None:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.query_params["model"] = "file"
+    at.run()
+    assert not at.exception
+    assert any("upload the .safetensors or .pt file" in i.value for i in at.info)
+
+
+def test_a_bad_checkpoint_gets_one_sentence() -> None:
+    at = app_on("Your checkpoint", b"not a checkpoint at all")
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("This model cannot run:")

@@ -30,7 +30,7 @@ from ui.caches import VIEWS, byte_cached
 from ui.entry import require_app
 from ui.export import data_downloads, reproduce_section
 from ui.figure import show_figure
-from ui.model_source import current_source
+from ui.model_source import current_source, model_kind
 from ui.runs import cached_simulate, run_or_stop
 from ui.settings import store_settings
 from ui.source_pages import explorer_body
@@ -66,8 +66,9 @@ st.markdown(
     "An LSTM carries **two states**. The **cell state C_t** is the long-term memory: it changes "
     "only through the forget gate (what to keep) and the input gate (what to add). The "
     "**hidden state h_t = o_t ⊙ tanh(C_t)** is the output, recomputed every step. Below, both "
-    "come from a seeded `nn.LSTM`, and a hand-written cell with the very same weights is "
-    "checked against it at every step."
+    "come from "
+    + ("a seeded `nn.LSTM`" if model_kind() == "seeded" else "the `nn.LSTM` chosen as the Model")
+    + ", and a hand-written cell with the very same weights is checked against it at every step."
 )
 with st.expander("The equations (PyTorch's gate order i, f, g, o)"):
     # Plain text, not st.latex: KaTeX is a large script the browser would fetch and run before

@@ -23,6 +23,10 @@ st.markdown(
     "returns for the sidebar's settings. Every shape below is read from the tensors of a real "
     "run, not typed in."
 )
+model_source = current_source()
+if model_source is not None:  # a checkpoint or a trained model
+    shapes_body(model_source)
+    st.stop()
 st.button(
     "Load the shapes example",
     key="shapes_preset",
@@ -31,10 +35,6 @@ st.button(
     help="batch 2, 4 steps, 5 features, hidden 8, one layer.",
 )
 
-model_source = current_source()
-if model_source is not None:  # a checkpoint or a trained model
-    shapes_body(model_source)
-    st.stop()
 config = current_config()
 if config is None:
     st.stop()

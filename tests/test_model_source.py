@@ -124,8 +124,8 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
     if page.endswith("gates.py"):
         assert chart_specs(at)
     elif page.endswith("shapes.py"):
-        table = at.dataframe[0].value
-        assert "h_n" in set(table["tensor"])
+        table = at.table[0].value
+        assert "h_n" in set(table.index)
     else:
         assert any("seeded nn.LSTM only" in i.value for i in at.info)
 

@@ -206,7 +206,7 @@ def shapes_body(source: ModelSource) -> None:
     run = source_run_or_stop(source)
     t = run.trace
     st.caption(run.description)
-    st.dataframe(pd.DataFrame(shapes_table(run)), hide_index=True, key="shapes_src_table")
+    st.table(pd.DataFrame(shapes_table(run)).set_index("tensor"))
     if t.proj_size:
         st.markdown(
             f"**A projection**: h_t is (B, P) = ({t.batch_size}, {t.proj_size}) while C_t stays "

@@ -1,0 +1,113 @@
+"""In a real browser: upload a bidirectional projected checkpoint, see both directions drawn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from playwright.sync_api import Browser, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from safetensors.torch import save
+from torch import nn
+
+from lstm_core.model.source import ModelSource, run_source, sha256
+
+from .support import (
+    CHART_TIMEOUT_MS,
+    PageErrors,
+    StreamlitServer,
+    open_app,
+    screenshot,
+    wait_until_idle,
+)
+
+# The h panel's lines of the page's first chart as plotly.js drew them: (name, values).
+DRAWN_H_LINES = """() => {
+    const gd = document.querySelectorAll('.js-plotly-plot')[0];
+    return gd._fullData
+        .filter(t => (t.xaxis || 'x') === 'x')
+        .map(t => [String(t.name), Array.from(t.y, Number)]);
+}"""
+SEQ_LEN = 100  # the sidebar's default steps: the seeded noise the file's LSTM reads
+
+
+def _checkpoint() -> bytes:
+    torch.manual_seed(11)
+    lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3, batch_first=True)
+    return save(lstm.state_dict())
+
+
+def _choose(page: Page, label: str, option_name: str) -> None:
+    """Pick `option_name` in the selectbox labelled `label` and wait for the rerun."""
+    select = page.locator('[data-testid="stSelectbox"]').filter(has_text=label)
+    option = page.get_by_role("option", name=option_name, exact=True)
+    for _ in range(5):  # a rerun that lands while the list is open redraws it closed
+        select.click()
+        try:
+            option.click(timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            wait_until_idle(page)
+    else:
+        raise AssertionError(f"could not choose {option_name!r} in {label!r}")
+    wait_until_idle(page)
+
+
+def _load_checkpoint(page: Page, data: bytes) -> None:
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Your checkpoint", exact=True).click()
+    wait_until_idle(page)
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Checkpoint")
+    uploader.locator('input[type="file"]').set_input_files(
+        files=[{"name": "bi.safetensors", "mimeType": "application/octet-stream", "buffer": data}]
+    )
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+            gd => (gd._fullLayout.title.text || '').includes('forward direction'))""",
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_an_uploaded_bidirectional_projected_checkpoint_draws_both_directions(
+    browser: Browser,
+    browser_context_args: dict[str, Any],
+    streamlit_server: StreamlitServer,
+    scheme: str,
+) -> None:
+    data = _checkpoint()
+    run = run_source(
+        ModelSource(kind="file", file_sha256=sha256(data), seq_len=SEQ_LEN, batch_size=1), data
+    )
+    context = browser.new_context(**browser_context_args, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        errors = PageErrors().attach(page)
+        open_app(page, streamlit_server)
+        _load_checkpoint(page, data)
+        for direction in (0, 1):
+            if direction:
+                _choose(page, "direction", "1: reverse")
+                page.wait_for_function(
+                    """() => (document.querySelectorAll('.js-plotly-plot')[0]._fullLayout
+                        .title.text || '').includes('reverse direction')""",
+                    timeout=CHART_TIMEOUT_MS,
+                )
+            drawn = dict(page.evaluate(DRAWN_H_LINES))
+            assert set(drawn) == {f"h unit {u}" for u in range(3)}
+            for unit in range(3):
+                expected = run.trace.h[0, direction, 0, :, unit].numpy()
+                np.testing.assert_allclose(drawn[f"h unit {unit}"], expected, atol=1e-5)
+        screenshot(page, f"checkpoint_explorer_{scheme}")
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Tensor shapes").click()
+        page.get_by_text("Bidirectional").first.wait_for(timeout=CHART_TIMEOUT_MS)
+        wait_until_idle(page)
+        table = page.locator('[data-testid="stTable"]').inner_text()
+        assert "weight_hr_l1_reverse" in table and "(4, 1, 3)" in table  # h_n: (D·L, B, P)
+        screenshot(page, f"checkpoint_shapes_{scheme}")
+        assert not errors.all(), errors.all()
+    finally:
+        context.close()

@@ -111,3 +111,22 @@ def test_an_uploaded_bidirectional_projected_checkpoint_draws_both_directions(
         assert not errors.all(), errors.all()
     finally:
         context.close()
+
+
+def test_the_learned_counter_button_draws_the_depth_unit(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    run = run_source(ModelSource(kind="brackets", batch_size=1))
+    unit = run.cells["depth"].unit
+    open_app(page, streamlit_server)
+    page.get_by_role("button", name="Learned counter (brackets)").click()
+    page.get_by_text("r(C, depth)").first.wait_for(timeout=CHART_TIMEOUT_MS)
+    wait_until_idle(page)
+    assert "model=brackets" in page.url
+    drawn = page.evaluate(
+        """() => document.querySelectorAll('.js-plotly-plot')[0]._fullData
+            .filter(t => t.xaxis === 'x2').map(t => Array.from(t.y, Number))"""
+    )
+    np.testing.assert_allclose(drawn[0], run.trace.c[0, 0, 0, :, unit].numpy(), atol=1e-6)
+    screenshot(page, "learned_counter_explorer")
+    assert not page_errors.all(), page_errors.all()

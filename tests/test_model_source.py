@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +16,7 @@ from safetensors.torch import save
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
+from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.model.source import ModelSource, run_source, sha256, shapes_table
 from ui.model_source import MODEL_KEY, WEIGHTS_KEY
 
@@ -152,3 +159,26 @@ def test_a_bad_checkpoint_gets_one_sentence() -> None:
     at = app_on("Your checkpoint", b"not a checkpoint at all")
     assert not at.exception
     assert at.error and at.error[0].value.startswith("This model cannot run:")
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".pt"])
+def test_the_reproduce_script_loads_the_same_file(tmp_path: Path, suffix: str) -> None:
+    lstm, data = projected_bidirectional()
+    if suffix == ".pt":
+        buffer = io.BytesIO()
+        torch.save(
+            {"model": {"encoder.lstm." + k: v for k, v in lstm.state_dict().items()}}, buffer
+        )
+        data = buffer.getvalue()
+    source = ModelSource(kind="file", file_sha256=sha256(data), seq_len=9, batch_size=2, seed=5)
+    run = run_source(source, data)
+    weights = tmp_path / f"mine{suffix}"
+    weights.write_bytes(data)
+    script = tmp_path / source_script_name(run)
+    script.write_text(source_script(run, weights.name))
+    done = subprocess.run(
+        [sys.executable, str(script), str(weights)], capture_output=True, text=True, check=True
+    )
+    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    torch.testing.assert_close(torch.tensor(printed["h_n"]), run.trace.h_n)
+    torch.testing.assert_close(torch.tensor(printed["c_n"]), run.trace.c_n)

@@ -117,6 +117,9 @@ def test_the_learned_counter_button_shows_the_depth_unit() -> None:
     figure = chart_specs(at)[0]
     drawn = [decode(t["y"]) for t in figure["data"]]
     np.testing.assert_allclose(drawn[1], run.trace.c[0, 0, 0, :, unit].numpy(), atol=1e-6)
+    # the depth itself beside that unit's C and h
+    depth_view = chart_specs(at)[1]
+    np.testing.assert_array_equal(decode(depth_view["data"][0]["y"]), run.labels["depth"][0])
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import streamlit as st
 
 from lstm_core.analysis.metrics import Persistence, persistence
 from lstm_core.figures.states import MAX_LINE_UNITS, default_units
-from lstm_core.figures.traced import gates_figure, projected_states_figure
+from lstm_core.figures.traced import gates_figure, label_figure, projected_states_figure
 from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.model.source import ModelSource, shapes_table
@@ -121,6 +121,20 @@ def explorer_body(source: ModelSource) -> None:
             f"{focus.r_c:+.3f}, while the same unit's h reaches r(h, {focus.label}) = "
             f"{focus.r_h:+.3f} (h's best unit, {focus.best_h_unit}: {focus.best_r_h:+.3f}). "
             "C holds it and keeps it; h shows a squashed, gated view of it."
+        )
+        shown = units[0] if not t.proj_size and units else focus.unit
+        show_figure(
+            label_figure,
+            t,
+            run.labels[focus.label],
+            focus.label,
+            shown,
+            layer,
+            direction,
+            batch,
+            source_key=key,
+            name=f"lstm_{focus.label}_{source.kind}",
+            key="explorer_label",
         )
     measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
     metric_columns = st.columns(3)

@@ -198,3 +198,62 @@ def projected_states_figure(
     )
     figure.update_xaxes(title_text="time step t")
     return figure
+
+
+def label_figure(
+    trace: Trace,
+    label: torch.Tensor,
+    label_name: str,
+    unit: int,
+    layer: int = 0,
+    direction: int = 0,
+    batch: int = 0,
+) -> go.Figure:
+    """A task's label (e.g. the bracket depth) beside one unit's C and h over the steps.
+
+    label (B, T) for the trace's batch items (NaN where undefined); unit < hidden_size (h is
+    drawn only without a projection, where h's unit k is C's unit k).
+    """
+    trace_view(trace, direction)
+    if tuple(label.shape) != (trace.batch_size, trace.seq_len):
+        raise ValueError(f"label must be (B, T) = {(trace.batch_size, trace.seq_len)}")
+    if not 0 <= unit < trace.hidden_size:
+        raise ValueError(f"unit must be in 0..{trace.hidden_size - 1}, got {unit}")
+    steps = np.arange(trace.seq_len)
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    figure.add_trace(
+        go.Scatter(
+            x=steps,
+            y=label[batch].numpy(),
+            name=label_name,
+            mode="lines",
+            line={"color": "#888888", "width": 3, "shape": "hv"},
+        ),
+        secondary_y=False,
+    )
+    states = [("C", trace.c, "solid")]
+    if not trace.proj_size:
+        states.append(("h", trace.h, "dot"))
+    for name, values, dash in states:
+        figure.add_trace(
+            go.Scatter(
+                x=steps,
+                y=values[layer, direction, batch, :, unit].numpy(),
+                name=f"{name} unit {unit}",
+                mode="lines",
+                line={"color": unit_color(unit), "width": 2, "dash": dash},
+            ),
+            secondary_y=True,
+        )
+    figure.update_layout(
+        title={
+            "text": f"{label_name} (grey, left axis) beside unit {unit}'s C (solid) and h "
+            f"(dotted), batch item {batch}",
+            "font": {"size": 14},
+        },
+        height=340,
+    )
+    figure.update_xaxes(title_text="time step t")
+    figure.update_yaxes(title_text=label_name, secondary_y=False)
+    figure.update_yaxes(title_text=f"unit {unit}", secondary_y=True)
+    return figure

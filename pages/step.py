@@ -13,7 +13,7 @@ from ui.figure import show_figure
 from ui.model_source import current_source
 from ui.pickers import view_pickers
 from ui.runs import run_or_stop
-from ui.source_pages import unavailable
+from ui.source_pages import step_body
 from ui.state import current_config
 
 require_app()
@@ -35,11 +35,7 @@ st.markdown(
 
 model_source = current_source()
 if model_source is not None:  # a checkpoint or a trained model
-    unavailable(
-        "Step through",
-        "its worked step writes out one seeded layer's numbers; on a loaded model, the "
-        "Explorer and the Gate inspector show every step of every layer and direction.",
-    )
+    step_body(model_source)
     st.stop()
 config = current_config()
 if config is None:

@@ -21,7 +21,7 @@ from lstm_core.figures.traced import gates_figure, label_figure, projected_state
 from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.model.source import ModelSource, shapes_table
-from lstm_core.model.trace import DIRECTION_NAMES, Trace
+from lstm_core.model.trace import DIRECTION_NAMES, Trace, step_rows
 from ui.caches import VIEWS, byte_cached
 from ui.export import CSV_MAX_ROWS
 from ui.figure import show_figure
@@ -235,6 +235,34 @@ def shapes_body(source: ModelSource) -> None:
             "k reverse (its state after reading step 0), and the output is (B, T, 2·"
             f"{t.output_size}), both directions side by side, what layer k+1 reads."
         )
+
+
+def step_body(source: ModelSource) -> None:
+    """Step through on a loaded or trained model: one step's update, unit by unit."""
+    run = source_run_or_stop(source)
+    t = run.trace
+    st.caption(run.description)
+    layer, direction, batch = pickers(t, st.columns(3), "step")
+    step = st.slider("time step t", 0, t.seq_len - 1, min(1, t.seq_len - 1), key="step_src_t")
+    rows, projected = step_rows(t, layer, direction, batch, step)
+    st.markdown(
+        "C_t = f_t ⊙ C_{t−1} + i_t ⊙ g_t, then o_t ⊙ tanh(C_t), unit by unit, with this "
+        "model's numbers"
+        + (
+            " (the reverse direction's C_{t−1} is the state after step t + 1)."
+            if direction
+            else "."
+        )
+    )
+    st.dataframe(pd.DataFrame(rows).set_index("unit"), key="step_src_cells")
+    if projected:
+        st.markdown(
+            f"**The projection step**: h_t = W_hr (o_t ⊙ tanh C_t) maps the {t.hidden_size} "
+            f"values of the last column to {t.proj_size}: weight_hr is ({t.proj_size}, "
+            f"{t.hidden_size}), so h_t is (B, {t.proj_size}) and is what the next step's "
+            "weight_hh reads."
+        )
+        st.dataframe(pd.DataFrame(projected).set_index("h unit"), key="step_src_projection")
 
 
 def unavailable(page: str, why: str) -> None:

@@ -210,3 +210,54 @@ def trace(
         max_abs_diff=run.max_abs_diff,
         stepped_vs_whole=run.stepped_vs_whole,
     )
+
+
+def step_rows(
+    t: Trace, layer: int, direction: int, batch: int, step: int
+) -> tuple[list[dict[str, float | int]], list[dict[str, float | int]]]:
+    """The update of one step, unit by unit, from the hand-written cell's values.
+
+    Returns (cell rows, projection rows). Cell rows, one per cell unit k < H: C_{t-1}, f, i, g,
+    f·C_{t-1}, i·g, C_t (= their sum), o, tanh C_t, o·tanh C_t. Projection rows (empty without
+    a projection), one per h unit j < P: h_t[j] = Σ_k W_hr[j, k] (o ⊙ tanh C_t)[k]. `step` is
+    the sequence index t; the reverse direction reads the sequence backwards, so the state it
+    had before step t is at index t + 1.
+    """
+    if not (0 <= layer < t.num_layers and 0 <= direction < t.num_directions):
+        raise ValueError(f"layer {layer} / direction {direction} is not in this trace")
+    if not (0 <= batch < t.batch_size and 0 <= step < t.seq_len):
+        raise ValueError(f"batch item {batch} / step {step} is not in this trace")
+    gates = {name: t.gates[name][layer, direction, batch, step] for name in GATE_NAMES}  # (H,)
+    cell = t.manual_c[layer, direction, batch]  # (T, H)
+    previous_step = step - 1 if direction == 0 else step + 1
+    if 0 <= previous_step < t.seq_len:
+        previous = cell[previous_step]
+    else:
+        previous = torch.zeros_like(cell[step])  # the zero start state
+    kept = gates["f"] * previous
+    written = gates["i"] * gates["g"]
+    squashed = torch.tanh(cell[step])
+    unprojected = t.unprojected_h[layer, direction, batch, step]  # (H,)
+    rows: list[dict[str, float | int]] = []
+    for k in range(t.hidden_size):
+        rows.append(
+            {
+                "unit": k,
+                "C_{t-1}": float(previous[k]),
+                "f": float(gates["f"][k]),
+                "i": float(gates["i"][k]),
+                "g": float(gates["g"][k]),
+                "f·C_{t-1}": float(kept[k]),
+                "i·g": float(written[k]),
+                "C_t": float(cell[step, k]),
+                "o": float(gates["o"][k]),
+                "tanh C_t": float(squashed[k]),
+                "o·tanh C_t": float(unprojected[k]),
+            }
+        )
+    projected: list[dict[str, float | int]] = []
+    if t.proj_size:
+        h = t.manual_h[layer, direction, batch, step]  # (P,)
+        for j in range(t.proj_size):
+            projected.append({"h unit": j, "h_t = (W_hr (o ⊙ tanh C_t))_j": float(h[j])})
+    return rows, projected

@@ -18,6 +18,7 @@ from torch import nn
 
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.model.source import ModelSource, run_source, sha256, shapes_table
+from lstm_core.model.trace import step_rows
 from ui.model_source import MODEL_KEY, WEIGHTS_KEY
 
 
@@ -189,3 +190,18 @@ def test_the_reproduce_script_loads_the_same_file(tmp_path: Path, suffix: str) -
     printed = json.loads(done.stdout.strip().splitlines()[-1])
     torch.testing.assert_close(torch.tensor(printed["h_n"]), run.trace.h_n)
     torch.testing.assert_close(torch.tensor(printed["c_n"]), run.trace.c_n)
+
+
+def test_step_rows_follow_each_direction_and_the_projection() -> None:
+    lstm, data = projected_bidirectional()
+    run = run_source(ModelSource(kind="file", file_sha256=sha256(data), seq_len=8), data)
+    t = run.trace
+    rows, projected = step_rows(t, layer=1, direction=1, batch=0, step=3)
+    # the reverse direction's previous state is the one after step 4
+    np.testing.assert_allclose([r["C_{t-1}"] for r in rows], t.c[1, 1, 0, 4].numpy(), atol=1e-6)
+    np.testing.assert_allclose([r["C_t"] for r in rows], t.c[1, 1, 0, 3].numpy(), atol=1e-6)
+    weight_hr = lstm.weight_hr_l1_reverse.detach()  # (P, H)
+    o_tanh_c = torch.tensor([r["o·tanh C_t"] for r in rows])
+    h = [r["h_t = (W_hr (o ⊙ tanh C_t))_j"] for r in projected]
+    np.testing.assert_allclose(h, (weight_hr @ o_tanh_c).numpy(), atol=1e-5)
+    np.testing.assert_allclose(h, t.h[1, 1, 0, 3].numpy(), atol=1e-5)

@@ -95,7 +95,9 @@ def _store_weights() -> None:
     """on_change of the checkpoint uploader: keep the bytes for this session, named by sha256."""
     uploaded = st.session_state.get(WEIGHTS_UPLOAD_KEY)
     st.session_state.pop(WEIGHTS_ERROR_KEY, None)
-    if uploaded is None:
+    if uploaded is None:  # the user removed the file
+        st.session_state.pop(WEIGHTS_KEY, None)
+        st.session_state.pop(PREFIX_KEY, None)
         return
     data = uploaded.getvalue()
     if len(data) > MAX_CHECKPOINT_BYTES:

@@ -19,7 +19,7 @@ from torch import nn
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.model.source import ModelSource, run_source, sha256, shapes_table
 from lstm_core.model.trace import step_rows
-from ui.model_source import MODEL_KEY, WEIGHTS_KEY
+from ui.model_source import INPUT_KEY, MODEL_KEY, PREFIX_KEY, WEIGHTS_KEY
 
 
 def projected_bidirectional() -> tuple[nn.LSTM, bytes]:
@@ -205,3 +205,33 @@ def test_step_rows_follow_each_direction_and_the_projection() -> None:
     h = [r["h_t = (W_hr (o ⊙ tanh C_t))_j"] for r in projected]
     np.testing.assert_allclose(h, (weight_hr @ o_tanh_c).numpy(), atol=1e-5)
     np.testing.assert_allclose(h, t.h[1, 1, 0, 3].numpy(), atol=1e-5)
+
+
+class _TwoLSTMs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = nn.LSTM(2, 3, batch_first=True)
+        self.decoder = nn.LSTM(3, 4, batch_first=True)
+
+
+def test_a_file_with_two_lstms_gets_a_picker_and_an_input_of_its_size() -> None:
+    torch.manual_seed(2)
+    model = _TwoLSTMs()
+    data = save(model.state_dict())
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.session_state[MODEL_KEY] = "Your checkpoint"
+    at.session_state[WEIGHTS_KEY] = ("two.safetensors", sha256(data), data)
+    x = np.linspace(-1, 1, 30).reshape(10, 3)  # (T, I): the decoder's input size
+    at.session_state[INPUT_KEY] = ("x.npy", sha256(x.tobytes()), x[None])
+    at.run()
+    picker = at.selectbox(key=PREFIX_KEY)
+    assert picker.options == ["decoder", "encoder"]
+    assert not at.exception and not at.error  # the decoder reads 3 features
+    with torch.no_grad():
+        expected, _ = model.decoder(torch.tensor(x[None], dtype=torch.float32))
+    h_panel = [t for t in chart_specs(at)[0]["data"] if t.get("xaxis", "x") == "x"]
+    drawn = {t["name"]: decode(t["y"]) for t in h_panel}
+    np.testing.assert_allclose(drawn["unit 2"], expected[0, :, 2].numpy(), atol=1e-5)
+    picker.set_value("encoder.").run()  # the encoder reads 2: one sentence, the app goes on
+    assert not at.exception
+    assert "features per step but the LSTM reads 2" in at.error[0].value

@@ -28,6 +28,10 @@ from ui.figure import show_figure
 from ui.model_source import FOCUS_KEY, source_file_name, source_run_or_stop
 
 
+# |r(C)| above h's best |r| by more than this: the caption calls h a squashed view of it.
+CONTRAST = 0.1
+
+
 def _memory_text(value: float, cap: float) -> str:
     """A memory time: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
     if math.isnan(value) or math.isnan(cap):
@@ -120,7 +124,11 @@ def explorer_body(source: ModelSource) -> None:
             f"|r(C, {focus.label})| over all held-out sequences: r(C, {focus.label}) = "
             f"{focus.r_c:+.3f}, while the same unit's h reaches r(h, {focus.label}) = "
             f"{focus.r_h:+.3f} (h's best unit, {focus.best_h_unit}: {focus.best_r_h:+.3f}). "
-            "C holds it and keeps it; h shows a squashed, gated view of it."
+            + (
+                "C holds it and keeps it; h shows only a squashed, gated view of it."
+                if abs(focus.r_c) - abs(focus.best_r_h) > CONTRAST
+                else "Here h exposes it nearly as well as C does."
+            )
         )
         shown = units[0] if not t.proj_size and units else focus.unit
         show_figure(

@@ -27,7 +27,6 @@ from ui.export import CSV_MAX_ROWS
 from ui.figure import show_figure
 from ui.model_source import FOCUS_KEY, source_file_name, source_run_or_stop
 
-
 # |r(C)| above h's best |r| by more than this: the caption calls h a squashed view of it.
 CONTRAST = 0.1
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from lstm_core import RunConfig
@@ -33,7 +31,7 @@ from ui.figure import show_figure
 from ui.model_source import current_source, model_kind
 from ui.runs import cached_simulate, run_or_stop
 from ui.settings import store_settings
-from ui.source_pages import explorer_body
+from ui.source_pages import explorer_body, memory_text
 from ui.state import current_config
 from ui.window import window_control
 
@@ -52,13 +50,6 @@ def cached_persistence(config: RunConfig, layer: int, batch: int) -> Persistence
 def cached_first_nonfinite(config: RunConfig) -> NonFinite | None:
     """`checks.first_nonfinite` of the cached run: scanned once per config, not per rerun."""
     return first_nonfinite(cached_simulate(config))
-
-
-def _memory_text(value: float, cap: float) -> str:
-    """A memory time for a metric: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
-    if math.isnan(value) or math.isnan(cap):
-        return "n/a"
-    return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
 
 
 st.title("LSTM State Explorer")
@@ -192,14 +183,14 @@ cap_note = (
 metric_columns = st.columns(2)
 metric_columns[0].metric(
     "memory time C (steps)",
-    _memory_text(measured.memory_time_c, measured.memory_time_cap),
+    memory_text(measured.memory_time_c, measured.memory_time_cap),
     help="How long C remembers: its integrated autocorrelation time 1 + 2 Σ ρ(k), median over "
     "units, summed over Sokal's window (lags up to 5 × the estimate). White noise gives 1, a "
     f"state that keeps a share φ of itself each step (1 + φ)/(1 − φ). {cap_note}",
 )
 metric_columns[1].metric(
     "memory time h (steps)",
-    _memory_text(measured.memory_time_h, measured.memory_time_cap),
+    memory_text(measured.memory_time_h, measured.memory_time_cap),
     help=f"The same for h. {cap_note}",
 )
 secondary = st.columns(5)

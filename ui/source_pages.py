@@ -31,7 +31,7 @@ from ui.model_source import FOCUS_KEY, source_file_name, source_run_or_stop
 CONTRAST = 0.1
 
 
-def _memory_text(value: float, cap: float) -> str:
+def memory_text(value: float, cap: float) -> str:
     """A memory time: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
     if math.isnan(value) or math.isnan(cap):
         return "n/a"
@@ -146,11 +146,11 @@ def explorer_body(source: ModelSource) -> None:
     measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
     metric_columns = st.columns(3)
     metric_columns[0].metric(
-        "memory time C (steps)", _memory_text(measured.memory_time_c, measured.memory_time_cap)
+        "memory time C (steps)", memory_text(measured.memory_time_c, measured.memory_time_cap)
     )
     metric_columns[1].metric(
         "memory time " + ("o ⊙ tanh(C)" if t.proj_size else "h") + " (steps)",
-        _memory_text(measured.memory_time_h, measured.memory_time_cap),
+        memory_text(measured.memory_time_h, measured.memory_time_cap),
         help="With a projection, the per-unit measure compares C with o ⊙ tanh(C), h before "
         "W_hr, unit by unit (as `run --weights --json` does).",
     )

@@ -14,11 +14,12 @@ from ui.model_source import (
     DECIDED_BY_MODEL,
     apply_model_url_once,
     choose_learned_counter,
+    load_seeded_preset,
     model_kind,
     model_source_control,
     sync_model_url,
 )
-from ui.settings import load_preset, seed_defaults, setting_widget
+from ui.settings import seed_defaults, setting_widget
 from ui.share import apply_url_once, config_file_controls, sync_url
 from ui.sidebar_memory import (
     csv_in_use,
@@ -50,7 +51,7 @@ def sidebar(run_settings: bool) -> None:
             st.button(
                 name,
                 key=f"preset_{name}",
-                on_click=load_preset,
+                on_click=load_seeded_preset,
                 args=(name,),
                 use_container_width=True,
                 help={

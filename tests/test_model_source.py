@@ -235,3 +235,11 @@ def test_a_file_with_two_lstms_gets_a_picker_and_an_input_of_its_size() -> None:
     picker.set_value("encoder.").run()  # the encoder reads 2: one sentence, the app goes on
     assert not at.exception
     assert "features per step but the LSTM reads 2" in at.error[0].value
+
+
+def test_a_seeded_starting_point_goes_back_to_the_seeded_model() -> None:
+    at = app_on("Trained: brackets")
+    at.button(key="preset_PyTorch default").click().run()
+    assert not at.exception
+    assert at.session_state[MODEL_KEY] == "Seeded nn.LSTM"
+    assert at.session_state["forget_bias"] == 0.0

@@ -24,6 +24,7 @@ from lstm_core.model.source import (
 )
 from lstm_core.serving.cache import BudgetError
 from ui.caches import LAB, RUNS
+from ui.settings import load_preset
 
 MODEL_KEY = "model_source"  # the sidebar's choice: one of MODEL_CHOICES' labels
 MODEL_CHOICES: dict[str, str] = {  # label -> ModelSource.kind
@@ -83,6 +84,12 @@ def sync_model_url() -> None:
             del st.query_params["model"]
     elif st.query_params.get("model") != wanted:
         st.query_params["model"] = wanted
+
+
+def load_seeded_preset(name: str) -> None:
+    """Button callback: a seeded preset (ui.settings.load_preset) on the seeded nn.LSTM."""
+    st.session_state[MODEL_KEY] = _KIND_LABEL["seeded"]
+    load_preset(name)
 
 
 def choose_learned_counter() -> None:

@@ -250,6 +250,7 @@ def _register_memory_commands(commands: argparse._SubParsersAction) -> None:
 
 
 REGISTRARS.append(_register_memory_commands)
+REGISTRARS.append(lambda commands: __import__("lstm_core.cli.cells").cli.cells.register(commands))
 
 
 def build_parser() -> argparse.ArgumentParser:

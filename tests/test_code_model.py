@@ -21,7 +21,7 @@ from lstm_core.learned.code import train_code
 from lstm_core.learned.corpus import held_out_text, split_files
 from lstm_core.learned.shipped import weights_bytes
 
-SMALL = {"corpus_chars": 150_000}
+SMALL = {"corpus_chars": 150_000, "held_out_chars": 4_000}
 
 
 def test_encode_maps_printable_ascii_and_marks_the_rest_unknown() -> None:

@@ -25,7 +25,12 @@ from lstm_core.learned.charmodel import (
     run_text,
     weights_to_bytes,
 )
-from lstm_core.learned.corpus import CORPUS_MAX_CHARS, held_out_text, training_text
+from lstm_core.learned.corpus import (
+    CORPUS_MAX_CHARS,
+    HELD_OUT_MAX_CHARS,
+    held_out_text,
+    training_text,
+)
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import TrainOutcome
 
@@ -72,6 +77,7 @@ def train_code(
     *,
     embedding_dim: int = 32,
     corpus_chars: int = CORPUS_MAX_CHARS,
+    held_out_chars: int = HELD_OUT_MAX_CHARS,
     max_seconds: float | None = None,
     checkpoint: Path | None = None,
     checkpoint_every: int = 500,
@@ -80,7 +86,8 @@ def train_code(
     """Train the code model; the seed draws the corpus subset, the weights and the stream
     offsets, each from its own private generator.
 
-    `hidden_dim` and `steps` default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops
+    `corpus_chars` bounds the training text, `held_out_chars` the held-out one. `hidden_dim`
+    and `steps` default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops
     early when `on_step` returns True or after `max_seconds` (the learning rate then decays
     by whichever of steps or seconds is further along). Every `checkpoint_every` steps the
     weights so far are written to `checkpoint` (safetensors, also at the end) and
@@ -146,7 +153,7 @@ def train_code(
             break
     seconds = time.perf_counter() - started
     model.eval()
-    held_out = held_out_text(seed)
+    held_out = held_out_text(seed, held_out_chars)
     held_out_loss, cells = evaluate(model, held_out.text)
     final_loss = sum(losses[-LOSS_WINDOW:]) / len(losses[-LOSS_WINDOW:])
     metadata = {

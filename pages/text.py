@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.figures.text import text_state_figure
-from lstm_core.learned.labels import LABEL_NAMES
+from lstm_core.learned.labels import LABEL_NAMES, LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from ui.entry import require_app
 from ui.export import figure_downloads, plotly_config
@@ -16,13 +16,6 @@ from ui.text_model import MAX_TEXT_CHARS, held_out, held_out_table, loaded_model
 require_app()
 
 MODEL_TITLES = {"code": "code: a character LSTM trained on the Python standard library"}
-LABEL_TITLES = {
-    "in_string": "inside a string",
-    "in_comment": "inside a comment",
-    "bracket_depth": "bracket depth",
-    "column": "column in the line",
-    "indentation": "indentation of the line",
-}
 SAMPLE_TEXT = '''def scale(values, factor=2):
     """Multiply every value (a list) by factor."""
     result = []
@@ -92,8 +85,14 @@ table = pd.DataFrame(
 st.dataframe(table, hide_index=True, key="text_cell_table")
 
 columns = st.columns(2)
+# The page opens on the label the model's best cell follows most closely.
+clearest = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)).label
 label = columns[0].selectbox(
-    "label", LABEL_NAMES, format_func=lambda name: LABEL_TITLES[name], key="text_label"
+    "label",
+    LABEL_NAMES,
+    index=LABEL_NAMES.index(clearest),
+    format_func=lambda name: LABEL_TITLES[name],
+    key="text_label",
 )
 best = next(row.unit for row in rows if row.label == label and row.rank == 1)
 # One unit widget per (model, label): picking a label starts at its best unit.

@@ -7,7 +7,7 @@ import pytest
 from conftest import APP, APPTEST_TIMEOUT, chart_specs
 from streamlit.testing.v1 import AppTest
 
-from lstm_core.learned.labels import LABEL_NAMES
+from lstm_core.learned.labels import LABEL_TITLES
 from ui.text_model import held_out_table
 
 
@@ -39,15 +39,13 @@ def test_the_page_draws_the_c_and_h_strips_of_the_best_unit() -> None:
     assert not at.error
     assert len(chart_specs(at)) == 2
     table = at.dataframe[0].value
-    assert set(table["label"]) == {
-        "inside a string",
-        "inside a comment",
-        "bracket depth",
-        "column in the line",
-        "indentation of the line",
-    }
-    best = table[(table["label"] == "inside a string") & (table["rank"] == 1)]["unit"].item()
-    assert at.number_input(key=f"text_unit_code_{LABEL_NAMES[0]}").value == best
+    assert set(table["label"]) == set(LABEL_TITLES.values())
+    firsts = table[table["rank"] == 1]
+    clearest = firsts.loc[firsts["r(C, label)"].abs().idxmax()]
+    # It opens on the label with the clearest cell, at that label's best unit.
+    label = {title: name for name, title in LABEL_TITLES.items()}[clearest["label"]]
+    assert at.selectbox(key="text_label").value == label
+    assert at.number_input(key=f"text_unit_code_{label}").value == clearest["unit"]
 
 
 def test_another_text_changes_the_strips() -> None:

@@ -33,6 +33,14 @@ LABEL_NAMES: tuple[str, ...] = (
     "column",
     "indentation",
 )
+# How each label reads in the app.
+LABEL_TITLES: dict[str, str] = {
+    "in_string": "inside a string",
+    "in_comment": "inside a comment",
+    "bracket_depth": "bracket depth",
+    "column": "column in the line",
+    "indentation": "indentation of the line",
+}
 OPENERS = "([{"
 CLOSERS = ")]}"
 # A string literal's prefix and opening quote, as the scanner meets them.

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from lstm_core.analysis.cell_finder import find_cells
 from lstm_core.learned.charmodel import (
     UNKNOWN_ID,
     VOCABULARY,
@@ -19,6 +20,7 @@ from lstm_core.learned.charmodel import (
 )
 from lstm_core.learned.code import train_code
 from lstm_core.learned.corpus import held_out_text, split_files
+from lstm_core.learned.labels import label_text
 from lstm_core.learned.shipped import weights_bytes
 
 SMALL = {"corpus_chars": 150_000, "held_out_chars": 4_000}
@@ -94,10 +96,23 @@ def test_weights_round_trip_and_other_files_are_refused() -> None:
         model_from_bytes(save({"x": torch.zeros(2)}))
 
 
-def test_the_shipped_model_loads_and_reads_source_better_than_chance() -> None:
+# The shipped model's cells on its held-out source, as its training log and the README give them.
+DOCUMENTED_R_C = {
+    "in_string": 0.480,
+    "in_comment": 0.354,
+    "bracket_depth": 0.596,
+    "column": -0.803,
+    "indentation": -0.747,
+}
+
+
+def test_the_shipped_model_gives_its_documented_cells_on_held_out_source() -> None:
     model, metadata = model_from_bytes(weights_bytes("code"))
     assert metadata["task"] == "code"
-    assert model.config.hidden_dim * 4 * (model.config.hidden_dim + 32) < 10_000_000 / 4
     held_out = held_out_text(int(metadata["seed"]))
+    assert held_out.source == metadata["held_out_source"]
     run = run_text(model, held_out.text)
-    assert run.loss < 2.5
+    assert run.loss == pytest.approx(float(metadata["held_out_loss"]), abs=1e-3)
+    cells = find_cells(run.c, run.h, label_text(held_out.text))
+    for name, r_c in DOCUMENTED_R_C.items():
+        assert cells[name].r_c == pytest.approx(r_c, abs=0.005), name

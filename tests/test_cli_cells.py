@@ -40,7 +40,7 @@ def test_cells_of_the_shipped_model_on_a_text_file(
     for name, unit in report["units"].items():
         # Anyone can recompute the correlations from the printed states.
         r_c = pearson(c, labels[name])
-        assert abs(r_c[unit["unit"]]) == pytest.approx(r_c.abs().max(), abs=1e-4)
+        assert abs(float(r_c[unit["unit"]])) == pytest.approx(float(r_c.abs().max()), abs=1e-4)
         assert unit["r_c"] == pytest.approx(float(r_c[unit["unit"]]), abs=1e-4)
         assert unit["r_h"] == pytest.approx(float(pearson(h, labels[name])[unit["unit"]]), abs=1e-4)
 

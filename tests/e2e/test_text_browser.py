@@ -11,9 +11,11 @@ from .support import (
     CHART_TIMEOUT_MS,
     PageErrors,
     StreamlitServer,
+    open_app,
     screenshot,
     wait_until_idle,
 )
+from .test_hardening_browser import NAV_LINKS
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +25,9 @@ DRAWN_CHARACTERS = """() => [...document.querySelectorAll('.js-plotly-plot')].ma
 
 
 def open_text_view(page: Page, server: StreamlitServer) -> None:
-    page.goto(f"{server.url}/text", wait_until="domcontentloaded")
+    open_app(page, server)
+    page.locator(NAV_LINKS).filter(has_text="What the cell learned").click()
+    page.wait_for_timeout(500)
     page.wait_for_function(
         "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2",
         timeout=CHART_TIMEOUT_MS * 3,

@@ -123,6 +123,7 @@ navigation = st.navigation(
         ],
         "Memory": [
             st.Page("pages/memory.py", title="Memory lab", icon=":material/science:"),
+            st.Page("pages/text.py", title="What the cell learned", icon=":material/code:"),
         ],
     }
 )

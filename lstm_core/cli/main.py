@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 
+from lstm_core.cli.cells import register as register_cells
 from lstm_core.cli.common import CliError, Parser
 from lstm_core.cli.export import register_export, register_script
 from lstm_core.cli.memory import register_memory, register_train
@@ -26,6 +27,7 @@ REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_script,
     register_memory,
     register_train,
+    register_cells,
 ]
 
 

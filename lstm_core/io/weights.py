@@ -7,11 +7,10 @@ everything read is checked (size, keys, shapes, dtype, finite values) before it 
 
 from __future__ import annotations
 
-import json
-
 import torch
 
 from lstm_core.analysis.training import TrainSpec, check_lstm_state
+from lstm_core.learned.charmodel import read_metadata
 
 # Uploaded weight files above this size are refused before parsing.
 MAX_WEIGHTS_BYTES = 50_000_000
@@ -52,7 +51,7 @@ def weights_from_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, 
         raise ValueError("this is not a safetensors weights file (too short)")
     try:
         state = load(bytes(data))
-        metadata = _metadata(bytes(data))
+        metadata = read_metadata(bytes(data))
     except (SafetensorError, ValueError, UnicodeDecodeError) as error:
         raise ValueError(f"this is not a safetensors weights file ({error})") from None
     hidden = state.get("readout.weight")
@@ -63,14 +62,6 @@ def weights_from_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, 
         )
     check_lstm_state(state, int(hidden.shape[1]))
     return state, metadata
-
-
-def _metadata(data: bytes) -> dict[str, str]:
-    """The safetensors header's __metadata__ (the header is 8 bytes of length, then JSON)."""
-    length = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + length].decode("utf-8"))
-    metadata = header.get("__metadata__") or {}
-    return {str(k): str(v) for k, v in metadata.items()}
 
 
 def lstm_only_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

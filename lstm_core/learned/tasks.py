@@ -27,9 +27,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
+from safetensors.torch import load
 from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
+from lstm_core.learned.charmodel import read_metadata
+from lstm_core.learned.code import train_code
+from lstm_core.learned.outcome import TrainOutcome
 from lstm_core.model.kernels import native_kernel
 
 # on_step(step, total, loss): called after every optimiser step, step counted from 1.
@@ -184,44 +188,6 @@ def task_spec(
     return TaskSpec(task=task, seed=seed, **values)
 
 
-@dataclass(frozen=True)
-class TrainOutcome:
-    """A trained task model, its scores and its cells: what `train --json` prints, and the
-    weights to save. Shared by every task, the code model included."""
-
-    task: str
-    seconds: float  # wall time of the training
-    final_loss: float  # the training loss of the last step
-    held_out: dict[str, float]  # the task's own score on held-out data, and its baseline
-    cells: dict[str, UnitMatch]  # per label, the unit whose C follows it best (held-out data)
-    state: dict[str, torch.Tensor]  # the model's state_dict
-    metadata: dict[str, str]  # written into the safetensors file
-
-    def to_json(self) -> dict[str, Any]:
-        """{"task", "seconds", "final_loss", "held_out", "cells": {label: {"unit", "r_c",
-        "r_h", "best_h_unit", "best_r_h"}}}; a non-finite number becomes null."""
-        return {
-            "task": self.task,
-            "seconds": _finite(self.seconds),
-            "final_loss": _finite(self.final_loss),
-            "held_out": {name: _finite(value) for name, value in self.held_out.items()},
-            "cells": {
-                label: {k: _finite(v) for k, v in match.to_dict().items()}
-                for label, match in self.cells.items()
-            },
-        }
-
-    def to_bytes(self) -> bytes:
-        """The weights as a safetensors file, with `metadata`."""
-        from safetensors.torch import save
-
-        return save({k: v.contiguous() for k, v in self.state.items()}, metadata=self.metadata)
-
-
-def _finite(value: float | int) -> float | int | None:
-    return value if math.isfinite(value) else None
-
-
 def init_parameters(model: nn.Module, hidden_dim: int, generator: torch.Generator) -> nn.Module:
     """Fill a meta-device model on the CPU from `generator`, in parameter order: embeddings
     N(0, 1), everything else PyTorch's LSTM default U(-1/sqrt(H), 1/sqrt(H))."""
@@ -365,20 +331,12 @@ def train_named(
 ) -> TrainOutcome:
     """Train any `train --task` name; `options` (batch_size, lr, seq_len) for the tasks here.
 
-    "code" runs `lstm_core.learned.code.train_code`; ImportError says so if it is missing.
+    "code" runs `lstm_core.learned.code.train_code`.
     """
     if task == "code":
         if options:
             raise ValueError(f"the code model takes no {', '.join(sorted(options))}")
-        try:
-            code = importlib.import_module("lstm_core.learned.code")
-        except ModuleNotFoundError as error:
-            if error.name != "lstm_core.learned.code":
-                raise
-            raise ImportError(
-                "the code model is not part of this installation (lstm_core.learned.code)"
-            ) from None
-        return code.train_code(seed=seed, hidden_dim=hidden_dim, steps=steps, on_step=on_step)
+        return train_code(seed=seed, hidden_dim=hidden_dim, steps=steps, on_step=on_step)
     spec = task_spec(task, seed=seed, hidden_dim=hidden_dim, steps=steps, **options)
     return train_task(spec, on_step)
 
@@ -396,3 +354,46 @@ def model_from_state(task: str, state: dict[str, torch.Tensor]) -> nn.Module:
     except RuntimeError as error:
         raise ValueError(f"these weights do not fit a {task} model: {error}") from None
     return model
+
+
+# Held-out sequences `cells` prints the states of: enough steps for stable correlations, few
+# enough that h and C at every step stay a readable JSON document.
+CELLS_SEQUENCES = 16
+
+
+@torch.no_grad()
+def cells_report(data: bytes) -> dict[str, Any]:
+    """The `cells --json` object of a saved task model, on its own held-out sequences.
+
+    The first CELLS_SEQUENCES held-out sequences are run and laid end to end: "h" and "c" are
+    [T][H] over those steps, "labels" {name: [T]} (null where a label is undefined), and "units"
+    {label: {"unit", "r_c", "r_h", "best_h_unit", "best_r_h"}} the cell finder's best units on
+    them. ValueError when the file is no task model.
+    """
+    try:
+        state = load(data)
+        metadata = read_metadata(data)
+    except Exception as error:  # safetensors raises its own error types for a bad header
+        raise ValueError(f"not a safetensors weights file ({error})") from None
+    name = metadata.get("task")
+    if name not in TASK_CLASSES:
+        raise ValueError(f"this weights file holds no task model (task {name!r})")
+    task = get_task(name)
+    model = model_from_state(name, state)
+    seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
+    test = held_out_batch(task, int(metadata.get("seed", "0")), seq_len)
+    inputs = test.inputs[:CELLS_SEQUENCES]
+    h, c = lstm_states(task, model, inputs)  # (N, T, H) each
+    labels = {label: values[:CELLS_SEQUENCES] for label, values in test.labels.items()}
+    cells = label_cells(h, c, labels)
+    hidden = h.shape[-1]
+    return {
+        "task": name,
+        "units": {label: match.to_dict() for label, match in cells.items()},
+        "h": h.reshape(-1, hidden).tolist(),  # (N·T, H)
+        "c": c.reshape(-1, hidden).tolist(),
+        "labels": {
+            label: [v if math.isfinite(v) else None for v in values.reshape(-1).tolist()]
+            for label, values in labels.items()
+        },
+    }

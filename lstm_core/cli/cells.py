@@ -1,0 +1,105 @@
+"""`python -m lstm_core cells --model FILE_OR_NAME [--text-file F] --json`: a trained model's
+cells, and its h and C at every step so anyone can recompute the correlations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from lstm_core.analysis.cell_finder import find_cells
+from lstm_core.cli.common import CliError
+from lstm_core.learned.charmodel import WEIGHTS_FORMAT, model_from_bytes, read_metadata, run_text
+from lstm_core.learned.corpus import held_out_text
+from lstm_core.learned.labels import label_text
+from lstm_core.learned.shipped import weights_bytes
+from lstm_core.learned.tasks import cells_report as task_cells_report
+
+# A text longer than this is refused: h and C are printed at every character.
+MAX_TEXT_CHARS = 100_000
+DECIMALS = 6  # h and C are printed rounded to this many decimals
+
+
+def _states_json(states: Any) -> list[list[float]]:
+    """(T, H) tensor -> [T][H] nested lists, rounded."""
+    return [[round(value, DECIMALS) for value in row] for row in states.tolist()]
+
+
+def text_model_report(data: bytes, text: str | None) -> dict[str, Any]:
+    """A character model's cells on `text` (its held-out source when None): the JSON object.
+
+    Raises ValueError for weights that are no character model, or a bad text.
+    """
+    model, metadata = model_from_bytes(data)
+    if text is None:
+        text = held_out_text(int(metadata.get("seed", "0"))).text
+    if not text:
+        raise ValueError("the text file is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"the text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,}")
+    run = run_text(model, text)
+    cells = find_cells(run.c, run.h, label_text(text))
+    return {
+        "units": {name: match.to_dict() for name, match in cells.items()},
+        "h": _states_json(run.h),
+        "c": _states_json(run.c),
+        "text": text,
+        "loss_nats_per_char": run.loss,
+    }
+
+
+def _read_text(path: str) -> str:
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"no such text file: {path}")
+    if file.stat().st_size > 4 * MAX_TEXT_CHARS:
+        raise ValueError(f"the text file is over {4 * MAX_TEXT_CHARS:,} bytes")
+    text = file.read_bytes().decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def cells_report(file_or_name: str, text_file: str | None) -> dict[str, Any]:
+    """The `cells` JSON for a model file or shipped name; ValueError with a plain reason."""
+    data = weights_bytes(file_or_name)
+    try:
+        metadata = read_metadata(data)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"{file_or_name} is not a safetensors weights file") from None
+    if metadata.get("format") == WEIGHTS_FORMAT:
+        return text_model_report(data, None if text_file is None else _read_text(text_file))
+    if text_file is not None:
+        raise ValueError("--text-file is for text models; a task model runs on its own data")
+    return task_cells_report(data)
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    print(f"{'label':<15}{'unit':>6}{'r(C)':>9}{'r(h)':>9}")
+    for name, unit in report["units"].items():
+        print(f"{name:<15}{unit['unit']:>6}{unit['r_c']:>9.3f}{unit['r_h']:>9.3f}")
+
+
+def _command_cells(args: argparse.Namespace) -> None:
+    try:
+        report = cells_report(args.model, args.text_file)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_table(report)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the `cells` subcommand."""
+    parser = commands.add_parser("cells", help="a trained model's cells: which unit holds what")
+    parser.add_argument(
+        "--model", required=True, metavar="FILE_OR_NAME", help="weights file, or 'code'"
+    )
+    parser.add_argument(
+        "--text-file", metavar="F", help="text for a text model (default: its held-out source)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help='print {"units", "h", "c", "text"} (see README)'
+    )
+    parser.set_defaults(handler=_command_cells)

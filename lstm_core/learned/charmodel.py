@@ -1,0 +1,203 @@
+"""A character-level LSTM: embedding -> nn.LSTM -> linear, its vocabulary and its weights file.
+
+Vocabulary: the printable ASCII characters (space to "~"), newline and tab, then one unknown
+symbol for everything else. The model reads one character id per step and predicts the next
+character's logits.
+
+Shapes: B sequences, T characters, E embedding width, H units, V = len(VOCABULARY) + 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from lstm_core.model.kernels import native_kernel
+from lstm_core.model.simulate import manual_trajectory, reference_trajectory
+
+VOCABULARY: str = "".join(chr(code) for code in range(32, 127)) + "\n\t"
+UNKNOWN_ID: int = len(VOCABULARY)
+VOCAB_SIZE: int = len(VOCABULARY) + 1
+_IDS: dict[str, int] = {char: index for index, char in enumerate(VOCABULARY)}
+WEIGHTS_FORMAT = "lstm-state-explorer/char-lstm"
+# A weights file larger than this is refused before it is parsed.
+MAX_WEIGHTS_BYTES = 64_000_000
+
+
+def encode(text: str) -> torch.Tensor:
+    """Character ids of `text`: (len(text),) int64; characters outside VOCABULARY -> UNKNOWN_ID."""
+    return torch.tensor([_IDS.get(char, UNKNOWN_ID) for char in text], dtype=torch.long)
+
+
+@dataclass(frozen=True)
+class CharConfig:
+    """The shape of a character-level LSTM."""
+
+    hidden_dim: int = 256  # H: LSTM units
+    embedding_dim: int = 32  # E: width of a character's learned vector
+    num_layers: int = 1  # stacked LSTM layers; the cells are read from the last
+
+
+class CharLSTM(nn.Module):
+    """embedding (V, E) -> nn.LSTM(E, H, L, batch_first) -> head (H -> V)."""
+
+    def __init__(self, config: CharConfig, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.config = config
+        hidden = config.hidden_dim
+        # Built on the meta device, then drawn from `generator`: nn's own init would draw
+        # from the global RNG.
+        self.embedding = nn.Embedding(VOCAB_SIZE, config.embedding_dim, device="meta")
+        self.lstm = nn.LSTM(
+            config.embedding_dim, hidden, config.num_layers, batch_first=True, device="meta"
+        )
+        self.head = nn.Linear(hidden, VOCAB_SIZE, device="meta")
+        self.to_empty(device="cpu")
+        generator = torch.Generator().manual_seed(0) if generator is None else generator
+        bound = 1.0 / math.sqrt(hidden)
+        with torch.no_grad():
+            self.embedding.weight.normal_(0.0, 1.0, generator=generator)
+            for parameter in (*self.lstm.parameters(), *self.head.parameters()):
+                parameter.uniform_(-bound, bound, generator=generator)
+            for k in range(config.num_layers):
+                # A forget bias of 1 (Jozefowicz et al. 2015): C keeps what it holds at first.
+                getattr(self.lstm, f"bias_ih_l{k}")[hidden : 2 * hidden] += 1.0
+
+    def forward(
+        self, ids: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """ids (B, T) -> logits (B, T, V) and the final (h_n, c_n), each (L, B, H)."""
+        x = self.embedding(ids)  # (B, T, E)
+        output, final = self.lstm(x, state)  # (B, T, H)
+        return self.head(output), final
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """A model read over one text from zero states (the last layer's units).
+
+    h is nn.LSTM's own output; c and the gates come from the hand-written equations with the
+    same weights, each step reading nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
+    """
+
+    text: str
+    h: torch.Tensor  # (T, H) nn.LSTM's hidden state after each character
+    c: torch.Tensor  # (T, H) the cell state after each character
+    gates: dict[str, torch.Tensor]  # "i", "f", "g", "o" -> (T, H)
+    manual_h: torch.Tensor  # (T, H) the hand-written cell's h, to check against h
+    loss: float  # mean next-character cross-entropy over the text, nats per character
+
+
+@torch.no_grad()
+def run_text(model: CharLSTM, text: str) -> TextRun:
+    """Read `text` (at least one character) with `model`: states, gates and loss."""
+    if not text:
+        raise ValueError("the text is empty")
+    ids = encode(text)[None]  # (1, T)
+    x = model.embedding(ids)  # (1, T, E)
+    with native_kernel():
+        h_all, _ = reference_trajectory(model.lstm, x)  # (L, 1, T, H)
+        manual_h, manual_c, gates = manual_trajectory(model.lstm, x, h_all)
+    logits = model.head(h_all[-1])  # (1, T, V)
+    if ids.shape[1] > 1:
+        loss = nn.functional.cross_entropy(logits[0, :-1], ids[0, 1:]).item()
+    else:
+        loss = float("nan")
+    return TextRun(
+        text=text,
+        h=h_all[-1, 0],
+        c=manual_c[-1, 0],
+        gates={name: values[-1, 0] for name, values in gates.items()},
+        manual_h=manual_h[-1, 0],
+        loss=loss,
+    )
+
+
+def expected_shapes(config: CharConfig) -> dict[str, tuple[int, ...]]:
+    """The state_dict keys and shapes of CharLSTM(config)."""
+    hidden, width = config.hidden_dim, config.embedding_dim
+    shapes: dict[str, tuple[int, ...]] = {"embedding.weight": (VOCAB_SIZE, width)}
+    for k in range(config.num_layers):
+        shapes[f"lstm.weight_ih_l{k}"] = (4 * hidden, width if k == 0 else hidden)
+        shapes[f"lstm.weight_hh_l{k}"] = (4 * hidden, hidden)
+        shapes[f"lstm.bias_ih_l{k}"] = (4 * hidden,)
+        shapes[f"lstm.bias_hh_l{k}"] = (4 * hidden,)
+    shapes["head.weight"] = (VOCAB_SIZE, hidden)
+    shapes["head.bias"] = (VOCAB_SIZE,)
+    return shapes
+
+
+def weights_to_bytes(model: CharLSTM, metadata: dict[str, str]) -> bytes:
+    """The model as safetensors bytes; its config and `metadata` in the header."""
+    from safetensors.torch import save
+
+    config = model.config
+    header = {
+        **metadata,
+        "format": WEIGHTS_FORMAT,
+        "vocabulary": json.dumps(VOCABULARY),
+        "hidden_dim": str(config.hidden_dim),
+        "embedding_dim": str(config.embedding_dim),
+        "num_layers": str(config.num_layers),
+    }
+    state = {name: value.detach().contiguous() for name, value in model.state_dict().items()}
+    return save(state, metadata=header)
+
+
+def read_metadata(data: bytes) -> dict[str, str]:
+    """The safetensors header's __metadata__ (8 bytes of header length, then JSON)."""
+    length = int.from_bytes(data[:8], "little")
+    if length <= 0 or 8 + length > len(data):
+        raise ValueError("this is not a safetensors weights file (bad header length)")
+    header = json.loads(data[8 : 8 + length].decode("utf-8"))
+    metadata = header.get("__metadata__") or {}
+    return {str(k): str(v) for k, v in metadata.items()}
+
+
+def model_from_bytes(data: bytes) -> tuple[CharLSTM, dict[str, str]]:
+    """A CharLSTM and its metadata from safetensors bytes. Nothing is unpickled.
+
+    Raises ValueError with a plain reason: not safetensors, too large, not a character LSTM,
+    another vocabulary, missing or extra tensors, wrong shapes, non-finite values.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    if len(data) > MAX_WEIGHTS_BYTES:
+        raise ValueError(f"the weights file is over {MAX_WEIGHTS_BYTES // 1_000_000} MB")
+    if len(data) < 8:
+        raise ValueError("this is not a safetensors weights file (too short)")
+    try:
+        metadata = read_metadata(bytes(data))
+        state = load(bytes(data))
+    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"this is not a safetensors weights file ({error})") from None
+    if metadata.get("format") != WEIGHTS_FORMAT:
+        raise ValueError("this safetensors file holds no character-level LSTM")
+    if metadata.get("vocabulary") != json.dumps(VOCABULARY):
+        raise ValueError("this character LSTM was trained with another vocabulary")
+    try:
+        config = CharConfig(
+            hidden_dim=int(metadata["hidden_dim"]),
+            embedding_dim=int(metadata["embedding_dim"]),
+            num_layers=int(metadata["num_layers"]),
+        )
+    except (KeyError, ValueError):
+        raise ValueError("the character LSTM's metadata lacks its sizes") from None
+    expected = expected_shapes(config)
+    if set(state) != set(expected):
+        raise ValueError("the tensors do not match a character-level LSTM of the stated size")
+    for name, shape in expected.items():
+        tensor = state[name]
+        if tuple(tensor.shape) != shape or tensor.dtype != torch.float32:
+            raise ValueError(f"{name} is {tuple(tensor.shape)} {tensor.dtype}, expected {shape}")
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{name} holds non-finite values")
+    model = CharLSTM(config)
+    model.load_state_dict(state)
+    model.eval()
+    return model, metadata

@@ -1,0 +1,240 @@
+"""The code model: a character-level LSTM trained on the standard library's Python source.
+
+`train_code` trains it with truncated backpropagation through time: the corpus is cut into
+BATCH_SIZE parallel streams, each step reads the next CHUNK_LEN characters of every stream
+and carries the states on (detached), so the model sees lines, brackets and strings longer
+than one chunk. Its cells are then found on held-out source (`corpus.held_out_text`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from lstm_core.analysis.cell_finder import UnitMatch, find_cells
+from lstm_core.learned.charmodel import (
+    VOCAB_SIZE,
+    CharConfig,
+    CharLSTM,
+    encode,
+    run_text,
+    weights_to_bytes,
+)
+from lstm_core.learned.corpus import (
+    CORPUS_MAX_CHARS,
+    HELD_OUT_MAX_CHARS,
+    held_out_text,
+    training_text,
+)
+from lstm_core.learned.labels import label_text
+from lstm_core.learned.outcome import TrainOutcome
+
+DEFAULT_HIDDEN_DIM = 256
+DEFAULT_STEPS = 12_000
+BATCH_SIZE = 32  # parallel streams of the corpus
+CHUNK_LEN = 128  # characters per stream per step (the backpropagation window)
+LEARNING_RATE = 3e-3  # Adam's peak rate, decayed by a cosine to a tenth over the run
+WARMUP_STEPS = 100
+GRAD_CLIP = 1.0  # max global gradient norm
+LOSS_WINDOW = 100  # final_loss is the mean training loss of the last this-many steps
+
+# on_step(step, total_steps, loss) after each step; returning True stops the training.
+StepCallback = Callable[[int, int, float], bool | None]
+
+
+def _learning_rate(step: int, progress: float) -> float:
+    """Linear warm-up, then a cosine from LEARNING_RATE down to LEARNING_RATE / 10 as
+    `progress` goes from 0 to 1."""
+    if step < WARMUP_STEPS:
+        return LEARNING_RATE * (step + 1) / WARMUP_STEPS
+    return LEARNING_RATE * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def unigram_loss(train_ids: torch.Tensor, ids: torch.Tensor) -> float:
+    """Cross-entropy (nats per character) of `ids` under the training characters' frequencies
+    (add-one smoothed): the baseline a model that reads no context reaches."""
+    counts = torch.bincount(train_ids, minlength=VOCAB_SIZE).double() + 1.0
+    log_p = counts.log() - counts.sum().log()
+    return float(-log_p[ids].mean())
+
+
+def evaluate(model: CharLSTM, text: str) -> tuple[float, dict[str, UnitMatch]]:
+    """Loss (nats per character) on `text` and each label's best unit there."""
+    run = run_text(model, text)
+    return run.loss, find_cells(run.c, run.h, label_text(text))
+
+
+def train_code(
+    seed: int,
+    hidden_dim: int | None = None,
+    steps: int | None = None,
+    on_step: StepCallback | None = None,
+    *,
+    embedding_dim: int = 32,
+    corpus_chars: int = CORPUS_MAX_CHARS,
+    held_out_chars: int = HELD_OUT_MAX_CHARS,
+    max_seconds: float | None = None,
+    checkpoint: Path | None = None,
+    checkpoint_every: int = 500,
+    on_checkpoint: Callable[[int, CharLSTM], None] | None = None,
+) -> TrainOutcome:
+    """Train the code model; the seed draws the corpus subset, the weights and the stream
+    offsets, each from its own private generator.
+
+    `corpus_chars` bounds the training text, `held_out_chars` the held-out one. `hidden_dim`
+    and `steps` default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops
+    early when `on_step` returns True or after `max_seconds` (the learning rate then decays
+    by whichever of steps or seconds is further along). Every `checkpoint_every` steps the
+    weights so far are written to `checkpoint` (safetensors, also at the end) and
+    `on_checkpoint(step, model)` is called.
+    Returns the outcome with held-out loss, the unigram baseline and the cells on held-out text.
+    """
+    hidden_dim = DEFAULT_HIDDEN_DIM if hidden_dim is None else hidden_dim
+    steps = DEFAULT_STEPS if steps is None else steps
+    if hidden_dim < 1 or steps < 1:
+        raise ValueError("hidden_dim and steps must be at least 1")
+    config = CharConfig(hidden_dim=hidden_dim, embedding_dim=embedding_dim)
+    model = CharLSTM(config, torch.Generator().manual_seed(seed))
+    ids = encode(training_text(seed, corpus_chars))  # (N,)
+    stream_len = ids.shape[0] // BATCH_SIZE
+    streams = ids[: stream_len * BATCH_SIZE].view(BATCH_SIZE, stream_len)  # (B, N / B)
+    offsets = torch.Generator().manual_seed(seed + 1)
+    # Each stream starts at its own random point and wraps around, so that the streams are
+    # not in step with one another's file boundaries.
+    shifts = torch.randint(0, stream_len, (BATCH_SIZE,), generator=offsets)
+    streams = torch.stack(
+        [row.roll(-int(shift)) for row, shift in zip(streams, shifts, strict=True)]
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    state: tuple[torch.Tensor, torch.Tensor] | None = None
+    position = 0
+    losses: list[float] = []
+    base_metadata = {"task": "code", "seed": str(seed), "torch": torch.__version__}
+    started = time.perf_counter()
+    model.train()
+    # On PyTorch's default CPU kernel (oneDNN), several times faster to train than the native
+    # one; not inside default_kernel(), whose lock would hold every other run back meanwhile.
+    for step in range(steps):
+        if position + CHUNK_LEN + 1 > stream_len:
+            position, state = 0, None
+        window = streams[:, position : position + CHUNK_LEN + 1]  # (B, T + 1)
+        position += CHUNK_LEN
+        progress = step / steps
+        if max_seconds is not None:
+            progress = max(progress, (time.perf_counter() - started) / max_seconds)
+        for group in optimizer.param_groups:
+            group["lr"] = _learning_rate(step, progress)
+        logits, (h_n, c_n) = model(window[:, :-1], state)  # (B, T, V)
+        state = (h_n.detach(), c_n.detach())
+        loss = nn.functional.cross_entropy(
+            logits.reshape(-1, VOCAB_SIZE), window[:, 1:].reshape(-1)
+        )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+        optimizer.step()
+        losses.append(loss.item())
+        done = step + 1
+        if done % checkpoint_every == 0:
+            if checkpoint is not None:
+                _write(checkpoint, model, {**base_metadata, "steps": str(done)})
+            if on_checkpoint is not None:
+                model.eval()
+                on_checkpoint(done, model)
+                model.train()
+        if on_step is not None and on_step(done, steps, losses[-1]):
+            break
+        if max_seconds is not None and time.perf_counter() - started > max_seconds:
+            break
+    seconds = time.perf_counter() - started
+    model.eval()
+    held_out = held_out_text(seed, held_out_chars)
+    held_out_loss, cells = evaluate(model, held_out.text)
+    final_loss = sum(losses[-LOSS_WINDOW:]) / len(losses[-LOSS_WINDOW:])
+    metadata = {
+        **base_metadata,
+        "steps": str(len(losses)),
+        "seconds": f"{seconds:.1f}",
+        "final_loss": f"{final_loss:.4f}",
+        "held_out_source": held_out.source,
+        "held_out_loss": f"{held_out_loss:.4f}",
+    }
+    if checkpoint is not None:
+        _write(checkpoint, model, metadata)
+    return TrainOutcome(
+        task="code",
+        seconds=seconds,
+        final_loss=final_loss,
+        held_out={
+            "loss_nats_per_char": held_out_loss,
+            "unigram_nats_per_char": unigram_loss(ids, encode(held_out.text)),
+        },
+        cells=cells,
+        state={name: value.detach().clone() for name, value in model.state_dict().items()},
+        metadata=metadata,
+    )
+
+
+def _write(path: Path, model: CharLSTM, metadata: dict[str, str]) -> None:
+    """Write the weights to `path` through a temporary file, so a reader never sees half."""
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_bytes(weights_to_bytes(model, metadata))
+    temporary.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train the code model from the command line; progress and held-out cells on stderr."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m lstm_core.learned.code")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hidden-dim", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--max-seconds", type=float, default=None)
+    parser.add_argument("--save", type=Path, default=None, help="weights file (safetensors)")
+    parser.add_argument("--checkpoint-every", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    held_out = held_out_text(args.seed).text
+
+    def report_step(step: int, total: int, loss: float) -> None:
+        if step % 50 == 0:
+            minutes = (time.perf_counter() - started) / 60
+            print(f"step {step}/{total} loss {loss:.4f} {minutes:.1f} min", file=sys.stderr)
+
+    def report_cells(step: int, model: CharLSTM) -> None:
+        loss, cells = evaluate(model, held_out)
+        best = " ".join(
+            f"{name} C {abs(m.r_c):.2f} h {abs(m.best_r_h):.2f}" for name, m in cells.items()
+        )
+        minutes = (time.perf_counter() - started) / 60
+        print(f"eval step {step} {minutes:.1f} min held-out {loss:.4f} | {best}", file=sys.stderr)
+
+    outcome = train_code(
+        args.seed,
+        args.hidden_dim,
+        args.steps,
+        report_step,
+        max_seconds=args.max_seconds,
+        checkpoint=args.save,
+        checkpoint_every=args.checkpoint_every,
+        on_checkpoint=report_cells,
+    )
+    if args.json:
+        print(json.dumps(outcome.to_json()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""What the cell learned: a trained model's units over text, C_t above h_t, one character each."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lstm_core.figures.text import text_state_figure
+from lstm_core.learned.labels import LABEL_NAMES, LABEL_TITLES
+from lstm_core.learned.shipped import SHIPPED_MODELS
+from ui.entry import require_app
+from ui.export import figure_downloads, plotly_config
+from ui.text_model import MAX_TEXT_CHARS, held_out, held_out_table, loaded_model, text_run
+
+require_app()
+
+MODEL_TITLES = {"code": "code: a character LSTM trained on the Python standard library"}
+SAMPLE_TEXT = '''def scale(values, factor=2):
+    """Multiply every value (a list) by factor."""
+    result = []
+    for value in values:  # one at a time
+        result.append(value * factor)
+    return {"values": result, "sizes": [len(values), (factor, "x")]}
+
+
+names = ["alpha", "beta", 'gamma']
+table = {name: (len(name), name.upper()) for name in names if name}
+print(f"{len(table)} names: {', '.join(sorted(table))}")
+'''
+
+
+def show_figure(figure: go.Figure, name: str, key: str) -> None:
+    """Every figure of this page goes out here: the chart, then its image downloads."""
+    st.plotly_chart(figure, key=key, config=plotly_config(name))
+    figure_downloads(figure, name, f"{key}_export")
+
+
+st.title("What the cell learned")
+st.markdown(
+    "An LSTM trained only to predict the next character of Python source keeps things in its "
+    "cell state that nobody asked it to: whether it is inside a string, how many brackets are "
+    "open, how far along the line it is (Karpathy, Johnson & Fei-Fei 2015). The **cell "
+    "finder** ranks every unit by the correlation of its **C_t** (and, beside it, its **h_t**) "
+    "with each label on source the model never saw. Below, one unit's C_t colours each "
+    "character, and the same unit's h_t = o_t · tanh(C_t) the same text under it: C holds the "
+    "quantity, h shows a gated, squashed view of it. Hover a character for the gates."
+)
+
+model_name = st.selectbox(
+    "model",
+    list(SHIPPED_MODELS),
+    format_func=lambda name: MODEL_TITLES.get(name, name),
+    key="text_model",
+)
+try:
+    loaded = loaded_model(model_name)
+except ValueError as error:
+    st.error(f"The model {model_name!r} cannot be read: {error}")
+    st.stop()
+metadata = loaded.metadata
+hidden_dim = loaded.model.config.hidden_dim
+source = held_out(model_name)
+rows = held_out_table(model_name)
+
+st.subheader("The cell finder on held-out source")
+st.caption(
+    f"{hidden_dim} units; trained {metadata.get('steps', '?')} steps (seed "
+    f"{metadata.get('seed', '?')}). Correlations over {len(source.text):,} characters of "
+    f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
+    "same unit's; its rank is by |r(C)|."
+)
+table = pd.DataFrame(
+    [
+        {
+            "label": LABEL_TITLES.get(row.label, row.label),
+            "rank": row.rank,
+            "unit": row.unit,
+            "r(C, label)": round(row.r_c, 3),
+            "r(h, label)": round(row.r_h, 3),
+        }
+        for row in rows
+    ]
+)
+st.dataframe(table, hide_index=True, key="text_cell_table")
+
+columns = st.columns(2)
+# The page opens on the label the model's best cell follows most closely.
+clearest = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)).label
+label = columns[0].selectbox(
+    "label",
+    LABEL_NAMES,
+    index=LABEL_NAMES.index(clearest),
+    format_func=lambda name: LABEL_TITLES[name],
+    key="text_label",
+)
+best = next(row.unit for row in rows if row.label == label and row.rank == 1)
+# One unit widget per (model, label): picking a label starts at its best unit.
+unit = int(
+    columns[1].number_input(
+        "unit",
+        min_value=0,
+        max_value=hidden_dim - 1,
+        value=best,
+        step=1,
+        key=f"text_unit_{model_name}_{label}",
+        help=f"Starts at the best unit for {LABEL_TITLES[label]} (unit {best}).",
+    )
+)
+
+text = st.text_area(
+    f"Text (type or paste Python, up to {MAX_TEXT_CHARS:,} characters)",
+    value=SAMPLE_TEXT,
+    height=220,
+    key="text_input",
+)
+text = text.replace("\r\n", "\n").replace("\r", "\n")
+if not text:
+    st.info("Type or paste some text to see the unit over it.")
+    st.stop()
+if len(text) > MAX_TEXT_CHARS:
+    st.error(
+        f"The text has {len(text):,} characters; the view takes at most {MAX_TEXT_CHARS:,}. "
+        "Shorten it to see the unit."
+    )
+    st.stop()
+run = text_run(model_name, text)
+gates = {name: values[:, unit] for name, values in run.gates.items()}
+base = f"text_{model_name}_unit{unit}"
+
+st.subheader(f"Unit {unit}: C_t")
+show_figure(
+    text_state_figure(text, run.c[:, unit], state="c", unit=unit, gates=gates),
+    f"{base}_c",
+    "text_c_strip",
+)
+st.subheader(f"Unit {unit}: h_t")
+show_figure(
+    text_state_figure(text, run.h[:, unit], state="h", unit=unit, gates=gates),
+    f"{base}_h",
+    "text_h_strip",
+)
+difference = (run.manual_h - run.h).abs().max().item()
+st.caption(
+    f"h_t comes from nn.LSTM; C_t and the gates from the written-out equations with the same "
+    f"weights (max |h difference| {difference:.1e}). Loss on this text: {run.loss:.3f} "
+    "nats per character."
+)

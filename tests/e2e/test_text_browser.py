@@ -1,0 +1,72 @@
+"""The text view in a real browser: both strips drawn, and typing new text redraws them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from .support import (
+    CHART_TIMEOUT_MS,
+    PageErrors,
+    StreamlitServer,
+    open_app,
+    screenshot,
+    wait_until_idle,
+)
+from .test_hardening_browser import NAV_LINKS
+
+pytestmark = pytest.mark.browser
+
+# Each strip's characters, as plotly.js holds them (row-major, empty cells left out).
+DRAWN_CHARACTERS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd =>
+    gd._fullData[0].text.flat().filter(c => c !== ''))"""
+
+
+def open_text_view(page: Page, server: StreamlitServer) -> None:
+    open_app(page, server)
+    page.locator(NAV_LINKS).filter(has_text="What the cell learned").click()
+    page.wait_for_timeout(500)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2",
+        timeout=CHART_TIMEOUT_MS * 3,
+    )
+    wait_until_idle(page)
+
+
+def strip_characters(page: Page) -> list[list[str]]:
+    return page.evaluate(DRAWN_CHARACTERS)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_strips_are_drawn_and_follow_typed_text(
+    browser: Browser,
+    browser_context_args: dict[str, Any],
+    streamlit_server: StreamlitServer,
+    scheme: str,
+) -> None:
+    context = browser.new_context(**browser_context_args, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        errors = PageErrors().attach(page)
+        open_text_view(page, streamlit_server)
+        first = strip_characters(page)
+        assert len(first) == 2 and first[0] == first[1] and len(first[0]) > 100
+        screenshot(page, f"text_view_{scheme}")
+        typed = 'total = sum([(a, "b")[0] for a in range(3)])\n'
+        area = page.get_by_role("textbox", name="Text (type or paste Python")
+        area.fill(typed)
+        area.press("Control+Enter")
+        page.wait_for_function(
+            f"() => (({DRAWN_CHARACTERS})()[0] || []).length === {len(typed)}",
+            timeout=CHART_TIMEOUT_MS,
+        )
+        wait_until_idle(page)
+        second = strip_characters(page)
+        assert second[0] == second[1]
+        assert "".join(second[0]) == typed.replace("\n", "↵")
+        screenshot(page, f"text_view_typed_{scheme}")
+        assert not errors.all(), errors.all()
+    finally:
+        context.close()

@@ -1,0 +1,74 @@
+"""`python -m lstm_core cells`: a model's cells, and h and C at every character to check them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from lstm_core.analysis.cell_finder import pearson
+from lstm_core.cli.cells import MAX_TEXT_CHARS
+from lstm_core.cli.main import main
+from lstm_core.learned.labels import LABEL_NAMES, label_text
+
+SOURCE = 'def f(a, b=(1, 2)):\n    """Doc."""\n    return [a, "b"]  # end\n'
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(args)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_cells_of_the_shipped_model_on_a_text_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text_file = tmp_path / "snippet.py"
+    text_file.write_text(SOURCE)
+    status, out, _ = run_cli(
+        ["cells", "--model", "code", "--text-file", str(text_file), "--json"], capsys
+    )
+    assert status == 0
+    report = json.loads(out)
+    assert report["text"] == SOURCE
+    c, h = torch.tensor(report["c"]), torch.tensor(report["h"])
+    assert c.shape == h.shape and c.shape[0] == len(SOURCE)
+    assert set(report["units"]) == set(LABEL_NAMES)
+    labels = label_text(SOURCE)
+    for name, unit in report["units"].items():
+        # Anyone can recompute the correlations from the printed states.
+        r_c = pearson(c, labels[name])
+        assert abs(float(r_c[unit["unit"]])) == pytest.approx(float(r_c.abs().max()), abs=1e-4)
+        assert unit["r_c"] == pytest.approx(float(r_c[unit["unit"]]), abs=1e-4)
+        assert unit["r_h"] == pytest.approx(float(pearson(h, labels[name])[unit["unit"]]), abs=1e-4)
+
+
+def test_the_table_without_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text_file = tmp_path / "snippet.py"
+    text_file.write_text(SOURCE)
+    status, out, _ = run_cli(["cells", "--model", "code", "--text-file", str(text_file)], capsys)
+    assert status == 0
+    assert out.splitlines()[0].split() == ["label", "unit", "r(C)", "r(h)"]
+    assert len(out.splitlines()) == 1 + len(LABEL_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        (lambda tmp: ["--model", "nonesuch"], "neither a weights file nor a shipped model"),
+        (lambda tmp: ["--model", "code", "--text-file", str(tmp / "missing.py")], "no such"),
+        (lambda tmp: ["--model", str(tmp / "bad.safetensors")], "not a safetensors"),
+        (lambda tmp: ["--model", "code", "--text-file", str(tmp / "long.py")], "at most"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(
+    make_args, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.safetensors").write_bytes(b"\x10" + b"\x00" * 63)
+    (tmp_path / "long.py").write_text("x\n" * (MAX_TEXT_CHARS // 2 + 1))
+    status, out, err = run_cli(["cells", *make_args(tmp_path), "--json"], capsys)
+    assert status == 2
+    assert not out
+    assert message in err and len(err.strip().splitlines()) == 1

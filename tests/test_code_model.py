@@ -1,0 +1,118 @@
+"""The code model: it learns, it is deterministic, it is the equations, and the shipped one
+loads and has the cells its training log documents."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from lstm_core.analysis.cell_finder import find_cells
+from lstm_core.learned.charmodel import (
+    UNKNOWN_ID,
+    VOCABULARY,
+    CharConfig,
+    CharLSTM,
+    encode,
+    model_from_bytes,
+    run_text,
+    weights_to_bytes,
+)
+from lstm_core.learned.code import train_code
+from lstm_core.learned.corpus import held_out_text, split_files
+from lstm_core.learned.labels import label_text
+from lstm_core.learned.shipped import weights_bytes
+
+SMALL = {"corpus_chars": 150_000, "held_out_chars": 4_000}
+
+
+def test_encode_maps_printable_ascii_and_marks_the_rest_unknown() -> None:
+    assert encode("a\n~").tolist() == [VOCABULARY.index("a"), VOCABULARY.index("\n"), 94]
+    assert encode("é").tolist() == [UNKNOWN_ID]
+
+
+def test_a_short_training_beats_the_unigram_baseline_on_held_out_source() -> None:
+    outcome = train_code(seed=0, hidden_dim=32, steps=120, on_step=None, **SMALL)
+    assert outcome.task == "code"
+    assert outcome.held_out["loss_nats_per_char"] < outcome.held_out["unigram_nats_per_char"]
+    assert set(outcome.cells) == {
+        "in_string", "in_comment", "bracket_depth", "column", "indentation"
+    }  # fmt: skip
+
+
+def test_training_is_deterministic_and_stops_when_asked() -> None:
+    seen: list[int] = []
+
+    def stop_at_three(step: int, total: int, loss: float) -> bool:
+        seen.append(step)
+        return step == 3
+
+    first = train_code(seed=4, hidden_dim=8, steps=10, on_step=stop_at_three, **SMALL)
+    second = train_code(seed=4, hidden_dim=8, steps=3, on_step=None, **SMALL)
+    assert seen == [1, 2, 3]
+    assert first.metadata["steps"] == "3"
+    for name, tensor in first.state.items():
+        torch.testing.assert_close(tensor, second.state[name], rtol=0, atol=0)
+
+
+def test_the_held_out_source_is_not_in_the_training_corpus() -> None:
+    training, held_out_files = split_files(seed=0)
+    assert training and held_out_files
+    assert not set(training) & set(held_out_files)
+    held_out = held_out_text(seed=0)
+    assert "site-packages" not in held_out.source
+    assert held_out.text
+
+
+def test_run_text_is_nn_lstm_and_the_written_out_equations_agree() -> None:
+    model = CharLSTM(CharConfig(hidden_dim=12, embedding_dim=5), torch.Generator().manual_seed(1))
+    text = "def f(x):\n    return [x, 'y']\n"
+    run = run_text(model, text)
+    ids = encode(text)[None]
+    with torch.no_grad():
+        output, (_, c_n) = model.lstm(model.embedding(ids))
+        logits = model.head(output)
+    torch.testing.assert_close(run.h, output[0])
+    torch.testing.assert_close(run.manual_h, output[0])
+    torch.testing.assert_close(run.c[-1], c_n[0, 0])
+    expected_loss = nn.functional.cross_entropy(logits[0, :-1], ids[0, 1:]).item()
+    assert run.loss == pytest.approx(expected_loss, rel=1e-5)
+    i, f, g = run.gates["i"], run.gates["f"], run.gates["g"]
+    torch.testing.assert_close(run.c[1:], f[1:] * run.c[:-1] + i[1:] * g[1:])
+
+
+def test_weights_round_trip_and_other_files_are_refused() -> None:
+    model = CharLSTM(CharConfig(hidden_dim=6, embedding_dim=4))
+    data = weights_to_bytes(model, {"seed": "3"})
+    loaded, metadata = model_from_bytes(data)
+    assert metadata["seed"] == "3"
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[name], tensor, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="not a safetensors"):
+        model_from_bytes(b"\x00" * 64)
+    from safetensors.torch import save
+
+    with pytest.raises(ValueError, match="no character-level LSTM"):
+        model_from_bytes(save({"x": torch.zeros(2)}))
+
+
+# The shipped model's cells on its held-out source, as its training log and the README give them.
+DOCUMENTED_R_C = {
+    "in_string": 0.480,
+    "in_comment": 0.354,
+    "bracket_depth": 0.596,
+    "column": -0.803,
+    "indentation": -0.747,
+}
+
+
+def test_the_shipped_model_gives_its_documented_cells_on_held_out_source() -> None:
+    model, metadata = model_from_bytes(weights_bytes("code"))
+    assert metadata["task"] == "code"
+    held_out = held_out_text(int(metadata["seed"]))
+    assert held_out.source == metadata["held_out_source"]
+    run = run_text(model, held_out.text)
+    assert run.loss == pytest.approx(float(metadata["held_out_loss"]), abs=1e-3)
+    cells = find_cells(run.c, run.h, label_text(held_out.text))
+    for name, r_c in DOCUMENTED_R_C.items():
+        assert cells[name].r_c == pytest.approx(r_c, abs=0.005), name

@@ -1,0 +1,80 @@
+"""AppTest: the text view opens on the shipped code model, and the controls redraw its strips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import APP, APPTEST_TIMEOUT, chart_specs
+from streamlit.testing.v1 import AppTest
+
+from lstm_core.learned.labels import LABEL_TITLES
+from ui.text_model import held_out_table
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded_once() -> None:
+    """Load the shipped model and its held-out table into the process cache before the page
+    runs, as a server does on its first visit: each AppTest run then redraws from the cache."""
+    held_out_table("code")
+
+
+def open_text_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.switch_page("pages/text.py")
+    return at.run()
+
+
+def strip_values(at: AppTest) -> list[np.ndarray]:
+    """The C strip's and the h strip's cell values, each flattened (gaps are NaN)."""
+    out = []
+    for spec in chart_specs(at):
+        rows = spec["data"][0]["z"]
+        out.append(np.array([np.nan if v is None else v for row in rows for v in row], float))
+    return out
+
+
+def test_the_page_draws_the_c_and_h_strips_of_the_best_unit() -> None:
+    at = open_text_page()
+    assert not at.exception
+    assert not at.error
+    assert len(chart_specs(at)) == 2
+    table = at.dataframe[0].value
+    assert set(table["label"]) == set(LABEL_TITLES.values())
+    firsts = table[table["rank"] == 1]
+    clearest = firsts.loc[firsts["r(C, label)"].abs().idxmax()]
+    # It opens on the label with the clearest cell, at that label's best unit.
+    label = {title: name for name, title in LABEL_TITLES.items()}[clearest["label"]]
+    assert at.selectbox(key="text_label").value == label
+    assert at.number_input(key=f"text_unit_code_{label}").value == clearest["unit"]
+
+
+def test_another_text_changes_the_strips() -> None:
+    at = open_text_page()
+    before = strip_values(at)
+    at.text_area(key="text_input").input('x = ("a", [1, 2])\n').run()
+    assert not at.exception
+    after = strip_values(at)
+    assert all(
+        b.shape != a.shape or not np.allclose(b, a, equal_nan=True)
+        for b, a in zip(before, after, strict=True)
+    )
+    assert np.count_nonzero(~np.isnan(after[0])) == len('x = ("a", [1, 2])\n')
+
+
+def test_another_label_starts_at_its_best_unit() -> None:
+    at = open_text_page()
+    at.selectbox(key="text_label").set_value("bracket_depth").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    best = table[(table["label"] == "bracket depth") & (table["rank"] == 1)]["unit"].item()
+    assert at.number_input(key="text_unit_code_bracket_depth").value == best
+    title = chart_specs(at)[0]["layout"]["title"]["text"]
+    assert title.startswith(f"unit {best}:")
+
+
+def test_a_text_over_the_limit_gets_a_message_not_a_chart() -> None:
+    at = open_text_page()
+    at.text_area(key="text_input").input("x = 1\n" * 400).run()
+    assert not at.exception
+    assert any("at most 2,000" in error.value for error in at.error)
+    assert not chart_specs(at)

@@ -227,7 +227,6 @@ def shapes_body(source: ModelSource) -> None:
     run = source_run_or_stop(source)
     t = run.trace
     st.caption(run.description)
-    st.table(pd.DataFrame(shapes_table(run)).set_index("tensor"))
     if t.proj_size:
         st.markdown(
             f"**A projection**: h_t is (B, P) = ({t.batch_size}, {t.proj_size}) while C_t stays "
@@ -242,6 +241,7 @@ def shapes_body(source: ModelSource) -> None:
             "k reverse (its state after reading step 0), and the output is (B, T, 2·"
             f"{t.output_size}), both directions side by side, what layer k+1 reads."
         )
+    st.table(pd.DataFrame(shapes_table(run)).set_index("tensor"))
 
 
 def step_body(source: ModelSource) -> None:

@@ -15,7 +15,7 @@ from conftest import ROOT
 from safetensors.torch import save
 
 from lstm_core import RunConfig, simulate
-from lstm_core.analysis.training import TrainSpec, expected_shapes, train_pair
+from lstm_core.analysis.training import TrainSpec, expected_shapes
 from lstm_core.io.weights import (
     MAX_WEIGHTS_BYTES,
     WEIGHTS_FORMAT,
@@ -23,6 +23,7 @@ from lstm_core.io.weights import (
     weights_from_bytes,
     weights_to_bytes,
 )
+from lstm_core.learned.adding import train_pair
 
 TINY = TrainSpec(seq_len=10, hidden_dim=3, steps=3, batch_size=8)
 

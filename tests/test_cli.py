@@ -1,4 +1,4 @@
-"""The command line as users call it: python -m lstm_core ..."""
+"""lstm_core.cli (main, run, common): the command line as users call it: python -m lstm_core ..."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The adding problem, training on a tiny budget, a trained model traced, the CLI commands."""
+"""lstm_core.analysis.training and learned.adding: the adding problem, training on a tiny budget, a
+trained model traced, the CLI commands."""
 
 from __future__ import annotations
 

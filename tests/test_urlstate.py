@@ -1,4 +1,5 @@
-"""Settings in the URL and in a JSON file: round trip, garbage values, and the app applying them."""
+"""lstm_core.io.urlstate: settings in the URL and in a JSON file: round trip, garbage values, and
+the app applying them."""
 
 from __future__ import annotations
 
@@ -201,12 +202,12 @@ def test_settings_file_upload_applies_values_and_reports_bad_json(
     # and a plain dict standing in for st.session_state.
     state: dict = {"config_upload": Uploaded(config_json(CUSTOM).encode())}
     monkeypatch.setattr(ui.share.st, "session_state", state)
-    ui.share._load_uploaded_config()
+    ui.share.load_uploaded_config()
     assert state["hidden_dim"] == CUSTOM.hidden_dim and state["dtype"] == "float64"
     assert state["config_upload_messages"][0][0] == "success"
     state = {"config_upload": Uploaded(b"{oops")}
     monkeypatch.setattr(ui.share.st, "session_state", state)
-    ui.share._load_uploaded_config()
+    ui.share.load_uploaded_config()
     level, text = state["config_upload_messages"][0]
     assert level == "error" and "not valid JSON" in text and "Nothing was changed" in text
     assert "hidden_dim" not in state

@@ -28,6 +28,25 @@ from .support import (
 pytestmark = pytest.mark.browser
 
 
+def _upload(page: Page, name: str, data: bytes, label: str = "input CSV") -> None:
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
+    uploader.locator('input[type="file"]').set_input_files(
+        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}]
+    )
+    page.wait_for_timeout(300)  # the upload request, then a rerun
+    wait_until_idle(page)
+
+
+class _Payload:
+    """Unpickling this calls open(marker, "w"): the file appearing would mean code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
 def test_csv_uploads_work_and_bad_files_get_clear_errors(
     page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
 ) -> None:
@@ -118,22 +137,3 @@ def test_a_csv_upload_sets_the_sidebar_and_the_link(
         timeout=CHART_TIMEOUT_MS
     )
     assert not page_errors.all(), page_errors.all()
-
-
-def _upload(page: Page, name: str, data: bytes, label: str = "input CSV") -> None:
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
-    uploader.locator('input[type="file"]').set_input_files(
-        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}]
-    )
-    page.wait_for_timeout(300)  # the upload request, then a rerun
-    wait_until_idle(page)
-
-
-class _Payload:
-    """Unpickling this calls open(marker, "w"): the file appearing would mean code ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[object, tuple[str, str]]:
-        return (open, (str(self.marker), "w"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from unittest.mock import MagicMock
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 from streamlit.components.v2.component_manager import BidiComponentManager
 from streamlit.runtime import Runtime
 from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
@@ -19,8 +21,17 @@ from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import app_test
+from streamlit.testing.v1 import AppTest, app_test
 from streamlit.testing.v1.util import patch_config_options
+
+from lstm_core import simulate
+from lstm_core.model.config import (
+    DTYPES,
+    LIMITS,
+    MAX_STATE_ELEMENTS,
+    SIGNALS,
+    RunConfig,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -73,3 +84,51 @@ def shared_apptest_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(app_test, "patch_config_options", lambda _: contextlib.nullcontext())
     with patch_config_options({"global.appTest": True}):
         yield
+
+
+# Modest counts keep the whole file to a few seconds.
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_valid_config(config: RunConfig) -> None:
+    for name, (low, high) in LIMITS.items():
+        value = getattr(config, name)
+        assert type(value) is int and low <= value <= high
+    elements = config.num_layers * config.batch_size * config.seq_len * config.hidden_dim
+    assert elements <= MAX_STATE_ELEMENTS
+    assert config.signal in SIGNALS and config.dtype in DTYPES
+    for name in ("forget_bias", "chrono_t_max", "frequency"):
+        assert math.isfinite(getattr(config, name))
+    if config.input_values is not None:
+        assert len(config.input_values) == config.seq_len
+        assert all(len(row) == config.input_dim for row in config.input_values)
+    hash(config)  # caches key on it
+
+
+def drawn_h(spec: dict) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The h panel of a state figure spec: unit -> (steps drawn, values drawn)."""
+    drawn = {}
+    for trace in spec["data"]:
+        if trace.get("xaxis", "x") == "x":
+            drawn[int(trace["meta"])] = (decode(trace["x"]).astype(int), decode(trace["y"]))
+    return drawn
+
+
+def assert_drawn_equals_run(spec: dict, config: RunConfig) -> None:
+    """Every drawn h value is the float32 of the lone run's value at that step, bit for bit."""
+    h = simulate(config).h[0, 0].numpy()  # (T, H)
+    drawn = drawn_h(spec)
+    assert drawn, "no h traces drawn"
+    for unit, (steps, values) in drawn.items():
+        np.testing.assert_array_equal(values, h[steps, unit].astype(np.float32))
+
+
+def open_page(page: str, **settings: object) -> AppTest:
+    """Run `page` with sidebar values given through session_state (AppTest reruns only the page)."""
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    for key, value in settings.items():
+        at.session_state[key] = value
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at

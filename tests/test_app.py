@@ -1,4 +1,4 @@
-"""AppTest: the app and every page render with no exception; controls change the figure."""
+"""app.py (AppTest): the app and every page render with no exception; controls change the figure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Loading an LSTM from a file: every shape of nn.LSTM, both formats, bare or inside a model."""
+"""lstm_core.io.checkpoint: loading an LSTM from a file: every shape of nn.LSTM, both formats, bare
+or inside a model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The command line as users call it: python -m lstm_core ..."""
+"""lstm_core.cli (main, run, common): the command line as users call it: python -m lstm_core ..."""
 
 from __future__ import annotations
 
@@ -214,3 +214,30 @@ def test_gates_takes_negative_vectors_after_a_space() -> None:
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["c"] == pytest.approx([0.8 * -0.3 + 0.6 * -0.7, 0.2 * 0.1 + 0.4 * -0.1])
+
+
+def test_cli_gates_reproduce_a_real_step() -> None:
+    """`python -m lstm_core gates` fed a run's gates at step t gives that run's C_t and h_t."""
+    config = RunConfig(input_dim=3, hidden_dim=4, seq_len=9, dtype="float64")
+    result = simulate(config)
+    t = 6
+    vectors = {
+        "--c-prev": result.c[0, 0, t - 1],
+        "--f": result.gates["f"][0, 0, t],
+        "--i": result.gates["i"][0, 0, t],
+        "--g": result.gates["g"][0, 0, t],
+        "--o": result.gates["o"][0, 0, t],
+    }
+    # flag=value: argparse would take a leading "-0.3,..." for an option name.
+    args = [f"{flag}={','.join(map(repr, v.tolist()))}" for flag, v in vectors.items()]
+    done = subprocess.run(
+        [sys.executable, "-m", "lstm_core", "gates", *args, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    torch.testing.assert_close(torch.tensor(payload["c"], dtype=torch.float64), result.c[0, 0, t])
+    torch.testing.assert_close(torch.tensor(payload["h"], dtype=torch.float64), result.h[0, 0, t])

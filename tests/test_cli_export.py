@@ -1,4 +1,5 @@
-"""`python -m lstm_core export ...` and `script`: files written, errors as one line."""
+"""lstm_core.cli.export: `python -m lstm_core export ...` and `script`: files written, errors as one
+line."""
 
 from __future__ import annotations
 

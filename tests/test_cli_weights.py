@@ -1,4 +1,5 @@
-"""`python -m lstm_core run --weights FILE ...`: the contract the acceptance checks call."""
+"""lstm_core.cli.weights: `python -m lstm_core run --weights FILE ...`: the contract the acceptance
+checks call."""
 
 from __future__ import annotations
 

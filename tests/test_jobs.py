@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.analysis.training import TrainSpec, train_pair
+from lstm_core.analysis.training import TrainSpec
+from lstm_core.learned.adding import train_pair
 from lstm_core.serving.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobRunner
 
 SMALL = TrainSpec(seq_len=10, hidden_dim=4, steps=5, seed=3)

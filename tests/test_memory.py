@@ -1,4 +1,5 @@
-"""Memory lab: half-lives with known answers, numbers against plain PyTorch, figures, the page."""
+"""lstm_core.analysis.memory and figures.memory: half-lives with known answers, numbers against
+plain PyTorch, the figures."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import math
 
 import pytest
 import torch
-from conftest import APP, APPTEST_TIMEOUT, chart_specs
-from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from lstm_core.analysis.memory import (
@@ -23,11 +22,9 @@ from lstm_core.analysis.memory import (
     perturbation_differences,
     seeded_rnns,
 )
-from lstm_core.analysis.training import DEFAULT_TRAINING_RATE, TrainSpec, rate_key, training_work
 from lstm_core.figures.memory import gradient_figure, perturbation_figure
 from lstm_core.model.config import RunConfig
 from lstm_core.model.kernels import native_kernel
-from ui.jobs import duration_text, job_runner
 
 SMALL = RunConfig(input_dim=3, hidden_dim=5, seq_len=30, forget_bias=3.0)
 
@@ -172,74 +169,3 @@ def test_figures_draw_every_state_on_a_log_axis() -> None:
     assert len(gradients.data) == 5  # four states and the forget-gate product
     with pytest.raises(TypeError):
         perturbation_figure("not a lab")  # type: ignore[arg-type]
-
-
-def memory_page(**state: object) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
-    at.switch_page("pages/memory.py")
-    for key, value in {"input_dim": 3, "hidden_dim": 6, "seq_len": 40, **state}.items():
-        at.session_state[key] = value
-    return at.run()
-
-
-def test_memory_page_shows_half_lives_and_both_charts() -> None:
-    at = memory_page()
-    assert not at.exception
-    labels = [metric.label for metric in at.metric]
-    assert labels[:2] == ["mean forget gate f̄", "predicted: LSTM C"]
-    assert [label for label in labels if label.startswith("measured")] == [
-        "measured: LSTM C",
-        "measured: LSTM h",
-        "measured: GRU h",
-        "measured: RNN h",
-    ]
-    specs = chart_specs(at)
-    assert len(specs) == 2
-    assert specs[0]["layout"]["yaxis"]["type"] == "log"
-
-
-def test_memory_page_trains_a_tiny_pair_and_shows_the_trained_states() -> None:
-    at = memory_page(train_seq_len=10, train_hidden=3, train_steps=2)
-    at.button(key="memory_train").click().run()
-    assert not at.exception
-    labels = [metric.label for metric in at.metric]
-    assert {"LSTM test MSE", "RNN test MSE", "training time"} <= set(labels)
-    names = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
-    assert any(name.startswith("Adding problem, T = 10") for name in names)
-    assert any(name.startswith("Trained LSTM on a test sequence") for name in names)
-    # Two steps teach nothing: the page says so instead of naming a memory unit.
-    assert any("has not learned the task" in warning.value for warning in at.warning)
-
-
-def test_too_large_a_run_gets_a_warning_not_a_hang() -> None:
-    at = memory_page(seq_len=5000)
-    assert not at.exception
-    assert any("The lab runs up to" in warning.value for warning in at.warning)
-
-
-def test_a_wrong_weights_file_gets_an_error_and_the_page_goes_on() -> None:
-    at = memory_page()
-    at.file_uploader(key="memory_weights_file").upload("model.safetensors", b"not weights" * 4)
-    at.run()
-    assert not at.exception
-    assert any(
-        error.value.startswith("Cannot load model.safetensors: this is not a safetensors")
-        for error in at.error
-    )
-    assert len(chart_specs(at)) == 2  # the lab charts are still there
-
-
-def test_the_expected_training_time_is_shown_before_the_click() -> None:
-    at = memory_page(train_seq_len=100, train_hidden=32, train_steps=800)
-    assert not at.exception
-    spec = TrainSpec(seq_len=100, hidden_dim=32, steps=800, seed=0)
-    seconds = job_runner().estimate(rate_key(spec), training_work(spec), DEFAULT_TRAINING_RATE)
-    expected = [c.value for c in at.caption if c.value.startswith("Expected training time:")]
-    assert len(expected) == 1
-    assert expected[0].startswith(f"Expected training time: {duration_text(seconds)} for both")
-
-
-def test_durations_are_given_in_round_words() -> None:
-    assert duration_text(2) == "a few seconds"
-    assert duration_text(41) == "about 40 s"
-    assert duration_text(89) == "about 1 min 30 s"

@@ -1,4 +1,4 @@
-"""Persistence measures on hand-made series with known answers."""
+"""lstm_core.analysis.metrics: persistence measures on hand-made series with known answers."""
 
 from __future__ import annotations
 

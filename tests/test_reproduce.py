@@ -1,4 +1,5 @@
-"""The reproduce script, run in a fresh interpreter, prints what `run --json` gives."""
+"""lstm_core.io.reproduce: the reproduce script, run in a fresh interpreter, prints what `run
+--json` gives."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The settings schema: every interface derived from it agrees with it, field by field."""
+"""lstm_core.model.settings: the settings schema: every interface derived from it agrees with it,
+field by field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The Memory lab's sidebar controls (CSV upload, forget-gate init presets), run on their own.
+"""ui.sidebar_memory: the Memory lab's sidebar controls (CSV upload, forget-gate init presets), run
+on their own.
 
 AppTest reruns only the page after an interaction, so sidebar widgets made in app.py
 cannot be clicked twice there; these scripts hold just the control under test.

@@ -1,4 +1,5 @@
-"""The core against plain PyTorch: the canonical snippet, the twin, shapes, determinism."""
+"""lstm_core.model.simulate: the core against plain PyTorch: the canonical snippet, the twin,
+shapes, determinism."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The hand-written stack against plain PyTorch: every layer count, direction, projection, bias."""
+"""lstm_core.model.stack: the hand-written stack against plain PyTorch: every layer count,
+direction, projection, bias."""
 
 from __future__ import annotations
 

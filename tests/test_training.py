@@ -1,4 +1,5 @@
-"""The adding problem, training on a tiny budget, a trained model traced, the CLI commands."""
+"""lstm_core.analysis.training and learned.adding: the adding problem, training on a tiny budget, a
+trained model traced, the CLI commands."""
 
 from __future__ import annotations
 
@@ -17,11 +18,10 @@ from lstm_core.analysis.training import (
     held_out_set,
     pearson,
     trace_trained,
-    train_model,
-    train_pair,
 )
 from lstm_core.cli.main import main
 from lstm_core.io.weights import lstm_only_state, weights_from_bytes
+from lstm_core.learned.adding import train_model, train_pair
 from lstm_core.model.kernels import native_kernel
 
 TINY = TrainSpec(seq_len=10, hidden_dim=3, steps=3, batch_size=8)

@@ -1,10 +1,15 @@
-"""Settings in the URL and in a JSON file: round trip, garbage values, and the app applying them."""
+"""lstm_core.io.urlstate: settings in the URL and in a JSON file: round trip, garbage values, and
+the app applying them."""
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
+from conftest import FAST, assert_valid_config
+from hypothesis import given
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import DEFAULT_CONFIG, RunConfig
@@ -15,6 +20,12 @@ from lstm_core.io.urlstate import (
     config_json,
     query_from_values,
 )
+from lstm_core.model.config import (
+    DTYPES,
+    SETTING_NAMES,
+    SIGNALS,
+)
+from lstm_core.model.settings import VIEW_SETTINGS
 from tests.conftest import APP, APPTEST_TIMEOUT
 
 CUSTOM = RunConfig(
@@ -191,12 +202,43 @@ def test_settings_file_upload_applies_values_and_reports_bad_json(
     # and a plain dict standing in for st.session_state.
     state: dict = {"config_upload": Uploaded(config_json(CUSTOM).encode())}
     monkeypatch.setattr(ui.share.st, "session_state", state)
-    ui.share._load_uploaded_config()
+    ui.share.load_uploaded_config()
     assert state["hidden_dim"] == CUSTOM.hidden_dim and state["dtype"] == "float64"
     assert state["config_upload_messages"][0][0] == "success"
     state = {"config_upload": Uploaded(b"{oops")}
     monkeypatch.setattr(ui.share.st, "session_state", state)
-    ui.share._load_uploaded_config()
+    ui.share.load_uploaded_config()
     level, text = state["config_upload_messages"][0]
     assert level == "error" and "not valid JSON" in text and "Nothing was changed" in text
     assert "hidden_dim" not in state
+
+
+QUERY_VALUES = st.one_of(
+    st.text(max_size=12),
+    st.integers().map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from([*SIGNALS, *DTYPES, "1e3", " 8 ", "0x10", "١٢", "3.0", "-0", "True"]),
+    st.lists(st.text(max_size=6), max_size=3),
+)
+
+
+@FAST
+@given(
+    st.dictionaries(
+        st.one_of(st.sampled_from(URL_KEYS), st.text(max_size=6)), QUERY_VALUES, max_size=8
+    )
+)
+def test_url_reader_gives_a_valid_config_and_warnings(params: dict[str, Any]) -> None:
+    values, warnings = config_from_query(params)
+    assert set(values) <= set(URL_KEYS)
+    assert all(isinstance(text, str) and text for text in warnings)
+    run = {key: value for key, value in values.items() if key in SETTING_NAMES}
+    if run.get("signal") == "csv":  # the rows come by upload: the sizes must fit any signal
+        run["signal"] = DEFAULT_CONFIG.signal
+    assert_valid_config(DEFAULT_CONFIG.replace(**run))
+    for setting in VIEW_SETTINGS:
+        assert setting.low <= values.get(setting.name, setting.low) <= setting.high
+    # Every URL key given but not taken is explained by a warning naming it.
+    for key in set(params) & set(URL_KEYS):
+        if key not in values:
+            assert any(key in text or "sizes" in text for text in warnings), (key, warnings)

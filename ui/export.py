@@ -100,33 +100,28 @@ def data_downloads(config: RunConfig, basename: str, key: str) -> None:
         f"Tidy long form, one row per value ({rows:,} rows): columns impl (torch / manual), "
         "layer, batch, t, unit, state (h, c, i, f, g, o), value. Made when you click."
     )
-    columns = st.columns(2)
-    columns[0].download_button(
-        "⬇ Data as CSV",
-        data=lambda: data_bytes(cached_simulate(config), "csv"),
-        file_name=f"{basename}.csv",
-        mime=MIME_TYPES["csv"],
-        key=f"{key}_csv",
-        help=(
-            f"Above {CSV_MAX_ROWS:,} rows CSV is too large for a browser download: use "
-            f"Parquet, or `python -m lstm_core export {basename}.csv [flags]`."
-            if too_big
-            else f"Plain text, opens anywhere: about {rows * 32 / 1e6:,.0f} MB."
-        ),
-        on_click="ignore",
-        disabled=too_big,
-        width="stretch",
+    csv_help = (
+        f"Above {CSV_MAX_ROWS:,} rows CSV is too large for a browser download: use "
+        f"Parquet, or `python -m lstm_core export {basename}.csv [flags]`."
+        if too_big
+        else f"Plain text, opens anywhere: about {rows * 32 / 1e6:,.0f} MB."
     )
-    columns[1].download_button(
-        "⬇ Data as Parquet",
-        data=lambda: data_bytes(cached_simulate(config), "parquet"),
-        file_name=f"{basename}.parquet",
-        mime=MIME_TYPES["parquet"],
-        key=f"{key}_parquet",
-        help="Compact and typed (about 4 bytes a row): pandas.read_parquet, polars, DuckDB, R.",
-        on_click="ignore",
-        width="stretch",
+    parquet_help = (
+        "Compact and typed (about 4 bytes a row): pandas.read_parquet, polars, DuckDB, R."
     )
+    offers = (("CSV", "csv", csv_help, too_big), ("Parquet", "parquet", parquet_help, False))
+    for column, (name, fmt, help_text, disabled) in zip(st.columns(2), offers, strict=True):
+        column.download_button(
+            f"⬇ Data as {name}",
+            data=lambda fmt=fmt: data_bytes(cached_simulate(config), fmt),
+            file_name=f"{basename}.{fmt}",
+            mime=MIME_TYPES[fmt],
+            key=f"{key}_{fmt}",
+            help=help_text,
+            on_click="ignore",
+            disabled=disabled,
+            width="stretch",
+        )
 
 
 # st.code gets slow past this; longer scripts (CSV input embedded) are download-only.

@@ -53,7 +53,7 @@ def sync_url() -> None:
             del st.query_params[key]
 
 
-def _load_uploaded_config() -> None:
+def load_uploaded_config() -> None:
     """on_change of the JSON uploader: runs before the script, so it may set widget values."""
     uploaded = st.session_state.get(_UPLOAD_KEY)
     if uploaded is None:
@@ -98,7 +98,7 @@ def config_file_controls() -> None:
             "Load settings (JSON)",
             type=["json"],
             key=_UPLOAD_KEY,
-            on_change=_load_uploaded_config,
+            on_change=load_uploaded_config,
             help="A file saved with the button above. Bad values keep their defaults.",
         )
         for level, text in st.session_state.get(_UPLOAD_MESSAGES_KEY, []):

@@ -1,4 +1,4 @@
-"""A long-memory task, trained: the adding problem (Hochreiter & Schmidhuber 1997).
+"""A long-memory task: the adding problem (Hochreiter & Schmidhuber 1997), its data and model.
 
 Each sequence has two channels over T steps: channel 0 holds values drawn U(0, 1), channel 1
 is 0 except for a marker 1 at two positions, one in the first tenth of the sequence and one in
@@ -9,13 +9,13 @@ across at least T/2 - T/10 steps.
 An nn.LSTM (or a same-size nn.RNN(tanh) for contrast) reads the sequence and a linear readout
 maps its last hidden state to the prediction. Training is deterministic: every draw (data,
 weights) comes from a private torch.Generator seeded with the seed, and the recurrent modules
-run inside `native_kernel()`.
+run inside `native_kernel()`. The training loop is lstm_core.learned's (`fit`):
+lstm_core.learned.adding trains the pair (`train_pair`).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -152,84 +152,6 @@ def held_out_set(spec: TrainSpec) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     """
     generator = torch.Generator().manual_seed(spec.seed + 1_000_003)
     return adding_batch(TEST_SEQUENCES, spec.seq_len, generator)
-
-
-def train_model(
-    kind: str, spec: TrainSpec, on_step: ProgressCallback | None = None
-) -> tuple[SequenceRegressor, list[float]]:
-    """Train one model on `spec` with Adam; returns it and the loss of every step.
-
-    The task loop of lstm_core.learned: weights come from a generator seeded with `spec.seed`,
-    the training batches from one seeded with `spec.seed + 1`, so the LSTM and the RNN see
-    exactly the same batches.
-    """
-    from lstm_core.learned.adding import AddingTask
-    from lstm_core.learned.tasks import TaskSpec, fit
-
-    task_spec = TaskSpec(
-        task="adding",
-        seed=spec.seed,
-        hidden_dim=spec.hidden_dim,
-        steps=spec.steps,
-        batch_size=spec.batch_size,
-        lr=spec.lr,
-        seq_len=spec.seq_len,
-    )
-    model, losses = fit(AddingTask(kind), task_spec, on_step)
-    return model, losses
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    """An LSTM and an RNN trained with the same budget, and their test MSE."""
-
-    spec: TrainSpec
-    lstm_state: dict[str, torch.Tensor]  # SequenceRegressor state_dict
-    rnn_state: dict[str, torch.Tensor]
-    lstm_losses: tuple[float, ...]  # training loss per step
-    rnn_losses: tuple[float, ...]
-    lstm_mse: float  # on the fixed test set
-    rnn_mse: float
-    seconds: float  # wall time for both models
-
-    def to_json(self) -> dict[str, float | int]:
-        """The `train --json` object."""
-        return {
-            "lstm_mse": self.lstm_mse,
-            "rnn_mse": self.rnn_mse,
-            "seconds": self.seconds,
-            "steps": self.spec.steps,
-        }
-
-
-def train_pair(spec: TrainSpec, on_step: ProgressCallback | None = None) -> TrainingResult:
-    """Train the LSTM, then the RNN, with the same budget. on_step counts over both (2 x steps)."""
-    start = time.perf_counter()
-    x_test, y_test, _ = held_out_set(spec)
-    trained: dict[str, tuple[SequenceRegressor, list[float]]] = {}
-    for offset, kind in enumerate(("lstm", "rnn")):
-
-        def forward_progress(step: int, total: int, loss: float, offset: int = offset) -> None:
-            if on_step is not None:
-                on_step(offset * total + step, 2 * total, loss)
-
-        trained[kind] = train_model(kind, spec, forward_progress)
-    seconds = time.perf_counter() - start
-    (lstm, lstm_losses), (rnn, rnn_losses) = trained["lstm"], trained["rnn"]
-    return TrainingResult(
-        spec=spec,
-        lstm_state=_detached(lstm),
-        rnn_state=_detached(rnn),
-        lstm_losses=tuple(lstm_losses),
-        rnn_losses=tuple(rnn_losses),
-        lstm_mse=evaluate(lstm, x_test, y_test),
-        rnn_mse=evaluate(rnn, x_test, y_test),
-        seconds=seconds,
-    )
-
-
-def _detached(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {name: value.detach().clone() for name, value in model.state_dict().items()}
 
 
 def expected_shapes(kind: str, input_dim: int, hidden_dim: int) -> dict[str, tuple[int, ...]]:

@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lstm_core.analysis.memory import STATE_LABELS, STATE_NAMES, MemoryLab, half_life_text
-from lstm_core.analysis.training import BASELINE_MSE, TrainedTrace, TrainingResult
+from lstm_core.analysis.training import BASELINE_MSE, TrainedTrace
+from lstm_core.learned.adding import TrainingResult
 
 # One colour per model; the LSTM's C is solid, its h dashed.
 MODEL_COLORS: dict[str, str] = {"lstm": "#1f77b4", "gru": "#2ca02c", "rnn": "#d62728"}

@@ -101,7 +101,7 @@ def layout_with_template(
     Explicit values win; the template's `xaxis` / `yaxis` go to every x / y axis of the layout
     and to the ones named in `axes` (those the traces use, e.g. "xaxis2"), and
     `annotationdefaults` / `shapedefaults` to every annotation / shape. Checked against
-    plotly.js's own resolution in tests/test_screen.py.
+    plotly.js's own resolution in tests/test_figures_screen.py.
     """
     out = copy.deepcopy(layout)
     out.pop("template", None)

@@ -65,7 +65,7 @@ def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
 
     plotly's validation of every property costs more than building the dicts on large runs,
     a large part of a rerun; the builders' output is validated once in the tests instead
-    (tests/test_downsample.py builds each figure again with validation).
+    (tests/test_figures_downsample.py builds each figure again with validation).
     """
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
 

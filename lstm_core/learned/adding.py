@@ -1,4 +1,4 @@
-"""The adding problem (lstm_core.analysis.training, the Memory lab's task) as a Task.
+"""The adding problem (lstm_core.analysis.training, the Memory lab's task) as a Task, trained.
 
 The data, the model (SequenceRegressor: nn.LSTM on the two channels, a readout of the last h)
 and the weights file stay the Memory lab's; training the task trains the LSTM and, with the
@@ -9,6 +9,8 @@ alone is in memory.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
@@ -22,10 +24,12 @@ from lstm_core.analysis.training import (
     DEFAULT_STEPS,
     SEQ_LEN_RANGE,
     TEST_SEQUENCES,
+    SequenceRegressor,
     TrainSpec,
     adding_batch,
+    evaluate,
+    held_out_set,
     new_model,
-    train_pair,
 )
 from lstm_core.io.weights import WEIGHTS_FORMAT
 from lstm_core.learned.tasks import (
@@ -35,6 +39,7 @@ from lstm_core.learned.tasks import (
     TaskDefaults,
     TaskSpec,
     TrainOutcome,
+    fit,
     held_out_batch,
     label_cells,
     lstm_states,
@@ -117,3 +122,78 @@ def training_spec(spec: TaskSpec) -> TrainSpec:
         lr=spec.lr,
         seed=spec.seed,
     )
+
+
+def train_model(
+    kind: str, spec: TrainSpec, on_step: ProgressCallback | None = None
+) -> tuple[SequenceRegressor, list[float]]:
+    """Train one model on `spec` with Adam; returns it and the loss of every step.
+
+    The task loop of lstm_core.learned: weights come from a generator seeded with `spec.seed`,
+    the training batches from one seeded with `spec.seed + 1`, so the LSTM and the RNN see
+    exactly the same batches.
+    """
+    task_spec = TaskSpec(
+        task="adding",
+        seed=spec.seed,
+        hidden_dim=spec.hidden_dim,
+        steps=spec.steps,
+        batch_size=spec.batch_size,
+        lr=spec.lr,
+        seq_len=spec.seq_len,
+    )
+    model, losses = fit(AddingTask(kind), task_spec, on_step)
+    return model, losses
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """An LSTM and an RNN trained with the same budget, and their test MSE."""
+
+    spec: TrainSpec
+    lstm_state: dict[str, torch.Tensor]  # SequenceRegressor state_dict
+    rnn_state: dict[str, torch.Tensor]
+    lstm_losses: tuple[float, ...]  # training loss per step
+    rnn_losses: tuple[float, ...]
+    lstm_mse: float  # on the fixed test set
+    rnn_mse: float
+    seconds: float  # wall time for both models
+
+    def to_json(self) -> dict[str, float | int]:
+        """The `train --json` object."""
+        return {
+            "lstm_mse": self.lstm_mse,
+            "rnn_mse": self.rnn_mse,
+            "seconds": self.seconds,
+            "steps": self.spec.steps,
+        }
+
+
+def train_pair(spec: TrainSpec, on_step: ProgressCallback | None = None) -> TrainingResult:
+    """Train the LSTM, then the RNN, with the same budget. on_step counts over both (2 x steps)."""
+    start = time.perf_counter()
+    x_test, y_test, _ = held_out_set(spec)
+    trained: dict[str, tuple[SequenceRegressor, list[float]]] = {}
+    for offset, kind in enumerate(("lstm", "rnn")):
+
+        def forward_progress(step: int, total: int, loss: float, offset: int = offset) -> None:
+            if on_step is not None:
+                on_step(offset * total + step, 2 * total, loss)
+
+        trained[kind] = train_model(kind, spec, forward_progress)
+    seconds = time.perf_counter() - start
+    (lstm, lstm_losses), (rnn, rnn_losses) = trained["lstm"], trained["rnn"]
+    return TrainingResult(
+        spec=spec,
+        lstm_state=_detached(lstm),
+        rnn_state=_detached(rnn),
+        lstm_losses=tuple(lstm_losses),
+        rnn_losses=tuple(rnn_losses),
+        lstm_mse=evaluate(lstm, x_test, y_test),
+        rnn_mse=evaluate(rnn, x_test, y_test),
+        seconds=seconds,
+    )
+
+
+def _detached(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}

@@ -25,15 +25,14 @@ from lstm_core.analysis.training import (
     STEPS_RANGE,
     TEST_SEQUENCES,
     TrainedTrace,
-    TrainingResult,
     TrainSpec,
     rate_key,
     trace_trained,
-    train_pair,
     training_work,
 )
 from lstm_core.figures.memory import trained_states_figure, training_figure
 from lstm_core.io.weights import MAX_WEIGHTS_BYTES, weights_from_bytes, weights_to_bytes
+from lstm_core.learned.adding import TrainingResult, train_pair
 from lstm_core.model.settings import SETTING
 from lstm_core.serving.jobs import CANCELLED, DONE, Job
 from ui.caches import LAB, TRAINED, byte_cached

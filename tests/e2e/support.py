@@ -15,10 +15,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 from playwright.sync_api import ConsoleMessage, Error, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from lstm_core import RunConfig, simulate
 from lstm_core.io.image import BROWSER_FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,3 +160,22 @@ def choose_signal(page: Page, name: str) -> None:
     else:
         raise AssertionError(f"could not choose signal {name!r}")
     wait_until_idle(page)
+
+
+NAV_LINKS = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
+
+
+def assert_page_draws_run(page: Page, config: RunConfig) -> None:
+    """The h panel's lines are the lone run's float32 values at the drawn steps, bit for bit."""
+    h = simulate(config).h[0, 0].numpy()  # (T, H)
+    drawn = [(int(meta), steps, values) for meta, steps, values in page.evaluate(DRAWN_H)]
+    assert {unit for unit, _, _ in drawn} == set(range(min(config.hidden_dim, 8)))
+    for unit, steps, values in drawn:
+        expected = h[np.asarray(steps, dtype=int), unit].astype(np.float32)
+        # JS numbers are float64; a float32 value survives the round trip exactly.
+        np.testing.assert_array_equal(np.asarray(values, dtype=np.float64), expected)
+
+
+def url_query(page: Page) -> dict[str, str]:
+    """The page's URL query, the last value of each key."""
+    return {key: values[-1] for key, values in parse_qs(urlparse(page.url).query).items()}

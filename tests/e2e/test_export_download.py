@@ -1,4 +1,5 @@
-"""Export and share in a real browser: downloads clicked in Chromium; a link restores a view."""
+"""Export and share in a real browser: downloads clicked in Chromium (buttons and the toolbar's
+PNG); a link restores a view and its settings bit for bit; garbage in a link warns."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page
 
-from .support import CHART_TIMEOUT_MS, PageErrors, StreamlitServer, open_app, screenshot
+from lstm_core import RunConfig
+
+from .support import (
+    CHART_TIMEOUT_MS,
+    PageErrors,
+    StreamlitServer,
+    assert_page_draws_run,
+    open_app,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -74,3 +84,48 @@ def test_a_link_restores_the_view_and_the_url_follows_the_sidebar(
     assert query["forget_bias"] == ["1.5"] and query["seq_len"] == ["100"]
     screenshot(page, "export_link_restored")
     assert page_errors.all() == []
+
+
+def test_toolbar_png_download(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    open_app(page, streamlit_server, "?hidden_dim=3&seq_len=20&seed=4")
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()  # the modebar shows on hover
+    button = chart.locator('.modebar-btn[data-title="Download plot as a PNG"]')
+    with page.expect_download(timeout=CHART_TIMEOUT_MS) as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".png")
+    assert "H3_T20_seed4" in download.suggested_filename
+    assert download.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not page_errors.all(), page_errors.all()
+
+
+def test_a_link_restores_its_settings_bit_for_bit(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    open_app(page, streamlit_server, "?seed=3&hidden_dim=5&seq_len=30&forget_bias=1.0")
+    assert page.get_by_role("slider", name="forget_bias").input_value() == "1"
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_by_role("spinbutton", name="hidden_dim (H)").input_value() == "5"
+    assert sidebar.get_by_role("spinbutton", name="seq_len (T)").input_value() == "30"
+    assert_page_draws_run(page, RunConfig(seed=3, hidden_dim=5, seq_len=30, forget_bias=1.0))
+    assert not page_errors.all(), page_errors.all()
+
+
+def test_garbage_in_a_link_warns_and_the_app_goes_on(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    query = (
+        "?hidden_dim=banana&seed=-4&seq_len=99999999&forget_bias=nan&dtype=float16"
+        "&signal=%3Cscript%3Ealert(1)%3C%2Fscript%3E&input_dim=1e3&unknown=1&batch_size="
+    )
+    open_app(page, streamlit_server, query)
+    alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    text = "\n".join(alerts)
+    for key in ("hidden_dim", "seed", "seq_len", "forget_bias", "dtype", "signal", "input_dim"):
+        assert key in text, (key, text)
+    screenshot(page, "hardening_url_garbage")
+    assert_page_draws_run(page, RunConfig())  # every bad value fell back to the default
+    assert not page_errors.all(), page_errors.all()

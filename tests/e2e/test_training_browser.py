@@ -8,8 +8,15 @@ from playwright.sync_api import BrowserContext, Page
 
 from lstm_core import RunConfig
 
-from .support import CHART_TIMEOUT_MS, PageErrors, StreamlitServer, open_app, screenshot
-from .test_hardening_browser import NAV_LINKS, assert_page_draws_run
+from .support import (
+    CHART_TIMEOUT_MS,
+    NAV_LINKS,
+    PageErrors,
+    StreamlitServer,
+    assert_page_draws_run,
+    open_app,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 

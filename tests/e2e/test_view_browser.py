@@ -4,7 +4,6 @@ charts following a dark theme, and the playground without run settings."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -15,17 +14,13 @@ from .support import (
     CHART_TIMEOUT_MS,
     PageErrors,
     StreamlitServer,
-    choose_signal,
     open_app,
     screenshot,
+    url_query,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def _query(page: Page) -> dict[str, str]:
-    return {key: values[-1] for key, values in parse_qs(urlparse(page.url).query).items()}
 
 
 def _trace_x(page: Page, chart: int, trace: int) -> list[float]:
@@ -55,37 +50,8 @@ def test_the_window_comes_from_the_link_and_goes_back_into_it(
     )
     wait_until_idle(page)
     assert _trace_x(page, 0, 0)[0] == 1001
-    assert _query(page)["window_length"] == "200"
+    assert url_query(page)["window_length"] == "200"
     screenshot(page, "window_from_link")
-    assert not page_errors.all(), page_errors.all()
-
-
-def test_a_csv_upload_sets_the_sidebar_and_the_link(
-    page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
-) -> None:
-    open_app(page, streamlit_server)
-    choose_signal(page, "csv")
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="input CSV")
-    uploader.locator('input[type="file"]').set_input_files(
-        files=[{"name": "three.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n3,4\n5,6\n"}]
-    )
-    page.wait_for_function(
-        "() => new URL(location.href).searchParams.get('seq_len') === '3'",
-        timeout=CHART_TIMEOUT_MS,
-    )
-    wait_until_idle(page)
-    query = _query(page)
-    assert (query["signal"], query["input_dim"], query["seq_len"]) == ("csv", "2", "3")
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    input_dim = sidebar.locator('[data-testid="stSlider"]').filter(has_text="input_dim")
-    assert input_dim.locator('[data-testid="stSliderThumbValue"]').inner_text() == "2"
-    assert sidebar.get_by_role("spinbutton", name="seq_len (T)").input_value() == "3"
-    screenshot(page, "csv_sidebar")
-    # The link opens on the CSV's settings and asks for the file it cannot carry.
-    page.goto(page.url, wait_until="domcontentloaded")
-    page.get_by_text("holds the settings but not the file's numbers").wait_for(
-        timeout=CHART_TIMEOUT_MS
-    )
     assert not page_errors.all(), page_errors.all()
 
 

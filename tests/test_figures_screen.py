@@ -1,9 +1,8 @@
 """Screen figures (lstm_core.figures.screen): the same picture as the builders', in a form plotly.js
-draws once per chart; and the gc.freeze setting that keeps a slider move short."""
+draws once per chart."""
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Iterator
 
@@ -190,11 +189,3 @@ def test_a_screen_figures_shared_lists_cannot_be_changed(default_run: Simulation
         rows[0][0] = 99.0
     assert list(copied) == before and list(y) == before
     assert json.loads(pio.to_json(screen, validate=False))["data"][0]["y"] == before
-
-
-def test_the_app_freezes_its_startup_objects_once() -> None:
-    AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
-    frozen = gc.get_freeze_count()
-    assert frozen > 10_000  # torch's, plotly's, streamlit's objects
-    AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
-    assert gc.get_freeze_count() == frozen  # not again: later objects stay collectable

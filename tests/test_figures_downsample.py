@@ -1,4 +1,4 @@
-"""What the browser gets is bounded by the screen, and still true to the data.
+"""lstm_core.figures.downsample: what the browser gets is bounded by the screen, true to the data.
 
 Lines are downsampled (MinMaxLTTB) with each series' minimum and maximum kept and the hover
 numbers taken at the very steps drawn; the overview heatmap holds the binned means of the real
@@ -18,8 +18,10 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_core import LIMITS, RunConfig, SimulationResult, simulate
 from lstm_core.figures.downsample import (
+    MAX_HEATMAP_COLUMNS,
     MAX_POINTS_PER_LINE,
     bin_time,
+    heatmap_columns,
     line_indices,
     points_per_line,
 )
@@ -203,3 +205,36 @@ def test_explorer_sends_downsampled_lines_and_an_overview() -> None:
     assert all(decode(trace["y"]).dtype == np.float32 for trace in lines["data"])
     assert [trace["type"] for trace in overview["data"]] == ["heatmap", "heatmap"]
     assert "units" in at.multiselect(key="explorer_units").help
+
+
+def test_bin_time_averages_consecutive_steps() -> None:
+    values = np.arange(10, dtype=float)[:, None] * np.array([1.0, -1.0])  # (T=10, H=2)
+    bins = bin_time(values, 5)
+    np.testing.assert_allclose(
+        bins.values, [[0.5, 2.5, 4.5, 6.5, 8.5], [-0.5, -2.5, -4.5, -6.5, -8.5]]
+    )
+    assert bins.start.tolist() == [0, 2, 4, 6, 8] and bins.stop.tolist() == [2, 4, 6, 8, 10]
+    assert bins.binned
+
+
+def test_bin_time_uneven_bins_cover_every_step_once() -> None:
+    values = np.random.default_rng(0).random((1003, 3))
+    bins = bin_time(values, 10)
+    assert bins.start[0] == 0 and bins.stop[-1] == 1003
+    np.testing.assert_array_equal(bins.start[1:], bins.stop[:-1])
+    weights = (bins.stop - bins.start)[None, :]
+    np.testing.assert_allclose((bins.values * weights).sum(axis=1), values.sum(axis=0))
+
+
+def test_bin_time_without_binning_is_the_identity() -> None:
+    values = np.random.default_rng(1).random((7, 4))
+    bins = bin_time(values, 1000)
+    np.testing.assert_array_equal(bins.values, values.T)
+    assert not bins.binned
+
+
+def test_heatmap_columns_cap_the_cells() -> None:
+    assert heatmap_columns(100, 8) == 100
+    assert heatmap_columns(10_000, 8) == MAX_HEATMAP_COLUMNS
+    columns = heatmap_columns(10_000, 512)
+    assert columns * 512 <= 131_072 and columns >= 50

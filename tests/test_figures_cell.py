@@ -1,4 +1,5 @@
-"""cell_figures: each builder's numbers against the run's tensors; bad input rejected first."""
+"""lstm_core.figures.gates and figures.updates (the "Inside the cell" figures): each builder's
+numbers against the run's tensors; bad input rejected first."""
 
 from __future__ import annotations
 

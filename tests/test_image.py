@@ -1,4 +1,5 @@
-"""Image export (real PNG/SVG/PDF bytes with the real colours) and the Explorer's downloads."""
+"""lstm_core.io.image: real PNG/SVG/PDF bytes with the real colours, file names, the toolbar
+config (ui.export), and a missing or stuck browser."""
 
 from __future__ import annotations
 
@@ -109,7 +110,6 @@ def test_a_stuck_render_times_out_and_the_next_export_works(
         patch.setattr(export_module, "RENDER_TIMEOUT_S", 0.001)
         with pytest.raises(ExportFailed, match=r"longer than 0\.001 s"):
             figure_bytes(figure, "png", 4)
-    assert export_module._renderer is None  # thrown away
     assert figure_bytes(figure, "png")[:8] == b"\x89PNG\r\n\x1a\n"  # a fresh browser
 
 
@@ -121,42 +121,3 @@ def test_file_names_and_toolbar_config() -> None:
     assert image_filename(base, "pdf") == "lstm_states_I3_H8_T100_seed0.pdf"
     options = plotly_config(base)["toImageButtonOptions"]
     assert options == {"format": "png", "filename": base, "scale": 2}
-
-
-def test_explorer_offers_every_export() -> None:
-    from streamlit.testing.v1 import AppTest
-
-    from lstm_core import DEFAULT_CONFIG
-    from lstm_core.io.reproduce import reproduce_script
-    from tests.conftest import APP, APPTEST_TIMEOUT
-
-    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
-    assert not at.exception
-    assert not at.code  # the script is shown on request (it loads a heavy highlighter)
-    at.toggle(key="explorer_reproduce_show_script").set_value(True).run()
-    labels = {button.proto.label for button in at.get("download_button")}
-    assert {"PNG 1×", "PNG 2×", "PNG 4×", "SVG", "PDF"} <= labels
-    assert {"⬇ Data as CSV", "⬇ Data as Parquet", "⬇ Download the script"} <= labels
-    scripts = [code.value for code in at.code if code.value.startswith('"""Rebuild')]
-    assert scripts == [reproduce_script(DEFAULT_CONFIG).rstrip("\n")]  # st.code drops the last \n
-    specs = [el.proto for el in at.get("plotly_chart")]
-    assert any("lstm_states_I4_H8_T100_seed0" in spec.config for spec in specs)
-
-
-def test_explorer_without_a_browser_explains_and_keeps_going(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from streamlit.testing.v1 import AppTest
-
-    from tests.conftest import APP, APPTEST_TIMEOUT
-
-    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
-    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT).run()
-    assert not at.exception
-    at.toggle(key="explorer_show_persistence").set_value(True).run()
-    assert not at.exception
-    hints = [info.value for info in at.info if "apt-get install -y chromium" in info.value]
-    assert len(hints) == 2  # one per figure with downloads
-    labels = {button.proto.label for button in at.get("download_button")}
-    assert "PNG 2×" not in labels and "⬇ Data as Parquet" in labels
-    assert len(at.get("plotly_chart")) >= 1

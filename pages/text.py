@@ -10,7 +10,7 @@ from lstm_core.figures.text import text_state_figure
 from lstm_core.learned.labels import LABEL_NAMES, LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from ui.entry import require_app
-from ui.export import figure_downloads, plotly_config
+from ui.figure import show_figure
 from ui.text_model import MAX_TEXT_CHARS, held_out, held_out_table, loaded_model, text_run
 
 require_app()
@@ -30,10 +30,13 @@ print(f"{len(table)} names: {', '.join(sorted(table))}")
 '''
 
 
-def show_figure(figure: go.Figure, name: str, key: str) -> None:
-    """Every figure of this page goes out here: the chart, then its image downloads."""
-    st.plotly_chart(figure, key=key, config=plotly_config(name))
-    figure_downloads(figure, name, f"{key}_export")
+def unit_strip(source: tuple[str, str], unit: int, state: str) -> go.Figure:
+    """One unit's C (state "c") or h ("h") over the text of source = (model name, text)."""
+    model_name, text = source
+    run = text_run(model_name, text)
+    gates = {name: values[:, unit] for name, values in run.gates.items()}
+    values = run.c[:, unit] if state == "c" else run.h[:, unit]
+    return text_state_figure(text, values, state=state, unit=unit, gates=gates)
 
 
 st.title("What the cell learned")
@@ -125,21 +128,12 @@ if len(text) > MAX_TEXT_CHARS:
     )
     st.stop()
 run = text_run(model_name, text)
-gates = {name: values[:, unit] for name, values in run.gates.items()}
 base = f"text_{model_name}_unit{unit}"
 
 st.subheader(f"Unit {unit}: C_t")
-show_figure(
-    text_state_figure(text, run.c[:, unit], state="c", unit=unit, gates=gates),
-    f"{base}_c",
-    "text_c_strip",
-)
+show_figure(unit_strip, (model_name, text), unit, "c", name=f"{base}_c", key="text_c_strip")
 st.subheader(f"Unit {unit}: h_t")
-show_figure(
-    text_state_figure(text, run.h[:, unit], state="h", unit=unit, gates=gates),
-    f"{base}_h",
-    "text_h_strip",
-)
+show_figure(unit_strip, (model_name, text), unit, "h", name=f"{base}_h", key="text_h_strip")
 difference = (run.manual_h - run.h).abs().max().item()
 st.caption(
     f"h_t comes from nn.LSTM; C_t and the gates from the written-out equations with the same "

@@ -59,7 +59,8 @@ def test_small_runs_use_one_thread_and_restore_the_count() -> None:
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
     with threads_for(SINGLE_THREAD_MAX_STATES):
-        assert torch.get_num_threads() == before
+        # Large runs get at least the import-time count, whatever an earlier caller lowered.
+        assert torch.get_num_threads() == max(before, PROCESS_THREADS)
 
 
 def test_a_thread_started_inside_a_one_thread_block_gets_its_threads_back() -> None:

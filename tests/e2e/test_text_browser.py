@@ -9,13 +9,13 @@ from playwright.sync_api import Browser, Page
 
 from .support import (
     CHART_TIMEOUT_MS,
+    NAV_LINKS,
     PageErrors,
     StreamlitServer,
     open_app,
     screenshot,
     wait_until_idle,
 )
-from .test_hardening_browser import NAV_LINKS
 
 pytestmark = pytest.mark.browser
 

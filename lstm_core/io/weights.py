@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from lstm_core.analysis.training import TrainSpec, check_lstm_state
-from lstm_core.learned.charmodel import read_metadata
+from lstm_core.learned.charmodel import read_safetensors
 
 # Uploaded weight files above this size are refused before parsing.
 MAX_WEIGHTS_BYTES = 50_000_000
@@ -40,20 +40,7 @@ def weights_from_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, 
     Nothing is unpickled. Raises ValueError with a plain reason for anything else: not a
     safetensors file, too large, missing or extra tensors, wrong shapes, non-finite values.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    if not isinstance(data, bytes | bytearray):
-        raise ValueError("weights must be given as bytes")
-    if len(data) > MAX_WEIGHTS_BYTES:
-        raise ValueError(f"the weights file is over {MAX_WEIGHTS_BYTES // 1_000_000} MB")
-    if len(data) < 8:
-        raise ValueError("this is not a safetensors weights file (too short)")
-    try:
-        state = load(bytes(data))
-        metadata = read_metadata(bytes(data))
-    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"this is not a safetensors weights file ({error})") from None
+    state, metadata = read_safetensors(data, MAX_WEIGHTS_BYTES)
     hidden = state.get("readout.weight")
     if hidden is None or hidden.dim() != 2:
         raise ValueError(

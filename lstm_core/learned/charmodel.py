@@ -158,24 +158,31 @@ def read_metadata(data: bytes) -> dict[str, str]:
     return {str(k): str(v) for k, v in metadata.items()}
 
 
+def read_safetensors(data: bytes, max_bytes: int) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(state_dict, metadata) of safetensors bytes, nothing unpickled; ValueError with a plain
+    reason when they are too large or no safetensors file."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    if not isinstance(data, bytes | bytearray):
+        raise ValueError("weights must be given as bytes")
+    if len(data) > max_bytes:
+        raise ValueError(f"the weights file is over {max_bytes // 1_000_000} MB")
+    if len(data) < 8:
+        raise ValueError("this is not a safetensors weights file (too short)")
+    try:
+        return load(bytes(data)), read_metadata(bytes(data))
+    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"this is not a safetensors weights file ({error})") from None
+
+
 def model_from_bytes(data: bytes) -> tuple[CharLSTM, dict[str, str]]:
     """A CharLSTM and its metadata from safetensors bytes. Nothing is unpickled.
 
     Raises ValueError with a plain reason: not safetensors, too large, not a character LSTM,
     another vocabulary, missing or extra tensors, wrong shapes, non-finite values.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    if len(data) > MAX_WEIGHTS_BYTES:
-        raise ValueError(f"the weights file is over {MAX_WEIGHTS_BYTES // 1_000_000} MB")
-    if len(data) < 8:
-        raise ValueError("this is not a safetensors weights file (too short)")
-    try:
-        metadata = read_metadata(bytes(data))
-        state = load(bytes(data))
-    except (SafetensorError, ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"this is not a safetensors weights file ({error})") from None
+    state, metadata = read_safetensors(data, MAX_WEIGHTS_BYTES)
     if metadata.get("format") != WEIGHTS_FORMAT:
         raise ValueError("this safetensors file holds no character-level LSTM")
     if metadata.get("vocabulary") != json.dumps(VOCABULARY):

@@ -144,11 +144,11 @@ def trace_y(page: Page, chart_index: int, trace_index: int) -> list[float]:
     )
 
 
-def choose_signal(page: Page, name: str) -> None:
-    """Pick `name` in the sidebar's signal box and wait for the rerun."""
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    select = sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="signal")
-    option = page.get_by_role("option", name=name, exact=True)
+def choose_option(page: Page, label: str, option_name: str, within: str = "body") -> None:
+    """Pick `option_name` in the selectbox labelled `label` (inside the `within` CSS selector)
+    and wait for the rerun."""
+    select = page.locator(within).locator('[data-testid="stSelectbox"]').filter(has_text=label)
+    option = page.get_by_role("option", name=option_name, exact=True)
     # A rerun that lands while the list is open redraws the box closed: open it again.
     for _ in range(5):
         select.click()
@@ -158,8 +158,13 @@ def choose_signal(page: Page, name: str) -> None:
         except PlaywrightTimeoutError:
             wait_until_idle(page)
     else:
-        raise AssertionError(f"could not choose signal {name!r}")
+        raise AssertionError(f"could not choose {option_name!r} in {label!r}")
     wait_until_idle(page)
+
+
+def choose_signal(page: Page, name: str) -> None:
+    """Pick `name` in the sidebar's signal box and wait for the rerun."""
+    choose_option(page, "signal", name, within='[data-testid="stSidebar"]')
 
 
 NAV_LINKS = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from playwright.sync_api import Browser, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from safetensors.torch import save
 from torch import nn
 
@@ -18,6 +17,7 @@ from .support import (
     CHART_TIMEOUT_MS,
     PageErrors,
     StreamlitServer,
+    choose_option,
     open_app,
     screenshot,
     wait_until_idle,
@@ -37,22 +37,6 @@ def _checkpoint() -> bytes:
     torch.manual_seed(11)
     lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3, batch_first=True)
     return save(lstm.state_dict())
-
-
-def _choose(page: Page, label: str, option_name: str) -> None:
-    """Pick `option_name` in the selectbox labelled `label` and wait for the rerun."""
-    select = page.locator('[data-testid="stSelectbox"]').filter(has_text=label)
-    option = page.get_by_role("option", name=option_name, exact=True)
-    for _ in range(5):  # a rerun that lands while the list is open redraws it closed
-        select.click()
-        try:
-            option.click(timeout=5_000)
-            break
-        except PlaywrightTimeoutError:
-            wait_until_idle(page)
-    else:
-        raise AssertionError(f"could not choose {option_name!r} in {label!r}")
-    wait_until_idle(page)
 
 
 def _load_checkpoint(page: Page, data: bytes) -> None:
@@ -90,7 +74,7 @@ def test_an_uploaded_bidirectional_projected_checkpoint_draws_both_directions(
         _load_checkpoint(page, data)
         for direction in (0, 1):
             if direction:
-                _choose(page, "direction", "1: reverse")
+                choose_option(page, "direction", "1: reverse")
                 page.wait_for_function(
                     """() => (document.querySelectorAll('.js-plotly-plot')[0]._fullLayout
                         .title.text || '').includes('reverse direction')""",

@@ -28,11 +28,10 @@ from ui.caches import VIEWS, byte_cached
 from ui.entry import require_app
 from ui.export import data_downloads, reproduce_section
 from ui.figure import show_figure
-from ui.model_source import current_source, model_kind
-from ui.runs import cached_simulate, run_or_stop
+from ui.model_source import model_kind
+from ui.runs import cached_simulate, seeded_run_or_stop
 from ui.settings import store_settings
 from ui.source_pages import explorer_body, memory_text
-from ui.state import current_config
 from ui.window import window_control
 
 require_app()
@@ -79,15 +78,7 @@ with st.expander("The equations (PyTorch's gate order i, f, g, o)"):
     )
 
 
-model_source = current_source()
-if model_source is not None:  # a checkpoint or a trained model: its own body, then stop
-    explorer_body(model_source)
-    st.stop()
-
-config = current_config()
-if config is None:
-    st.stop()
-result = run_or_stop(config)
+config, result = seeded_run_or_stop(explorer_body)
 nonfinite = cached_first_nonfinite(config)
 if nonfinite is not None:  # overflowed: report it rather than draw NaN as lines
     st.error(nonfinite.message(config.dtype))

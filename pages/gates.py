@@ -13,11 +13,9 @@ from lstm_core.figures.gates import (
 )
 from ui.entry import require_app
 from ui.figure import show_figure
-from ui.model_source import current_source
 from ui.pickers import view_pickers
-from ui.runs import run_or_stop
+from ui.runs import seeded_run_or_stop
 from ui.source_pages import gates_body
-from ui.state import current_config
 
 require_app()
 
@@ -29,14 +27,7 @@ st.markdown(
     "the tanh candidate in [-1, 1]; the colour scales are fixed to those ranges."
 )
 
-model_source = current_source()
-if model_source is not None:  # a checkpoint or a trained model
-    gates_body(model_source)
-    st.stop()
-config = current_config()
-if config is None:
-    st.stop()
-run_or_stop(config)
+config, _ = seeded_run_or_stop(gates_body)
 layer, batch, units = view_pickers(config, "gates", default_units=4)
 view = f"{config.label()}_l{layer}_b{batch}"
 

@@ -10,11 +10,9 @@ from lstm_core.model.cell import CellUpdate, step_update
 from ui.entry import require_app
 from ui.equations import term
 from ui.figure import show_figure
-from ui.model_source import current_source
 from ui.pickers import view_pickers
-from ui.runs import run_or_stop
+from ui.runs import seeded_run_or_stop
 from ui.source_pages import step_body
-from ui.state import current_config
 
 require_app()
 
@@ -33,14 +31,7 @@ st.markdown(
     "$h_t = o_t \\odot \\tanh(C_t)$. ⊙ multiplies unit by unit."
 )
 
-model_source = current_source()
-if model_source is not None:  # a checkpoint or a trained model
-    step_body(model_source)
-    st.stop()
-config = current_config()
-if config is None:
-    st.stop()
-result = run_or_stop(config)
+config, result = seeded_run_or_stop(step_body)
 layer, batch, units = view_pickers(config, "step", default_units=3)
 if not units:
     st.warning("Pick at least one unit to write out.")

@@ -85,10 +85,14 @@ def test_one_job_at_a_time_and_the_queue_knows_its_places() -> None:
     first = runner.submit(LONG, train_pair, (LONG,), "a")
     _wait_running(first)
     second_spec = TrainSpec(seq_len=10, hidden_dim=4, steps=3, seed=8)
-    second = runner.submit(second_spec, train_pair, (second_spec,), "b")
+    second = runner.submit(
+        second_spec, train_pair, (second_spec,), "b", work=60.0, rate_key="new", default_rate=2.0
+    )
     third_spec = TrainSpec(seq_len=10, hidden_dim=4, steps=3, seed=9)
     third = runner.submit(third_spec, train_pair, (third_spec,), "c")
     assert [runner.position(j) for j in (first, second, third)] == [0, 1, 2]
+    # No job of its kind has finished yet: the queued job ahead counts at its default rate.
+    assert runner.ahead_seconds(third) >= 60.0 / 2.0
     assert second.state == QUEUED
     # The same spec again joins the running job instead of queueing a second one.
     assert runner.submit(LONG, train_pair, (LONG,), "d") is first

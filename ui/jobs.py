@@ -17,6 +17,7 @@ from lstm_core.serving.jobs import Job, JobRunner
 SESSION_GRACE_S = 20.0
 # How often a followed job's progress is redrawn.
 FOLLOW_INTERVAL_S = 0.25
+FOLLOW_YIELD_KEY = "_job_follow"  # looked up, never set: see follow()
 
 
 def _session_alive(session_id: str) -> bool:
@@ -54,6 +55,9 @@ def follow(job: Job, describe: Callable[[Job], str]) -> Job:
     bar = st.progress(0.0, text="Waiting for the job runner…")
     shown = ""
     while not job.wait(FOLLOW_INTERVAL_S):
+        # Reading the session state is one of Streamlit's yield points: a click meanwhile
+        # (Stop, another page) ends this run here even while the text shown stays the same.
+        _ = FOLLOW_YIELD_KEY in st.session_state
         place = runner.position(job)
         if place > 0:
             ahead = duration_text(runner.ahead_seconds(job))

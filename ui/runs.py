@@ -8,12 +8,17 @@ A run's bytes are reserved before it is computed; an evicted run is simply recom
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from lstm_core import RunConfig, SimulationResult, simulate
 from lstm_core.model.simulate import result_nbytes
+from lstm_core.model.source import ModelSource
 from lstm_core.serving.cache import BudgetError
 from ui.caches import RUNS, byte_cached
+from ui.model_source import current_source
+from ui.state import current_config
 
 
 @byte_cached(
@@ -35,3 +40,21 @@ def run_or_stop(config: RunConfig) -> SimulationResult:
         )
         st.stop()
         raise  # st.stop() ends the script; this line is never reached
+
+
+def seeded_run_or_stop(
+    source_body: Callable[[ModelSource], None],
+) -> tuple[RunConfig, SimulationResult]:
+    """The sidebar's config and its cached run, for a page on the seeded nn.LSTM.
+
+    On a loaded checkpoint or trained model, `source_body` shows the page instead and the
+    script stops; an invalid config has already said why and stops too.
+    """
+    source = current_source()
+    if source is not None:
+        source_body(source)
+        st.stop()
+    config = current_config()
+    if config is None:
+        st.stop()
+    return config, run_or_stop(config)

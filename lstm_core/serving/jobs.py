@@ -59,6 +59,7 @@ class Job:
     args: tuple[Any, ...]
     work: float  # in the units of its rate_key's rate, e.g. sequence steps computed
     rate_key: Hashable
+    default_rate: float = 0.0  # work per second assumed until a job of rate_key is measured
     on_done: Callable[[Job], None] | None = field(default=None, repr=False)
     id: int = field(default_factory=lambda: next(_ids))
     owners: set[str] = field(default_factory=set)
@@ -132,17 +133,19 @@ class JobRunner:
         *,
         work: float = 0.0,
         rate_key: Hashable = None,
+        default_rate: float = 0.0,
         on_done: Callable[[Job], None] | None = None,
     ) -> Job:
         """Queue `function(*args, on_step=...)` for `owner`, or join the unfinished job of `key`.
 
         on_done(job) runs in the runner's thread when the job is done (not when it failed or
-        was stopped), before waiters are woken: store its result there.
+        was stopped), before waiters are woken: store its result there. `default_rate` (work
+        per second) estimates the job's time while no job of `rate_key` has finished.
         """
         with self._lock:
             job = self._find(key)
             if job is None:
-                job = Job(key, function, args, work, rate_key, on_done)
+                job = Job(key, function, args, work, rate_key, default_rate, on_done)
                 self._queue.append(job)
                 if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(
@@ -180,9 +183,9 @@ class JobRunner:
         total = 0.0
         for other in ahead:
             remaining = other.remaining_seconds()
-            total += (
-                remaining if remaining is not None else self.estimate(other.rate_key, other.work)
-            )
+            if remaining is None:  # not started, or no step done yet: its whole work
+                remaining = self.estimate(other.rate_key, other.work, other.default_rate)
+            total += remaining
         return total
 
     def release(self, job: Job, owner: str) -> None:

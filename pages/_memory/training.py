@@ -144,6 +144,7 @@ def training_section(default_seed: int) -> None:
                     session_id(),
                     work=training_work(spec),
                     rate_key=rate_key(spec),
+                    default_rate=DEFAULT_TRAINING_RATE,
                     on_done=_store,
                 )
                 st.session_state[TRAINING_KEY] = spec

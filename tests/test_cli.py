@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import subprocess
@@ -12,12 +14,14 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
+from lstm_core.cli.main import main
 from lstm_core.model.config import OPENING_PRESET, PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def command(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m lstm_core ARGS` as a user runs it, in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "lstm_core", *args],
         cwd=ROOT,
@@ -27,8 +31,18 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command's code, `lstm_core.cli.main.main(ARGS)` (what `python -m lstm_core`
+    calls), in this process with its output captured: no interpreter and torch start per call.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def test_run_json_matches_simulate() -> None:
-    done = cli(
+    done = command(
         "run",
         "--input-dim",
         "3",
@@ -194,6 +208,13 @@ def test_bad_values_exit_with_one_line(args: list[str], fragment: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert fragment in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_a_bad_value_ends_the_process_with_one_line_and_status_2() -> None:
+    done = command("run", "--hidden-dim", "0")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert done.stderr.startswith("error: ") and "hidden_dim must be between" in done.stderr
 
 
 def test_gates_takes_negative_vectors_after_a_space() -> None:

@@ -3,9 +3,11 @@ training that never holds up another session's run."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -24,6 +26,18 @@ LONG = TrainSpec(seq_len=100, hidden_dim=32, steps=5000, seed=1)
 STUCK_S = 1800.0
 
 
+def _runner(**options: Any) -> JobRunner:
+    """A runner whose workers keep this process's priority. The app's run at nice +10, below
+    its sessions; here that would only make each worker wait for the CPU the other tests use.
+    The priority itself is tested once, in test_a_worker_runs_at_the_runners_niceness."""
+    return JobRunner(niceness=0, **options)
+
+
+def _own_niceness(on_step: object) -> int:
+    """A job that reports the worker's niceness."""
+    return os.nice(0)
+
+
 def _wait_running(job: Job) -> None:
     """Until the worker has reported its first step (or the job ended)."""
     deadline = time.monotonic() + STUCK_S
@@ -37,7 +51,7 @@ def _gone(pid: int) -> bool:
 
 
 def test_a_job_gives_the_result_of_a_direct_call_and_records_its_rate() -> None:
-    runner = JobRunner()
+    runner = _runner()
     stored: list[Job] = []
     job = runner.submit(
         SMALL, train_pair, (SMALL,), "a", work=10.0, rate_key="adding", on_done=stored.append
@@ -57,7 +71,7 @@ def test_a_job_gives_the_result_of_a_direct_call_and_records_its_rate() -> None:
 
 
 def test_another_sessions_run_completes_while_a_training_runs() -> None:
-    runner = JobRunner()
+    runner = _runner()
     job = runner.submit(LONG, train_pair, (LONG,), "trainer")
     _wait_running(job)
     assert job.state == RUNNING
@@ -81,7 +95,7 @@ def test_another_sessions_run_completes_while_a_training_runs() -> None:
 
 
 def test_one_job_at_a_time_and_the_queue_knows_its_places() -> None:
-    runner = JobRunner()
+    runner = _runner()
     first = runner.submit(LONG, train_pair, (LONG,), "a")
     _wait_running(first)
     second_spec = TrainSpec(seq_len=10, hidden_dim=4, steps=3, seed=8)
@@ -107,7 +121,7 @@ def test_one_job_at_a_time_and_the_queue_knows_its_places() -> None:
 
 def test_a_job_whose_owners_are_all_gone_is_stopped() -> None:
     alive = {"a": True}
-    runner = JobRunner(is_alive=lambda owner: alive[owner], grace_s=0.0)
+    runner = _runner(is_alive=lambda owner: alive[owner], grace_s=0.0)
     job = runner.submit(LONG, train_pair, (LONG,), "a")
     _wait_running(job)
     pid = job.pid
@@ -119,7 +133,7 @@ def test_a_job_whose_owners_are_all_gone_is_stopped() -> None:
 
 
 def test_a_failing_job_reports_why_and_the_runner_goes_on() -> None:
-    runner = JobRunner()
+    runner = _runner()
     job = runner.submit("bad", train_pair, ("not a spec",), "a")
     assert job.wait(STUCK_S)
     assert job.state == FAILED
@@ -129,7 +143,7 @@ def test_a_failing_job_reports_why_and_the_runner_goes_on() -> None:
 
 
 def test_a_new_request_after_stop_starts_afresh_instead_of_joining_the_stopping_job() -> None:
-    runner = JobRunner()
+    runner = _runner()
     stopping = runner.submit(LONG, train_pair, (LONG,), "a")
     _wait_running(stopping)
     runner.cancel(stopping)  # its worker may take a moment to end
@@ -138,3 +152,10 @@ def test_a_new_request_after_stop_starts_afresh_instead_of_joining_the_stopping_
     runner.cancel(fresh)
     assert stopping.wait(STUCK_S) and stopping.state == CANCELLED
     assert fresh.wait(STUCK_S) and fresh.state == CANCELLED
+
+
+def test_a_worker_runs_at_the_runners_niceness() -> None:
+    runner = JobRunner(niceness=5)
+    job = runner.submit("niceness", _own_niceness, (), "a")
+    assert job.wait(STUCK_S) and job.state == DONE, job.error
+    assert job.result == min(os.nice(0) + 5, 19)

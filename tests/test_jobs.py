@@ -147,6 +147,7 @@ def test_a_new_request_after_stop_starts_afresh_instead_of_joining_the_stopping_
     stopping = runner.submit(LONG, train_pair, (LONG,), "a")
     _wait_running(stopping)
     runner.cancel(stopping)  # its worker may take a moment to end
+    assert runner.ahead_seconds() == 0.0  # a stopping job holds no one up in the estimate
     fresh = runner.submit(LONG, train_pair, (LONG,), "a")
     assert fresh is not stopping
     runner.cancel(fresh)

@@ -182,6 +182,8 @@ class JobRunner:
                 ahead.append(queued)
         total = 0.0
         for other in ahead:
+            if other._stop.is_set():  # stopping: its worker is ending, not working
+                continue
             remaining = other.remaining_seconds()
             if remaining is None:  # not started, or no step done yet: its whole work
                 remaining = self.estimate(other.rate_key, other.work, other.default_rate)

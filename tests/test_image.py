@@ -3,7 +3,10 @@ config (ui.export), and a missing or stuck browser."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import io
+import logging
 
 import numpy as np
 import plotly.io as pio
@@ -111,6 +114,30 @@ def test_a_stuck_render_times_out_and_the_next_export_works(
         with pytest.raises(ExportFailed, match=r"longer than 0\.001 s"):
             figure_bytes(figure, "png", 4)
     assert figure_bytes(figure, "png")[:8] == b"\x89PNG\r\n\x1a\n"  # a fresh browser
+
+
+def test_a_failed_task_nobody_awaited_on_the_export_loop_is_logged_in_one_line(
+    figure, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Such a task is what a render cut off by a closing browser leaves; its traceback must not
+    # be formatted where the garbage collector happens to finalize it (see report_loop_error).
+    figure_bytes(figure, "svg")  # the browser is up, its event loop running
+    loop = export_module._renderer._loop
+
+    async def fails() -> None:
+        raise RuntimeError("the browser closed")
+
+    async def start_and_forget() -> None:
+        asyncio.ensure_future(fails())  # noqa: RUF006  (unreferenced on purpose)
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run_coroutine_threadsafe(start_and_forget(), loop).result(10)
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.1), loop).result(10)  # it has failed
+        gc.collect()
+    # (an earlier test's cut-off render may be collected here too: it must be one line as well)
+    records = [r for r in caplog.records if "never retrieved" in r.getMessage()]
+    assert any("RuntimeError: the browser closed" in r.getMessage() for r in records)
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in records)
 
 
 def test_file_names_and_toolbar_config() -> None:

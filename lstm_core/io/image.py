@@ -11,6 +11,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import logging
 import os
 import shlex
 import shutil
@@ -76,6 +77,24 @@ _renderer: _Renderer | None = None
 _wrapper_dir: str | None = None
 
 
+_LOG = logging.getLogger(__name__)
+
+
+def report_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The export loop's exception handler: one log line, no traceback.
+
+    asyncio's default handler formats the traceback of a failed task that nobody awaited (a
+    render cut off when its browser closed). The garbage collector finalizes such a task in
+    whatever thread it runs; on CPython 3.11, formatting a traceback parses source with
+    ast.parse, and inside another ast.parse in that thread (Streamlit compiling a page) it
+    breaks that compile with "SystemError: AST constructor recursion depth mismatch"
+    (python/cpython#106905).
+    """
+    error = context.get("exception")
+    detail = f" ({type(error).__name__}: {error})" if error is not None else ""
+    _LOG.warning("image export: %s%s", context.get("message", "error"), detail)
+
+
 class _Renderer:
     """One kaleido.Kaleido (one headless Chromium) on its own event-loop thread.
 
@@ -88,6 +107,7 @@ class _Renderer:
         import kaleido
 
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(report_loop_error)
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="lstm-export-kaleido", daemon=True
         )

@@ -27,8 +27,8 @@ STUCK_S = 1800.0
 
 
 def _runner(**options: Any) -> JobRunner:
-    """A runner whose workers keep this process's priority. The app's run at nice +10, below
-    its sessions; here that would only make each worker wait for the CPU the other tests use.
+    """A runner whose workers keep this process's priority. The app's workers run at nice +10,
+    below its sessions; here that would only make each worker wait for the CPU the other tests use.
     The priority itself is tested once, in test_a_worker_runs_at_the_runners_niceness."""
     return JobRunner(niceness=0, **options)
 

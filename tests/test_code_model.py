@@ -19,7 +19,13 @@ from lstm_core.learned.charmodel import (
     weights_to_bytes,
 )
 from lstm_core.learned.code import train_code
-from lstm_core.learned.corpus import held_out_text, split_files
+from lstm_core.learned.corpus import (
+    TEST_PARTS,
+    held_out_text,
+    split_files,
+    stdlib_files,
+    stdlib_root,
+)
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.shipped import weights_bytes
 
@@ -62,6 +68,15 @@ def test_the_held_out_source_is_not_in_the_training_corpus() -> None:
     held_out = held_out_text(seed=0)
     assert "site-packages" not in held_out.source
     assert held_out.text
+
+
+def test_the_stdlib_test_suites_join_the_corpus_only_when_asked() -> None:
+    library = set(stdlib_files())
+    with_tests = set(stdlib_files(with_tests=True))
+    root = stdlib_root()
+    assert library < with_tests
+    assert all(TEST_PARTS & set(path.relative_to(root).parts) for path in with_tests - library)
+    assert not any(TEST_PARTS & set(path.relative_to(root).parts) for path in library)
 
 
 def test_run_text_is_nn_lstm_and_the_written_out_equations_agree() -> None:

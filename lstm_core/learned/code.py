@@ -78,6 +78,8 @@ def train_code(
     *,
     embedding_dim: int = 32,
     corpus_chars: int = CORPUS_MAX_CHARS,
+    corpus_with_tests: bool = False,
+    chunk_len: int = CHUNK_LEN,
     held_out_chars: int = HELD_OUT_MAX_CHARS,
     max_seconds: float | None = None,
     checkpoint: Path | None = None,
@@ -87,7 +89,9 @@ def train_code(
     """Train the code model; the seed draws the corpus subset, the weights and the stream
     offsets, each from its own private generator.
 
-    `corpus_chars` bounds the training text, `held_out_chars` the held-out one. `hidden_dim`
+    `corpus_chars` bounds the training text (the stdlib's test suites in it when
+    `corpus_with_tests`), `held_out_chars` the held-out one; `chunk_len` is the
+    backpropagation window. `hidden_dim`
     and `steps` default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops
     early when `on_step` returns True or after `max_seconds` (the learning rate then decays
     by whichever of steps or seconds is further along). Every `checkpoint_every` steps the
@@ -101,7 +105,7 @@ def train_code(
         raise ValueError("hidden_dim and steps must be at least 1")
     config = CharConfig(hidden_dim=hidden_dim, embedding_dim=embedding_dim)
     model = CharLSTM(config, torch.Generator().manual_seed(seed))
-    ids = encode(training_text(seed, corpus_chars))  # (N,)
+    ids = encode(training_text(seed, corpus_chars, with_tests=corpus_with_tests))  # (N,)
     stream_len = ids.shape[0] // BATCH_SIZE
     streams = ids[: stream_len * BATCH_SIZE].view(BATCH_SIZE, stream_len)  # (B, N / B)
     offsets = torch.Generator().manual_seed(seed + 1)
@@ -115,16 +119,23 @@ def train_code(
     state: tuple[torch.Tensor, torch.Tensor] | None = None
     position = 0
     losses: list[float] = []
-    base_metadata = {"task": "code", "seed": str(seed), "torch": torch.__version__}
+    base_metadata = {
+        "task": "code",
+        "seed": str(seed),
+        "torch": torch.__version__,
+        "corpus_chars": str(ids.shape[0]),
+        "corpus_with_tests": str(corpus_with_tests).lower(),
+        "chunk_len": str(chunk_len),
+    }
     started = time.perf_counter()
     model.train()
     # On PyTorch's default CPU kernel (oneDNN), several times faster to train than the native
     # one; not inside default_kernel(), whose lock would hold every other run back meanwhile.
     for step in range(steps):
-        if position + CHUNK_LEN + 1 > stream_len:
+        if position + chunk_len + 1 > stream_len:
             position, state = 0, None
-        window = streams[:, position : position + CHUNK_LEN + 1]  # (B, T + 1)
-        position += CHUNK_LEN
+        window = streams[:, position : position + chunk_len + 1]  # (B, T + 1)
+        position += chunk_len
         progress = step / steps
         if max_seconds is not None:
             progress = max(progress, (time.perf_counter() - started) / max_seconds)
@@ -200,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=None)
     parser.add_argument("--save", type=Path, default=None, help="weights file (safetensors)")
     parser.add_argument("--checkpoint-every", type=int, default=500)
+    parser.add_argument("--corpus-chars", type=int, default=CORPUS_MAX_CHARS)
+    parser.add_argument("--corpus-with-tests", action="store_true", help="stdlib tests too")
+    parser.add_argument("--chunk-len", type=int, default=CHUNK_LEN, help="BPTT window")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     args = parser.parse_args(argv)
@@ -226,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         args.hidden_dim,
         args.steps,
         report_step,
+        corpus_chars=args.corpus_chars,
+        corpus_with_tests=args.corpus_with_tests,
+        chunk_len=args.chunk_len,
         max_seconds=args.max_seconds,
         checkpoint=args.save,
         checkpoint_every=args.checkpoint_every,

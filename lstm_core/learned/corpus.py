@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-# Directories of the standard library that are not library code, or not the stdlib's own.
-EXCLUDED_PARTS = frozenset(
-    {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
-)
+# Directories under the standard library that are not the stdlib's own source.
+EXCLUDED_PARTS = frozenset({"site-packages", "dist-packages", "__pycache__"})
+# The stdlib's own test suites: Python source too, left out of the corpus unless asked for.
+TEST_PARTS = frozenset({"test", "tests", "idle_test"})
 # The training corpus stops once it holds this many characters.
 CORPUS_MAX_CHARS = 6_000_000
 # Held-out source, first installed wins: (package, path inside it). A module with strings,
@@ -46,13 +46,15 @@ def stdlib_root() -> Path:
     return Path(sysconfig.get_paths()["stdlib"])
 
 
-def stdlib_files(root: Path | None = None) -> list[Path]:
-    """The standard library's .py files, sorted, tests and site-packages left out."""
+def stdlib_files(root: Path | None = None, with_tests: bool = False) -> list[Path]:
+    """The standard library's .py files, sorted, site-packages left out (and the test
+    suites, unless `with_tests`)."""
     root = stdlib_root() if root is None else root
+    excluded = EXCLUDED_PARTS if with_tests else EXCLUDED_PARTS | TEST_PARTS
     return [
         path
         for path in sorted(root.rglob("*.py"))
-        if not EXCLUDED_PARTS.intersection(path.relative_to(root).parts)
+        if not excluded.intersection(path.relative_to(root).parts)
     ]
 
 
@@ -63,12 +65,15 @@ def read_source(path: Path) -> str:
 
 
 def split_files(
-    seed: int, max_chars: int = CORPUS_MAX_CHARS, root: Path | None = None
+    seed: int,
+    max_chars: int = CORPUS_MAX_CHARS,
+    root: Path | None = None,
+    with_tests: bool = False,
 ) -> tuple[list[Path], list[Path]]:
     """(training files, held-out files): a random order of stdlib_files drawn by a private
     generator seeded with `seed`; files join the training set until it holds `max_chars`
     characters, the rest are held out. Both lists sorted."""
-    files = stdlib_files(root)
+    files = stdlib_files(root, with_tests)
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(files), generator=generator).tolist()
     training: list[Path] = []
@@ -82,9 +87,14 @@ def split_files(
     return sorted(training), [path for path in files if path not in chosen]
 
 
-def training_text(seed: int, max_chars: int = CORPUS_MAX_CHARS, root: Path | None = None) -> str:
+def training_text(
+    seed: int,
+    max_chars: int = CORPUS_MAX_CHARS,
+    root: Path | None = None,
+    with_tests: bool = False,
+) -> str:
     """The training files' texts joined in sorted order, each ending with a newline."""
-    training, _ = split_files(seed, max_chars, root)
+    training, _ = split_files(seed, max_chars, root, with_tests)
     parts = [read_source(path) for path in training]
     return "".join(part if part.endswith("\n") else part + "\n" for part in parts)
 

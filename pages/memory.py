@@ -20,6 +20,7 @@ from lstm_core.analysis.memory import (
     memory_lab,
 )
 from lstm_core.figures.memory import gradient_figure, perturbation_figure
+from pages._memory.latch import latch_section
 from pages._memory.training import training_section
 from ui.caches import LAB, byte_cached
 from ui.entry import require_app
@@ -144,7 +145,8 @@ st.markdown(
     "of the first input is followed through the LSTM's **C** and **h** and through the hidden "
     "states of a **GRU** and a **vanilla RNN**; autograd shows how much the last state still "
     "depends on each earlier one; and an LSTM *trained* on a long-memory task shows a memory "
-    "that no forget-bias knob put there. Change the forget-gate init in the sidebar."
+    "that no forget-bias knob put there, beside a hand-set latch that stores a value without "
+    "showing it. Change the forget-gate init in the sidebar."
 )
 
 model_source = current_source()
@@ -160,3 +162,4 @@ else:
     if config is not None:
         lab_section(config)
 training_section(default_seed=int(st.session_state.get("seed", 0)))
+latch_section()

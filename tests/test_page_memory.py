@@ -29,8 +29,29 @@ def test_memory_page_shows_half_lives_and_both_charts() -> None:
         "measured: RNN h",
     ]
     specs = chart_specs(at)
-    assert len(specs) == 2
+    assert len(specs) == 3  # the perturbation, the gradients, the latch
     assert specs[0]["layout"]["yaxis"]["type"] == "log"
+
+
+def _latch_chart(at: AppTest) -> dict:
+    return next(
+        spec for spec in chart_specs(at) if spec["layout"]["title"]["text"].startswith("Stored")
+    )
+
+
+def test_memory_page_shows_the_latch_beside_the_trained_recall_model() -> None:
+    at = memory_page()
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["latch: largest |h| in the gap"] == "0"
+    r_h_label = next(label for label in metrics if label.endswith("r(h, value)"))
+    first = _latch_chart(at)
+    assert [trace["name"] for trace in first["data"]][:2] == ["C_t (latch)", "h_t (latch)"]
+    at.number_input(key="latch_sequence").set_value(5).run()
+    assert not at.exception
+    moved = _latch_chart(at)
+    # Another sequence, another stored value; the exposure is measured over all of them.
+    assert moved["layout"]["title"]["text"] != first["layout"]["title"]["text"]
+    assert {metric.label: metric.value for metric in at.metric}[r_h_label] == metrics[r_h_label]
 
 
 def test_memory_page_trains_a_tiny_pair_and_shows_the_trained_states() -> None:
@@ -61,7 +82,7 @@ def test_a_wrong_weights_file_gets_an_error_and_the_page_goes_on() -> None:
         error.value.startswith("Cannot load model.safetensors: this is not a safetensors")
         for error in at.error
     )
-    assert len(chart_specs(at)) == 2  # the lab charts are still there
+    assert len(chart_specs(at)) == 3  # the lab charts and the latch are still there
 
 
 def test_the_expected_training_time_is_shown_before_the_click() -> None:

@@ -24,12 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from safetensors.torch import load as load_safetensors
 from torch import nn
 
 from lstm_core.analysis.cell_finder import pearson
 from lstm_core.learned.recall import CHANNELS, MARK, QUERY, VALUE, RecallTask
 from lstm_core.learned.tasks import held_out_batch, lstm_states, model_from_state, run_lstm
 from lstm_core.model.kernels import native_kernel
+from lstm_core.model.source import TRAINED_SEED, trained_weights_path
 
 # A gate pre-activation this large saturates σ to exactly 0 or 1 in float32 and float64.
 GATE_GAIN = 1000.0
@@ -171,4 +173,24 @@ def latch_comparison(
         trained_h=h[0, :, unit],
         recalled=float(output[0, query]),
         stored_value=float(x[0, mark, VALUE]),
+    )
+
+
+@dataclass(frozen=True)
+class StoreWithoutExposing:
+    """The latch and the shipped recall model on one held-out sequence, and the exposure
+    measured over all held-out sequences: what the Memory lab shows."""
+
+    comparison: LatchComparison
+    exposure: Exposure
+
+
+def store_without_exposing(sequence: int = 0) -> StoreWithoutExposing:
+    """The shipped recall model (`python -m lstm_core train --task recall`, seed TRAINED_SEED,
+    its default T) against the latch, on held-out sequence `sequence`."""
+    state = load_safetensors(trained_weights_path("recall").read_bytes())
+    seq_len = RecallTask.defaults.seq_len
+    return StoreWithoutExposing(
+        comparison=latch_comparison(state, TRAINED_SEED, seq_len, sequence),
+        exposure=measure_exposure(state, TRAINED_SEED, seq_len),
     )

@@ -1,0 +1,83 @@
+"""Memory lab, "Store without exposing": the hand-set latch beside the trained recall model."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_core.figures.latch import latch_figure
+from lstm_core.learned.latch import StoreWithoutExposing, store_without_exposing
+from lstm_core.learned.recall import RecallTask
+from ui.caches import LAB, byte_cached
+from ui.figure import show_figure
+
+
+@byte_cached(LAB, spinner="Running the latch and the recall model…")
+def cached_store_without_exposing(sequence: int) -> StoreWithoutExposing:
+    """`lstm_core.learned.latch.store_without_exposing`, cached per sequence (deterministic)."""
+    return store_without_exposing(sequence)
+
+
+def latch_section() -> None:
+    """The latch and the recall model's memory unit on one held-out sequence, with the
+    exposure measured over all of them."""
+    st.subheader("Store without exposing: a hand-set latch and a trained memory")
+    st.markdown(
+        "The recall task: a value is marked early, queried tens of steps later, and the output "
+        "must follow the current input meanwhile. A one-unit `nn.LSTM` with weights set by hand "
+        "solves the storing part exactly: **f = 1** (keep), **i = mark** (write once), "
+        "**o = query** (show only when asked). Its C holds tanh(value) flat across the gap "
+        "while its h stays exactly 0. Beside it, the memory unit of an LSTM *trained* on the "
+        "task (hidden 16, shipped with the app): does it keep the value hidden too?"
+    )
+    sequence = st.number_input(
+        "held-out sequence",
+        0,
+        RecallTask.test_sequences - 1,
+        value=0,
+        key="latch_sequence",
+        help="Which of the recall task's held-out sequences both models read.",
+    )
+    result = cached_store_without_exposing(int(sequence))
+    comparison, exposure = result.comparison, result.exposure
+    columns = st.columns(4)
+    columns[0].metric(
+        "latch: largest |h| in the gap",
+        f"{exposure.latch_max_abs_h:g}",
+        help="Over the gap steps (mark to the step before the query) of every held-out sequence.",
+    )
+    columns[1].metric(
+        f"trained unit {exposure.unit}: r(C, value)",
+        f"{exposure.r_c:+.3f}",
+        help="Pearson's r of the memory unit's C with the stored value over every gap step.",
+    )
+    columns[2].metric(
+        f"trained unit {exposure.unit}: r(h, value)",
+        f"{exposure.r_h:+.3f}",
+        help="The same unit's h: how much of the stored value it shows while it waits.",
+    )
+    columns[3].metric(
+        "value read from all of h: R²",
+        f"{exposure.probe_r2_h:.3f}",
+        help="A linear read-out of h fitted on half the held-out sequences, scored on the rest "
+        f"(from all of C: {exposure.probe_r2_c:.3f}).",
+    )
+    show_figure(
+        latch_figure,
+        comparison,
+        source_key=("latch", int(sequence)),
+        name=f"memory_latch_sequence_{int(sequence)}",
+        key="memory_latch",
+    )
+    hidden = abs(exposure.r_h) < 0.5
+    st.caption(
+        f"On this sequence the value {comparison.stored_value:+.3f} is marked at t = "
+        f"{comparison.mark} and queried at t = {comparison.query}; the trained model answers "
+        f"{comparison.recalled:+.3f}. "
+        + (
+            "The trained model keeps the value out of h as the latch does."
+            if hidden
+            else "Nothing in its training asked h to stay quiet, and it does not: the trained "
+            f"memory unit shows the value in h during the gap (|r| = {abs(exposure.r_h):.2f}), "
+            "where only the hand-set output gate hides it."
+        )
+    )

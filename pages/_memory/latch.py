@@ -29,7 +29,7 @@ def latch_section() -> None:
         "while its h stays exactly 0. Beside it, the memory unit of an LSTM *trained* on the "
         "task (hidden 16, shipped with the app): does it keep the value hidden too?"
     )
-    sequence = st.number_input(
+    sequence = st.columns(4)[0].number_input(
         "held-out sequence",
         0,
         RecallTask.test_sequences - 1,
@@ -73,6 +73,12 @@ def latch_section() -> None:
         f"On this sequence the value {comparison.stored_value:+.3f} is marked at t = "
         f"{comparison.mark} and queried at t = {comparison.query}; the trained model answers "
         f"{comparison.recalled:+.3f}. "
+        + (
+            f"Unit {exposure.unit} holds the value with its sign flipped (r < 0): its curves "
+            "rise where the value is negative. "
+            if exposure.r_c < 0
+            else ""
+        )
         + (
             "The trained model keeps the value out of h as the latch does."
             if hidden

@@ -172,10 +172,15 @@ def test_the_code_task_dispatches_to_train_code(
     assert main(["train", "--task", "code", "--seq-len", "5", "--json"]) == 2
     assert "--task code takes no --seq-len" in capsys.readouterr().err
 
-    received: list[tuple[int, int | None, int | None]] = []
+    assert main(["train", "--task", "brackets", "--max-seconds", "5", "--json"]) == 2
+    assert "--task brackets takes no --max-seconds" in capsys.readouterr().err
 
-    def train_code(seed: int, hidden_dim: int | None, steps: int | None, on_step) -> TrainOutcome:
-        received.append((seed, hidden_dim, steps))
+    received: list[tuple[int, int | None, int | None, dict[str, float]]] = []
+
+    def train_code(
+        seed: int, hidden_dim: int | None, steps: int | None, on_step, **options: float
+    ) -> TrainOutcome:
+        received.append((seed, hidden_dim, steps, options))
         if on_step is not None:
             on_step(1, 1, 2.5)
         match = UnitMatch("in_string", 3, 0.9, 0.4, 5, 0.5)
@@ -185,8 +190,11 @@ def test_the_code_task_dispatches_to_train_code(
     monkeypatch.setattr(tasks_module, "train_code", train_code)
     assert main(["train", "--task", "code", "--seed", "4", "--steps", "9", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert received == [(4, None, 9)]
+    assert received == [(4, None, 9, {})]
     assert set(payload) == CONTRACT and payload["cells"]["in_string"]["unit"] == 3
+    assert main(["train", "--task", "code", "--max-seconds", "90", "--json"]) == 0
+    assert received[-1] == (0, None, None, {"max_seconds": 90.0})
+    capsys.readouterr()
     assert train_named("code", seed=2).task == "code"
 
 

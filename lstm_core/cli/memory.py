@@ -2,7 +2,7 @@
 
 python -m lstm_core memory [run flags] --json
 python -m lstm_core train --task {adding,brackets,recall,code} [--seed S] [--hidden-dim H]
-    [--steps N] [--seq-len T] [--lr LR] [--save FILE] --json
+    [--steps N] [--seq-len T] [--lr LR] [--max-seconds S (code only)] [--save FILE] --json
 """
 
 from __future__ import annotations
@@ -44,11 +44,13 @@ def _command_memory(args: argparse.Namespace) -> None:
 
 
 def _command_train(args: argparse.Namespace) -> None:
-    options = {"seq_len": args.seq_len, "lr": args.lr}
+    options = {"seq_len": args.seq_len, "lr": args.lr, "max_seconds": args.max_seconds}
     options = {name: value for name, value in options.items() if value is not None}
-    if args.task == "code" and options:
-        flags = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(options))
-        raise CliError(f"--task code takes no {flags}")
+    code_only = {"max_seconds"}
+    wrong = set(options) - code_only if args.task == "code" else set(options) & code_only
+    if wrong:
+        flags = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(wrong))
+        raise CliError(f"--task {args.task} takes no {flags}")
 
     def report(step: int, total: int, loss: float) -> None:
         if not args.json and (step % 100 == 0 or step == total):
@@ -114,6 +116,12 @@ def register_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=integer, help="optimiser steps (default: the task's)")
     parser.add_argument("--seq-len", type=integer, help="steps T (default: the task's)")
     parser.add_argument("--lr", type=number, help="Adam learning rate (default: the task's)")
+    parser.add_argument(
+        "--max-seconds",
+        type=number,
+        help="code only: stop after this many seconds of training, steps or not (the learning "
+        "rate then decays by whichever of steps or seconds is further along)",
+    )
     parser.add_argument("--save", metavar="FILE", help="write the trained model (safetensors)")
     parser.add_argument(
         "--json",

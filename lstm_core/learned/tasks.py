@@ -331,12 +331,15 @@ def train_named(
 ) -> TrainOutcome:
     """Train any `train --task` name; `options` (batch_size, lr, seq_len) for the tasks here.
 
-    "code" runs `lstm_core.learned.code.train_code`.
+    "code" runs `lstm_core.learned.code.train_code`; its one option is `max_seconds`.
     """
     if task == "code":
-        if options:
-            raise ValueError(f"the code model takes no {', '.join(sorted(options))}")
-        return train_code(seed=seed, hidden_dim=hidden_dim, steps=steps, on_step=on_step)
+        unknown = sorted(set(options) - {"max_seconds"})
+        if unknown:
+            raise ValueError(f"the code model takes no {', '.join(unknown)}")
+        return train_code(seed=seed, hidden_dim=hidden_dim, steps=steps, on_step=on_step, **options)
+    if "max_seconds" in options:
+        raise ValueError("a time limit is for the code model only (these tasks take seconds)")
     spec = task_spec(task, seed=seed, hidden_dim=hidden_dim, steps=steps, **options)
     return train_task(spec, on_step)
 

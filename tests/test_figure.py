@@ -18,7 +18,7 @@ PAGES: dict[str, tuple[dict[str, object], int]] = {
     "gates": ({"seq_len": 40, "hidden_dim": 6}, 4),
     "step": ({"seq_len": 30}, 1),
     "playground": ({}, 2),
-    "memory": ({"seq_len": 40, "hidden_dim": 8}, 2),
+    "memory": ({"seq_len": 40, "hidden_dim": 8}, 3),
 }
 
 

@@ -329,13 +329,10 @@ def train_named(
     on_step: ProgressCallback | None = None,
     **options: Any,
 ) -> TrainOutcome:
-    """Train any `train --task` name; `options` (batch_size, lr, seq_len) for the tasks here.
-
-    "code" runs `lstm_core.learned.code.train_code`; its one option is `max_seconds`.
-    """
+    """Train any `train --task` name; `options`: batch_size, lr, seq_len for the tasks here,
+    max_seconds for "code" (`lstm_core.learned.code.train_code`)."""
     if task == "code":
-        unknown = sorted(set(options) - {"max_seconds"})
-        if unknown:
+        if unknown := sorted(set(options) - {"max_seconds"}):
             raise ValueError(f"the code model takes no {', '.join(unknown)}")
         return train_code(seed=seed, hidden_dim=hidden_dim, steps=steps, on_step=on_step, **options)
     if "max_seconds" in options:

@@ -27,7 +27,6 @@ from lstm_core.learned.charmodel import (
     weights_to_bytes,
 )
 from lstm_core.learned.corpus import (
-    CORPUS_MAX_CHARS,
     HELD_OUT_MAX_CHARS,
     held_out_text,
     training_text,
@@ -35,8 +34,11 @@ from lstm_core.learned.corpus import (
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import TrainOutcome
 
-DEFAULT_HIDDEN_DIM = 256
-DEFAULT_STEPS = 20_000  # the shipped model's (its log: weights/code.training.txt)
+# The shipped model's size, about its steps and its corpus (its log: weights/code.training.txt).
+DEFAULT_HIDDEN_DIM = 512
+DEFAULT_STEPS = 16_000
+CORPUS_CHARS = 40_000_000  # above the whole standard library with its tests: all of it
+CORPUS_WITH_TESTS = True  # the stdlib's test suites are Python source too
 BATCH_SIZE = 32  # parallel streams of the corpus
 CHUNK_LEN = 128  # characters per stream per step (the backpropagation window)
 LEARNING_RATE = 3e-3  # Adam's peak rate, decayed by a cosine to a tenth over the run
@@ -77,8 +79,8 @@ def train_code(
     on_step: StepCallback | None = None,
     *,
     embedding_dim: int = 32,
-    corpus_chars: int = CORPUS_MAX_CHARS,
-    corpus_with_tests: bool = False,
+    corpus_chars: int = CORPUS_CHARS,
+    corpus_with_tests: bool = CORPUS_WITH_TESTS,
     chunk_len: int = CHUNK_LEN,
     held_out_chars: int = HELD_OUT_MAX_CHARS,
     max_seconds: float | None = None,
@@ -211,8 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=None)
     parser.add_argument("--save", type=Path, default=None, help="weights file (safetensors)")
     parser.add_argument("--checkpoint-every", type=int, default=500)
-    parser.add_argument("--corpus-chars", type=int, default=CORPUS_MAX_CHARS)
-    parser.add_argument("--corpus-with-tests", action="store_true", help="stdlib tests too")
+    parser.add_argument("--corpus-chars", type=int, default=CORPUS_CHARS)
+    parser.add_argument(
+        "--corpus-with-tests",
+        action=argparse.BooleanOptionalAction,
+        default=CORPUS_WITH_TESTS,
+        help="the stdlib's test suites in the corpus",
+    )
     parser.add_argument("--chunk-len", type=int, default=CHUNK_LEN, help="BPTT window")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")

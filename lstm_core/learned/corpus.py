@@ -20,7 +20,8 @@ import torch
 EXCLUDED_PARTS = frozenset({"site-packages", "dist-packages", "__pycache__"})
 # The stdlib's own test suites: Python source too, left out of the corpus unless asked for.
 TEST_PARTS = frozenset({"test", "tests", "idle_test"})
-# The training corpus stops once it holds this many characters.
+# split_files' default bound: a seeded subset, the other files held out (the code model
+# passes its own bound, code.CORPUS_CHARS).
 CORPUS_MAX_CHARS = 6_000_000
 # Held-out source, first installed wins: (package, path inside it). A module with strings,
 # nested brackets and long lines, as the labels need.

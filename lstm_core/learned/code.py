@@ -35,12 +35,14 @@ from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import TrainOutcome
 
 # The shipped model's size, about its steps and its corpus (its log: weights/code.training.txt).
-DEFAULT_HIDDEN_DIM = 512
-DEFAULT_STEPS = 16_000
+DEFAULT_HIDDEN_DIM = 256
+DEFAULT_STEPS = 5_700
 CORPUS_CHARS = 40_000_000  # above the whole standard library with its tests: all of it
 CORPUS_WITH_TESTS = True  # the stdlib's test suites are Python source too
 BATCH_SIZE = 32  # parallel streams of the corpus
-CHUNK_LEN = 128  # characters per stream per step (the backpropagation window)
+# Characters per stream per step: the backpropagation window. Strings and bracketed
+# expressions often span more than one line; a longer window lets their cells learn.
+CHUNK_LEN = 512
 LEARNING_RATE = 3e-3  # Adam's peak rate, decayed by a cosine to a tenth over the run
 WARMUP_STEPS = 100
 GRAD_CLIP = 1.0  # max global gradient norm

@@ -194,7 +194,6 @@ def test_the_code_task_dispatches_to_train_code(
     assert set(payload) == CONTRACT and payload["cells"]["in_string"]["unit"] == 3
     assert main(["train", "--task", "code", "--max-seconds", "90", "--json"]) == 0
     assert received[-1] == (0, None, None, {"max_seconds": 90.0})
-    capsys.readouterr()
     assert train_named("code", seed=2).task == "code"
 
 

@@ -35,6 +35,8 @@ from lstm_core.model.source import TRAINED_SEED, trained_weights_path
 
 # A gate pre-activation this large saturates σ to exactly 0 or 1 in float32 and float64.
 GATE_GAIN = 1000.0
+# A memory unit whose h correlates with the stored value below this |r| keeps it hidden.
+HIDDEN_MAX_ABS_R = 0.5
 
 
 def latch_lstm(dtype: torch.dtype = torch.float32) -> nn.LSTM:
@@ -80,6 +82,11 @@ class Exposure:
     probe_r2_h: float  # the same from all of h
     latch_r_c: float  # the latch's r(C, stored value): its C is tanh of the value
     latch_max_abs_h: float  # the latch's largest |h| over the gap: 0 exactly
+
+    @property
+    def keeps_value_hidden(self) -> bool:
+        """True when the memory unit's h shows little of the value (|r| < HIDDEN_MAX_ABS_R)."""
+        return abs(self.r_h) < HIDDEN_MAX_ABS_R
 
     def to_dict(self) -> dict[str, float | int]:
         return dict(self.__dict__)
@@ -145,16 +152,22 @@ class LatchComparison:
 
 @torch.no_grad()
 def latch_comparison(
-    state: dict[str, torch.Tensor], seed: int, seq_len: int, sequence: int = 0
+    state: dict[str, torch.Tensor],
+    seed: int,
+    seq_len: int,
+    sequence: int = 0,
+    unit: int | None = None,
 ) -> LatchComparison:
     """Held-out sequence `sequence` of (seed, seq_len) through the latch and the trained
-    recall model `state`; its memory unit is the one `measure_exposure` finds."""
+    recall model `state`; its memory unit is `unit`, by default the one `measure_exposure`
+    finds."""
     task = RecallTask()
     if not 0 <= sequence < task.test_sequences:
         raise ValueError(f"sequence must be in 0..{task.test_sequences - 1}, got {sequence}")
     model = recall_model(state)
     test = held_out_batch(task, seed, seq_len)
-    unit = measure_exposure(state, seed, seq_len).unit
+    if unit is None:
+        unit = measure_exposure(state, seed, seq_len).unit
     x = test.inputs[sequence : sequence + 1]  # (1, T, 3)
     h, c = lstm_states(task, model, x)  # (1, T, H)
     latch_h, latch_c = latch_states(x)  # (1, T)
@@ -176,21 +189,19 @@ def latch_comparison(
     )
 
 
-@dataclass(frozen=True)
-class StoreWithoutExposing:
-    """The latch and the shipped recall model on one held-out sequence, and the exposure
-    measured over all held-out sequences: what the Memory lab shows."""
-
-    comparison: LatchComparison
-    exposure: Exposure
+def shipped_recall_state() -> dict[str, torch.Tensor]:
+    """The shipped recall model's weights (`python -m lstm_core train --task recall`, seed
+    TRAINED_SEED); it was trained and is scored at RecallTask's default T."""
+    return load_safetensors(trained_weights_path("recall").read_bytes())
 
 
-def store_without_exposing(sequence: int = 0) -> StoreWithoutExposing:
-    """The shipped recall model (`python -m lstm_core train --task recall`, seed TRAINED_SEED,
-    its default T) against the latch, on held-out sequence `sequence`."""
-    state = load_safetensors(trained_weights_path("recall").read_bytes())
-    seq_len = RecallTask.defaults.seq_len
-    return StoreWithoutExposing(
-        comparison=latch_comparison(state, TRAINED_SEED, seq_len, sequence),
-        exposure=measure_exposure(state, TRAINED_SEED, seq_len),
-    )
+def shipped_exposure() -> Exposure:
+    """`measure_exposure` of the shipped recall model on its held-out sequences."""
+    return measure_exposure(shipped_recall_state(), TRAINED_SEED, RecallTask.defaults.seq_len)
+
+
+def shipped_latch_comparison(sequence: int, unit: int) -> LatchComparison:
+    """`latch_comparison` of the shipped recall model (memory unit `unit`, from
+    `shipped_exposure`) on held-out sequence `sequence`."""
+    state = shipped_recall_state()
+    return latch_comparison(state, TRAINED_SEED, RecallTask.defaults.seq_len, sequence, unit)

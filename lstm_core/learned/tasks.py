@@ -329,14 +329,11 @@ def train_named(
     on_step: ProgressCallback | None = None,
     **options: Any,
 ) -> TrainOutcome:
-    """Train any `train --task` name; `options`: batch_size, lr, seq_len for the tasks here,
-    max_seconds for "code" (`lstm_core.learned.code.train_code`)."""
+    """Train any `train --task` name; `options` go to its trainer as keywords: batch_size,
+    lr, seq_len for the tasks here (`task_spec`), `train_code`'s (e.g. max_seconds) for "code".
+    """
     if task == "code":
-        if unknown := sorted(set(options) - {"max_seconds"}):
-            raise ValueError(f"the code model takes no {', '.join(unknown)}")
         return train_code(seed=seed, hidden_dim=hidden_dim, steps=steps, on_step=on_step, **options)
-    if "max_seconds" in options:
-        raise ValueError("a time limit is for the code model only (these tasks take seconds)")
     spec = task_spec(task, seed=seed, hidden_dim=hidden_dim, steps=steps, **options)
     return train_task(spec, on_step)
 

@@ -5,16 +5,27 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core.figures.latch import latch_figure
-from lstm_core.learned.latch import StoreWithoutExposing, store_without_exposing
+from lstm_core.learned.latch import (
+    Exposure,
+    LatchComparison,
+    shipped_exposure,
+    shipped_latch_comparison,
+)
 from lstm_core.learned.recall import RecallTask
 from ui.caches import LAB, byte_cached
 from ui.figure import show_figure
 
 
-@byte_cached(LAB, spinner="Running the latch and the recall model…")
-def cached_store_without_exposing(sequence: int) -> StoreWithoutExposing:
-    """`lstm_core.learned.latch.store_without_exposing`, cached per sequence (deterministic)."""
-    return store_without_exposing(sequence)
+@byte_cached(LAB, spinner="Measuring the recall model's exposure…")
+def cached_exposure() -> Exposure:
+    """`lstm_core.learned.latch.shipped_exposure`, computed once per process."""
+    return shipped_exposure()
+
+
+@byte_cached(LAB)
+def cached_comparison(sequence: int, unit: int) -> LatchComparison:
+    """`lstm_core.learned.latch.shipped_latch_comparison`, cached per sequence."""
+    return shipped_latch_comparison(sequence, unit)
 
 
 def latch_section() -> None:
@@ -37,8 +48,8 @@ def latch_section() -> None:
         key="latch_sequence",
         help="Which of the recall task's held-out sequences both models read.",
     )
-    result = cached_store_without_exposing(int(sequence))
-    comparison, exposure = result.comparison, result.exposure
+    exposure = cached_exposure()
+    comparison = cached_comparison(int(sequence), exposure.unit)
     columns = st.columns(4)
     columns[0].metric(
         "latch: largest |h| in the gap",
@@ -68,7 +79,6 @@ def latch_section() -> None:
         name=f"memory_latch_sequence_{int(sequence)}",
         key="memory_latch",
     )
-    hidden = abs(exposure.r_h) < 0.5
     st.caption(
         f"On this sequence the value {comparison.stored_value:+.3f} is marked at t = "
         f"{comparison.mark} and queried at t = {comparison.query}; the trained model answers "
@@ -81,7 +91,7 @@ def latch_section() -> None:
         )
         + (
             "The trained model keeps the value out of h as the latch does."
-            if hidden
+            if exposure.keeps_value_hidden
             else "Nothing in its training asked h to stay quiet, and it does not: the trained "
             f"memory unit shows the value in h during the gap (|r| = {abs(exposure.r_h):.2f}), "
             "where only the hand-set output gate hides it."

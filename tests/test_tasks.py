@@ -176,11 +176,13 @@ def test_the_code_task_dispatches_to_train_code(
     assert "--task brackets takes no --max-seconds" in capsys.readouterr().err
 
     received: list[tuple[int, int | None, int | None, dict[str, float]]] = []
+    threads_seen: list[int] = []
 
     def train_code(
         seed: int, hidden_dim: int | None, steps: int | None, on_step, **options: float
     ) -> TrainOutcome:
         received.append((seed, hidden_dim, steps, options))
+        threads_seen.append(torch.get_num_threads())
         if on_step is not None:
             on_step(1, 1, 2.5)
         match = UnitMatch("in_string", 3, 0.9, 0.4, 5, 0.5)
@@ -188,7 +190,14 @@ def test_the_code_task_dispatches_to_train_code(
 
     # The real training takes minutes: a stand-in receives what `train` passes on.
     monkeypatch.setattr(tasks_module, "train_code", train_code)
-    assert main(["train", "--task", "code", "--seed", "4", "--steps", "9", "--json"]) == 0
+    # Training runs on one thread; a caller in the same process keeps its own count.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert main(["train", "--task", "code", "--seed", "4", "--steps", "9", "--json"]) == 0
+        assert threads_seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
     payload = json.loads(capsys.readouterr().out)
     assert received == [(4, None, 9, {})]
     assert set(payload) == CONTRACT and payload["cells"]["in_string"]["unit"] == 3

@@ -57,12 +57,16 @@ def _command_train(args: argparse.Namespace) -> None:
             print(f"step {step}/{total}: loss {loss:.4f}", file=sys.stderr, flush=True)
 
     # These models' ops are too small to split: a second thread only waits for a core that a
-    # busy machine may not give it (the job worker trains on one thread too).
+    # busy machine may not give it (the job worker trains on one thread too). Restored after,
+    # for a caller (a notebook, a test) that calls main() in its own process.
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         outcome = train_named(args.task, args.seed, args.hidden_dim, args.steps, report, **options)
     except (ValueError, ImportError) as error:
         raise CliError(str(error)) from None
+    finally:
+        torch.set_num_threads(threads)
     if args.save:
         try:
             Path(args.save).write_bytes(outcome.to_bytes())

@@ -128,7 +128,10 @@ def training_section(default_seed: int) -> None:
         stored = trained_result(spec)
         if stored is None:
             _expected_time(spec)
-        if st.button(
+        # In a slot, so that the button goes as soon as the training starts (this run goes on
+        # to follow the training, and would leave the drawn button on screen until it ends).
+        button_slot = st.empty()
+        if button_slot.button(
             "Use the trained models" if stored else "Train LSTM and RNN",
             key="memory_train",
             type="primary",
@@ -148,6 +151,7 @@ def training_section(default_seed: int) -> None:
                     on_done=_store,
                 )
                 st.session_state[TRAINING_KEY] = spec
+                button_slot.empty()
     if job is not None:
         _follow_training(job)
     shown_spec = st.session_state.get(TRAINED_SPEC_KEY)

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.figures.text import text_state_figure
+from lstm_core.learned.charmodel import unit_name
 from lstm_core.learned.labels import LABEL_NAMES, LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from ui.entry import require_app
@@ -62,13 +63,20 @@ except ValueError as error:
     st.error(f"The model {model_name!r} cannot be read: {error}")
     st.stop()
 metadata = loaded.metadata
-hidden_dim = loaded.model.config.hidden_dim
+config = loaded.model.config
+units = config.num_layers * config.hidden_dim  # every layer's units, numbered in turn
+size = (
+    f"{config.hidden_dim} units"
+    if config.num_layers == 1
+    else f"{config.num_layers} layers of {config.hidden_dim} units, numbered 0 to {units - 1} "
+    "layer by layer"
+)
 source = held_out(model_name)
 rows = held_out_table(model_name)
 
 st.subheader("The cell finder on held-out source")
 st.caption(
-    f"{hidden_dim} units; trained {metadata.get('steps', '?')} steps (seed "
+    f"{size}; trained {metadata.get('steps', '?')} steps (seed "
     f"{metadata.get('seed', '?')}). Correlations over {len(source.text):,} characters of "
     f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
     "same unit's; its rank is by |r(C)|."
@@ -79,6 +87,7 @@ table = pd.DataFrame(
             "label": LABEL_TITLES.get(row.label, row.label),
             "rank": row.rank,
             "unit": row.unit,
+            **({"layer": row.unit // config.hidden_dim + 1} if config.num_layers > 1 else {}),
             "r(C, label)": round(row.r_c, 3),
             "r(h, label)": round(row.r_h, 3),
         }
@@ -103,11 +112,11 @@ unit = int(
     columns[1].number_input(
         "unit",
         min_value=0,
-        max_value=hidden_dim - 1,
+        max_value=units - 1,
         value=best,
         step=1,
         key=f"text_unit_{model_name}_{label}",
-        help=f"Starts at the best unit for {LABEL_TITLES[label]} (unit {best}).",
+        help=f"Starts at the best unit for {LABEL_TITLES[label]} ({unit_name(best, config)}).",
     )
 )
 
@@ -130,9 +139,10 @@ if len(text) > MAX_TEXT_CHARS:
 run = text_run(model_name, text)
 base = f"text_{model_name}_unit{unit}"
 
-st.subheader(f"Unit {unit}: C_t")
+title = unit_name(unit, config).capitalize()
+st.subheader(f"{title}: C_t")
 show_figure(unit_strip, (model_name, text), unit, "c", name=f"{base}_c", key="text_c_strip")
-st.subheader(f"Unit {unit}: h_t")
+st.subheader(f"{title}: h_t")
 show_figure(unit_strip, (model_name, text), unit, "h", name=f"{base}_h", key="text_h_strip")
 difference = (run.manual_h - run.h).abs().max().item()
 st.caption(

@@ -16,6 +16,7 @@ from lstm_core.learned.charmodel import (
     encode,
     model_from_bytes,
     run_text,
+    unit_name,
     weights_to_bytes,
 )
 from lstm_core.learned.code import train_code
@@ -44,6 +45,18 @@ def test_a_short_training_beats_the_unigram_baseline_on_held_out_source() -> Non
     assert set(outcome.cells) == {
         "in_string", "in_comment", "bracket_depth", "column", "indentation"
     }  # fmt: skip
+
+
+def test_a_stacked_model_trains_and_its_cells_are_found_in_every_layer() -> None:
+    outcome = train_code(seed=1, hidden_dim=6, steps=4, on_step=None, num_layers=2, **SMALL)
+    assert outcome.state["lstm.weight_hh_l1"].shape == (24, 6)
+    model, _ = model_from_bytes(outcome.to_bytes())
+    assert model.config.num_layers == 2
+    run = run_text(model, "f(x)\n")
+    r_c = find_cells(run.c, run.h, label_text(run.text))
+    assert all(0 <= match.unit < 12 for match in r_c.values())
+    with pytest.raises(ValueError, match="num_layers"):
+        train_code(seed=1, hidden_dim=6, steps=4, on_step=None, num_layers=0, **SMALL)
 
 
 def test_training_is_deterministic_and_stops_when_asked() -> None:
@@ -94,6 +107,35 @@ def test_run_text_is_nn_lstm_and_the_written_out_equations_agree() -> None:
     assert run.loss == pytest.approx(expected_loss, rel=1e-5)
     i, f, g = run.gates["i"], run.gates["f"], run.gates["g"]
     torch.testing.assert_close(run.c[1:], f[1:] * run.c[:-1] + i[1:] * g[1:])
+
+
+def test_a_stacked_model_shows_every_layer_s_units_side_by_side() -> None:
+    config = CharConfig(hidden_dim=4, embedding_dim=3, num_layers=2)
+    model = CharLSTM(config, torch.Generator().manual_seed(2))
+    text = "x = (1, [2])\n"
+    run = run_text(model, text)
+    assert run.h.shape == run.c.shape == (len(text), 8)
+    # Layer 1 alone: an nn.LSTM with its weights, reading the embedded text.
+    first = nn.LSTM(3, 4, batch_first=True)
+    first.load_state_dict(
+        {
+            name[:-1] + "0": value
+            for name, value in model.lstm.state_dict().items()
+            if name.endswith("_l0")
+        }
+    )
+    with torch.no_grad():
+        x = model.embedding(encode(text)[None])
+        first_h, (_, first_c) = first(x)
+        output, (_, c_n) = model.lstm(x)
+    torch.testing.assert_close(run.h[:, :4], first_h[0])
+    torch.testing.assert_close(run.h[:, 4:], output[0])
+    torch.testing.assert_close(run.c[-1], torch.cat([first_c[0, 0], c_n[1, 0]]))
+    torch.testing.assert_close(run.manual_h, run.h)
+    assert unit_name(5, config) == "unit 5 (layer 2, its unit 1)"
+    assert unit_name(3, CharConfig(hidden_dim=4)) == "unit 3"
+    with pytest.raises(ValueError, match=r"unit must be in 0\.\.7"):
+        unit_name(8, config)
 
 
 def test_weights_round_trip_and_other_files_are_refused() -> None:

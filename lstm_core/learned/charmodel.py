@@ -39,7 +39,7 @@ class CharConfig:
 
     hidden_dim: int = 256  # H: LSTM units
     embedding_dim: int = 32  # E: width of a character's learned vector
-    num_layers: int = 1  # stacked LSTM layers; the cells are read from the last
+    num_layers: int = 1  # L: stacked LSTM layers; the cells are read from all of them
 
 
 class CharLSTM(nn.Module):
@@ -76,19 +76,34 @@ class CharLSTM(nn.Module):
         return self.head(output), final
 
 
+def unit_name(unit: int, config: CharConfig) -> str:
+    """How a page names unit `unit` of a TextRun: "unit 37", or in a stacked model
+    "unit 300 (layer 2, its unit 44)" (layers counted from 1 here, as people count them)."""
+    if not 0 <= unit < config.num_layers * config.hidden_dim:
+        raise ValueError(
+            f"unit must be in 0..{config.num_layers * config.hidden_dim - 1}, got {unit}"
+        )
+    if config.num_layers == 1:
+        return f"unit {unit}"
+    layer, own = divmod(unit, config.hidden_dim)
+    return f"unit {unit} (layer {layer + 1}, its unit {own})"
+
+
 @dataclass(frozen=True)
 class TextRun:
-    """A model read over one text from zero states (the last layer's units).
+    """A model read over one text from zero states: the units of every layer, side by side.
 
-    h is nn.LSTM's own output; c and the gates come from the hand-written equations with the
-    same weights, each step reading nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
+    Unit k is layer k // H's unit k % H (L·H units in all; H of a one-layer model), so the
+    cell finder searches every layer. h is nn.LSTM's own output (layer by layer); c and the
+    gates come from the hand-written equations with the same weights, each step reading
+    nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
     """
 
     text: str
-    h: torch.Tensor  # (T, H) nn.LSTM's hidden state after each character
-    c: torch.Tensor  # (T, H) the cell state after each character
-    gates: dict[str, torch.Tensor]  # "i", "f", "g", "o" -> (T, H)
-    manual_h: torch.Tensor  # (T, H) the hand-written cell's h, to check against h
+    h: torch.Tensor  # (T, L·H) nn.LSTM's hidden state after each character
+    c: torch.Tensor  # (T, L·H) the cell state after each character
+    gates: dict[str, torch.Tensor]  # "i", "f", "g", "o" -> (T, L·H)
+    manual_h: torch.Tensor  # (T, L·H) the hand-written cell's h, to check against h
     loss: float  # mean next-character cross-entropy over the text, nats per character
 
 
@@ -102,19 +117,25 @@ def run_text(model: CharLSTM, text: str) -> TextRun:
     with native_kernel():
         h_all, _ = reference_trajectory(model.lstm, x)  # (L, 1, T, H)
         manual_h, manual_c, gates = manual_trajectory(model.lstm, x, h_all)
-    logits = model.head(h_all[-1])  # (1, T, V)
+    logits = model.head(h_all[-1])  # (1, T, V): the last layer predicts
     if ids.shape[1] > 1:
         loss = nn.functional.cross_entropy(logits[0, :-1], ids[0, 1:]).item()
     else:
         loss = float("nan")
     return TextRun(
         text=text,
-        h=h_all[-1, 0],
-        c=manual_c[-1, 0],
-        gates={name: values[-1, 0] for name, values in gates.items()},
-        manual_h=manual_h[-1, 0],
+        h=_side_by_side(h_all),
+        c=_side_by_side(manual_c),
+        gates={name: _side_by_side(values) for name, values in gates.items()},
+        manual_h=_side_by_side(manual_h),
         loss=loss,
     )
+
+
+def _side_by_side(states: torch.Tensor) -> torch.Tensor:
+    """(L, 1, T, H) -> (T, L·H): layer k's units at columns k·H to k·H + H - 1."""
+    layers, _, steps, hidden = states.shape
+    return states[:, 0].permute(1, 0, 2).reshape(steps, layers * hidden)
 
 
 def expected_shapes(config: CharConfig) -> dict[str, tuple[int, ...]]:
@@ -131,12 +152,10 @@ def expected_shapes(config: CharConfig) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def weights_to_bytes(model: CharLSTM, metadata: dict[str, str]) -> bytes:
-    """The model as safetensors bytes; its config and `metadata` in the header."""
-    from safetensors.torch import save
-
-    config = model.config
-    header = {
+def weights_header(config: CharConfig, metadata: dict[str, str]) -> dict[str, str]:
+    """`metadata` with what `model_from_bytes` needs to rebuild a model of `config`: the
+    format, the vocabulary and the sizes."""
+    return {
         **metadata,
         "format": WEIGHTS_FORMAT,
         "vocabulary": json.dumps(VOCABULARY),
@@ -144,8 +163,14 @@ def weights_to_bytes(model: CharLSTM, metadata: dict[str, str]) -> bytes:
         "embedding_dim": str(config.embedding_dim),
         "num_layers": str(config.num_layers),
     }
+
+
+def weights_to_bytes(model: CharLSTM, metadata: dict[str, str]) -> bytes:
+    """The model as safetensors bytes; its config and `metadata` in the header."""
+    from safetensors.torch import save
+
     state = {name: value.detach().contiguous() for name, value in model.state_dict().items()}
-    return save(state, metadata=header)
+    return save(state, metadata=weights_header(model.config, metadata))
 
 
 def read_metadata(data: bytes) -> dict[str, str]:

@@ -24,6 +24,7 @@ from lstm_core.learned.charmodel import (
     CharLSTM,
     encode,
     run_text,
+    weights_header,
     weights_to_bytes,
 )
 from lstm_core.learned.corpus import (
@@ -35,7 +36,8 @@ from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import TrainOutcome
 
 # The shipped model's size, about its steps and its corpus (its log: weights/code.training.txt).
-DEFAULT_HIDDEN_DIM = 256
+DEFAULT_HIDDEN_DIM = 256  # units per layer
+DEFAULT_NUM_LAYERS = 1
 DEFAULT_STEPS = 5_700
 CORPUS_CHARS = 40_000_000  # above the whole standard library with its tests: all of it
 CORPUS_WITH_TESTS = True  # the stdlib's test suites are Python source too
@@ -81,6 +83,7 @@ def train_code(
     on_step: StepCallback | None = None,
     *,
     embedding_dim: int = 32,
+    num_layers: int = DEFAULT_NUM_LAYERS,
     corpus_chars: int = CORPUS_CHARS,
     corpus_with_tests: bool = CORPUS_WITH_TESTS,
     chunk_len: int = CHUNK_LEN,
@@ -93,21 +96,21 @@ def train_code(
     """Train the code model; the seed draws the corpus subset, the weights and the stream
     offsets, each from its own private generator.
 
-    `corpus_chars` bounds the training text (the stdlib's test suites in it when
-    `corpus_with_tests`), `held_out_chars` the held-out one; `chunk_len` is the
-    backpropagation window. `hidden_dim`
-    and `steps` default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops
-    early when `on_step` returns True or after `max_seconds` (the learning rate then decays
-    by whichever of steps or seconds is further along). Every `checkpoint_every` steps the
-    weights so far are written to `checkpoint` (safetensors, also at the end) and
-    `on_checkpoint(step, model)` is called.
+    `num_layers` stacks LSTM layers of `hidden_dim` units each. `corpus_chars` bounds the
+    training text (the stdlib's test suites in it when `corpus_with_tests`), `held_out_chars`
+    the held-out one; `chunk_len` is the backpropagation window. `hidden_dim` and `steps`
+    default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops early when `on_step`
+    returns True or after `max_seconds` (the learning rate then decays by whichever of steps
+    or seconds is further along). Every `checkpoint_every` steps the weights so far are
+    written to `checkpoint` (safetensors, also at the end) and `on_checkpoint(step, model)`
+    is called.
     Returns the outcome with held-out loss, the unigram baseline and the cells on held-out text.
     """
     hidden_dim = DEFAULT_HIDDEN_DIM if hidden_dim is None else hidden_dim
     steps = DEFAULT_STEPS if steps is None else steps
-    if hidden_dim < 1 or steps < 1:
-        raise ValueError("hidden_dim and steps must be at least 1")
-    config = CharConfig(hidden_dim=hidden_dim, embedding_dim=embedding_dim)
+    if hidden_dim < 1 or steps < 1 or num_layers < 1:
+        raise ValueError("hidden_dim, num_layers and steps must be at least 1")
+    config = CharConfig(hidden_dim=hidden_dim, embedding_dim=embedding_dim, num_layers=num_layers)
     model = CharLSTM(config, torch.Generator().manual_seed(seed))
     ids = encode(training_text(seed, corpus_chars, with_tests=corpus_with_tests))  # (N,)
     stream_len = ids.shape[0] // BATCH_SIZE
@@ -192,7 +195,9 @@ def train_code(
         },
         cells=cells,
         state={name: value.detach().clone() for name, value in model.state_dict().items()},
-        metadata=metadata,
+        # The header of the shipped weights, so that `train --save` writes a file that the
+        # text view and `cells --model FILE` read.
+        metadata=weights_header(config, metadata),
     )
 
 
@@ -210,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m lstm_core.learned.code")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--hidden-dim", type=int, default=None)
+    parser.add_argument("--hidden-dim", type=int, default=None, help="units per layer")
+    parser.add_argument("--num-layers", type=int, default=DEFAULT_NUM_LAYERS)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--max-seconds", type=float, default=None)
     parser.add_argument("--save", type=Path, default=None, help="weights file (safetensors)")
@@ -249,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         args.hidden_dim,
         args.steps,
         report_step,
+        num_layers=args.num_layers,
         corpus_chars=args.corpus_chars,
         corpus_with_tests=args.corpus_with_tests,
         chunk_len=args.chunk_len,

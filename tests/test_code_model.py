@@ -53,8 +53,7 @@ def test_a_stacked_model_trains_and_its_cells_are_found_in_every_layer() -> None
     model, _ = model_from_bytes(outcome.to_bytes())
     assert model.config.num_layers == 2
     run = run_text(model, "f(x)\n")
-    r_c = find_cells(run.c, run.h, label_text(run.text))
-    assert all(0 <= match.unit < 12 for match in r_c.values())
+    assert run.c.shape == run.h.shape == (5, 12)
     with pytest.raises(ValueError, match="num_layers"):
         train_code(seed=1, hidden_dim=6, steps=4, on_step=None, num_layers=0, **SMALL)
 
@@ -109,20 +108,16 @@ def test_run_text_is_nn_lstm_and_the_written_out_equations_agree() -> None:
     torch.testing.assert_close(run.c[1:], f[1:] * run.c[:-1] + i[1:] * g[1:])
 
 
-def test_a_stacked_model_shows_every_layer_s_units_side_by_side() -> None:
+def test_run_text_puts_each_layer_s_units_in_turn() -> None:
     config = CharConfig(hidden_dim=4, embedding_dim=3, num_layers=2)
     model = CharLSTM(config, torch.Generator().manual_seed(2))
     text = "x = (1, [2])\n"
     run = run_text(model, text)
     assert run.h.shape == run.c.shape == (len(text), 8)
-    # Layer 1 alone: an nn.LSTM with its weights, reading the embedded text.
+    # The first layer alone: an nn.LSTM with its weights, reading the embedded text.
     first = nn.LSTM(3, 4, batch_first=True)
     first.load_state_dict(
-        {
-            name[:-1] + "0": value
-            for name, value in model.lstm.state_dict().items()
-            if name.endswith("_l0")
-        }
+        {name: value for name, value in model.lstm.state_dict().items() if name.endswith("_l0")}
     )
     with torch.no_grad():
         x = model.embedding(encode(text)[None])
@@ -136,6 +131,15 @@ def test_a_stacked_model_shows_every_layer_s_units_side_by_side() -> None:
     assert unit_name(3, CharConfig(hidden_dim=4)) == "unit 3"
     with pytest.raises(ValueError, match=r"unit must be in 0\.\.7"):
         unit_name(8, config)
+    # A last layer that holds nothing (C stays 0): the finder's cells are the first layer's.
+    with torch.no_grad():
+        for name, value in model.lstm.named_parameters():
+            if name.endswith("_l1"):
+                value.zero_()
+    run = run_text(model, text)
+    cells = find_cells(run.c, run.h, label_text(text))
+    for varying in ("bracket_depth", "column"):  # the labels that vary over this text
+        assert 0 <= cells[varying].unit < 4 and cells[varying].r_c != 0
 
 
 def test_weights_round_trip_and_other_files_are_refused() -> None:

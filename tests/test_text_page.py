@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import torch
 from conftest import APP, APPTEST_TIMEOUT, chart_specs
 from streamlit.testing.v1 import AppTest
 
+from lstm_core.learned.charmodel import CharConfig, CharLSTM, weights_to_bytes
 from lstm_core.learned.labels import LABEL_TITLES
+from lstm_core.learned.shipped import SHIPPED_MODELS
 from ui.text_model import held_out_table
 
 
@@ -78,3 +83,28 @@ def test_a_text_over_the_limit_gets_a_message_not_a_chart() -> None:
     assert not at.exception
     assert any("at most 2,000" in error.value for error in at.error)
     assert not chart_specs(at)
+
+
+def test_a_stacked_model_s_units_are_named_by_layer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = CharConfig(hidden_dim=4, embedding_dim=3, num_layers=2)
+    weights = tmp_path / "stacked.safetensors"
+    model = CharLSTM(config, torch.Generator().manual_seed(5))
+    weights.write_bytes(weights_to_bytes(model, {"seed": "0", "steps": "0"}))
+    monkeypatch.setitem(SHIPPED_MODELS, "stacked-test", weights)
+    at = open_text_page()
+    at.selectbox(key="text_model").set_value("stacked-test").run()
+    assert not at.exception
+    assert any("2 layers of 4 units, numbered 0 to 7" in caption.value for caption in at.caption)
+    table = at.dataframe[0].value
+    assert set(table["layer"]) <= {1, 2}
+    assert (table["layer"] == table["unit"] // 4 + 1).all()
+    label = at.selectbox(key="text_label").value
+    unit_input = at.number_input(key=f"text_unit_stacked-test_{label}")
+    assert unit_input.max == 7
+    unit_input.set_value(6).run()
+    assert not at.exception
+    titles = [header.value for header in at.subheader]
+    assert "Unit 6 (layer 2, its unit 2): C_t" in titles
+    assert "Unit 6 (layer 2, its unit 2): h_t" in titles

@@ -93,10 +93,11 @@ def unit_name(unit: int, config: CharConfig) -> str:
 class TextRun:
     """A model read over one text from zero states: the units of every layer, side by side.
 
-    Unit k is layer k // H's unit k % H (L·H units in all; H of a one-layer model), so the
-    cell finder searches every layer. h is nn.LSTM's own output (layer by layer); c and the
-    gates come from the hand-written equations with the same weights, each step reading
-    nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
+    Unit k is unit k % H of layer k // H (layers counted from 0 here; L·H units in all, H of
+    a one-layer model), so the cell finder searches every layer. h is nn.LSTM's h of each
+    layer (simulate.reference_trajectory: one nn.LSTM call per layer, each reading the one
+    below, as inside nn.LSTM); c and the gates come from the hand-written equations with the
+    same weights, each step reading nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
     """
 
     text: str

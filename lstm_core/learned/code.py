@@ -216,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lstm_core.learned.code")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hidden-dim", type=int, default=None, help="units per layer")
-    parser.add_argument("--num-layers", type=int, default=DEFAULT_NUM_LAYERS)
+    parser.add_argument(
+        "--num-layers", type=int, default=DEFAULT_NUM_LAYERS, help="stacked LSTM layers"
+    )
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--max-seconds", type=float, default=None)
     parser.add_argument("--save", type=Path, default=None, help="weights file (safetensors)")

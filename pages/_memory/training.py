@@ -126,17 +126,20 @@ def training_section(default_seed: int) -> None:
         st.info(stopped)
     if job is None:
         stored = trained_result(spec)
-        if stored is None:
-            _expected_time(spec)
-        # In a slot, so that the button goes as soon as the training starts (this run goes on
-        # to follow the training, and would leave the drawn button on screen until it ends).
-        button_slot = st.empty()
-        if button_slot.button(
-            "Use the trained models" if stored else "Train LSTM and RNN",
-            key="memory_train",
-            type="primary",
-            help="Trains both models (kept per task, seed and sizes: a second click is instant).",
-        ):
+        # In one slot, so that the expected time and the button go as soon as the training
+        # starts (this run goes on to follow the training, and would leave them on screen).
+        before_training = st.empty()
+        with before_training.container():
+            if stored is None:
+                _expected_time(spec)
+            clicked = st.button(
+                "Use the trained models" if stored else "Train LSTM and RNN",
+                key="memory_train",
+                type="primary",
+                help="Trains both models (kept per task, seed and sizes: a second click is "
+                "instant).",
+            )
+        if clicked:
             if trained_result(spec) is not None:
                 st.session_state[TRAINED_SPEC_KEY] = spec
             else:
@@ -151,7 +154,7 @@ def training_section(default_seed: int) -> None:
                     on_done=_store,
                 )
                 st.session_state[TRAINING_KEY] = spec
-                button_slot.empty()
+                before_training.empty()
     if job is not None:
         _follow_training(job)
     shown_spec = st.session_state.get(TRAINED_SPEC_KEY)

@@ -40,8 +40,10 @@ def test_a_training_runs_beside_another_session_and_stops_on_request(
     open_app(other, streamlit_server, "?seed=77&seq_len=12&hidden_dim=3")
     assert_page_draws_run(other, RunConfig(seed=77, seq_len=12, hidden_dim=3))
     assert progress.count() == 1  # still training
-    # Only the stop button while it trains: a second click on Train would have no meaning.
+    # Only progress and the stop button while it trains: a second click on Train would have
+    # no meaning, and the expected time is no longer ahead.
     assert page.get_by_role("button", name="Train LSTM and RNN").count() == 0
+    assert page.get_by_text("Expected training time:").count() == 0
     screenshot(page, "training_in_progress")
     page.get_by_role("button", name="Stop the training").click()
     page.get_by_text("Training stopped").wait_for(timeout=CHART_TIMEOUT_MS)

@@ -64,12 +64,11 @@ except ValueError as error:
     st.stop()
 metadata = loaded.metadata
 config = loaded.model.config
-units = config.num_layers * config.hidden_dim  # every layer's units, numbered in turn
 size = (
     f"{config.hidden_dim} units"
     if config.num_layers == 1
-    else f"{config.num_layers} layers of {config.hidden_dim} units, numbered 0 to {units - 1} "
-    "layer by layer"
+    else f"{config.num_layers} layers of {config.hidden_dim} units, numbered 0 to "
+    f"{config.units - 1} layer by layer"
 )
 source = held_out(model_name)
 rows = held_out_table(model_name)
@@ -87,7 +86,7 @@ table = pd.DataFrame(
             "label": LABEL_TITLES.get(row.label, row.label),
             "rank": row.rank,
             "unit": row.unit,
-            **({"layer": row.unit // config.hidden_dim + 1} if config.num_layers > 1 else {}),
+            **({"layer": config.layer_of(row.unit)} if config.num_layers > 1 else {}),
             "r(C, label)": round(row.r_c, 3),
             "r(h, label)": round(row.r_h, 3),
         }
@@ -112,7 +111,7 @@ unit = int(
     columns[1].number_input(
         "unit",
         min_value=0,
-        max_value=units - 1,
+        max_value=config.units - 1,
         value=best,
         step=1,
         key=f"text_unit_{model_name}_{label}",

@@ -47,7 +47,7 @@ def test_a_short_training_beats_the_unigram_baseline_on_held_out_source() -> Non
     }  # fmt: skip
 
 
-def test_a_stacked_model_trains_and_its_cells_are_found_in_every_layer() -> None:
+def test_a_stacked_model_trains_and_its_file_reads_back() -> None:
     outcome = train_code(seed=1, hidden_dim=6, steps=4, on_step=None, num_layers=2, **SMALL)
     assert outcome.state["lstm.weight_hh_l1"].shape == (24, 6)
     model, _ = model_from_bytes(outcome.to_bytes())

@@ -41,6 +41,17 @@ class CharConfig:
     embedding_dim: int = 32  # E: width of a character's learned vector
     num_layers: int = 1  # L: stacked LSTM layers; the cells are read from all of them
 
+    @property
+    def units(self) -> int:
+        """L·H: every layer's units, numbered layer by layer (a TextRun's columns)."""
+        return self.num_layers * self.hidden_dim
+
+    def layer_of(self, unit: int) -> int:
+        """The layer (counted from 1, as people count them) that unit `unit` belongs to."""
+        if not 0 <= unit < self.units:
+            raise ValueError(f"unit must be in 0..{self.units - 1}, got {unit}")
+        return unit // self.hidden_dim + 1
+
 
 class CharLSTM(nn.Module):
     """embedding (V, E) -> nn.LSTM(E, H, L, batch_first) -> head (H -> V)."""
@@ -78,15 +89,11 @@ class CharLSTM(nn.Module):
 
 def unit_name(unit: int, config: CharConfig) -> str:
     """How a page names unit `unit` of a TextRun: "unit 37", or in a stacked model
-    "unit 300 (layer 2, its unit 44)" (layers counted from 1 here, as people count them)."""
-    if not 0 <= unit < config.num_layers * config.hidden_dim:
-        raise ValueError(
-            f"unit must be in 0..{config.num_layers * config.hidden_dim - 1}, got {unit}"
-        )
+    "unit 300 (layer 2, its unit 44)" (layers counted from 1, see CharConfig.layer_of)."""
+    layer = config.layer_of(unit)
     if config.num_layers == 1:
         return f"unit {unit}"
-    layer, own = divmod(unit, config.hidden_dim)
-    return f"unit {unit} (layer {layer + 1}, its unit {own})"
+    return f"unit {unit} (layer {layer}, its unit {unit % config.hidden_dim})"
 
 
 @dataclass(frozen=True)

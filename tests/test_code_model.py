@@ -73,6 +73,28 @@ def test_training_is_deterministic_and_stops_when_asked() -> None:
         torch.testing.assert_close(tensor, second.state[name], rtol=0, atol=0)
 
 
+def test_training_continues_from_a_saved_model_of_the_same_size(tmp_path) -> None:
+    saved = tmp_path / "start.safetensors"
+    saved.write_bytes(train_code(seed=2, hidden_dim=8, steps=3, on_step=None, **SMALL).to_bytes())
+    start, _ = model_from_bytes(saved.read_bytes())
+    # At a learning rate of zero the weights stay where they started: the file's, not the seed's.
+    still = train_code(
+        seed=9, hidden_dim=8, steps=2, on_step=None, learning_rate=0.0, init_from=saved,
+        batch_size=4, **SMALL,
+    )  # fmt: skip
+    for name, tensor in start.state_dict().items():
+        torch.testing.assert_close(still.state[name], tensor, rtol=0, atol=0)
+    assert still.metadata["init_from"] == "start.safetensors"
+    assert still.metadata["init_steps"] == "3"
+    assert still.metadata["batch_size"] == "4"
+    moved = train_code(seed=9, hidden_dim=8, steps=2, on_step=None, init_from=saved, **SMALL)
+    assert not torch.equal(
+        moved.state["lstm.weight_hh_l0"], start.state_dict()["lstm.weight_hh_l0"]
+    )
+    with pytest.raises(ValueError, match="holds a model of"):
+        train_code(seed=9, hidden_dim=6, steps=2, on_step=None, init_from=saved, **SMALL)
+
+
 def test_the_held_out_source_is_not_in_the_training_corpus() -> None:
     training, held_out_files = split_files(seed=0)
     assert training and held_out_files

@@ -23,6 +23,7 @@ from lstm_core.learned.charmodel import (
     CharConfig,
     CharLSTM,
     encode,
+    model_from_bytes,
     run_text,
     weights_header,
     weights_to_bytes,
@@ -54,12 +55,12 @@ LOSS_WINDOW = 100  # final_loss is the mean training loss of the last this-many 
 StepCallback = Callable[[int, int, float], bool | None]
 
 
-def _learning_rate(step: int, progress: float) -> float:
-    """Linear warm-up, then a cosine from LEARNING_RATE down to LEARNING_RATE / 10 as
-    `progress` goes from 0 to 1."""
+def _learning_rate(step: int, progress: float, peak: float = LEARNING_RATE) -> float:
+    """Linear warm-up to `peak`, then a cosine from `peak` down to `peak` / 10 as `progress`
+    goes from 0 to 1."""
     if step < WARMUP_STEPS:
-        return LEARNING_RATE * (step + 1) / WARMUP_STEPS
-    return LEARNING_RATE * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress))))
+        return peak * (step + 1) / WARMUP_STEPS
+    return peak * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
 def unigram_loss(train_ids: torch.Tensor, ids: torch.Tensor) -> float:
@@ -87,6 +88,9 @@ def train_code(
     corpus_chars: int = CORPUS_CHARS,
     corpus_with_tests: bool = CORPUS_WITH_TESTS,
     chunk_len: int = CHUNK_LEN,
+    batch_size: int = BATCH_SIZE,
+    learning_rate: float = LEARNING_RATE,
+    init_from: Path | None = None,
     held_out_chars: int = HELD_OUT_MAX_CHARS,
     max_seconds: float | None = None,
     checkpoint: Path | None = None,
@@ -98,7 +102,9 @@ def train_code(
 
     `num_layers` stacks LSTM layers of `hidden_dim` units each. `corpus_chars` bounds the
     training text (the stdlib's test suites in it when `corpus_with_tests`), `held_out_chars`
-    the held-out one; `chunk_len` is the backpropagation window. `hidden_dim` and `steps`
+    the held-out one; `chunk_len` is the backpropagation window over `batch_size` streams;
+    `learning_rate` is Adam's peak rate. `init_from` names a weights file of the same size to
+    continue from instead of the seed's random weights. `hidden_dim` and `steps`
     default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops early when `on_step`
     returns True or after `max_seconds` (the learning rate then decays by whichever of steps
     or seconds is further along). Every `checkpoint_every` steps the weights so far are
@@ -108,21 +114,31 @@ def train_code(
     """
     hidden_dim = DEFAULT_HIDDEN_DIM if hidden_dim is None else hidden_dim
     steps = DEFAULT_STEPS if steps is None else steps
-    if hidden_dim < 1 or steps < 1 or num_layers < 1:
-        raise ValueError("hidden_dim, num_layers and steps must be at least 1")
+    if min(hidden_dim, steps, num_layers, batch_size, chunk_len) < 1:
+        raise ValueError("hidden_dim, num_layers, steps, batch_size and chunk_len must be >= 1")
     config = CharConfig(hidden_dim=hidden_dim, embedding_dim=embedding_dim, num_layers=num_layers)
     model = CharLSTM(config, torch.Generator().manual_seed(seed))
+    init_metadata: dict[str, str] = {}
+    if init_from is not None:
+        start, start_metadata = model_from_bytes(init_from.read_bytes())
+        if start.config != config:
+            raise ValueError(f"{init_from} holds a model of {start.config}, not {config}")
+        model.load_state_dict(start.state_dict())
+        init_metadata = {
+            "init_from": init_from.name,
+            "init_steps": start_metadata.get("steps", "unknown"),
+        }
     ids = encode(training_text(seed, corpus_chars, with_tests=corpus_with_tests))  # (N,)
-    stream_len = ids.shape[0] // BATCH_SIZE
-    streams = ids[: stream_len * BATCH_SIZE].view(BATCH_SIZE, stream_len)  # (B, N / B)
+    stream_len = ids.shape[0] // batch_size
+    streams = ids[: stream_len * batch_size].view(batch_size, stream_len)  # (B, N / B)
     offsets = torch.Generator().manual_seed(seed + 1)
     # Each stream starts at its own random point and wraps around, so that the streams are
     # not in step with one another's file boundaries.
-    shifts = torch.randint(0, stream_len, (BATCH_SIZE,), generator=offsets)
+    shifts = torch.randint(0, stream_len, (batch_size,), generator=offsets)
     streams = torch.stack(
         [row.roll(-int(shift)) for row, shift in zip(streams, shifts, strict=True)]
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     state: tuple[torch.Tensor, torch.Tensor] | None = None
     position = 0
     losses: list[float] = []
@@ -133,6 +149,9 @@ def train_code(
         "corpus_chars": str(ids.shape[0]),
         "corpus_with_tests": str(corpus_with_tests).lower(),
         "chunk_len": str(chunk_len),
+        "batch_size": str(batch_size),
+        "learning_rate": str(learning_rate),
+        **init_metadata,
     }
     started = time.perf_counter()
     model.train()
@@ -147,7 +166,7 @@ def train_code(
         if max_seconds is not None:
             progress = max(progress, (time.perf_counter() - started) / max_seconds)
         for group in optimizer.param_groups:
-            group["lr"] = _learning_rate(step, progress)
+            group["lr"] = _learning_rate(step, progress, learning_rate)
         logits, (h_n, c_n) = model(window[:, :-1], state)  # (B, T, V)
         state = (h_n.detach(), c_n.detach())
         loss = nn.functional.cross_entropy(
@@ -231,6 +250,18 @@ def main(argv: list[str] | None = None) -> int:
         help="the stdlib's test suites in the corpus",
     )
     parser.add_argument("--chunk-len", type=int, default=CHUNK_LEN, help="BPTT window")
+    parser.add_argument(
+        "--batch-size", type=int, default=BATCH_SIZE, help="parallel streams per step"
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=LEARNING_RATE, help="Adam's peak rate"
+    )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="continue from this weights file (same size) instead of random weights",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     args = parser.parse_args(argv)
@@ -261,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         corpus_chars=args.corpus_chars,
         corpus_with_tests=args.corpus_with_tests,
         chunk_len=args.chunk_len,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        init_from=args.init_from,
         max_seconds=args.max_seconds,
         checkpoint=args.save,
         checkpoint_every=args.checkpoint_every,

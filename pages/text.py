@@ -37,7 +37,14 @@ def unit_strip(source: tuple[str, str], unit: int, state: str) -> go.Figure:
     run = text_run(model_name, text)
     gates = {name: values[:, unit] for name, values in run.gates.items()}
     values = run.c[:, unit] if state == "c" else run.h[:, unit]
-    return text_state_figure(text, values, state=state, unit=unit, gates=gates)
+    return text_state_figure(
+        text,
+        values,
+        state=state,
+        unit=unit,
+        gates=gates,
+        unit_title=unit_name(unit, loaded_model(model_name).model.config),
+    )
 
 
 st.title("What the cell learned")

@@ -42,6 +42,15 @@ def test_the_colour_scale_is_the_apps_diverging_one_centred_on_zero() -> None:
     assert trace.colorbar.title.text == "C_t[0]"
 
 
+def test_the_title_names_the_unit_as_the_caller_asks() -> None:
+    plain = text_state_figure(TEXT, [0.1] * len(TEXT), state="c", unit=5)
+    named = text_state_figure(
+        TEXT, [0.1] * len(TEXT), state="c", unit=5, unit_title="unit 5 (layer 2, its unit 1)"
+    )
+    assert plain.layout.title.text == "unit 5: C_t after each character"
+    assert named.layout.title.text == "unit 5 (layer 2, its unit 1): C_t after each character"
+
+
 def test_h_keeps_its_whole_range_on_the_colour_bar() -> None:
     figure = text_state_figure(TEXT, [0.1] * len(TEXT), state="h", unit=1)
     assert (figure.data[0].zmin, figure.data[0].zmax) == (-1.0, 1.0)

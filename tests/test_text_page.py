@@ -108,3 +108,5 @@ def test_a_stacked_model_s_units_are_named_by_layer(
     titles = [header.value for header in at.subheader]
     assert "Unit 6 (layer 2, its unit 2): C_t" in titles
     assert "Unit 6 (layer 2, its unit 2): h_t" in titles
+    chart_titles = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
+    assert "unit 6 (layer 2, its unit 2): C_t after each character" in chart_titles

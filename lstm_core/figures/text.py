@@ -73,10 +73,13 @@ def text_state_figure(
     state: str,
     unit: int,
     gates: Mapping[str, torch.Tensor | Sequence[float]] | None = None,
+    unit_title: str | None = None,
 ) -> go.Figure:
     """`text` with each character coloured by `values` (T,) (unit `unit`'s C_t or h_t).
 
-    `state` is "c" or "h"; `gates` ({"i", "f", "g", "o"} -> (T,)), if given, go in the hover.
+    `state` is "c" or "h"; `gates` ({"i", "f", "g", "o"} -> (T,)), if given, go in the hover;
+    `unit_title` names the unit in the title (default "unit {unit}"; a stacked model's page
+    passes the unit's layer too).
     The colour scale is the app's diverging one, symmetric about 0 (zero is white), its range
     the largest |value| (at least 1 for h, whose range is [-1, 1]).
     """
@@ -125,7 +128,7 @@ def text_state_figure(
     )
     width_px, height_px = CELL_PX
     figure.update_layout(
-        title={"text": f"unit {unit}: {label} after each character"},
+        title={"text": f"{unit_title or f'unit {unit}'}: {label} after each character"},
         height=max(160, grid.rows * height_px + 90),
         width=max(420, grid.columns * width_px + 140),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},

@@ -11,6 +11,7 @@ import torch
 from lstm_core.analysis.cell_finder import pearson
 from lstm_core.cli.cells import MAX_TEXT_CHARS
 from lstm_core.cli.main import main
+from lstm_core.learned.charmodel import CharConfig, CharLSTM, weights_to_bytes
 from lstm_core.learned.labels import LABEL_NAMES, label_text
 
 SOURCE = 'def f(a, b=(1, 2)):\n    """Doc."""\n    return [a, "b"]  # end\n'
@@ -52,6 +53,27 @@ def test_the_table_without_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert status == 0
     assert out.splitlines()[0].split() == ["label", "unit", "r(C)", "r(h)"]
     assert len(out.splitlines()) == 1 + len(LABEL_NAMES)
+
+
+def test_a_stacked_model_s_table_gives_each_unit_s_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = CharConfig(hidden_dim=4, embedding_dim=3, num_layers=2)
+    weights = tmp_path / "stacked.safetensors"
+    model = CharLSTM(config, torch.Generator().manual_seed(5))
+    weights.write_bytes(weights_to_bytes(model, {"seed": "0", "steps": "0"}))
+    text_file = tmp_path / "snippet.py"
+    text_file.write_text(SOURCE)
+    args = ["cells", "--model", str(weights), "--text-file", str(text_file)]
+    status, out, _ = run_cli([*args, "--json"], capsys)
+    report = json.loads(out)
+    assert (status, report["num_layers"], report["layer_width"]) == (0, 2, 4)
+    assert len(report["c"][0]) == 8
+    status, out, _ = run_cli(args, capsys)
+    rows = [line.split() for line in out.splitlines()]
+    assert rows[0] == ["label", "unit", "layer", "r(C)", "r(h)"]
+    for row in rows[1:]:
+        assert int(row[2]) == int(row[1]) // 4 + 1 == 1 + report["units"][row[0]]["unit"] // 4
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,9 @@ def text_model_report(data: bytes, text: str | None) -> dict[str, Any]:
         "c": _states_json(run.c),
         "text": text,
         "loss_nats_per_char": run.loss,
+        # A stacked model's unit k is unit k % layer_width of layer k // layer_width + 1.
+        "num_layers": model.config.num_layers,
+        "layer_width": model.config.hidden_dim,
     }
 
 
@@ -74,9 +77,15 @@ def cells_report(file_or_name: str, text_file: str | None) -> dict[str, Any]:
 
 
 def _print_table(report: dict[str, Any]) -> None:
-    print(f"{'label':<15}{'unit':>6}{'r(C)':>9}{'r(h)':>9}")
+    stacked = report.get("num_layers", 1) > 1  # a task model's report has no layers
+    print(
+        f"{'label':<15}{'unit':>6}"
+        + (f"{'layer':>7}" if stacked else "")
+        + f"{'r(C)':>9}{'r(h)':>9}"
+    )
     for name, unit in report["units"].items():
-        print(f"{name:<15}{unit['unit']:>6}{unit['r_c']:>9.3f}{unit['r_h']:>9.3f}")
+        layer = f"{unit['unit'] // report['layer_width'] + 1:>7}" if stacked else ""
+        print(f"{name:<15}{unit['unit']:>6}{layer}{unit['r_c']:>9.3f}{unit['r_h']:>9.3f}")
 
 
 def _command_cells(args: argparse.Namespace) -> None:

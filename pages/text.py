@@ -80,9 +80,13 @@ size = (
 source = held_out(model_name)
 rows = held_out_table(model_name)
 
+steps = metadata.get("steps", "?")
+if "init_steps" in metadata:  # continued from an earlier run's weights
+    steps = f"{metadata['init_steps']} + {steps}"
+
 st.subheader("The cell finder on held-out source")
 st.caption(
-    f"{size}; trained {metadata.get('steps', '?')} steps (seed "
+    f"{size}; trained {steps} steps (seed "
     f"{metadata.get('seed', '?')}). Correlations over {len(source.text):,} characters of "
     f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
     "same unit's; its rank is by |r(C)|."

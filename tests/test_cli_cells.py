@@ -51,7 +51,9 @@ def test_the_table_without_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
     text_file.write_text(SOURCE)
     status, out, _ = run_cli(["cells", "--model", "code", "--text-file", str(text_file)], capsys)
     assert status == 0
-    assert out.splitlines()[0].split() == ["label", "unit", "r(C)", "r(h)"]
+    header = out.splitlines()[0].split()
+    # The shipped model is a stack of two layers: the table gives each unit's layer.
+    assert header == ["label", "unit", "layer", "r(C)", "r(h)"]
     assert len(out.splitlines()) == 1 + len(LABEL_NAMES)
 
 

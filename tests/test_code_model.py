@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from lstm_core.analysis.cell_finder import find_cells
+from lstm_core.learned import charmodel
 from lstm_core.learned.charmodel import (
     UNKNOWN_ID,
     VOCABULARY,
@@ -128,6 +129,21 @@ def test_run_text_is_nn_lstm_and_the_written_out_equations_agree() -> None:
     assert run.loss == pytest.approx(expected_loss, rel=1e-5)
     i, f, g = run.gates["i"], run.gates["f"], run.gates["g"]
     torch.testing.assert_close(run.c[1:], f[1:] * run.c[:-1] + i[1:] * g[1:])
+
+
+def test_run_text_over_several_kernel_windows_is_one_nn_lstm_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(charmodel, "KERNEL_WINDOW", 5)  # the text spans several windows
+    config = CharConfig(hidden_dim=6, embedding_dim=4, num_layers=2)
+    model = CharLSTM(config, torch.Generator().manual_seed(3))
+    text = "while (a[i] > 0):\n    i += 1\n"
+    run = run_text(model, text)
+    with torch.no_grad():
+        output, (_, c_n) = model.lstm(model.embedding(encode(text)[None]))
+    torch.testing.assert_close(run.h[:, 6:], output[0])  # the last layer's units
+    torch.testing.assert_close(run.manual_h[:, 6:], output[0])
+    torch.testing.assert_close(run.c[-1], c_n[:, 0].reshape(-1))
 
 
 def test_run_text_puts_each_layer_s_units_in_turn() -> None:

@@ -26,6 +26,10 @@ _IDS: dict[str, int] = {char: index for index, char in enumerate(VOCABULARY)}
 WEIGHTS_FORMAT = "lstm-state-explorer/char-lstm"
 # A weights file larger than this is refused before it is parsed.
 MAX_WEIGHTS_BYTES = 64_000_000
+# The native kernel is switched under one process-wide lock that every session's runs take:
+# run_text holds it for this many characters at a time, so a long text never holds the
+# others back for long.
+KERNEL_WINDOW = 2_048
 
 
 def encode(text: str) -> torch.Tensor:
@@ -122,9 +126,18 @@ def run_text(model: CharLSTM, text: str) -> TextRun:
         raise ValueError("the text is empty")
     ids = encode(text)[None]  # (1, T)
     x = model.embedding(ids)  # (1, T, E)
-    with native_kernel():
-        h_all, _ = reference_trajectory(model.lstm, x)  # (L, 1, T, H)
-        manual_h, manual_c, gates = manual_trajectory(model.lstm, x, h_all)
+    pieces: list[torch.Tensor] = []
+    state: tuple[torch.Tensor, torch.Tensor] | None = None
+    for start in range(0, ids.shape[1], KERNEL_WINDOW):
+        with native_kernel():
+            piece, c_n = reference_trajectory(
+                model.lstm, x[:, start : start + KERNEL_WINDOW], state
+            )
+        state = (piece[:, :, -1], c_n)  # (L, 1, H) each: carried into the next window
+        pieces.append(piece)  # (L, 1, W, H)
+    h_all = torch.cat(pieces, dim=2)  # (L, 1, T, H)
+    # The written-out equations call no nn.LSTM kernel: no lock needed.
+    manual_h, manual_c, gates = manual_trajectory(model.lstm, x, h_all)
     logits = model.head(h_all[-1])  # (1, T, V): the last layer predicts
     if ids.shape[1] > 1:
         loss = nn.functional.cross_entropy(logits[0, :-1], ids[0, 1:]).item()

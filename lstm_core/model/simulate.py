@@ -207,11 +207,16 @@ def _cell_layer(
 
 
 @torch.no_grad()
-def reference_trajectory(lstm: nn.LSTM, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def reference_trajectory(
+    lstm: nn.LSTM,
+    x: torch.Tensor,
+    initial: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """nn.LSTM's h at every step of every layer, and its (h_n, c_n): one call per layer.
 
-    x (B, T, I). Returns h (L, B, T, H) and c_n (L, B, H); h_n is h[:, :, -1]. Zero initial
-    states; layer k reads layer k-1's h, as inside nn.LSTM.
+    x (B, T, I). Returns h (L, B, T, H) and c_n (L, B, H); h_n is h[:, :, -1]. The initial
+    states are `initial` = (h_0, c_0), each (L, B, H), or zero; layer k reads layer k-1's h, as
+    inside nn.LSTM.
     """
     if lstm.bidirectional or lstm.proj_size or not lstm.batch_first or not lstm.bias:
         raise ValueError("reference_trajectory takes a unidirectional batch_first nn.LSTM")
@@ -219,10 +224,12 @@ def reference_trajectory(lstm: nn.LSTM, x: torch.Tensor) -> tuple[torch.Tensor, 
     layers, hidden = lstm.num_layers, lstm.hidden_size
     hidden_states = x.new_empty(layers, batch, steps, hidden)  # (L, B, T, H)
     final_cell = x.new_empty(layers, batch, hidden)  # (L, B, H)
-    zeros = [x.new_zeros(1, batch, hidden), x.new_zeros(1, batch, hidden)]
+    if initial is None:
+        initial = (x.new_zeros(layers, batch, hidden), x.new_zeros(layers, batch, hidden))
     layer_input = x
     for k in range(layers):
-        output, _, c_n = _nn_lstm_layer(layer_input, zeros, _layer_weights(lstm, k))
+        start = [initial[0][k : k + 1], initial[1][k : k + 1]]  # (1, B, H) each
+        output, _, c_n = _nn_lstm_layer(layer_input, start, _layer_weights(lstm, k))
         hidden_states[k] = output
         final_cell[k] = c_n[0]
         # The call's own tensor, not the copy: MKL's rounding can follow memory alignment,

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.figures.text import text_state_figure
-from lstm_core.learned.charmodel import unit_name
+from lstm_core.learned.charmodel import trained_steps, unit_name
 from lstm_core.learned.labels import LABEL_NAMES, LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from ui.entry import require_app
@@ -80,13 +80,9 @@ size = (
 source = held_out(model_name)
 rows = held_out_table(model_name)
 
-steps = metadata.get("steps", "?")
-if "init_steps" in metadata:  # continued from an earlier run's weights
-    steps = f"{metadata['init_steps']} + {steps}"
-
 st.subheader("The cell finder on held-out source")
 st.caption(
-    f"{size}; trained {steps} steps (seed "
+    f"{size}; trained {trained_steps(metadata)} steps (seed "
     f"{metadata.get('seed', '?')}). Correlations over {len(source.text):,} characters of "
     f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
     "same unit's; its rank is by |r(C)|."

@@ -3,6 +3,8 @@ loads and has the cells its training log documents."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -17,6 +19,7 @@ from lstm_core.learned.charmodel import (
     encode,
     model_from_bytes,
     run_text,
+    trained_steps,
     unit_name,
     weights_to_bytes,
 )
@@ -74,7 +77,7 @@ def test_training_is_deterministic_and_stops_when_asked() -> None:
         torch.testing.assert_close(tensor, second.state[name], rtol=0, atol=0)
 
 
-def test_training_continues_from_a_saved_model_of_the_same_size(tmp_path) -> None:
+def test_training_continues_from_a_saved_model_of_the_same_size(tmp_path: Path) -> None:
     saved = tmp_path / "start.safetensors"
     saved.write_bytes(train_code(seed=2, hidden_dim=8, steps=3, on_step=None, **SMALL).to_bytes())
     start, _ = model_from_bytes(saved.read_bytes())
@@ -89,11 +92,26 @@ def test_training_continues_from_a_saved_model_of_the_same_size(tmp_path) -> Non
     assert still.metadata["init_steps"] == "3"
     assert still.metadata["batch_size"] == "4"
     moved = train_code(seed=9, hidden_dim=8, steps=2, on_step=None, init_from=saved, **SMALL)
+    assert moved.metadata["init_steps"] == "3"
+    again = tmp_path / "moved.safetensors"
+    again.write_bytes(moved.to_bytes())
+    chained = train_code(seed=9, hidden_dim=8, steps=1, on_step=None, init_from=again, **SMALL)
+    assert chained.metadata["init_steps"] == "3 + 2"  # every earlier run's steps, in order
+    assert trained_steps(chained.metadata) == "3 + 2 + 1"
+    assert trained_steps({"steps": "5687"}) == "5,687"
+    fewer_streams = train_code(
+        seed=9, hidden_dim=8, steps=2, on_step=None, init_from=saved, batch_size=4, **SMALL
+    )
+    assert not torch.equal(
+        fewer_streams.state["lstm.weight_hh_l0"], moved.state["lstm.weight_hh_l0"]
+    )
     assert not torch.equal(
         moved.state["lstm.weight_hh_l0"], start.state_dict()["lstm.weight_hh_l0"]
     )
     with pytest.raises(ValueError, match="holds a model of"):
         train_code(seed=9, hidden_dim=6, steps=2, on_step=None, init_from=saved, **SMALL)
+    with pytest.raises(ValueError, match="learning_rate"):
+        train_code(seed=9, hidden_dim=8, steps=2, on_step=None, learning_rate=float("nan"), **SMALL)
 
 
 def test_the_held_out_source_is_not_in_the_training_corpus() -> None:
@@ -196,6 +214,13 @@ def test_weights_round_trip_and_other_files_are_refused() -> None:
 
 
 # The shipped model's cells on its held-out source, as its training log and the README give them.
+DOCUMENTED_UNITS = {
+    "in_string": 80,
+    "in_comment": 485,
+    "bracket_depth": 42,
+    "column": 161,
+    "indentation": 82,
+}
 DOCUMENTED_R_C = {
     "in_string": 0.653,
     "in_comment": 0.497,
@@ -214,4 +239,5 @@ def test_the_shipped_model_gives_its_documented_cells_on_held_out_source() -> No
     assert run.loss == pytest.approx(float(metadata["held_out_loss"]), abs=1e-3)
     cells = find_cells(run.c, run.h, label_text(held_out.text))
     for name, r_c in DOCUMENTED_R_C.items():
+        assert cells[name].unit == DOCUMENTED_UNITS[name], name
         assert cells[name].r_c == pytest.approx(r_c, abs=0.005), name

@@ -10,10 +10,10 @@ import torch
 from conftest import APP, APPTEST_TIMEOUT, chart_specs
 from streamlit.testing.v1 import AppTest
 
-from lstm_core.learned.charmodel import CharConfig, CharLSTM, weights_to_bytes
+from lstm_core.learned.charmodel import CharConfig, CharLSTM, unit_name, weights_to_bytes
 from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
-from ui.text_model import held_out_table
+from ui.text_model import held_out_table, loaded_model
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -74,7 +74,8 @@ def test_another_label_starts_at_its_best_unit() -> None:
     best = table[(table["label"] == "bracket depth") & (table["rank"] == 1)]["unit"].item()
     assert at.number_input(key="text_unit_code_bracket_depth").value == best
     title = chart_specs(at)[0]["layout"]["title"]["text"]
-    assert title.startswith((f"unit {best}:", f"unit {best} ("))  # a stack names the layer
+    config = loaded_model("code").model.config
+    assert title.startswith(f"{unit_name(best, config)}: C_t")
 
 
 def test_a_text_over_the_limit_gets_a_message_not_a_chart() -> None:

@@ -91,6 +91,13 @@ class CharLSTM(nn.Module):
         return self.head(output), final
 
 
+def trained_steps(metadata: dict[str, str]) -> str:
+    """A weights file's training steps as a person reads them: "5,687", or "3,375 + 1,990"
+    for a model continued from an earlier run's weights (its `init_steps`)."""
+    runs = [*metadata.get("init_steps", "").split(" + "), metadata.get("steps", "?")]
+    return " + ".join(f"{int(run):,}" if run.isdigit() else run for run in runs if run)
+
+
 def unit_name(unit: int, config: CharConfig) -> str:
     """How a page names unit `unit` of a TextRun: "unit 37", or in a stacked model
     "unit 300 (layer 2, its unit 44)" (layers counted from 1, see CharConfig.layer_of)."""
@@ -106,8 +113,9 @@ class TextRun:
 
     Unit k is unit k % H of layer k // H (layers counted from 0 here; L·H units in all, H of
     a one-layer model), so the cell finder searches every layer. h is nn.LSTM's h of each
-    layer (simulate.reference_trajectory: one nn.LSTM call per layer, each reading the one
-    below, as inside nn.LSTM); c and the gates come from the hand-written equations with the
+    layer (simulate.reference_trajectory: one nn.LSTM call per layer and KERNEL_WINDOW
+    characters, states carried, each layer reading the one below, as inside nn.LSTM); c and
+    the gates come from the hand-written equations with the
     same weights, each step reading nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
     """
 

@@ -117,6 +117,8 @@ def train_code(
     steps = DEFAULT_STEPS if steps is None else steps
     if min(hidden_dim, steps, num_layers, batch_size, chunk_len) < 1:
         raise ValueError("hidden_dim, num_layers, steps, batch_size and chunk_len must be >= 1")
+    if not learning_rate >= 0:  # also refuses NaN
+        raise ValueError(f"learning_rate must be a number >= 0, got {learning_rate}")
     config = CharConfig(hidden_dim=hidden_dim, embedding_dim=embedding_dim, num_layers=num_layers)
     model = CharLSTM(config, torch.Generator().manual_seed(seed))
     init_metadata: dict[str, str] = {}
@@ -125,9 +127,12 @@ def train_code(
         if start.config != config:
             raise ValueError(f"{init_from} holds a model of {start.config}, not {config}")
         model.load_state_dict(start.state_dict())
+        # The steps of every run before this one, in order: "3375" or "3375 + 1990".
+        earlier = start_metadata.get("init_steps")
+        own = start_metadata.get("steps", "unknown")
         init_metadata = {
             "init_from": init_from.name,
-            "init_steps": start_metadata.get("steps", "unknown"),
+            "init_steps": own if earlier is None else f"{earlier} + {own}",
         }
     ids = encode(training_text(seed, corpus_chars, with_tests=corpus_with_tests))  # (N,)
     stream_len = ids.shape[0] // batch_size

@@ -10,7 +10,13 @@ from typing import Any
 
 from lstm_core.analysis.cell_finder import find_cells
 from lstm_core.cli.common import CliError
-from lstm_core.learned.charmodel import WEIGHTS_FORMAT, model_from_bytes, read_metadata, run_text
+from lstm_core.learned.charmodel import (
+    WEIGHTS_FORMAT,
+    CharConfig,
+    model_from_bytes,
+    read_metadata,
+    run_text,
+)
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.shipped import weights_bytes
@@ -46,7 +52,7 @@ def text_model_report(data: bytes, text: str | None) -> dict[str, Any]:
         "c": _states_json(run.c),
         "text": text,
         "loss_nats_per_char": run.loss,
-        # A stacked model's unit k is unit k % layer_width of layer k // layer_width + 1.
+        # A stacked model's units are numbered layer by layer (CharConfig.layer_of).
         "num_layers": model.config.num_layers,
         "layer_width": model.config.hidden_dim,
     }
@@ -78,13 +84,18 @@ def cells_report(file_or_name: str, text_file: str | None) -> dict[str, Any]:
 
 def _print_table(report: dict[str, Any]) -> None:
     stacked = report.get("num_layers", 1) > 1  # a task model's report has no layers
+    config = (
+        CharConfig(hidden_dim=report["layer_width"], num_layers=report["num_layers"])
+        if stacked
+        else None
+    )
     print(
         f"{'label':<15}{'unit':>6}"
         + (f"{'layer':>7}" if stacked else "")
         + f"{'r(C)':>9}{'r(h)':>9}"
     )
     for name, unit in report["units"].items():
-        layer = f"{unit['unit'] // report['layer_width'] + 1:>7}" if stacked else ""
+        layer = f"{config.layer_of(unit['unit']):>7}" if config is not None else ""
         print(f"{name:<15}{unit['unit']:>6}{layer}{unit['r_c']:>9.3f}{unit['r_h']:>9.3f}")
 
 

@@ -91,11 +91,19 @@ class CharLSTM(nn.Module):
         return self.head(output), final
 
 
+def run_steps(metadata: dict[str, str]) -> str:
+    """Every training run's steps behind a weights file, earliest first: "5687", or
+    "3375 + 1990" for a model continued from an earlier run's weights (its `init_steps`,
+    written by the trainer as this same string for the file it started from)."""
+    earlier = metadata.get("init_steps")
+    own = metadata.get("steps", "?")
+    return own if earlier is None else f"{earlier} + {own}"
+
+
 def trained_steps(metadata: dict[str, str]) -> str:
-    """A weights file's training steps as a person reads them: "5,687", or "3,375 + 1,990"
-    for a model continued from an earlier run's weights (its `init_steps`)."""
-    runs = [*metadata.get("init_steps", "").split(" + "), metadata.get("steps", "?")]
-    return " + ".join(f"{int(run):,}" if run.isdigit() else run for run in runs if run)
+    """run_steps as a person reads them: "5,687", or "3,375 + 1,990"."""
+    runs = run_steps(metadata).split(" + ")
+    return " + ".join(f"{int(run):,}" if run.isdigit() else run for run in runs)
 
 
 def unit_name(unit: int, config: CharConfig) -> str:
@@ -115,8 +123,8 @@ class TextRun:
     a one-layer model), so the cell finder searches every layer. h is nn.LSTM's h of each
     layer (simulate.reference_trajectory: one nn.LSTM call per layer and KERNEL_WINDOW
     characters, states carried, each layer reading the one below, as inside nn.LSTM); c and
-    the gates come from the hand-written equations with the
-    same weights, each step reading nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
+    the gates come from the hand-written equations with the same weights, each step reading
+    nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
     """
 
     text: str

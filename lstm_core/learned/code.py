@@ -24,6 +24,7 @@ from lstm_core.learned.charmodel import (
     CharLSTM,
     encode,
     model_from_bytes,
+    run_steps,
     run_text,
     weights_header,
     weights_to_bytes,
@@ -127,13 +128,7 @@ def train_code(
         if start.config != config:
             raise ValueError(f"{init_from} holds a model of {start.config}, not {config}")
         model.load_state_dict(start.state_dict())
-        # The steps of every run before this one, in order: "3375" or "3375 + 1990".
-        earlier = start_metadata.get("init_steps")
-        own = start_metadata.get("steps", "unknown")
-        init_metadata = {
-            "init_from": init_from.name,
-            "init_steps": own if earlier is None else f"{earlier} + {own}",
-        }
+        init_metadata = {"init_from": init_from.name, "init_steps": run_steps(start_metadata)}
     ids = encode(training_text(seed, corpus_chars, with_tests=corpus_with_tests))  # (N,)
     stream_len = ids.shape[0] // batch_size
     streams = ids[: stream_len * batch_size].view(batch_size, stream_len)  # (B, N / B)

@@ -58,6 +58,9 @@ def test_memory_page_trains_a_tiny_pair_and_shows_the_trained_states() -> None:
     at = memory_page(train_seq_len=10, train_hidden=3, train_steps=2)
     at.button(key="memory_train").click().run()
     assert not at.exception
+    # Finished: no stop button left, and the button is there again, for the stored models.
+    assert [button.key for button in at.button if button.key == "memory_train_stop"] == []
+    assert at.button(key="memory_train").label == "Use the trained models"
     labels = [metric.label for metric in at.metric]
     assert {"LSTM test MSE", "RNN test MSE", "training time"} <= set(labels)
     names = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]

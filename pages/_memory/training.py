@@ -197,11 +197,18 @@ def _stop_training(job: Job) -> None:
 
 def _follow_training(job: Job) -> None:
     """Progress of this session's training, with a stop button; the result when done."""
-    st.button("Stop the training", key="memory_train_stop", on_click=_stop_training, args=(job,))
+    stop_slot = st.empty()
+    stop_slot.button(
+        "Stop the training", key="memory_train_stop", on_click=_stop_training, args=(job,)
+    )
     follow(job, _describe)
+    stop_slot.empty()
     st.session_state.pop(TRAINING_KEY, None)
     if job.state == DONE:
         st.session_state[TRAINED_SPEC_KEY] = job.key
+        # Drawn again from the top: the button above the progress is "Use the trained
+        # models" again, not a stop button for a training that has ended.
+        st.rerun()
     elif job.state == CANCELLED:
         st.info("The training was stopped.")
     else:

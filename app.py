@@ -27,12 +27,14 @@ from ui.sidebar_memory import (
     forget_bias_moved,
     forget_init_control,
 )
+from ui.state import decide_screen_theme
 
 freeze_startup_objects()  # after the imports: torch, plotly, pandas
 st.set_page_config(page_title="LSTM State Explorer", page_icon="🧠", layout="wide")
 seed_defaults()
 apply_url_once()  # a shared link's settings, before the widgets exist
 apply_model_url_once()
+decide_screen_theme()
 
 
 def sidebar(run_settings: bool) -> None:

@@ -88,3 +88,58 @@ def test_pages_show_figures_only_through_show_figure() -> None:
         or (isinstance(node, ast.Name) and node.id in DRAWING)
     ]
     assert not direct, f"charts drawn outside ui/figure.py: {direct}"
+
+
+def _theme_script() -> None:
+    import streamlit as st
+
+    from ui.state import decide_screen_theme, screen_theme
+
+    decide_screen_theme()
+    st.text(screen_theme())
+
+
+@pytest.mark.parametrize(
+    ("server", "browser", "first", "later"),
+    [
+        ("dark", "light", "dark", "light"),  # `--theme.base dark`, a browser in light mode
+        ("light", "dark", "light", "dark"),
+        (None, "dark", "dark", "dark"),  # no theme set: the browser's report from the start
+        (None, None, "light", "light"),  # nothing reported (AppTest's default)
+    ],
+)
+def test_a_theme_the_server_sets_colours_the_first_run_then_the_reported_one_rules(
+    server: str | None, browser: str | None, first: str, later: str
+) -> None:
+    """Streamlit's first report in a session is the browser's colour scheme, not the theme
+    the server sets; from the second run on the report is right (it follows the settings menu)."""
+    from streamlit import config
+
+    previous = config.get_option("theme.base")
+    config.set_option("theme.base", server)
+    try:
+        at = AppTest.from_function(_theme_script, default_timeout=APPTEST_TIMEOUT)
+        if browser is not None:
+            at.context["theme"] = browser
+        assert at.run().text[0].value == first
+        assert at.run().text[0].value == later
+    finally:
+        config.set_option("theme.base", previous)
+
+
+def test_a_dark_server_theme_draws_the_first_page_load_dark() -> None:
+    from streamlit import config
+
+    from lstm_core.figures.screen import screen_template_layout
+
+    previous = config.get_option("theme.base")
+    config.set_option("theme.base", "dark")
+    try:
+        at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+        at.context["theme"] = "light"
+        at.session_state["seq_len"] = 30
+        at.session_state["hidden_dim"] = 4
+        font = chart_specs(at.run())[0]["layout"]["font"]["color"]
+    finally:
+        config.set_option("theme.base", previous)
+    assert font == screen_template_layout("dark")["font"]["color"]

@@ -18,10 +18,35 @@ from ui.caches import RUNS
 INPUT_VALUES_KEY = "input_values"
 
 
-def screen_theme() -> str:
-    """The page's theme for screen figures: "dark" or "light" (also when the browser has not
-    said, as under AppTest). Streamlit reads it from the app's background colour."""
+SCREEN_THEME_KEY = "_screen_theme"  # this run's theme for screen figures, set by app.py
+
+
+def _reported_theme() -> str:
+    """The theme Streamlit reports, read from the app's background colour ("light" also when
+    the browser has not said, as under AppTest)."""
     return "dark" if st.context.theme.type == "dark" else "light"
+
+
+def decide_screen_theme() -> None:
+    """Fix this run's theme for screen figures (app.py, once per run, before any page).
+
+    On a session's first run Streamlit reports the browser's colour scheme even when the
+    server sets the theme (`--theme.base dark`, or `base` in config.toml), and a run draws
+    every chart once: that run follows the server's setting. Later runs follow the report,
+    which then also tracks a theme chosen in the app's settings menu.
+    """
+    configured = st.get_option("theme.base")
+    first_run = SCREEN_THEME_KEY not in st.session_state
+    if first_run and configured in ("light", "dark"):
+        st.session_state[SCREEN_THEME_KEY] = configured
+    else:
+        st.session_state[SCREEN_THEME_KEY] = _reported_theme()
+
+
+def screen_theme() -> str:
+    """The page's theme for screen figures: "dark" or "light" (decide_screen_theme's, or the
+    reported one when a page runs without app.py, as under AppTest's switch_page)."""
+    return st.session_state.get(SCREEN_THEME_KEY) or _reported_theme()
 
 
 def current_config() -> RunConfig | None:

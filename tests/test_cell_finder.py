@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core.analysis.cell_finder import find_cells, pearson, ranked_units
+from lstm_core.analysis.cell_finder import constant_labels, find_cells, pearson, ranked_units
 
 
 def test_pearson_matches_numpy_and_gives_zero_for_a_constant_column() -> None:
@@ -33,6 +33,17 @@ def test_the_planted_unit_is_found_for_its_label_with_its_sign() -> None:
     assert match.r_c < -0.99
     assert abs(match.r_h) < abs(match.r_c)
     assert ranked_units(pearson(c, depth), 1) == [11]
+
+
+def test_a_label_that_does_not_vary_gets_no_unit() -> None:
+    """r is undefined for a constant label: no unit is named for it, rather than unit 0."""
+    generator = torch.Generator().manual_seed(2)
+    c = torch.randn(50, 4, generator=generator)
+    labels = {"never": torch.zeros(50), "ramp": torch.arange(50.0)}
+    c[:, 3] = torch.arange(50.0)
+    assert set(find_cells(c, c.tanh(), labels)) == {"ramp"}
+    assert find_cells(c, c.tanh(), labels)["ramp"].unit == 3
+    assert constant_labels(labels) == ["never"]
 
 
 def test_mismatched_shapes_are_refused_with_a_message() -> None:

@@ -37,6 +37,7 @@ def test_cells_of_the_shipped_model_on_a_text_file(
     c, h = torch.tensor(report["c"]), torch.tensor(report["h"])
     assert c.shape == h.shape and c.shape[0] == len(SOURCE)
     assert set(report["units"]) == set(LABEL_NAMES)
+    assert report["constant_labels"] == []
     labels = label_text(SOURCE)
     for name, unit in report["units"].items():
         # Anyone can recompute the correlations from the printed states.
@@ -55,6 +56,23 @@ def test_the_table_without_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
     # The shipped model is a stack of two layers: the table gives each unit's layer.
     assert header == ["label", "unit", "layer", "r(C)", "r(h)"]
     assert len(out.splitlines()) == 1 + len(LABEL_NAMES)
+
+
+def test_a_label_absent_from_the_text_is_named_not_given_a_unit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text_file = tmp_path / "plain.py"
+    text_file.write_text("x = 1\ny = x + 2\nprint(y)\n")  # no string, comment or indent
+    status, out, _ = run_cli(
+        ["cells", "--model", "code", "--text-file", str(text_file), "--json"], capsys
+    )
+    assert status == 0
+    report = json.loads(out)
+    absent = ["in_string", "in_comment", "indentation"]
+    assert report["constant_labels"] == absent
+    assert set(report["units"]) == set(LABEL_NAMES) - set(absent)
+    status, out, _ = run_cli(["cells", "--model", "code", "--text-file", str(text_file)], capsys)
+    assert "in_string      one value over the whole text: no unit to find" in out.splitlines()
 
 
 def test_a_stacked_model_s_table_gives_each_unit_s_layer(

@@ -65,16 +65,27 @@ def correlations(
     return {name: (pearson(c, values), pearson(h, values)) for name, values in labels.items()}
 
 
+def _constant(values: torch.Tensor) -> bool:
+    return bool((values == values[0]).all()) if values.numel() else True
+
+
+def constant_labels(labels: Mapping[str, torch.Tensor]) -> list[str]:
+    """The labels that do not vary over their steps: find_cells leaves them out."""
+    return [name for name, values in labels.items() if _constant(values)]
+
+
 def find_cells(
     c: torch.Tensor, h: torch.Tensor, labels: Mapping[str, torch.Tensor]
 ) -> dict[str, UnitMatch]:
     """Each label's best unit by |r(C, label)|, with that unit's r(h) and h's own best.
 
     c (N, H), h (N, H) (or (N, H_h) when projected: then `r_h` is h's unit of the same index
-    only when it exists, else 0), labels {name: (N,)}.
+    only when it exists, else 0), labels {name: (N,)}. A label that does not vary over the N
+    steps (no string in the text, say) is left out: no unit can follow it.
     """
+    varying = {name: values for name, values in labels.items() if not _constant(values)}
     out: dict[str, UnitMatch] = {}
-    for name, (r_c, r_h) in correlations(c, h, labels).items():
+    for name, (r_c, r_h) in correlations(c, h, varying).items():
         unit = int(r_c.abs().argmax())
         best_h_unit = int(r_h.abs().argmax())
         same_h = float(r_h[unit]) if unit < r_h.shape[0] else 0.0

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lstm_core.analysis.cell_finder import find_cells
+from lstm_core.analysis.cell_finder import constant_labels, find_cells
 from lstm_core.cli.common import CliError
 from lstm_core.learned.charmodel import (
     WEIGHTS_FORMAT,
@@ -45,9 +45,12 @@ def text_model_report(data: bytes, text: str | None) -> dict[str, Any]:
     if len(text) > MAX_TEXT_CHARS:
         raise ValueError(f"the text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,}")
     run = run_text(model, text)
-    cells = find_cells(run.c, run.h, label_text(text))
+    labels = label_text(text)
+    cells = find_cells(run.c, run.h, labels)
     return {
         "units": {name: match.to_dict() for name, match in cells.items()},
+        # Labels with one value over the whole text (no string in it, say): no unit to find.
+        "constant_labels": constant_labels(labels),
         "h": _states_json(run.h),
         "c": _states_json(run.c),
         "text": text,
@@ -97,6 +100,8 @@ def _print_table(report: dict[str, Any]) -> None:
     for name, unit in report["units"].items():
         layer = f"{config.layer_of(unit['unit']):>7}" if config is not None else ""
         print(f"{name:<15}{unit['unit']:>6}{layer}{unit['r_c']:>9.3f}{unit['r_h']:>9.3f}")
+    for name in report.get("constant_labels", []):
+        print(f"{name:<15}one value over the whole text: no unit to find")
 
 
 def _command_cells(args: argparse.Namespace) -> None:

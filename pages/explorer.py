@@ -31,7 +31,7 @@ from ui.figure import show_figure
 from ui.model_source import model_kind
 from ui.runs import cached_simulate, seeded_run_or_stop
 from ui.settings import store_settings
-from ui.source_pages import explorer_body, memory_text
+from ui.source_pages import explorer_body, measure_text, memory_text
 from ui.window import window_control
 
 require_app()
@@ -187,17 +187,18 @@ metric_columns[1].metric(
 secondary = st.columns(5)
 secondary[0].metric(
     "change per step, C",
-    f"{measured.step_change_c:.2f}",
-    help="Median over units of mean |C_{t+1} - C_t| / std(C). White noise gives 1.13.",
+    measure_text(measured.step_change_c),
+    help="Median over units of mean |C_{t+1} - C_t| / std(C). White noise gives 1.13. n/a: "
+    "a run of one step has no change to measure.",
 )
-secondary[1].metric("change per step, h", f"{measured.step_change_h:.2f}")
+secondary[1].metric("change per step, h", measure_text(measured.step_change_h))
 secondary[2].metric(
     "lag-1 autocorr. C",
-    f"{measured.autocorr_c:.2f}",
+    measure_text(measured.autocorr_c),
     help="Median over units of corr(C_t, C_{t+1}). It cannot tell a memory of 60 steps from "
     "one of 600 (both near 1): the memory time above can.",
 )
-secondary[3].metric("lag-1 autocorr. h", f"{measured.autocorr_h:.2f}")
+secondary[3].metric("lag-1 autocorr. h", measure_text(measured.autocorr_h))
 secondary[4].metric(
     "mean forget gate",
     f"{measured.mean_forget:.2f}",

@@ -108,3 +108,16 @@ def test_explorer_without_a_browser_explains_and_keeps_going(
     labels = {button.proto.label for button in at.get("download_button")}
     assert "PNG 2×" not in labels and "⬇ Data as Parquet" in labels
     assert len(at.get("plotly_chart")) >= 1
+
+
+def test_a_run_of_one_step_shows_its_point_and_says_n_a_for_what_it_cannot_measure() -> None:
+    from conftest import chart_specs
+
+    at = _explorer(seq_len=1, hidden_dim=2, input_dim=1)
+    assert not at.exception
+    metrics = {metric.label: metric.value for metric in at.metric}
+    for label in ("change per step, C", "change per step, h", "lag-1 autocorr. C"):
+        assert metrics[label] == "n/a"
+    states = chart_specs(at)[0]
+    # One step is one point: drawn as a marker, since a line through one point shows nothing.
+    assert {trace["mode"] for trace in states["data"]} == {"lines+markers"}

@@ -38,6 +38,11 @@ def memory_text(value: float, cap: float) -> str:
     return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
 
 
+def measure_text(value: float) -> str:
+    """A measured number to two decimals, or 'n/a' where the run is too short to measure it."""
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+
 def pickers(t: Trace, columns: Sequence[Any], page: str) -> tuple[int, int, int]:
     """Layer, direction and batch item pickers, each only where there is something to pick."""
     layer = direction = batch = 0

@@ -31,6 +31,9 @@ __all__ = [
 # Lines get unreadable past this many units; more go to a heatmap or a unit picker. Each line
 # gets its own colour (lstm_core.figures.colors.UNIT_COLORS has at least this many).
 MAX_LINE_UNITS = 16
+# Lines over at most this many steps get a marker at every step: each step is a discrete
+# update, and a run of one step is a single point, which a line alone does not draw.
+MARKED_STEPS = 30
 # Heatmap overview: units × time-bin cells per panel at most, and time bins at most.
 OVERVIEW_CELLS_PER_PANEL = 49_152
 OVERVIEW_MAX_BINS = 600
@@ -146,8 +149,9 @@ def state_figure(
     for unit, color in zip(chosen, unit_colors(chosen), strict=True):
         common = {
             "type": "scatter",
-            "mode": "lines",
+            "mode": "lines+markers" if stop - start <= MARKED_STEPS else "lines",
             "line": {"color": color, "width": 1.6},
+            "marker": {"size": 5},
             "meta": str(unit),
             "name": f"unit {unit}",
             "legendgroup": f"unit {unit}",

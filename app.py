@@ -37,14 +37,11 @@ apply_model_url_once()
 decide_screen_theme()
 
 
-def sidebar(run_settings: bool) -> None:
-    """The run settings and the share controls; on a page that uses no run, a note instead."""
+def sidebar(no_run_note: str | None) -> None:
+    """The run settings and the share controls; on a page that uses no run, its note instead."""
     with st.sidebar:
-        if not run_settings:
-            st.caption(
-                "The Gate playground sets its gates by hand: it runs no LSTM, so the run "
-                "settings are hidden here. The other pages keep them as you left them."
-            )
+        if no_run_note is not None:
+            st.caption(no_run_note)
             return
         st.header("Run settings")
         model_source_control()
@@ -107,6 +104,15 @@ def sidebar(run_settings: bool) -> None:
 
 
 playground = st.Page("pages/playground.py", title="Gate playground", icon=":material/tune:")
+text_view = st.Page("pages/text.py", title="What the cell learned", icon=":material/code:")
+# Pages that use no run from the sidebar's settings: the sidebar says why they are hidden.
+KEPT = "The other pages keep them as you left them."
+NO_RUN_NOTES = {
+    playground.url_path: "The Gate playground sets its gates by hand: it runs no LSTM, so the "
+    f"run settings are hidden here. {KEPT}",
+    text_view.url_path: "This page runs the trained text model picked on it, over the text "
+    f"on it: the run settings do not apply, so they are hidden here. {KEPT}",
+}
 navigation = st.navigation(
     {
         "States": [
@@ -125,11 +131,11 @@ navigation = st.navigation(
         ],
         "Memory": [
             st.Page("pages/memory.py", title="Memory lab", icon=":material/science:"),
-            st.Page("pages/text.py", title="What the cell learned", icon=":material/code:"),
+            text_view,
         ],
     }
 )
-sidebar(run_settings=navigation.url_path != playground.url_path)
+sidebar(NO_RUN_NOTES.get(navigation.url_path))
 sync_url()
 sync_model_url()
 navigation.run()

@@ -107,7 +107,7 @@ def test_every_chart_follows_the_theme(
         context.close()
 
 
-def test_the_playground_hides_the_run_settings(
+def test_the_playground_and_the_text_view_hide_the_run_settings(
     page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
 ) -> None:
     open_app(page, streamlit_server)
@@ -118,6 +118,10 @@ def test_the_playground_hides_the_run_settings(
     wait_until_idle(page)
     assert sidebar.get_by_role("slider", name="forget_bias").count() == 0
     assert sidebar.get_by_text("Run settings", exact=True).count() == 0
+    # The text view runs its own trained model: the run settings do not apply there either.
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="What the cell learned").click()
+    sidebar.get_by_text("the run settings do not apply").wait_for(timeout=CHART_TIMEOUT_MS)
+    assert sidebar.get_by_role("slider", name="forget_bias").count() == 0
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Explorer").click()
     sidebar.get_by_role("slider", name="forget_bias").wait_for(timeout=CHART_TIMEOUT_MS)
     slider = sidebar.get_by_role("slider", name="forget_bias")

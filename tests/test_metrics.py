@@ -132,6 +132,8 @@ def test_regimes_on_their_numbers() -> None:
     smooth = {**good, "step_change_h": 0.05, "step_change_c": 0.02}
     assert classify(**smooth) == "smooth-h"
     assert classify(**{**smooth, "saturated_share": 0.9}) == "saturated"
+    # A still h has a long memory time; that is no reason to call the run short.
+    assert classify(**{**smooth, "memory_time_h": memory_time_cap(1000)}) == "smooth-h"
     assert classify(**{**good, "step_change_c": 0.5}) == "c-not-slower"
     assert classify(**{**good, "memory_time_c": 4.0}) == "c-not-slower"
     # each threshold is a bound, not a margin: exactly 2x and exactly 0.25 still hold
@@ -197,6 +199,19 @@ def _measure(config: RunConfig):
 def test_regimes_of_real_runs(changes: dict, regime: str) -> None:
     config = PRESETS[OPENING_PRESET].replace(**{"seq_len": 1000, **changes})
     assert _measure(config).regime == regime
+
+
+def test_a_still_h_is_named_and_one_fix_shows_the_claim() -> None:
+    """No input, a high forget bias, 100 steps: h barely moves. Naming it "too short" would
+    suggest a longer run, which only saturates C; the init fix shows the claim at once."""
+    config = PRESETS[OPENING_PRESET].replace(
+        hidden_dim=512, seq_len=100, forget_bias=5.0, input_scale=0.0
+    )
+    measured = _measure(config)
+    assert measured.regime in ("smooth-h", "saturated"), measured.verdict
+    fix = suggested_fix(measured.regime, config)
+    assert fix is not None
+    assert _measure(config.replace(**fix.changes)).regime == "persists"
 
 
 @pytest.mark.parametrize("hidden_dim", [8, 64, 512])

@@ -201,8 +201,10 @@ def classify(
 ) -> str:
     """The regime (a key of REGIMES) from the medians; "persists" exactly when both halves hold.
 
-    A failing run is named by its first match: too short, default init, saturated (pinned and
-    still), smooth h, else C not slower.
+    A failing run is named by its first match: fewer than MIN_STEPS steps, default init,
+    saturated (pinned and still), smooth h, h's memory not measured below the cap (too short),
+    else C not slower. A still h is named before the cap: its memory time is long because it
+    barely moves, and a longer run would not make it fluctuate.
     """
     cap = memory_time_cap(steps)
     measured = steps >= MIN_STEPS and memory_time_h < cap
@@ -212,12 +214,14 @@ def classify(
     c_persists = measured and memory_time_c >= memory_time_h
     if h_fluctuates and c_persists:
         return "persists"
-    if not measured:
+    if steps < MIN_STEPS:
         return "too-short"
     if is_default_init(mean_forget):
         return "default-init"
     if step_change_h < MIN_STEP_CHANGE_H:
         return "saturated" if saturated_share > SATURATED_SHARE else "smooth-h"
+    if not measured:
+        return "too-short"
     return "c-not-slower"
 
 

@@ -175,6 +175,9 @@ def test_fixes_are_settings_changes_that_show_the_claim() -> None:
     default = RunConfig(hidden_dim=64, seq_len=500, forget_bias=0.0, input_scale=0.0)
     fix = suggested_fix("default-init", default)
     assert fix is not None
+    assert fix.label == "Use the opening preset's forget_bias 5, input_scale 2 at this size"
+    pulse = suggested_fix("smooth-h", default.replace(signal="pulse"))
+    assert pulse is not None and pulse.label.endswith("signal randn at this size")
     fixed = default.replace(**fix.changes)
     assert fixed == PRESETS[OPENING_PRESET].replace(hidden_dim=64, seq_len=500)
     measured = _measure(fixed)

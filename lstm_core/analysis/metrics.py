@@ -316,7 +316,12 @@ def suggested_fix(regime: str, config: RunConfig) -> Fix | None:
         changes.pop("signal", None)  # keep the user's own input; change only the init
     if not changes:
         return None
-    return Fix("Use the opening preset's init at this size", changes)
+    shown = ", ".join(
+        f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+        for name, value in changes.items()
+    )
+    # The label names every change: the input's kind may change too, not only the init.
+    return Fix(f"Use the opening preset's {shown} at this size", changes)
 
 
 # What suggested_fix may change: the init and the input's kind, never the sizes or the seed.

@@ -105,7 +105,10 @@ for k in range(L):
         )
 st.dataframe(pd.DataFrame(weight_rows), key="shapes_weights", hide_index=True)
 total = sum(row["numbers"] for row in weight_rows)
-st.caption(f"{total:,} parameters in all: 4H(I + H + 2) in layer 0, 4H(2H + 2) in each above.")
+st.caption(
+    f"{total:,} parameters in all: 4H(I + H + 2) in layer 0"
+    + (", 4H(2H + 2) in each layer above." if config.num_layers > 1 else ".")
+)
 
 st.subheader("batch_first")
 st.markdown(

@@ -108,7 +108,7 @@ def step_view() -> None:
     control[2].button("Next ▶", key="step_next", on_click=shift_step, args=(1,), disabled=last == 0)
     t = int(st.session_state[STEP_KEY])
     breakdown = step_update(result, layer, batch, t, units)
-    st.subheader(f"Step t = {t} of {last} · layer {layer}, batch item {batch}")
+    st.subheader(f"Step t = {t} (of 0 to {last}) · layer {layer}, batch item {batch}")
     if t == 0:
         st.caption("At t = 0 the cell starts from zero: $C_{-1} = 0$, $h_{-1} = 0$.")
     for n, unit in enumerate(breakdown.units):
@@ -123,7 +123,7 @@ def step_view() -> None:
             rf"\tanh({breakdown.c[n]:.4f}) = {breakdown.o[n]:.4f} \times "
             rf"{term(breakdown.tanh_c[n])} = {breakdown.h[n]:.4f}"
         )
-    st.markdown("Every number in full precision, and nn.LSTM's own C_t and h_t beside them:")
+    st.markdown("Every number of this step, and nn.LSTM's own C_t and h_t beside them:")
     st.dataframe(
         formula_rows(breakdown),
         key="step_table",

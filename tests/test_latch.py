@@ -109,6 +109,9 @@ def test_the_latch_figure_draws_both_models_and_refuses_bad_input(
     assert isinstance(figure, go.Figure)
     names = [trace.name for trace in figure.data]
     assert len(names) == 4 and f"C_t (unit {comparison.unit})" in names
+    # One legend for both rows: the latch's lines and the trained unit's differ in colour.
+    colors = {trace.name: trace.line.color for trace in figure.data}
+    assert colors["C_t (latch)"] != colors[f"C_t (unit {comparison.unit})"]
     with pytest.raises(TypeError, match="LatchComparison"):
         latch_figure("not a comparison")  # type: ignore[arg-type]
     fields = dict(comparison.__dict__)

@@ -32,7 +32,7 @@ def check_step(at: AppTest, result, t: int, units: list[int]) -> None:
     np.testing.assert_allclose(numbers["f⊙C_{t-1}"] + numbers["i⊙g"], numbers["C_t"], rtol=1e-6)
     latex = " ".join(element.value for element in at.latex)
     assert f"= {manual_c[0]:.4f}" in latex
-    assert f"Step t = {t} of" in at.subheader[0].value
+    assert f"Step t = {t} (of 0 to" in at.subheader[0].value
 
 
 def test_time_control_previous_next_slider_and_play() -> None:

@@ -12,6 +12,9 @@ from lstm_core.learned.latch import LatchComparison
 
 MARK_COLOR = "#2ca02c"
 QUERY_COLOR = "#d62728"
+# The latch and the trained unit in two colours: the legend lists both rows' traces together.
+LATCH_COLOR = MODEL_COLORS["lstm"]
+TRAINED_COLOR = "#9467bd"
 
 
 def _check(comparison: LatchComparison) -> int:
@@ -46,11 +49,10 @@ def latch_figure(comparison: LatchComparison) -> go.Figure:
         ),
     )
     rows = (
-        (1, "latch", comparison.latch_c, comparison.latch_h),
-        (2, f"unit {comparison.unit}", comparison.trained_c, comparison.trained_h),
+        (1, "latch", comparison.latch_c, comparison.latch_h, LATCH_COLOR),
+        (2, f"unit {comparison.unit}", comparison.trained_c, comparison.trained_h, TRAINED_COLOR),
     )
-    color = MODEL_COLORS["lstm"]
-    for row, who, c, h in rows:
+    for row, who, c, h, color in rows:
         for name, series, dash in (("C", c, "solid"), ("h", h, "dash")):
             figure.add_trace(
                 go.Scatter(

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lstm_core import RunConfig
 from lstm_core.analysis.metrics import (
+    FIX_SETTINGS,
     MIN_STEP_CHANGE_H,
     MIN_STEPS,
     STEP_CHANGE_RATIO,
@@ -210,6 +211,7 @@ st.caption(
     f"at least {MIN_STEP_CHANGE_H:g} of its own spread, and C remembers at least as long as h "
     "(h's memory time measured below the cap)."
 )
+fix = None
 if measured.c_persists:
     st.success(measured.verdict)
 else:
@@ -237,14 +239,19 @@ if is_default_init(measured.mean_forget):
         "(+1 to +5) or training on a memory task makes C the slow state."
     )
 _opening = PRESETS[OPENING_PRESET]
-st.caption(
-    f"Why the opening preset ({OPENING_PRESET}, input scale {_opening.input_scale:g}): a "
-    f"forget bias of {_opening.forget_bias:+g} keeps the forget gate near 1, so C keeps most of "
-    f"itself every step, and input weights drawn U(−{_opening.input_scale:g}/√I, "
-    f"{_opening.input_scale:g}/√I) let the input move the gates at every hidden size, so h "
-    "keeps fluctuating; with PyTorch's own U(−1/√H, 1/√H) a few inputs barely move 512 units "
-    "and h turns as slow as C."
+# Said where it explains the screen: this run has the preset's init, or the fix offers it.
+uses_opening_init = all(
+    getattr(config, name) == getattr(_opening, name) for name in FIX_SETTINGS if name != "signal"
 )
+if uses_opening_init or (fix is not None and set(fix.changes) <= set(FIX_SETTINGS)):
+    st.caption(
+        f"Why the opening preset ({OPENING_PRESET}, input scale {_opening.input_scale:g}): "
+        f"a forget bias of {_opening.forget_bias:+g} keeps the forget gate near 1, so C keeps "
+        f"most of itself every step, and input weights drawn U(−{_opening.input_scale:g}/√I, "
+        f"{_opening.input_scale:g}/√I) let the input move the gates at every hidden size, so h "
+        "keeps fluctuating; with PyTorch's own U(−1/√H, 1/√H) a few inputs barely move 512 units "
+        "and h turns as slow as C."
+    )
 
 # A toggle rather than an expander: a collapsed expander still draws its chart, and every
 # slider move would redraw both (benchmarks: slider -> redrawn).

@@ -121,3 +121,15 @@ def test_a_run_of_one_step_shows_its_point_and_says_n_a_for_what_it_cannot_measu
     states = chart_specs(at)[0]
     # One step is one point: drawn as a marker, since a line through one point shows nothing.
     assert {trace["mode"] for trace in states["data"]} == {"lines+markers"}
+
+
+def _says_why_the_opening_preset(at: AppTest) -> bool:
+    return any(caption.value.startswith("Why the opening preset") for caption in at.caption)
+
+
+def test_why_the_opening_preset_is_said_where_it_explains_the_screen() -> None:
+    assert _says_why_the_opening_preset(_explorer(seq_len=100))  # the preset's own init
+    # Another init, and the fix offered is a longer run: the preset explains nothing here.
+    other = _explorer(seq_len=10, forget_bias=3.0)
+    assert other.button(key="explorer_apply_fix").label.startswith("Run ")
+    assert not _says_why_the_opening_preset(other)

@@ -143,6 +143,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "batch_size", "int", 1, 1, 8, label="batch_size (B)", widget="slider", step=1,
+        help="Input sequences run side by side ({low}-{high}) through the same weights; the "
+        "charts show one batch item at a time.",
         cli_help="batch B (default {default})",
     ),
     Setting(
@@ -184,7 +186,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "dtype", "choice", "float32", choices=("float32", "float64"), label="dtype",
-        widget="radio", cli_help="precision (default {default})",
+        widget="radio",
+        help="Precision of the run. float64 shows how far the hand-written cell and nn.LSTM "
+        "agree once float32's rounding is gone.",
+        cli_help="precision (default {default})",
     ),
     # The view's time window: `window_length` steps from `window_start`, fitted to the run by
     # lstm_core.model.config.clamp_window; the defaults show the whole run of any length.

@@ -133,7 +133,10 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
     at.switch_page(page).run()
     assert not at.exception and not at.error
     if page.endswith("gates.py"):
-        assert chart_specs(at)
+        title = chart_specs(at)[0]["layout"]["title"]["text"]
+        # The title names the model shown: the user's file, or the trained task's model.
+        named = "Your LSTM · " if kind == "Your checkpoint" else "Trained brackets model · "
+        assert title.startswith(named)
     elif page.endswith("shapes.py"):
         table = at.table[0].value
         assert "h_n" in set(table.index)
@@ -153,6 +156,7 @@ def test_a_link_with_model_brackets_opens_the_trained_model_and_keeps_it() -> No
     assert at.session_state[MODEL_KEY] == "Trained: brackets"
     assert at.query_params["model"] == "brackets"
     assert any("brackets task's model" in c.value for c in at.caption)
+    assert chart_specs(at)[0]["layout"]["title"]["text"].startswith("Trained brackets model:")
 
 
 def test_a_link_with_model_file_asks_for_the_file() -> None:

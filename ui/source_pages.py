@@ -99,7 +99,13 @@ def explorer_body(source: ModelSource) -> None:
             st.stop()
         view = (layer, direction, batch, tuple(h_units), tuple(c_units))
         show_figure(
-            projected_states_figure, t, *view, source_key=key, name=name, key="explorer_states"
+            projected_states_figure,
+            t,
+            *view,
+            source_key=key,
+            name=name,
+            key="explorer_states",
+            model_title=source.title,
         )
         st.caption(
             f"With proj_size {t.proj_size}, h_t = W_hr (o_t ⊙ tanh C_t) is {t.proj_size} wide "
@@ -120,7 +126,13 @@ def explorer_body(source: ModelSource) -> None:
             st.stop()
         view = (layer, direction, batch, tuple(units))
         show_figure(
-            traced_states_figure, t, *view, source_key=key, name=name, key="explorer_states"
+            traced_states_figure,
+            t,
+            *view,
+            source_key=key,
+            name=name,
+            key="explorer_states",
+            model_title=source.title,
         )
     if focus is not None:
         st.caption(
@@ -219,6 +231,7 @@ def gates_body(source: ModelSource) -> None:
         source_key=("model_source", source),
         name=f"lstm_gates_{source.kind}",
         key="gates_heatmaps",
+        model_title=source.title,
     )
     f = t.gates["f"][layer, direction, batch]  # (T, H)
     st.caption(

@@ -77,14 +77,23 @@ _PROJECTED_TEXT: dict[str, str] = {
 }
 
 
-def _retitle(figure: go.Figure, trace: Trace, layer: int, direction: int) -> go.Figure:
+# The model a traced figure's title names, unless its caller says which (ModelSource.title).
+MODEL_TITLE = "Your LSTM"
+
+
+def _retitle(
+    figure: go.Figure, trace: Trace, layer: int, direction: int, model_title: str
+) -> go.Figure:
     """Name the traced model and the direction where the builder named a seed and an init."""
     seeded = ", seed 0, forget bias +0"
     model = f", {trace.num_layers} layer{'s' if trace.num_layers > 1 else ''}"
     if trace.proj_size:
         model += f", h projected to {trace.proj_size}"
     title = (figure.layout.title.text or "").replace(seeded, model)
-    title = title.replace("LSTM states:", "Your LSTM:")
+    if title.startswith("LSTM states:"):
+        title = title.replace("LSTM states:", f"{model_title}:", 1)
+    elif title:
+        title = f"{model_title} · {title}"
     if trace.num_directions == 2:
         title = title.replace(
             f"layer {layer},", f"layer {layer}, {DIRECTION_NAMES[direction]} direction,"
@@ -106,22 +115,36 @@ def states_figure(
     batch: int = 0,
     units: Sequence[int] | None = None,
     window: tuple[int, int] | None = None,
+    model_title: str = MODEL_TITLE,
 ) -> go.Figure:
-    """The Explorer's h_t | C_t figure (states.state_figure) for one layer and direction."""
+    """The Explorer's h_t | C_t figure (states.state_figure) for one layer and direction;
+    `model_title` names the model in the title."""
     figure = state_figure(trace_view(trace, direction), layer, batch, units, window=window)  # type: ignore[arg-type]
-    return _retitle(figure, trace, layer, direction)
+    return _retitle(figure, trace, layer, direction, model_title)
 
 
-def states_heatmap(trace: Trace, layer: int = 0, direction: int = 0, batch: int = 0) -> go.Figure:
+def states_heatmap(
+    trace: Trace,
+    layer: int = 0,
+    direction: int = 0,
+    batch: int = 0,
+    model_title: str = MODEL_TITLE,
+) -> go.Figure:
     """Every unit's h and C as units × time heatmaps (states.state_heatmap)."""
     figure = state_heatmap(trace_view(trace, direction), layer, batch)  # type: ignore[arg-type]
-    return _retitle(figure, trace, layer, direction)
+    return _retitle(figure, trace, layer, direction, model_title)
 
 
-def gates_figure(trace: Trace, layer: int = 0, direction: int = 0, batch: int = 0) -> go.Figure:
+def gates_figure(
+    trace: Trace,
+    layer: int = 0,
+    direction: int = 0,
+    batch: int = 0,
+    model_title: str = MODEL_TITLE,
+) -> go.Figure:
     """i, f, g, o as units × time heatmaps (gates.gate_heatmaps), the Gate inspector's view."""
     figure = gate_heatmaps(trace_view(trace, direction), layer, batch)  # type: ignore[arg-type]
-    return _retitle(figure, trace, layer, direction)
+    return _retitle(figure, trace, layer, direction, model_title)
 
 
 def gate_lines_figure(
@@ -130,10 +153,11 @@ def gate_lines_figure(
     direction: int = 0,
     batch: int = 0,
     units: Sequence[int] | None = None,
+    model_title: str = MODEL_TITLE,
 ) -> go.Figure:
     """i, f, g, o over time for some units (gates.gate_lines)."""
     figure = gate_lines(trace_view(trace, direction), layer, batch, units)  # type: ignore[arg-type]
-    return _retitle(figure, trace, layer, direction)
+    return _retitle(figure, trace, layer, direction, model_title)
 
 
 def projected_states_figure(
@@ -143,6 +167,7 @@ def projected_states_figure(
     batch: int = 0,
     h_units: Sequence[int] | None = None,
     c_units: Sequence[int] | None = None,
+    model_title: str = MODEL_TITLE,
 ) -> go.Figure:
     """h (its P projected units) beside C (its H cell units) for a projected LSTM: the two
     states have different widths, so each panel picks its own units (default: all, up to
@@ -189,8 +214,8 @@ def projected_states_figure(
     )
     figure.update_layout(
         title={
-            "text": f"Your LSTM: layer {layer}{direction_text}, batch item {batch}, h projected "
-            f"to {trace.proj_size} of {trace.hidden_size} cell units",
+            "text": f"{model_title}: layer {layer}{direction_text}, batch item {batch}, h "
+            f"projected to {trace.proj_size} of {trace.hidden_size} cell units",
             "font": {"size": 14},
         },
         height=420,

@@ -66,6 +66,13 @@ class ModelSource:
         return self.kind != "seeded"
 
     @property
+    def title(self) -> str:
+        """How a chart's title names the model: "Your LSTM", "Trained brackets model"."""
+        if self.kind == "seeded":
+            return "Seeded LSTM"
+        return "Your LSTM" if self.kind == "file" else f"Trained {self.kind} model"
+
+    @property
     def url_value(self) -> str:
         """What a shared link says: model=file (the link asks for the file) or the task."""
         return "file" if self.kind == "file" else self.kind

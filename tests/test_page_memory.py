@@ -66,8 +66,10 @@ def test_memory_page_trains_a_tiny_pair_and_shows_the_trained_states() -> None:
     names = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
     assert any(name.startswith("Adding problem, T = 10") for name in names)
     assert any(name.startswith("Trained LSTM on a test sequence") for name in names)
-    # Two steps teach nothing: the page says so instead of naming a memory unit.
+    # Two steps teach nothing: the page says so instead of naming a memory unit, and what
+    # to try.
     assert any("has not learned the task" in warning.value for warning in at.warning)
+    assert any("has not left the baseline in 2 steps" in info.value for info in at.info)
 
 
 def test_too_large_a_run_gets_a_warning_not_a_hang() -> None:

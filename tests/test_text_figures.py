@@ -60,7 +60,7 @@ def test_the_hover_gives_the_value_and_the_four_gates() -> None:
     gates = {name: [0.25] * len(TEXT) for name in "ifgo"}
     figure = text_state_figure(TEXT, [0.5] * len(TEXT), state="h", unit=7, gates=gates)
     hover = figure.data[0].hovertext[1][3]
-    assert "'c'" in hover and "line 2, col 4" in hover
+    assert "'c'" in hover and "line 2, col 4 (text[" in hover
     assert "h_t[7] = +0.5000" in hover
     assert all(f"{name} 0.250" in hover for name in "ifgo")
 

@@ -103,7 +103,7 @@ def text_state_figure(
         shown[row][column] = SHOWN.get(char, char)
         gate_text = "  ".join(f"{name} {gate_numbers[name][k]:.3f}" for name in gate_numbers)
         hover[row][column] = (
-            f"{char!r} line {grid.lines[k]}, col {grid.line_columns[k]} (char {k})<br>"
+            f"{char!r} line {grid.lines[k]}, col {grid.line_columns[k]} (text[{k}])<br>"
             f"{label}[{unit}] = {numbers[k]:+.4f}" + (f"<br>{gate_text}" if gate_text else "")
         )
     bound = max(abs(value) for value in numbers)

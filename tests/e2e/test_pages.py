@@ -98,11 +98,11 @@ def test_every_page_loads_without_errors(
         screenshot(page, f"page_{_slug(label)}")
         visited.append(label)
     # The shared sidebar keeps its settings across page switches (it once fell back to each
-    # widget's minimum: forget_bias -10, one step).
-    assert (
-        float(page.get_by_role("slider", name="forget_bias").input_value())
-        == DEFAULT_CONFIG.forget_bias
-    )
+    # widget's minimum: forget_bias -10, one step), also through pages that hide it.
+    page.locator(NAV_LINKS).nth(0).click()
+    slider = page.get_by_role("slider", name="forget_bias")
+    slider.wait_for(timeout=CHART_TIMEOUT_MS)
+    assert float(slider.input_value()) == DEFAULT_CONFIG.forget_bias
     assert not problems, problems
     assert not page_errors.all(), page_errors.all()
     # With one page Streamlit draws no navigation; with several, each was visited.

@@ -190,7 +190,7 @@ secondary[0].metric(
     "change per step, C",
     measure_text(measured.step_change_c),
     help="Median over units of mean |C_{t+1} - C_t| / std(C). White noise gives 1.13. n/a: "
-    "a run of one step has no change to measure.",
+    "a run of fewer than 3 steps is too short to measure it.",
 )
 secondary[1].metric("change per step, h", measure_text(measured.step_change_h))
 secondary[2].metric(
@@ -228,8 +228,7 @@ else:
             key="explorer_apply_fix",
             on_click=store_settings,
             args=(fix.changes,),
-            help="Changes: "
-            + ", ".join(f"{name} → {value}" for name, value in fix.changes.items()),
+            help="The sizes and the seed stay; the claim is measured again after the change.",
         )
 if is_default_init(measured.mean_forget):
     st.info(

@@ -105,10 +105,11 @@ st.dataframe(table, hide_index=True, key="text_cell_table")
 columns = st.columns(2)
 # The page opens on the label the model's best cell follows most closely.
 clearest = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)).label
+found = [name for name in LABEL_NAMES if any(row.label == name for row in rows)]
 label = columns[0].selectbox(
     "label",
-    LABEL_NAMES,
-    index=LABEL_NAMES.index(clearest),
+    found,
+    index=found.index(clearest),
     format_func=lambda name: LABEL_TITLES[name],
     key="text_label",
 )

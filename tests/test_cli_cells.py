@@ -72,7 +72,10 @@ def test_a_label_absent_from_the_text_is_named_not_given_a_unit(
     assert report["constant_labels"] == absent
     assert set(report["units"]) == set(LABEL_NAMES) - set(absent)
     status, out, _ = run_cli(["cells", "--model", "code", "--text-file", str(text_file)], capsys)
-    assert "in_string      one value over the whole text: no unit to find" in out.splitlines()
+    lines = out.splitlines()
+    # The table keeps its columns; the labels without a unit follow it on one line.
+    assert len(lines) == 1 + len(LABEL_NAMES) - len(absent) + 1
+    assert lines[-1] == "one value over the whole text, no unit to find: " + ", ".join(absent)
 
 
 def test_a_stacked_model_s_table_gives_each_unit_s_layer(
@@ -114,3 +117,14 @@ def test_bad_input_is_one_line_and_status_2(
     assert status == 2
     assert not out
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_cell_table_has_no_rows_for_a_label_absent_from_the_text() -> None:
+    from lstm_core.learned.cell_table import cell_table
+    from lstm_core.learned.charmodel import run_text
+
+    model = CharLSTM(CharConfig(hidden_dim=6, embedding_dim=4), torch.Generator().manual_seed(2))
+    rows = cell_table(run_text(model, "x = (1, 2)\ny = x\n"), top=2)
+    labels = {row.label for row in rows}
+    assert labels == {"bracket_depth", "column"}  # no string, comment or indent here
+    assert len(rows) == 2 * len(labels)

@@ -132,8 +132,11 @@ def test_regimes_on_their_numbers() -> None:
     smooth = {**good, "step_change_h": 0.05, "step_change_c": 0.02}
     assert classify(**smooth) == "smooth-h"
     assert classify(**{**smooth, "saturated_share": 0.9}) == "saturated"
-    # A still h has a long memory time; that is no reason to call the run short.
+    # A still h has a long memory time; that is no reason to call the run short. Nor is it
+    # when the forget gate is PyTorch's default: that names the run first.
     assert classify(**{**smooth, "memory_time_h": memory_time_cap(1000)}) == "smooth-h"
+    capped_default = {**default, "memory_time_h": memory_time_cap(1000), "step_change_c": 0.8}
+    assert classify(**capped_default) == "default-init"
     assert classify(**{**good, "step_change_c": 0.5}) == "c-not-slower"
     assert classify(**{**good, "memory_time_c": 4.0}) == "c-not-slower"
     # each threshold is a bound, not a margin: exactly 2x and exactly 0.25 still hold

@@ -33,7 +33,9 @@ def decide_screen_theme() -> None:
     On a session's first run Streamlit reports the browser's colour scheme even when the
     server sets the theme (`--theme.base dark`, or `base` in config.toml), and a run draws
     every chart once: that run follows the server's setting. Later runs follow the report,
-    which then also tracks a theme chosen in the app's settings menu.
+    which then also tracks a theme chosen in the app's settings menu. A theme the user chose
+    in that menu on an earlier visit is not known on the first run: until the next rerun the
+    charts follow the server's setting.
     """
     configured = st.get_option("theme.base")
     first_run = SCREEN_THEME_KEY not in st.session_state

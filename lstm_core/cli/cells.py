@@ -100,8 +100,11 @@ def _print_table(report: dict[str, Any]) -> None:
     for name, unit in report["units"].items():
         layer = f"{config.layer_of(unit['unit']):>7}" if config is not None else ""
         print(f"{name:<15}{unit['unit']:>6}{layer}{unit['r_c']:>9.3f}{unit['r_h']:>9.3f}")
-    for name in report.get("constant_labels", []):
-        print(f"{name:<15}one value over the whole text: no unit to find")
+    if report.get("constant_labels"):
+        print(
+            "one value over the whole text, no unit to find: "
+            + ", ".join(report["constant_labels"])
+        )
 
 
 def _command_cells(args: argparse.Namespace) -> None:
@@ -125,6 +128,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--text-file", metavar="F", help="text for a text model (default: its held-out source)"
     )
     parser.add_argument(
-        "--json", action="store_true", help='print {"units", "h", "c", "text"} (see README)'
+        "--json",
+        action="store_true",
+        help='print {"units", "constant_labels", "h", "c", "text", ...} (see README)',
     )
     parser.set_defaults(handler=_command_cells)

@@ -21,7 +21,7 @@ from lstm_core.figures.colors import (
     unit_colors,
 )
 from lstm_core.figures.downsample import bin_time, heatmap_columns, line_indices
-from lstm_core.figures.states import check_view
+from lstm_core.figures.states import check_view, line_mode
 from lstm_core.model.cell import GATE_RANGES
 from lstm_core.model.config import describe_init
 from lstm_core.model.simulate import GATE_NAMES, SimulationResult
@@ -149,7 +149,7 @@ def gate_lines(
                 go.Scatter(
                     x=steps,
                     y=gate[steps, unit],
-                    mode="lines",
+                    mode=line_mode(gate.shape[0]),
                     name=f"unit {unit}",
                     legendgroup=f"unit {unit}",
                     showlegend=row == 1,

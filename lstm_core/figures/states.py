@@ -34,6 +34,13 @@ MAX_LINE_UNITS = 16
 # Lines over at most this many steps get a marker at every step: each step is a discrete
 # update, and a run of one step is a single point, which a line alone does not draw.
 MARKED_STEPS = 30
+
+
+def line_mode(steps: int) -> str:
+    """A line trace's plotly mode over `steps` steps: markers too up to MARKED_STEPS."""
+    return "lines+markers" if steps <= MARKED_STEPS else "lines"
+
+
 # Heatmap overview: units × time-bin cells per panel at most, and time bins at most.
 OVERVIEW_CELLS_PER_PANEL = 49_152
 OVERVIEW_MAX_BINS = 600
@@ -149,7 +156,7 @@ def state_figure(
     for unit, color in zip(chosen, unit_colors(chosen), strict=True):
         common = {
             "type": "scatter",
-            "mode": "lines+markers" if stop - start <= MARKED_STEPS else "lines",
+            "mode": line_mode(stop - start),
             "line": {"color": color, "width": 1.6},
             "marker": {"size": 5},
             "meta": str(unit),

@@ -20,8 +20,8 @@ from plotly.subplots import make_subplots
 
 from lstm_core.figures.colors import unit_color
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
-from lstm_core.figures.states import MAX_LINE_UNITS, state_figure, state_heatmap
-from lstm_core.model.trace import DIRECTION_NAMES, Trace
+from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
+from lstm_core.model.trace import DIRECTION_NAMES, FILE_MODEL_TITLE, Trace
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ _PROJECTED_TEXT: dict[str, str] = {
 
 
 # The model a traced figure's title names, unless its caller says which (ModelSource.title).
-MODEL_TITLE = "Your LSTM"
+MODEL_TITLE = FILE_MODEL_TITLE
 
 
 def _retitle(
@@ -201,7 +201,7 @@ def projected_states_figure(
                 go.Scatter(
                     x=steps,
                     y=values[:, unit],
-                    mode="lines",
+                    mode=line_mode(trace.seq_len),
                     name=f"{name} unit {unit}",
                     line={"color": unit_color(unit), "width": 1.6},
                     hovertemplate=f"t=%{{x}} · {name}[{unit}] = %{{y:.4f}}<extra></extra>",

@@ -387,6 +387,8 @@ def cells_report(data: bytes) -> dict[str, Any]:
     return {
         "task": name,
         "units": {label: match.to_dict() for label, match in cells.items()},
+        # As for a text model: a label with one value over its defined steps has no unit.
+        "constant_labels": [label for label in labels if label not in cells],
         "h": h.reshape(-1, hidden).tolist(),  # (N·T, H)
         "c": c.reshape(-1, hidden).tolist(),
         "labels": {

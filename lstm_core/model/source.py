@@ -29,7 +29,7 @@ from torch import nn
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
 from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
 from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
-from lstm_core.model.trace import Trace, trace
+from lstm_core.model.trace import FILE_MODEL_TITLE, Trace, trace
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "learned" / "weights"
 # Task models shipped in the repository: kind -> the sidebar's name for it.
@@ -70,7 +70,7 @@ class ModelSource:
         """How a chart's title names the model: "Your LSTM", "Trained brackets model"."""
         if self.kind == "seeded":
             return "Seeded LSTM"
-        return "Your LSTM" if self.kind == "file" else f"Trained {self.kind} model"
+        return FILE_MODEL_TITLE if self.kind == "file" else f"Trained {self.kind} model"
 
     @property
     def url_value(self) -> str:

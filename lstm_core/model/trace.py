@@ -28,6 +28,9 @@ from lstm_core.model.config import MAX_STATE_ELEMENTS
 from lstm_core.model.simulate import GATE_NAMES
 from lstm_core.model.stack import run_stack
 
+# How a chart names a traced model read from the user's own file (lstm_core.figures.traced's
+# default title; ModelSource.title for kind "file").
+FILE_MODEL_TITLE = "Your LSTM"
 DIRECTION_NAMES: tuple[str, ...] = ("forward", "reverse")
 
 

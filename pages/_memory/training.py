@@ -23,6 +23,7 @@ from lstm_core.analysis.training import (
     HIDDEN_RANGE,
     SEQ_LEN_RANGE,
     STEPS_RANGE,
+    SUGGESTED_STEPS,
     TEST_SEQUENCES,
     TrainedTrace,
     TrainSpec,
@@ -104,8 +105,9 @@ def training_section(default_seed: int) -> None:
         value=DEFAULT_STEPS,
         step=100,
         key="train_steps",
-        help="Budget per model. At T = 100 the LSTM sits at 0.167 for ~650 steps with seed 0 "
-        "(up to ~1,850 with seeds 1-5), then drops.",
+        help=f"Budget per model. At T = 100 the LSTM's loss sits near {BASELINE_MSE:.3f} for "
+        f"hundreds of steps, then drops; how many depends on the seed (up to about "
+        f"{SUGGESTED_STEPS:,}).",
     )
     seed = columns[3].number_input(
         "training seed",
@@ -125,6 +127,9 @@ def training_section(default_seed: int) -> None:
     stopped = st.session_state.pop(STOPPED_KEY, None)
     if stopped is not None:
         st.info(stopped)
+    failed = st.session_state.pop(FAILED_KEY, None)
+    if failed is not None:
+        st.error(failed)
     if job is None:
         stored = trained_result(spec)
         # In one slot, so that the expected time and the button go as soon as the training
@@ -183,6 +188,7 @@ def _expected_time(spec: TrainSpec) -> None:
 
 
 STOPPED_KEY = "memory_training_stopped"  # set by the stop button for the next run to say so
+FAILED_KEY = "memory_training_failed"  # why a training failed, for the next run to say
 
 
 def _stop_training(job: Job) -> None:
@@ -207,13 +213,11 @@ def _follow_training(job: Job) -> None:
     st.session_state.pop(TRAINING_KEY, None)
     if job.state == DONE:
         st.session_state[TRAINED_SPEC_KEY] = job.key
-        # Drawn again from the top: the button above the progress is "Use the trained
-        # models" again, not a stop button for a training that has ended.
-        st.rerun()
-    elif job.state == CANCELLED:
-        st.info("The training was stopped.")
-    else:
-        st.error(f"The training failed: {job.error}")
+    elif job.state != CANCELLED:  # cancelled: the stop button's callback has said so
+        st.session_state[FAILED_KEY] = f"The training failed: {job.error}"
+    # Drawn again from the top: the button above the progress is back (no stop button for a
+    # training that has ended), and what happened is said above it.
+    st.rerun()
 
 
 def _show_training(result: TrainingResult) -> None:
@@ -225,11 +229,16 @@ def _show_training(result: TrainingResult) -> None:
     columns[1].metric("RNN test MSE", f"{result.rnn_mse:.4f}", help="Same budget, same batches.")
     columns[2].metric("training time", f"{result.seconds:.1f} s", help="Both models, this machine.")
     if result.lstm_mse > BASELINE_MSE / 2:
+        more = (
+            f"Train again with {SUGGESTED_STEPS:,} optimiser steps, or another seed."
+            if spec.steps < SUGGESTED_STEPS
+            else "Train again with another seed."
+        )
         st.info(
             f"The LSTM has not left the baseline in {spec.steps:,} steps. Its loss sits near "
             f"{BASELINE_MSE:.3f} (always predicting 1) until it finds the first marked value, "
-            "and when that happens depends on the seed: at T = 100 it can take up to about "
-            "2,000 steps. Train again with 2,000 optimiser steps, or another seed."
+            f"and when that happens depends on the seed: at T = 100 it can take up to about "
+            f"{SUGGESTED_STEPS:,} steps. {more}"
         )
     show_figure(
         training_figure,

@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.figures.text import text_state_figure
+from lstm_core.learned.cell_table import best_units
 from lstm_core.learned.charmodel import trained_steps, unit_name
-from lstm_core.learned.labels import LABEL_NAMES, LABEL_TITLES
+from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from ui.entry import require_app
 from ui.figure import show_figure
@@ -105,15 +106,15 @@ st.dataframe(table, hide_index=True, key="text_cell_table")
 columns = st.columns(2)
 # The page opens on the label the model's best cell follows most closely.
 clearest = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)).label
-found = [name for name in LABEL_NAMES if any(row.label == name for row in rows)]
+best_of = best_units(rows)  # the labels the text varies in, each with its best unit
 label = columns[0].selectbox(
     "label",
-    found,
-    index=found.index(clearest),
+    list(best_of),
+    index=list(best_of).index(clearest),
     format_func=lambda name: LABEL_TITLES[name],
     key="text_label",
 )
-best = next(row.unit for row in rows if row.label == label and row.rank == 1)
+best = best_of[label]
 # One unit widget per (model, label): picking a label starts at its best unit.
 unit = int(
     columns[1].number_input(

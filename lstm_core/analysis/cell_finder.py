@@ -69,9 +69,14 @@ def _constant(values: torch.Tensor) -> bool:
     return bool((values == values[0]).all()) if values.numel() else True
 
 
+def varying_labels(labels: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The labels that vary over their steps: the only ones a unit can follow."""
+    return {name: values for name, values in labels.items() if not _constant(values)}
+
+
 def constant_labels(labels: Mapping[str, torch.Tensor]) -> list[str]:
     """The labels that do not vary over their steps: find_cells leaves them out."""
-    return [name for name, values in labels.items() if _constant(values)]
+    return [name for name in labels if name not in varying_labels(labels)]
 
 
 def find_cells(
@@ -83,9 +88,8 @@ def find_cells(
     only when it exists, else 0), labels {name: (N,)}. A label that does not vary over the N
     steps (no string in the text, say) is left out: no unit can follow it.
     """
-    varying = {name: values for name, values in labels.items() if not _constant(values)}
     out: dict[str, UnitMatch] = {}
-    for name, (r_c, r_h) in correlations(c, h, varying).items():
+    for name, (r_c, r_h) in correlations(c, h, varying_labels(labels)).items():
         unit = int(r_c.abs().argmax())
         best_h_unit = int(r_h.abs().argmax())
         same_h = float(r_h[unit]) if unit < r_h.shape[0] else 0.0

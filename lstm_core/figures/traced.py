@@ -77,10 +77,6 @@ _PROJECTED_TEXT: dict[str, str] = {
 }
 
 
-# The model a traced figure's title names, unless its caller says which (ModelSource.title).
-MODEL_TITLE = FILE_MODEL_TITLE
-
-
 def _retitle(
     figure: go.Figure, trace: Trace, layer: int, direction: int, model_title: str
 ) -> go.Figure:
@@ -115,7 +111,7 @@ def states_figure(
     batch: int = 0,
     units: Sequence[int] | None = None,
     window: tuple[int, int] | None = None,
-    model_title: str = MODEL_TITLE,
+    model_title: str = FILE_MODEL_TITLE,
 ) -> go.Figure:
     """The Explorer's h_t | C_t figure (states.state_figure) for one layer and direction;
     `model_title` names the model in the title."""
@@ -128,7 +124,7 @@ def states_heatmap(
     layer: int = 0,
     direction: int = 0,
     batch: int = 0,
-    model_title: str = MODEL_TITLE,
+    model_title: str = FILE_MODEL_TITLE,
 ) -> go.Figure:
     """Every unit's h and C as units × time heatmaps (states.state_heatmap)."""
     figure = state_heatmap(trace_view(trace, direction), layer, batch)  # type: ignore[arg-type]
@@ -140,7 +136,7 @@ def gates_figure(
     layer: int = 0,
     direction: int = 0,
     batch: int = 0,
-    model_title: str = MODEL_TITLE,
+    model_title: str = FILE_MODEL_TITLE,
 ) -> go.Figure:
     """i, f, g, o as units × time heatmaps (gates.gate_heatmaps), the Gate inspector's view."""
     figure = gate_heatmaps(trace_view(trace, direction), layer, batch)  # type: ignore[arg-type]
@@ -153,7 +149,7 @@ def gate_lines_figure(
     direction: int = 0,
     batch: int = 0,
     units: Sequence[int] | None = None,
-    model_title: str = MODEL_TITLE,
+    model_title: str = FILE_MODEL_TITLE,
 ) -> go.Figure:
     """i, f, g, o over time for some units (gates.gate_lines)."""
     figure = gate_lines(trace_view(trace, direction), layer, batch, units)  # type: ignore[arg-type]
@@ -167,7 +163,7 @@ def projected_states_figure(
     batch: int = 0,
     h_units: Sequence[int] | None = None,
     c_units: Sequence[int] | None = None,
-    model_title: str = MODEL_TITLE,
+    model_title: str = FILE_MODEL_TITLE,
 ) -> go.Figure:
     """h (its P projected units) beside C (its H cell units) for a projected LSTM: the two
     states have different widths, so each panel picks its own units (default: all, up to

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lstm_core.analysis.cell_finder import constant_labels, correlations, ranked_units
+from lstm_core.analysis.cell_finder import correlations, ranked_units, varying_labels
 from lstm_core.learned.charmodel import TextRun
 from lstm_core.learned.labels import label_text
 
@@ -23,10 +23,8 @@ class CellRow:
 def cell_table(run: TextRun, top: int = 3) -> list[CellRow]:
     """The `top` units of each label (LABEL_NAMES order) by |r(C, label)| on the run's text;
     a label with one value over the whole text has no rows (no unit can follow it)."""
-    labels = label_text(run.text)
-    constant = set(constant_labels(labels))
-    varying = {name: values for name, values in labels.items() if name not in constant}
     rows: list[CellRow] = []
+    varying = varying_labels(label_text(run.text))
     for name, (r_c, r_h) in correlations(run.c, run.h, varying).items():
         for rank, unit in enumerate(ranked_units(r_c, top), start=1):
             rows.append(CellRow(name, rank, unit, float(r_c[unit]), float(r_h[unit])))

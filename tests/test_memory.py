@@ -22,7 +22,9 @@ from lstm_core.analysis.memory import (
     perturbation_differences,
     seeded_rnns,
 )
-from lstm_core.figures.memory import gradient_figure, perturbation_figure
+from lstm_core.analysis.training import BASELINE_MSE, TrainSpec
+from lstm_core.figures.memory import gradient_figure, perturbation_figure, training_figure
+from lstm_core.learned.adding import TrainingResult
 from lstm_core.model.config import RunConfig
 from lstm_core.model.kernels import native_kernel
 
@@ -169,3 +171,28 @@ def test_figures_draw_every_state_on_a_log_axis() -> None:
     assert len(gradients.data) == 5  # four states and the forget-gate product
     with pytest.raises(TypeError):
         perturbation_figure("not a lab")  # type: ignore[arg-type]
+
+
+def test_training_figure_draws_the_baseline_at_its_value_with_a_legend_label() -> None:
+    # Annotations on a log axis are placed at 10**y, so the baseline must not rely on one.
+    result = TrainingResult(
+        spec=TrainSpec(steps=3),
+        lstm_state={},
+        rnn_state={},
+        lstm_losses=(0.2, 0.1, 0.01),
+        rnn_losses=(0.2, 0.18, 0.17),
+        lstm_mse=0.01,
+        rnn_mse=0.17,
+        seconds=1.0,
+    )
+    figure = training_figure(result)
+    assert figure.layout.yaxis.type == "log"
+    assert not figure.layout.annotations and not figure.layout.shapes
+    baseline = figure.data[-1]
+    assert list(baseline.y) == [BASELINE_MSE, BASELINE_MSE]
+    assert list(baseline.x) == [1, 3]
+    assert baseline.name.startswith("0.167")
+    assert [trace.name for trace in figure.data[:2]] == [
+        "LSTM: test MSE 0.0100",
+        "RNN: test MSE 0.1700",
+    ]

@@ -172,11 +172,17 @@ def training_figure(result: TrainingResult) -> go.Figure:
                 hovertemplate=f"{kind.upper()} · step %{{x}}<br>loss %{{y:.4f}}<extra></extra>",
             )
         )
-    figure.add_hline(
-        y=BASELINE_MSE,
-        line={"color": "#888888", "dash": "dash", "width": 1},  # seen on light and dark pages
-        annotation_text="0.167: always predicting 1.0",
-        annotation_position="bottom right",
+    # A trace, not add_hline: the RNN's loss sits on the baseline, and the legend keeps its
+    # label readable where an annotation on the line would be drawn over the curves.
+    figure.add_trace(
+        go.Scatter(
+            x=[steps[0], steps[-1]],
+            y=[BASELINE_MSE, BASELINE_MSE],
+            name=f"{BASELINE_MSE:.3f}: always predicting 1.0",
+            mode="lines",
+            line={"color": "#888888", "dash": "dash", "width": 1.5},  # seen on light and dark
+            hoverinfo="skip",
+        )
     )
     figure.update_layout(
         title=f"Adding problem, T = {result.spec.seq_len}: training loss (batch MSE)",

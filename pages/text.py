@@ -13,10 +13,14 @@ from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from ui.entry import require_app
 from ui.figure import show_figure
+from ui.share import page_link_once, write_page_link
 from ui.text_model import MAX_TEXT_CHARS, held_out, held_out_table, loaded_model, text_run
 
 require_app()
 
+# The URL keys of this page's own link: the label and unit in view (the model has one choice).
+LABEL_PARAM = "cell_label"
+UNIT_PARAM = "cell_unit"
 MODEL_TITLES = {"code": "code: a character LSTM trained on the Python standard library"}
 SAMPLE_TEXT = '''def scale(values, factor=2):
     """Multiply every value (a list) by factor."""
@@ -104,29 +108,56 @@ table = pd.DataFrame(
 st.dataframe(table, hide_index=True, key="text_cell_table")
 
 columns = st.columns(2)
-# The page opens on the label the model's best cell follows most closely.
-clearest = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)).label
 best_of = best_units(rows)  # the labels the text varies in, each with its best unit
+label_key = "text_label"
+linked = page_link_once("text", (LABEL_PARAM, UNIT_PARAM))
+if linked.get(LABEL_PARAM) in best_of:
+    st.session_state[label_key] = linked[LABEL_PARAM]
+elif LABEL_PARAM in linked:
+    st.warning(
+        f"Link setting ignored: {LABEL_PARAM} {linked[LABEL_PARAM]!r} is not one of "
+        f"{', '.join(best_of)}.",
+        icon="🔗",
+    )
+if st.session_state.get(label_key) not in best_of:
+    # The page opens on the label the model's best cell follows most closely.
+    st.session_state[label_key] = max(
+        (row for row in rows if row.rank == 1 and row.label in best_of),
+        key=lambda row: abs(row.r_c),
+    ).label
 label = columns[0].selectbox(
     "label",
     list(best_of),
-    index=list(best_of).index(clearest),
     format_func=lambda name: LABEL_TITLES[name],
-    key="text_label",
+    key=label_key,
 )
 best = best_of[label]
 # One unit widget per (model, label): picking a label starts at its best unit.
+unit_key = f"text_unit_{model_name}_{label}"
+if UNIT_PARAM in linked:
+    linked_unit = linked[UNIT_PARAM]
+    if linked_unit.isdigit() and int(linked_unit) < config.units:
+        st.session_state[unit_key] = int(linked_unit)
+    else:
+        st.warning(
+            f"Link setting ignored: {UNIT_PARAM} {linked_unit!r} is not a unit from 0 to "
+            f"{config.units - 1}.",
+            icon="🔗",
+        )
+if unit_key not in st.session_state:
+    st.session_state[unit_key] = best
 unit = int(
     columns[1].number_input(
         "unit",
         min_value=0,
         max_value=config.units - 1,
-        value=best,
         step=1,
-        key=f"text_unit_{model_name}_{label}",
+        key=unit_key,
         help=f"Starts at the best unit for {LABEL_TITLES[label]} ({unit_name(best, config)}).",
     )
 )
+write_page_link({LABEL_PARAM: label, UNIT_PARAM: str(unit)})
+st.caption("The address bar holds the label and unit: copy it to share this view.")
 
 text = st.text_area(
     f"Text (type or paste Python, up to {MAX_TEXT_CHARS:,} characters)",

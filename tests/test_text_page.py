@@ -78,6 +78,47 @@ def test_another_label_starts_at_its_best_unit() -> None:
     assert title.startswith(f"{unit_name(best, config)}: C_t")
 
 
+def test_a_link_opens_on_its_label_and_unit_and_follows_the_controls() -> None:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.switch_page("pages/text.py")
+    at.query_params.update({"cell_label": "column", "cell_unit": "7"})
+    at.run()
+    assert not at.exception
+    assert not at.warning
+    assert at.selectbox(key="text_label").value == "column"
+    assert at.number_input(key="text_unit_code_column").value == 7
+    config = loaded_model("code").model.config
+    assert chart_specs(at)[0]["layout"]["title"]["text"].startswith(f"{unit_name(7, config)}:")
+    # Later runs keep what the user picks, and the address bar follows it.
+    at.number_input(key="text_unit_code_column").set_value(9).run()
+    assert (at.query_params["cell_label"], at.query_params["cell_unit"]) == ("column", "9")
+    at.selectbox(key="text_label").set_value("in_string").run()
+    assert at.query_params["cell_label"] == "in_string"
+    table = at.dataframe[0].value
+    best_row = table[(table["label"] == LABEL_TITLES["in_string"]) & (table["rank"] == 1)]
+    assert at.query_params["cell_unit"] == str(best_row["unit"].item())
+
+
+@pytest.mark.parametrize(
+    ("params", "ignored"),
+    [
+        ({"cell_label": "nonsense", "cell_unit": "3"}, "cell_label 'nonsense'"),
+        ({"cell_unit": "-1"}, "cell_unit '-1'"),
+        ({"cell_unit": "100000"}, "cell_unit '100000'"),
+    ],
+)
+def test_a_bad_link_value_is_named_and_the_page_opens_anyway(
+    params: dict[str, str], ignored: str
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.switch_page("pages/text.py")
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    assert any(ignored in warning.value for warning in at.warning)
+    assert len(chart_specs(at)) == 2
+
+
 def test_a_text_over_the_limit_gets_a_message_not_a_chart() -> None:
     at = open_text_page()
     at.text_area(key="text_input").input("x = 1\n" * 400).run()

@@ -103,3 +103,20 @@ def config_file_controls() -> None:
         )
         for level, text in st.session_state.get(_UPLOAD_MESSAGES_KEY, []):
             getattr(st, level)(text)
+
+
+def page_link_once(page: str, keys: tuple[str, ...]) -> dict[str, str]:
+    """A page's own link settings (`keys` found in the URL), on the page's first run in this
+    session; {} on later runs, so the page's widgets then keep what the user picked."""
+    read_key = f"page_link_read_{page}"
+    if st.session_state.get(read_key):
+        return {}
+    st.session_state[read_key] = True
+    return {key: st.query_params[key] for key in keys if key in st.query_params}
+
+
+def write_page_link(values: dict[str, str]) -> None:
+    """Put a page's own settings in the URL beside the run settings (unchanged ones untouched)."""
+    for key, text in values.items():
+        if st.query_params.get(key) != text:
+            st.query_params[key] = text

@@ -90,7 +90,9 @@ st.caption(
     f"{size}; trained {trained_steps(metadata)} steps (seed "
     f"{metadata.get('seed', '?')}). Correlations over {len(source.text):,} characters of "
     f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
-    "same unit's; its rank is by |r(C)|."
+    "same unit's; its rank is by |r(C)|. The labels come from Python's tokenizer, which gives "
+    "a docstring's brackets no depth, while a unit counts every bracket it reads: the last "
+    "column is r(C) again over the characters outside strings only."
 )
 table = pd.DataFrame(
     [
@@ -101,11 +103,24 @@ table = pd.DataFrame(
             **({"layer": config.layer_of(row.unit)} if config.num_layers > 1 else {}),
             "r(C, label)": round(row.r_c, 3),
             "r(h, label)": round(row.r_h, 3),
+            "r(C), outside strings": (
+                None if row.r_c_outside_strings is None else round(row.r_c_outside_strings, 3)
+            ),
         }
         for row in rows
     ]
 )
-st.dataframe(table, hide_index=True, key="text_cell_table")
+st.dataframe(
+    table,
+    hide_index=True,
+    key="text_cell_table",
+    column_config={
+        "r(C), outside strings": st.column_config.NumberColumn(
+            help="The same unit's r(C) over the characters outside strings. None for inside "
+            "a string, which is 0 at every one of them."
+        )
+    },
+)
 
 columns = st.columns(2)
 best_of = best_units(rows)  # the labels the text varies in, each with its best unit

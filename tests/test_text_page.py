@@ -45,6 +45,9 @@ def test_the_page_draws_the_c_and_h_strips_of_the_best_unit() -> None:
     assert len(chart_specs(at)) == 2
     table = at.dataframe[0].value
     assert set(table["label"]) == set(LABEL_TITLES.values())
+    outside = table["r(C), outside strings"]
+    in_string = table["label"] == LABEL_TITLES["in_string"]
+    assert outside[in_string].isna().all() and outside[~in_string].notna().all()
     firsts = table[table["rank"] == 1]
     clearest = firsts.loc[firsts["r(C, label)"].abs().idxmax()]
     # It opens on the label with the clearest cell, at that label's best unit.

@@ -1,10 +1,15 @@
-"""The cell finder's table for a text model: the top units of each label, r of C and of h."""
+"""The cell finder's table for a text model: the top units of each label, r of C and of h, and
+r of C again over the characters outside strings.
+
+The labels come from Python's tokenizer, so a bracket, a `#` or a line's indentation inside a
+string (a docstring's prose) changes no label, while a unit sees every character alike: r over
+the characters outside strings shows how much of a unit's miss lies inside them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lstm_core.analysis.cell_finder import correlations, ranked_units, varying_labels
+from lstm_core.analysis.cell_finder import correlations, pearson, ranked_units, varying_labels
 from lstm_core.learned.charmodel import TextRun
 from lstm_core.learned.labels import label_text
 
@@ -18,16 +23,36 @@ class CellRow:
     unit: int
     r_c: float  # r(C[unit], label)
     r_h: float  # r(h[unit], label)
+    r_c_outside_strings: float | None  # r(C[unit], label) where in_string is 0; None if the
+    # label does not vary there (in_string itself) or every character is in a string
 
 
 def cell_table(run: TextRun, top: int = 3) -> list[CellRow]:
     """The `top` units of each label (LABEL_NAMES order) by |r(C, label)| on the run's text;
     a label with one value over the whole text has no rows (no unit can follow it)."""
     rows: list[CellRow] = []
-    varying = varying_labels(label_text(run.text))
+    labels = label_text(run.text)
+    varying = varying_labels(labels)
+    outside = labels["in_string"] == 0  # (T,) bool
+    varying_outside = varying_labels({name: values[outside] for name, values in varying.items()})
     for name, (r_c, r_h) in correlations(run.c, run.h, varying).items():
-        for rank, unit in enumerate(ranked_units(r_c, top), start=1):
-            rows.append(CellRow(name, rank, unit, float(r_c[unit]), float(r_h[unit])))
+        units = ranked_units(r_c, top)
+        r_outside = (
+            pearson(run.c[outside][:, units], varying_outside[name])  # (len(units),)
+            if name in varying_outside
+            else None
+        )
+        for rank, unit in enumerate(units, start=1):
+            rows.append(
+                CellRow(
+                    name,
+                    rank,
+                    unit,
+                    float(r_c[unit]),
+                    float(r_h[unit]),
+                    None if r_outside is None else float(r_outside[rank - 1]),
+                )
+            )
     return rows
 
 

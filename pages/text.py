@@ -7,17 +7,19 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.figures.text import text_state_figure
+from lstm_core.io.urlstate import choice_from_link, index_from_link
 from lstm_core.learned.cell_table import best_units
 from lstm_core.learned.charmodel import trained_steps, unit_name
 from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from ui.entry import require_app
 from ui.figure import show_figure
-from ui.share import page_link_once, write_page_link
+from ui.share import link_warning, page_link_changes, write_page_link
 from ui.text_model import MAX_TEXT_CHARS, held_out, held_out_table, loaded_model, text_run
 
 require_app()
 
+OUTSIDE_STRINGS_COLUMN = "r(C), outside strings"
 # The URL keys of this page's own link: the label and unit in view (the model has one choice).
 LABEL_PARAM = "cell_label"
 UNIT_PARAM = "cell_unit"
@@ -103,7 +105,7 @@ table = pd.DataFrame(
             **({"layer": config.layer_of(row.unit)} if config.num_layers > 1 else {}),
             "r(C, label)": round(row.r_c, 3),
             "r(h, label)": round(row.r_h, 3),
-            "r(C), outside strings": (
+            OUTSIDE_STRINGS_COLUMN: (
                 None if row.r_c_outside_strings is None else round(row.r_c_outside_strings, 3)
             ),
         }
@@ -115,7 +117,7 @@ st.dataframe(
     hide_index=True,
     key="text_cell_table",
     column_config={
-        "r(C), outside strings": st.column_config.NumberColumn(
+        OUTSIDE_STRINGS_COLUMN: st.column_config.NumberColumn(
             help="The same unit's r(C) over the characters outside strings. None for inside "
             "a string, which is 0 at every one of them."
         )
@@ -125,40 +127,34 @@ st.dataframe(
 columns = st.columns(2)
 best_of = best_units(rows)  # the labels the text varies in, each with its best unit
 label_key = "text_label"
-linked = page_link_once("text", (LABEL_PARAM, UNIT_PARAM))
-if linked.get(LABEL_PARAM) in best_of:
-    st.session_state[label_key] = linked[LABEL_PARAM]
-elif LABEL_PARAM in linked:
-    st.warning(
-        f"Link setting ignored: {LABEL_PARAM} {linked[LABEL_PARAM]!r} is not one of "
-        f"{', '.join(best_of)}.",
-        icon="🔗",
-    )
+linked = page_link_changes("text", (LABEL_PARAM, UNIT_PARAM))
+if LABEL_PARAM in linked:
+    try:
+        st.session_state[label_key] = choice_from_link(
+            LABEL_PARAM, linked[LABEL_PARAM], list(best_of)
+        )
+    except ValueError as reason:
+        link_warning(str(reason))
 if st.session_state.get(label_key) not in best_of:
     # The page opens on the label the model's best cell follows most closely.
     st.session_state[label_key] = max(
-        (row for row in rows if row.rank == 1 and row.label in best_of),
-        key=lambda row: abs(row.r_c),
+        (row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)
     ).label
 label = columns[0].selectbox(
     "label",
     list(best_of),
     format_func=lambda name: LABEL_TITLES[name],
     key=label_key,
+    persist_state="session",
 )
 best = best_of[label]
-# One unit widget per (model, label): picking a label starts at its best unit.
+# One unit widget per (model, label): a label starts at its best unit and keeps the user's.
 unit_key = f"text_unit_{model_name}_{label}"
 if UNIT_PARAM in linked:
-    linked_unit = linked[UNIT_PARAM]
-    if linked_unit.isdigit() and int(linked_unit) < config.units:
-        st.session_state[unit_key] = int(linked_unit)
-    else:
-        st.warning(
-            f"Link setting ignored: {UNIT_PARAM} {linked_unit!r} is not a unit from 0 to "
-            f"{config.units - 1}.",
-            icon="🔗",
-        )
+    try:
+        st.session_state[unit_key] = index_from_link(UNIT_PARAM, linked[UNIT_PARAM], config.units)
+    except ValueError as reason:
+        link_warning(str(reason))
 if unit_key not in st.session_state:
     st.session_state[unit_key] = best
 unit = int(
@@ -168,11 +164,12 @@ unit = int(
         max_value=config.units - 1,
         step=1,
         key=unit_key,
-        help=f"Starts at the best unit for {LABEL_TITLES[label]} ({unit_name(best, config)}).",
+        persist_state="session",
+        help=f"The best unit for {LABEL_TITLES[label]} is {unit_name(best, config)}.",
     )
 )
-write_page_link({LABEL_PARAM: label, UNIT_PARAM: str(unit)})
-st.caption("The address bar holds the label and unit: copy it to share this view.")
+write_page_link("text", {LABEL_PARAM: label, UNIT_PARAM: str(unit)})
+st.caption("The address bar holds the label and unit (not the text): copy it to share this view.")
 
 text = st.text_area(
     f"Text (type or paste Python, up to {MAX_TEXT_CHARS:,} characters)",

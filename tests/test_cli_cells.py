@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -133,26 +134,32 @@ def test_the_cell_table_has_no_rows_for_a_label_absent_from_the_text() -> None:
 def test_r_outside_strings_leaves_out_the_brackets_a_string_holds() -> None:
     from lstm_core.learned.cell_table import cell_table
     from lstm_core.learned.charmodel import TextRun
-    from lstm_core.learned.labels import label_text
 
     text = 'x = (1, [2])\ns = "(a (b) c)"\ny = (x)\n'
     labels = label_text(text)
     depth = labels["bracket_depth"].double()  # the tokenizer's: no depth inside the string
+    outside = (labels["in_string"] == 0).numpy()
     every_bracket = []  # a counter of every bracket read, the string's too, after each one
     count = 0
     for character in text:
         count += (character in "([{") - (character in ")]}")
         every_bracket.append(count)
-    assert every_bracket[-1] == 0
     noise = torch.linspace(-1.0, 1.0, len(text), dtype=torch.float64).sin()
     c = torch.stack([torch.tensor(every_bracket, dtype=torch.float64), depth, noise], dim=1)
     run = TextRun(text, h=c.clone(), c=c, gates={}, manual_h=c.clone(), loss=0.0)
-    rows = [row for row in cell_table(run, top=2) if row.label == "bracket_depth"]
-    assert [row.unit for row in rows] == [1, 0]
+    rows = [row for row in cell_table(run, top=3) if row.label == "bracket_depth"]
+    assert [row.unit for row in rows] == [1, 0, 2]
+
+    def r(x: np.ndarray, y: np.ndarray) -> float:
+        return float(np.corrcoef(x, y)[0, 1])
+
+    depth_np, counter, noise_np = depth.numpy(), np.array(every_bracket, float), noise.numpy()
     assert rows[0].r_c == pytest.approx(1.0)
     assert rows[0].r_c_outside_strings == pytest.approx(1.0)
     # The counter misses the label only inside the string.
+    assert rows[1].r_c == pytest.approx(r(counter, depth_np))
     assert rows[1].r_c < 0.9
     assert rows[1].r_c_outside_strings == pytest.approx(1.0)
+    assert rows[2].r_c_outside_strings == pytest.approx(r(noise_np[outside], depth_np[outside]))
     in_string_rows = [row for row in cell_table(run, top=2) if row.label == "in_string"]
     assert in_string_rows and all(row.r_c_outside_strings is None for row in in_string_rows)

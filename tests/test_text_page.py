@@ -102,15 +102,42 @@ def test_a_link_opens_on_its_label_and_unit_and_follows_the_controls() -> None:
     assert at.query_params["cell_unit"] == str(best_row["unit"].item())
 
 
+def test_the_address_bar_is_read_again_when_the_page_did_not_write_it() -> None:
+    # The browser's Back and Forward, or an edited address, change the URL under a session.
+    at = open_text_page()
+    label = at.selectbox(key="text_label").value
+    at.query_params["cell_unit"] = "5"
+    at.run()
+    assert not at.exception
+    assert at.number_input(key=f"text_unit_code_{label}").value == 5
+    assert at.query_params["cell_unit"] == "5"
+
+
+def test_the_label_and_unit_survive_a_visit_to_another_page() -> None:
+    at = open_text_page()
+    at.selectbox(key="text_label").set_value("column").run()
+    at.number_input(key="text_unit_code_column").set_value(11).run()
+    at.switch_page("pages/explorer.py").run()
+    assert not at.exception
+    at.query_params.clear()  # a page switch in the browser clears the page's own parameters
+    at.switch_page("pages/text.py").run()
+    assert not at.exception
+    assert at.selectbox(key="text_label").value == "column"
+    assert at.number_input(key="text_unit_code_column").value == 11
+
+
 @pytest.mark.parametrize(
     ("params", "ignored"),
     [
-        ({"cell_label": "nonsense", "cell_unit": "3"}, "cell_label 'nonsense'"),
-        ({"cell_unit": "-1"}, "cell_unit '-1'"),
-        ({"cell_unit": "100000"}, "cell_unit '100000'"),
+        ({"cell_label": "nonsense"}, "cell_label: 'nonsense'"),
+        ({"cell_unit": "-1"}, "cell_unit: '-1'"),
+        ({"cell_unit": "100000"}, "cell_unit: '100000'"),
+        ({"cell_unit": "3.0"}, "cell_unit: '3.0'"),
+        ({"cell_unit": "\u00b2"}, "cell_unit: '\u00b2'"),
+        ({"cell_unit": "9" * 5000}, "is not a number from 0 to"),
     ],
 )
-def test_a_bad_link_value_is_named_and_the_page_opens_anyway(
+def test_a_bad_link_value_is_named_and_the_page_opens_on_its_defaults(
     params: dict[str, str], ignored: str
 ) -> None:
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
@@ -120,6 +147,11 @@ def test_a_bad_link_value_is_named_and_the_page_opens_anyway(
     assert not at.exception
     assert any(ignored in warning.value for warning in at.warning)
     assert len(chart_specs(at)) == 2
+    rows = held_out_table("code")
+    clearest = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c))
+    assert at.selectbox(key="text_label").value == clearest.label
+    assert at.number_input(key=f"text_unit_code_{clearest.label}").value == clearest.unit
+    assert at.query_params["cell_unit"] == str(clearest.unit)
 
 
 def test_a_text_over_the_limit_gets_a_message_not_a_chart() -> None:

@@ -15,9 +15,11 @@ from streamlit.testing.v1 import AppTest
 from lstm_core import DEFAULT_CONFIG, RunConfig
 from lstm_core.io.urlstate import (
     URL_KEYS,
+    choice_from_link,
     config_from_json,
     config_from_query,
     config_json,
+    index_from_link,
     query_from_values,
 )
 from lstm_core.model.config import (
@@ -242,3 +244,14 @@ def test_url_reader_gives_a_valid_config_and_warnings(params: dict[str, Any]) ->
     for key in set(params) & set(URL_KEYS):
         if key not in values:
             assert any(key in text or "sizes" in text for text in warnings), (key, warnings)
+
+
+def test_a_page_s_link_values_are_checked_with_a_reason() -> None:
+    assert choice_from_link("cell_label", "column", ["in_string", "column"]) == "column"
+    with pytest.raises(ValueError, match="cell_label: 'col' is not one of in_string, column"):
+        choice_from_link("cell_label", "col", ["in_string", "column"])
+    assert index_from_link("cell_unit", "007", 512) == 7
+    assert index_from_link("cell_unit", "511", 512) == 511
+    for bad in ("512", "-1", " 3", "3.0", "", "\u00b2", "\u0663", "9" * 5000):
+        with pytest.raises(ValueError, match="is not a number from 0 to 511"):
+            index_from_link("cell_unit", bad, 512)

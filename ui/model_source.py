@@ -25,6 +25,7 @@ from lstm_core.model.source import (
 from lstm_core.serving.cache import BudgetError
 from ui.caches import LAB, RUNS
 from ui.settings import load_preset
+from ui.share import link_warning
 
 MODEL_KEY = "model_source"  # the sidebar's choice: one of MODEL_CHOICES' labels
 MODEL_CHOICES: dict[str, str] = {  # label -> ModelSource.kind
@@ -72,7 +73,7 @@ def apply_model_url_once() -> None:
     if wanted in _KIND_LABEL:
         st.session_state[MODEL_KEY] = _KIND_LABEL[wanted]
     else:
-        st.warning(f"Link setting ignored: model={wanted} is not a model this app has.", icon="🔗")
+        link_warning(f"model={wanted} is not a model this app has")
 
 
 def sync_model_url() -> None:

@@ -35,7 +35,7 @@ def apply_url_once() -> None:
     values, warnings = config_from_query(st.query_params.to_dict())
     store_settings(values)
     for text in warnings:
-        st.warning(f"Link setting ignored: {text}.", icon="🔗")
+        link_warning(text)
 
 
 def sync_url() -> None:
@@ -105,18 +105,30 @@ def config_file_controls() -> None:
             getattr(st, level)(text)
 
 
-def page_link_once(page: str, keys: tuple[str, ...]) -> dict[str, str]:
-    """A page's own link settings (`keys` found in the URL), on the page's first run in this
-    session; {} on later runs, so the page's widgets then keep what the user picked."""
-    read_key = f"page_link_read_{page}"
-    if st.session_state.get(read_key):
-        return {}
-    st.session_state[read_key] = True
-    return {key: st.query_params[key] for key in keys if key in st.query_params}
+def link_warning(reason: str) -> None:
+    """The one way a page says a link's value was not used: why, under a link icon."""
+    st.warning(f"Link setting ignored: {reason}.", icon="🔗")
 
 
-def write_page_link(values: dict[str, str]) -> None:
-    """Put a page's own settings in the URL beside the run settings (unchanged ones untouched)."""
+def _written_key(page: str) -> str:
+    return f"page_link_written_{page}"
+
+
+def page_link_changes(page: str, keys: tuple[str, ...]) -> dict[str, str]:
+    """A page's own link settings (`keys`) that the URL holds and the page did not write there
+    itself: all of them on the page's first run, later only what the user typed into the
+    address bar or reached with the browser's Back and Forward."""
+    written = st.session_state.get(_written_key(page), {})
+    return {
+        key: st.query_params[key]
+        for key in keys
+        if key in st.query_params and st.query_params[key] != written.get(key)
+    }
+
+
+def write_page_link(page: str, values: dict[str, str]) -> None:
+    """Put a page's own settings in the URL beside the run settings, and remember them."""
     for key, text in values.items():
         if st.query_params.get(key) != text:
             st.query_params[key] = text
+    st.session_state[_written_key(page)] = dict(values)

@@ -172,8 +172,9 @@ def training_figure(result: TrainingResult) -> go.Figure:
                 hovertemplate=f"{kind.upper()} · step %{{x}}<br>loss %{{y:.4f}}<extra></extra>",
             )
         )
-    # A trace, not add_hline: the RNN's loss sits on the baseline, and the legend keeps its
-    # label readable where an annotation on the line would be drawn over the curves.
+    # A trace, not add_hline: on a log axis plotly places an annotation at 10**y (plotly.py
+    # issue 2580), so add_hline's label stretched the axis to 1, far from its line; and a label
+    # on the line would sit on the RNN's loss, which runs along it. The legend names it.
     figure.add_trace(
         go.Scatter(
             x=[steps[0], steps[-1]],

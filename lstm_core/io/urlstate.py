@@ -12,7 +12,7 @@ A link or settings file cannot carry a CSV's values: it carries signal=csv and t
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lstm_core.model.config import DEFAULT_CONFIG, SETTING_NAMES, ConfigError, RunConfig
@@ -108,3 +108,18 @@ def config_from_json(text: str | bytes) -> tuple[dict[str, Any], list[str]]:
     if "input_values" in data:
         warnings.append("CSV input is not restored from JSON; upload the CSV file again")
     return values, warnings
+
+
+def choice_from_link(key: str, text: str, choices: Sequence[str]) -> str:
+    """A page's link value that must be one of `choices`; ValueError naming them otherwise."""
+    if text not in choices:
+        raise ValueError(f"{key}: {text!r} is not one of {', '.join(choices)}")
+    return text
+
+
+def index_from_link(key: str, text: str, count: int) -> int:
+    """A page's link value that must be an index 0..count-1 written in ASCII digits."""
+    # isdecimal alone admits other scripts' digits, and int() refuses over 4,300 digits.
+    if not (text.isascii() and text.isdecimal() and len(text) <= 9) or int(text) >= count:
+        raise ValueError(f"{key}: {text!r} is not a number from 0 to {count - 1}")
+    return int(text)

@@ -1,9 +1,10 @@
 """The cell finder's table for a text model: the top units of each label, r of C and of h, and
 r of C again over the characters outside strings.
 
-The labels come from Python's tokenizer, so a bracket, a `#` or a line's indentation inside a
-string (a docstring's prose) changes no label, while a unit sees every character alike: r over
-the characters outside strings shows how much of a unit's miss lies inside them."""
+Python's tokenizer counts no bracket and starts no comment inside a string (a docstring's
+prose), while a unit reads every character alike: for bracket_depth and in_comment, r over the
+characters outside strings shows how much of a unit's miss lies inside them. For column and
+indentation, which strings do not change, it is r over a part of the text."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ class CellRow:
     unit: int
     r_c: float  # r(C[unit], label)
     r_h: float  # r(h[unit], label)
-    r_c_outside_strings: float | None  # r(C[unit], label) where in_string is 0; None if the
-    # label does not vary there (in_string itself) or every character is in a string
+    # r(C[unit], label) where in_string is 0: None if the label does not vary there (in_string
+    # itself) or every character is in a string; 0.0 if C[unit] does not vary there
+    r_c_outside_strings: float | None
 
 
 def cell_table(run: TextRun, top: int = 3) -> list[CellRow]:

@@ -3,6 +3,7 @@ loads and has the cells its training log documents."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,23 @@ def test_the_shipped_model_gives_its_documented_cells_on_held_out_source() -> No
     for name, r_c in DOCUMENTED_R_C.items():
         assert cells[name].unit == DOCUMENTED_UNITS[name], name
         assert cells[name].r_c == pytest.approx(r_c, abs=0.005), name
+
+
+def test_the_readme_text_notebook_example_runs_the_documented_depth_unit() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- notebook-example-text -->\n```python\n(.*?)```", readme, re.DOTALL)
+    assert found, "README.md has no example after <!-- notebook-example-text -->"
+    namespace: dict[str, object] = {}
+    exec(compile(found.group(1), "README.md", "exec"), namespace)
+    unit = namespace["unit"]
+    assert unit == DOCUMENTED_UNITS["bracket_depth"]
+    text = namespace["text"]
+    assert isinstance(text, str)
+    strip = namespace["figure"].data[0]  # type: ignore[attr-defined]
+    drawn = [value for row in strip.z for value in row if value is not None]
+    run = namespace["run"]
+    torch.testing.assert_close(
+        torch.tensor(drawn, dtype=torch.float64),
+        run.c[:, unit].double(),  # type: ignore[attr-defined]
+    )
+    assert len(drawn) == len(text)

@@ -135,7 +135,8 @@ navigation = st.navigation(
         ],
     }
 )
-sidebar(NO_RUN_NOTES.get(navigation.url_path))
-sync_url()
-sync_model_url()
+no_run_note = NO_RUN_NOTES.get(navigation.url_path)
+sidebar(no_run_note)
+sync_url(shown=no_run_note is None)  # the session keeps them for the other pages
+sync_model_url(shown=no_run_note is None)
 navigation.run()

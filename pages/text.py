@@ -103,11 +103,9 @@ table = pd.DataFrame(
             "rank": row.rank,
             "unit": row.unit,
             **({"layer": config.layer_of(row.unit)} if config.num_layers > 1 else {}),
-            "r(C, label)": round(row.r_c, 3),
-            "r(h, label)": round(row.r_h, 3),
-            OUTSIDE_STRINGS_COLUMN: (
-                None if row.r_c_outside_strings is None else round(row.r_c_outside_strings, 3)
-            ),
+            "r(C, label)": row.r_c,
+            "r(h, label)": row.r_h,
+            OUTSIDE_STRINGS_COLUMN: row.r_c_outside_strings,
         }
         for row in rows
     ]
@@ -116,11 +114,16 @@ st.dataframe(
     table,
     hide_index=True,
     key="text_cell_table",
+    height="content",  # every row, so the unit the page opens on is in view
     column_config={
+        "r(C, label)": st.column_config.NumberColumn(format="%.3f"),
+        "r(h, label)": st.column_config.NumberColumn(format="%.3f"),
         OUTSIDE_STRINGS_COLUMN: st.column_config.NumberColumn(
-            help="The same unit's r(C) over the characters outside strings. None for inside "
-            "a string, which is 0 at every one of them."
-        )
+            format="%.3f",
+            help="The same unit's r(C) over the characters outside strings. Empty for "
+            "inside a string: outside strings that label is always 0, so there is nothing "
+            "to correlate.",
+        ),
     },
 )
 

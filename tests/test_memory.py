@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -23,7 +24,12 @@ from lstm_core.analysis.memory import (
     seeded_rnns,
 )
 from lstm_core.analysis.training import BASELINE_MSE, TrainSpec
-from lstm_core.figures.memory import gradient_figure, perturbation_figure, training_figure
+from lstm_core.figures.memory import (
+    gradient_figure,
+    perturbation_figure,
+    trailing_mean,
+    training_figure,
+)
 from lstm_core.learned.adding import TrainingResult
 from lstm_core.model.config import RunConfig
 from lstm_core.model.kernels import native_kernel
@@ -192,7 +198,16 @@ def test_training_figure_draws_the_baseline_at_its_value_with_a_legend_label() -
     assert list(baseline.y) == [BASELINE_MSE, BASELINE_MSE]
     assert list(baseline.x) == [1, 3]
     assert baseline.name.startswith("0.167")
-    assert [trace.name for trace in figure.data[:2]] == [
-        "LSTM: test MSE 0.0100",
-        "RNN: test MSE 0.1700",
-    ]
+    shown = [trace for trace in figure.data if trace.showlegend is not False]
+    assert [trace.name for trace in shown[:2]] == ["LSTM: test MSE 0.0100", "RNN: test MSE 0.1700"]
+    # Each step faint, and bold the mean of the last LOSS_WINDOW steps (all three here).
+    np.testing.assert_allclose(figure.data[0].y, [0.2, 0.1, 0.01])
+    np.testing.assert_allclose(shown[0].y, [0.2, 0.15, 0.31 / 3])
+
+
+def test_trailing_mean_has_known_answers() -> None:
+    np.testing.assert_allclose(trailing_mean([1.0, 2.0, 3.0, 4.0], 2), [1.0, 1.5, 2.5, 3.5])
+    np.testing.assert_allclose(trailing_mean([5.0, 1.0], 1), [5.0, 1.0])
+    np.testing.assert_allclose(trailing_mean([2.0, 4.0], 10), [2.0, 3.0])
+    with pytest.raises(ValueError, match="window must be at least 1"):
+        trailing_mean([1.0], 0)

@@ -58,9 +58,10 @@ def test_memory_page_trains_a_tiny_pair_and_shows_the_trained_states() -> None:
     at = memory_page(train_seq_len=10, train_hidden=3, train_steps=2)
     at.button(key="memory_train").click().run()
     assert not at.exception
-    # Finished: no stop button left, and the button is there again, for the stored models.
+    # Finished: no stop button left, and no button for the models already drawn below.
     assert [button.key for button in at.button if button.key == "memory_train_stop"] == []
-    assert at.button(key="memory_train").label == "Use the trained models"
+    assert [button.key for button in at.button if button.key == "memory_train"] == []
+    assert any(note.value.startswith("These settings' models are trained") for note in at.caption)
     labels = [metric.label for metric in at.metric]
     assert {"LSTM test MSE", "RNN test MSE", "training time"} <= set(labels)
     names = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
@@ -70,6 +71,9 @@ def test_memory_page_trains_a_tiny_pair_and_shows_the_trained_states() -> None:
     # to try.
     assert any("has not learned the task" in warning.value for warning in at.warning)
     assert any("has not left the baseline in 2 steps" in info.value for info in at.info)
+    # Another seed has no trained pair yet: the button is back.
+    at.number_input(key="train_seed").set_value(1).run()
+    assert at.button(key="memory_train").label == "Train LSTM and RNN"
 
 
 def test_too_large_a_run_gets_a_warning_not_a_hang() -> None:

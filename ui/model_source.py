@@ -27,6 +27,8 @@ from ui.caches import LAB, RUNS
 from ui.settings import load_preset
 from ui.share import link_warning
 
+MODEL_PARAM = "model"  # the URL key of the model source
+
 MODEL_KEY = "model_source"  # the sidebar's choice: one of MODEL_CHOICES' labels
 MODEL_CHOICES: dict[str, str] = {  # label -> ModelSource.kind
     "Seeded nn.LSTM": "seeded",
@@ -67,7 +69,7 @@ def apply_model_url_once() -> None:
     if st.session_state.get(_URL_APPLIED_KEY):
         return
     st.session_state[_URL_APPLIED_KEY] = True
-    wanted = st.query_params.get("model")
+    wanted = st.query_params.get(MODEL_PARAM)
     if wanted is None:
         return
     if wanted in _KIND_LABEL:
@@ -76,15 +78,16 @@ def apply_model_url_once() -> None:
         link_warning(f"model={wanted} is not a model this app has")
 
 
-def sync_model_url() -> None:
-    """Write model= into the URL (nothing for the seeded model)."""
+def sync_model_url(shown: bool = True) -> None:
+    """Write model= into the URL (nothing for the seeded model, or when not `shown`: a page
+    that runs no model keeps its link free of it)."""
     kind = model_kind()
-    wanted = None if kind == "seeded" else ModelSource(kind=kind).url_value
+    wanted = None if kind == "seeded" or not shown else ModelSource(kind=kind).url_value
     if wanted is None:
-        if "model" in st.query_params:
-            del st.query_params["model"]
-    elif st.query_params.get("model") != wanted:
-        st.query_params["model"] = wanted
+        if MODEL_PARAM in st.query_params:
+            del st.query_params[MODEL_PARAM]
+    elif st.query_params.get(MODEL_PARAM) != wanted:
+        st.query_params[MODEL_PARAM] = wanted
 
 
 def load_seeded_preset(name: str) -> None:

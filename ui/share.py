@@ -38,14 +38,15 @@ def apply_url_once() -> None:
         link_warning(text)
 
 
-def sync_url() -> None:
-    """Write every setting into the URL, so a copied link restores this view.
+def sync_url(shown: bool = True) -> None:
+    """Write every setting into the URL, so a copied link restores this view; or, when the
+    page runs no LSTM (not `shown`), take them out, so its link holds only its own settings.
 
     With CSV input the link carries signal=csv and the CSV's shape, not its values: whoever
     opens it is asked to upload the file (see `ui.state.current_config`).
     """
     current = {key: st.session_state.get(key, URL_DEFAULTS[key]) for key in URL_KEYS}
-    wanted = query_from_values(current)
+    wanted = query_from_values(current) if shown else {}
     for key in URL_KEYS:
         if key in wanted and st.query_params.get(key) != wanted[key]:
             st.query_params[key] = wanted[key]

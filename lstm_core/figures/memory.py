@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -25,6 +26,7 @@ FORGET_PRODUCT_COLOR = "#7f7f7f"
 LOG_FLOOR = 1e-30
 # Every log axis of the lab: ticks as powers of ten (10⁻⁶), not SI prefixes ("1µ") or "1e-16".
 LOG_AXIS: dict[str, str] = {"type": "log", "exponentformat": "power"}
+LOSS_WINDOW = 25  # training steps in each point of the loss chart's running mean
 
 
 def _check_lab(lab: MemoryLab) -> int:
@@ -150,26 +152,54 @@ def gradient_figure(lab: MemoryLab) -> go.Figure:
     return figure
 
 
+def trailing_mean(values: Sequence[float], window: int) -> np.ndarray:
+    """The mean of each value and the up to `window - 1` before it: (N,) float64."""
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    sums = np.cumsum(np.concatenate([[0.0], np.asarray(values, dtype=np.float64)]))  # (N + 1,)
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
 def training_figure(result: TrainingResult) -> go.Figure:
-    """Training loss per step of the LSTM and the RNN, with the 0.167 baseline (predict 1.0)."""
+    """Training loss per step of the LSTM and the RNN (faint), their mean over the last
+    LOSS_WINDOW steps (bold), and the 0.167 baseline (always predicting 1.0)."""
     if not isinstance(result, TrainingResult):
         raise TypeError(f"expected a TrainingResult, got {type(result).__name__}")
     if not result.lstm_losses or len(result.lstm_losses) != len(result.rnn_losses):
         raise ValueError("both models need the same, non-empty number of training steps")
     steps = np.arange(1, len(result.lstm_losses) + 1)
     figure = go.Figure()
-    for kind, losses, mse in (
+    runs = (
         ("lstm", result.lstm_losses, result.lstm_mse),
         ("rnn", result.rnn_losses, result.rnn_mse),
-    ):
+    )
+    # One batch's loss swings by a factor of two from step to step: the raw losses stay faint
+    # behind their running mean, which shows when the LSTM leaves the baseline.
+    for kind, losses, _ in runs:
         figure.add_trace(
             go.Scatter(
                 x=steps,
                 y=_floored(losses),
+                name=f"{kind.upper()}, each step",
+                mode="lines",
+                line={"color": MODEL_COLORS[kind], "width": 1},
+                opacity=0.3,
+                showlegend=False,
+                hovertemplate=f"{kind.upper()} · step %{{x}}<br>loss %{{y:.4f}}<extra></extra>",
+            )
+        )
+    for kind, losses, mse in runs:
+        figure.add_trace(
+            go.Scatter(
+                x=steps,
+                y=_floored(trailing_mean(losses, LOSS_WINDOW)),
                 name=f"{kind.upper()}: test MSE {mse:.4f}",
                 mode="lines",
-                line={"color": MODEL_COLORS[kind], "width": 1.5},
-                hovertemplate=f"{kind.upper()} · step %{{x}}<br>loss %{{y:.4f}}<extra></extra>",
+                line={"color": MODEL_COLORS[kind], "width": 2.5},
+                hovertemplate=f"{kind.upper()} · step %{{x}}<br>mean loss of the last "
+                f"{LOSS_WINDOW} steps %{{y:.4f}}<extra></extra>",
             )
         )
     # A trace, not add_hline: on a log axis plotly places an annotation at 10**y (plotly.py
@@ -181,12 +211,13 @@ def training_figure(result: TrainingResult) -> go.Figure:
             y=[BASELINE_MSE, BASELINE_MSE],
             name=f"{BASELINE_MSE:.3f}: always predicting 1.0",
             mode="lines",
-            line={"color": "#888888", "dash": "dash", "width": 1.5},  # seen on light and dark
+            line={"color": "#888888", "dash": "dash", "width": 2},  # seen on light and dark
             hoverinfo="skip",
         )
     )
     figure.update_layout(
-        title=f"Adding problem, T = {result.spec.seq_len}: training loss (batch MSE)",
+        title=f"Adding problem, T = {result.spec.seq_len}: training loss (batch MSE; bold: mean "
+        f"of the last {LOSS_WINDOW} steps)",
         xaxis_title="optimiser step",
         yaxis={**LOG_AXIS, "title": {"text": "MSE (log)"}},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2},

@@ -108,10 +108,13 @@ def trained_steps(metadata: dict[str, str]) -> str:
 
 def unit_name(unit: int, config: CharConfig) -> str:
     """How a page names unit `unit` of a TextRun: "unit 37", or in a stacked model
-    "unit 300 (layer 2, its unit 44)" (layers counted from 1, see CharConfig.layer_of)."""
+    "unit 37 (layer 1)" and "unit 300 (layer 2, its unit 44)" (layers counted from 1, see
+    CharConfig.layer_of; in the first layer a unit's number is its own)."""
     layer = config.layer_of(unit)
     if config.num_layers == 1:
         return f"unit {unit}"
+    if layer == 1:
+        return f"unit {unit} (layer 1)"
     return f"unit {unit} (layer {layer}, its unit {unit % config.hidden_dim})"
 
 

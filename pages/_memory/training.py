@@ -60,7 +60,8 @@ def _describe(job: Job) -> str:
     half = job.total // 2
     model = "LSTM" if job.step <= half else "vanilla RNN"
     step = job.step if job.step <= half else job.step - half
-    return f"Training the {model}: step {step}/{half}, loss {job.value:.4f}"
+    number = 1 if model == "LSTM" else 2
+    return f"Training the {model}: step {step}/{half}, loss {job.value:.4f} (model {number} of 2)"
 
 
 @byte_cached(LAB, spinner="Running the trained LSTM on test sequences…")
@@ -138,13 +139,20 @@ def training_section(default_seed: int) -> None:
         with before_training.container():
             if stored is None:
                 _expected_time(spec)
-            clicked = st.button(
-                "Use the trained models" if stored else "Train LSTM and RNN",
-                key="memory_train",
-                type="primary",
-                help="Trains both models (kept per task, seed and sizes: a second click is "
-                "instant).",
-            )
+            if stored is not None and st.session_state.get(TRAINED_SPEC_KEY) == spec:
+                st.caption(
+                    "These settings' models are trained and drawn below. Change a setting "
+                    "above to train another pair."
+                )
+                clicked = False
+            else:
+                clicked = st.button(
+                    "Use the trained models" if stored else "Train LSTM and RNN",
+                    key="memory_train",
+                    type="primary",
+                    help="Trains both models (kept per task, seed and sizes: a second click "
+                    "is instant).",
+                )
         if clicked:
             if trained_result(spec) is not None:
                 st.session_state[TRAINED_SPEC_KEY] = spec
@@ -178,7 +186,8 @@ def _expected_time(spec: TrainSpec) -> None:
     source = (
         "at the rate the last training of this size ran on this server"
         if measured
-        else "at the rate measured for the default size while 30 other sessions were busy"
+        else "a cautious guess: the default size as timed on a server busy with a whole "
+        "class (faster on a quiet one)"
     )
     text = f"Expected training time: {duration_text(seconds)} for both models, {source}."
     ahead = runner.ahead_seconds()

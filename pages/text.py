@@ -120,7 +120,7 @@ st.dataframe(
         "r(h, label)": st.column_config.NumberColumn(format="%.3f"),
         OUTSIDE_STRINGS_COLUMN: st.column_config.NumberColumn(
             format="%.3f",
-            help="The same unit's r(C) over the characters outside strings. Empty for "
+            help="The same unit's r(C) over the characters outside strings. None for "
             "inside a string: outside strings that label is always 0, so there is nothing "
             "to correlate.",
         ),

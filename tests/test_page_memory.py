@@ -74,6 +74,14 @@ def test_memory_page_trains_a_tiny_pair_and_shows_the_trained_states() -> None:
     # Another seed has no trained pair yet: the button is back.
     at.number_input(key="train_seed").set_value(1).run()
     assert at.button(key="memory_train").label == "Train LSTM and RNN"
+    # Another session finds the pair trained: one click draws it, in place of the button.
+    other = memory_page(train_seq_len=10, train_hidden=3, train_steps=2)
+    assert other.button(key="memory_train").label == "Use the trained models"
+    other.button(key="memory_train").click().run()
+    assert not other.exception
+    assert [button.key for button in other.button if button.key == "memory_train"] == []
+    assert any(note.value.startswith("These settings' models") for note in other.caption)
+    assert {"LSTM test MSE", "RNN test MSE"} <= {metric.label for metric in other.metric}
 
 
 def test_too_large_a_run_gets_a_warning_not_a_hang() -> None:

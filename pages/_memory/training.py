@@ -41,6 +41,10 @@ from ui.figure import show_figure
 from ui.jobs import duration_text, follow, job_runner, session_id
 
 TRAINED_SPEC_KEY = "memory_trained_spec"  # the TrainSpec this session trained or looked up
+TRAINED_NOTE = (
+    "These settings' models are trained and drawn below. Change a setting above to train "
+    "another pair."
+)
 TRAINING_KEY = "memory_training"  # the TrainSpec of this session's training in progress
 # |r| from which a unit is said to carry the first marked value (an untrained model: ~0.1).
 CLEAR_CORRELATION = 0.5
@@ -140,10 +144,7 @@ def training_section(default_seed: int) -> None:
             if stored is None:
                 _expected_time(spec)
             if stored is not None and st.session_state.get(TRAINED_SPEC_KEY) == spec:
-                st.caption(
-                    "These settings' models are trained and drawn below. Change a setting "
-                    "above to train another pair."
-                )
+                st.caption(TRAINED_NOTE)
                 clicked = False
             else:
                 clicked = st.button(
@@ -156,6 +157,7 @@ def training_section(default_seed: int) -> None:
         if clicked:
             if trained_result(spec) is not None:
                 st.session_state[TRAINED_SPEC_KEY] = spec
+                before_training.caption(TRAINED_NOTE)  # in the button's place, this run already
             else:
                 job = runner.submit(
                     spec,

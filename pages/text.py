@@ -87,10 +87,13 @@ size = (
 source = held_out(model_name)
 rows = held_out_table(model_name)
 
+steps = trained_steps(metadata)  # "3,375 + 1,990" for a model trained in several runs
+runs = " in runs that each continued the one before" if " + " in steps else ""
+
 st.subheader("The cell finder on held-out source")
 st.caption(
-    f"{size}; trained {trained_steps(metadata)} steps (seed "
-    f"{metadata.get('seed', '?')}). Correlations over {len(source.text):,} characters of "
+    f"{size}; trained {steps} steps{runs} (seed {metadata.get('seed', '?')}). Correlations "
+    f"over {len(source.text):,} characters of "
     f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
     "same unit's; its rank is by |r(C)|. The labels come from Python's tokenizer, which gives "
     "a docstring's brackets no depth, while a unit counts every bracket it reads: the last "

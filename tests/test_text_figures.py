@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lstm_core.figures.colors import DIVERGING_COLORSCALE
-from lstm_core.figures.text import WRAP_COLUMNS, text_state_figure
+from lstm_core.figures.text import CONTINUED, WRAP_COLUMNS, text_state_figure
 
 TEXT = "ab(\n  'c'\n"
 
@@ -39,7 +39,7 @@ def test_the_colour_scale_is_the_apps_diverging_one_centred_on_zero() -> None:
     trace = figure.data[0]
     assert [list(stop) for stop in trace.colorscale] == DIVERGING_COLORSCALE
     assert (trace.zmin, trace.zmid, trace.zmax) == (-2.0, 0.0, 2.0)
-    assert trace.colorbar.title.text == "C_t[0]"
+    assert (trace.colorbar.title.text, trace.colorbar.title.side) == ("C_t[0]", "right")
 
 
 def test_the_title_names_the_unit_as_the_caller_asks() -> None:
@@ -65,11 +65,17 @@ def test_the_hover_gives_the_value_and_the_four_gates() -> None:
     assert all(f"{name} 0.250" in hover for name in "ifgo")
 
 
-def test_a_long_line_wraps_onto_the_next_row() -> None:
-    text = "x" * (WRAP_COLUMNS + 5)
-    cells = _cells(text_state_figure(text, [0.0] * len(text), state="c", unit=0))
+def test_a_long_line_wraps_onto_the_next_row_after_a_marker() -> None:
+    text = "a\n" + "x" * (WRAP_COLUMNS + 5)
+    figure = text_state_figure(text, [0.0] * len(text), state="c", unit=0)
+    cells = _cells(figure)
+    assert len(cells) == len(text)
     assert max(column for _, column, _, _ in cells) == WRAP_COLUMNS - 1
-    assert [row for row, *_ in cells].count(1) == 5
+    assert [column for row, column, *_ in cells if row == 2] == [1, 2, 3, 4, 5]
+    trace = figure.data[0]
+    assert (trace.z[2][0], trace.text[2][0]) == (None, CONTINUED)
+    assert trace.hovertext[2][0] == "line 2 continues"
+    assert "line 2, col 101 (text[102])" in trace.hovertext[2][1]
 
 
 @pytest.mark.parametrize(

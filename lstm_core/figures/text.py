@@ -3,7 +3,8 @@
 Like Karpathy et al. 2015's figures and LSTMVis: every character is a cell of a heatmap whose
 colour is the unit's C_t (or h_t) after reading it; the hover gives the value and the unit's
 gates at that character. A newline is drawn as "↵" at its line's end, a tab as "→", so every
-character's state is visible. Lines longer than WRAP_COLUMNS continue on the next row.
+character's state is visible. Lines longer than WRAP_COLUMNS continue on the next row, after
+a "↪" (CONTINUED).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from lstm_core.model.simulate import GATE_NAMES
 WRAP_COLUMNS = 100  # a longer source line continues on the next row
 CELL_PX = (9, 19)  # (width, height) of one character's cell on screen
 SHOWN = {"\n": "↵", "\t": "→"}
+CONTINUED = "↪"  # first cell of a row that carries on the line above (no state of its own)
 STATE_NAMES = {"c": "C_t", "h": "h_t"}
 
 
@@ -32,16 +34,21 @@ class _Grid:
     positions: list[tuple[int, int]]
     lines: list[int]  # the source line (1-based) of each character
     line_columns: list[int]  # the column in its source line (1-based) of each character
+    continued: list[tuple[int, int]]  # (row, source line) of each row carrying on a long line
 
 
 def _grid(text: str) -> _Grid:
     positions: list[tuple[int, int]] = []
     lines: list[int] = []
     line_columns: list[int] = []
+    continued: list[tuple[int, int]] = []
     row, column, line, line_column = 0, 0, 1, 1
     for char in text:
         if column == WRAP_COLUMNS:
-            row, column = row + 1, 0
+            # The continuation starts one cell in, after CONTINUED, so it does not read as
+            # a new line at column 1.
+            row, column = row + 1, 1
+            continued.append((row, line))
         positions.append((row, column))
         lines.append(line)
         line_columns.append(line_column)
@@ -52,7 +59,7 @@ def _grid(text: str) -> _Grid:
             line_column += 1
     used_rows = max(r for r, _ in positions) + 1
     used_columns = max(c for _, c in positions) + 1
-    return _Grid(used_rows, used_columns, positions, lines, line_columns)
+    return _Grid(used_rows, used_columns, positions, lines, line_columns, continued)
 
 
 def _values_list(values: torch.Tensor | Sequence[float], length: int, name: str) -> list[float]:
@@ -106,6 +113,9 @@ def text_state_figure(
             f"{char!r} line {grid.lines[k]}, col {grid.line_columns[k]} (text[{k}])<br>"
             f"{label}[{unit}] = {numbers[k]:+.4f}" + (f"<br>{gate_text}" if gate_text else "")
         )
+    for row, line in grid.continued:
+        shown[row][0] = CONTINUED
+        hover[row][0] = f"line {line} continues"
     bound = max(abs(value) for value in numbers)
     bound = max(bound, 1.0) if state == "h" else max(bound, 1e-6)
     figure = go.Figure(
@@ -123,7 +133,8 @@ def text_state_figure(
             zmid=0.0,
             xgap=0,
             ygap=1,
-            colorbar={"title": {"text": f"{label}[{unit}]"}, "thickness": 12},
+            # The title beside the bar: above it, it met the top tick on a one-row strip.
+            colorbar={"title": {"text": f"{label}[{unit}]", "side": "right"}, "thickness": 12},
         )
     )
     width_px, height_px = CELL_PX

@@ -48,8 +48,10 @@ def _load_checkpoint(page: Page, data: bytes) -> None:
         files=[{"name": "bi.safetensors", "mimeType": "application/octet-stream", "buffer": data}]
     )
     page.wait_for_function(
+        # Optional chaining: while the page redraws, a chart's div may not exist yet or not be
+        # plotted yet, and a predicate that throws ends the wait at once instead of retrying.
         """() => [...document.querySelectorAll('.js-plotly-plot')].some(
-            gd => (gd._fullLayout.title.text || '').includes('forward direction'))""",
+            gd => (gd?._fullLayout?.title?.text || '').includes('forward direction'))""",
         timeout=CHART_TIMEOUT_MS,
     )
     wait_until_idle(page)
@@ -76,8 +78,8 @@ def test_an_uploaded_bidirectional_projected_checkpoint_draws_both_directions(
             if direction:
                 choose_option(page, "direction", "1: reverse")
                 page.wait_for_function(
-                    """() => (document.querySelectorAll('.js-plotly-plot')[0]._fullLayout
-                        .title.text || '').includes('reverse direction')""",
+                    """() => (document.querySelectorAll('.js-plotly-plot')[0]?._fullLayout
+                        ?.title?.text || '').includes('reverse direction')""",
                     timeout=CHART_TIMEOUT_MS,
                 )
             drawn = dict(page.evaluate(DRAWN_H_LINES))

@@ -122,6 +122,8 @@ def test_a_slider_move_redraws_the_chart(
     page.wait_for_function(
         """([before]) => {
             const gd = document.querySelectorAll('.js-plotly-plot')[0];
+            // Not drawn yet while the page redraws: keep waiting (a throw ends the wait).
+            if (!gd?._fullData?.[1]) return false;
             const y = Array.from(gd._fullData[1].y, Number);
             return y.length === before.length && y.some((v, k) => v !== before[k]);
         }""",

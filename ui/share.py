@@ -128,7 +128,7 @@ def page_link_changes(page: str, keys: tuple[str, ...]) -> dict[str, str]:
 
 
 def write_page_link(page: str, values: dict[str, str]) -> None:
-    """Put a page's own settings in the URL beside the run settings, and remember them."""
+    """Put a page's own settings in the URL, and remember them as written by the page."""
     for key, text in values.items():
         if st.query_params.get(key) != text:
             st.query_params[key] = text

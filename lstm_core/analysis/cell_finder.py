@@ -76,7 +76,8 @@ def varying_labels(labels: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor
 
 def constant_labels(labels: Mapping[str, torch.Tensor]) -> list[str]:
     """The labels that do not vary over their steps: find_cells leaves them out."""
-    return [name for name in labels if name not in varying_labels(labels)]
+    varying = varying_labels(labels)
+    return [name for name in labels if name not in varying]
 
 
 def find_cells(

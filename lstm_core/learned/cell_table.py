@@ -40,7 +40,7 @@ def cell_table(run: TextRun, top: int = 3) -> list[CellRow]:
     for name, (r_c, r_h) in correlations(run.c, run.h, varying).items():
         units = ranked_units(r_c, top)
         r_outside = (
-            pearson(run.c[outside][:, units], varying_outside[name])  # (len(units),)
+            pearson(run.c[:, units][outside], varying_outside[name])  # (len(units),)
             if name in varying_outside
             else None
         )

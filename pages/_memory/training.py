@@ -62,9 +62,9 @@ def _store(job: Job) -> None:
 
 def _describe(job: Job) -> str:
     half = job.total // 2
-    model = "LSTM" if job.step <= half else "vanilla RNN"
-    step = job.step if job.step <= half else job.step - half
-    number = 1 if model == "LSTM" else 2
+    model, number, step = (
+        ("LSTM", 1, job.step) if job.step <= half else ("vanilla RNN", 2, job.step - half)
+    )
     return f"Training the {model}: step {step}/{half}, loss {job.value:.4f} (model {number} of 2)"
 
 
@@ -155,7 +155,7 @@ def training_section(default_seed: int) -> None:
                     "is instant).",
                 )
         if clicked:
-            if trained_result(spec) is not None:
+            if stored is not None:
                 st.session_state[TRAINED_SPEC_KEY] = spec
                 before_training.caption(TRAINED_NOTE)  # in the button's place, this run already
             else:

@@ -33,7 +33,7 @@ from lstm_core.learned.corpus import (
     stdlib_root,
 )
 from lstm_core.learned.labels import label_text
-from lstm_core.learned.shipped import weights_bytes
+from lstm_core.learned.shipped import load_text_model, weights_bytes
 
 SMALL = {"corpus_chars": 150_000, "held_out_chars": 4_000, "chunk_len": 128}
 
@@ -213,6 +213,24 @@ def test_weights_round_trip_and_other_files_are_refused() -> None:
 
     with pytest.raises(ValueError, match="no character-level LSTM"):
         model_from_bytes(save({"x": torch.zeros(2)}))
+
+
+def test_load_text_model_reads_a_saved_file_by_path_and_refuses_what_is_not_one(
+    tmp_path: Path,
+) -> None:
+    trained = train_code(seed=4, hidden_dim=6, steps=2, on_step=None, **SMALL)
+    saved = tmp_path / "mine.safetensors"
+    saved.write_bytes(trained.to_bytes())
+    model, metadata = load_text_model(str(saved))
+    assert metadata["seed"] == "4"
+    assert not model.training
+    for name, tensor in trained.state.items():
+        torch.testing.assert_close(model.state_dict()[name], tensor, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="neither a weights file nor a shipped model"):
+        load_text_model(str(tmp_path / "missing.safetensors"))
+    (tmp_path / "notes.txt").write_text("not weights")
+    with pytest.raises(ValueError, match="not a safetensors"):
+        load_text_model(str(tmp_path / "notes.txt"))
 
 
 # The shipped model's cells on its held-out source, as its training log and the README give them.

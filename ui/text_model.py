@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import torch
 
 from lstm_core.learned.cell_table import CellRow, cell_table
-from lstm_core.learned.charmodel import CharLSTM, TextRun, model_from_bytes, run_text
+from lstm_core.learned.charmodel import CharLSTM, TextRun, run_text
 from lstm_core.learned.corpus import HeldOut, held_out_text
-from lstm_core.learned.shipped import weights_bytes
+from lstm_core.learned.shipped import load_text_model
 from ui.caches import LAB, byte_cached
 
 MAX_TEXT_CHARS = 2_000  # what a user may paste or type into the text view
@@ -28,7 +28,7 @@ class LoadedModel:
 @byte_cached(LAB, spinner="Loading the trained model…")
 def loaded_model(name: str) -> LoadedModel:
     """The shipped model `name`; ValueError with a plain reason if it cannot be read."""
-    model, metadata = model_from_bytes(weights_bytes(name))
+    model, metadata = load_text_model(name)
     return LoadedModel(model, metadata, dict(model.state_dict()))
 
 

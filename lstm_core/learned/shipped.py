@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lstm_core.learned.charmodel import MAX_WEIGHTS_BYTES
+from lstm_core.learned.charmodel import MAX_WEIGHTS_BYTES, CharLSTM, model_from_bytes
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # name -> weights file inside the package, made by the project's own training command
@@ -26,3 +26,10 @@ def weights_bytes(file_or_name: str) -> bytes:
     if path.stat().st_size > MAX_WEIGHTS_BYTES:
         raise ValueError(f"the weights file is over {MAX_WEIGHTS_BYTES // 1_000_000} MB")
     return path.read_bytes()
+
+
+def load_text_model(file_or_name: str = "code") -> tuple[CharLSTM, dict[str, str]]:
+    """A shipped text model (by name) or one saved by the training command's `--save` (by
+    path), on the CPU in eval mode, with the metadata its file records (seed, steps, held-out
+    loss, ...). Nothing in the file runs. Raises ValueError with a plain reason."""
+    return model_from_bytes(weights_bytes(file_or_name))

@@ -130,6 +130,7 @@ st.dataframe(
     },
 )
 
+st.subheader("One unit over a text")
 columns = st.columns(2)
 best_of = best_units(rows)  # the labels the text varies in, each with its best unit
 label_key = "text_label"
@@ -196,10 +197,8 @@ if len(text) > MAX_TEXT_CHARS:
 run = text_run(model_name, text)
 base = f"text_{model_name}_unit{unit}"
 
-title = unit_name(unit, config).capitalize()
-st.subheader(f"{title}: C_t")
+# Each strip's own title names the unit and the state, in the app and in its exported image.
 show_figure(unit_strip, (model_name, text), unit, "c", name=f"{base}_c", key="text_c_strip")
-st.subheader(f"{title}: h_t")
 show_figure(unit_strip, (model_name, text), unit, "h", name=f"{base}_h", key="text_h_strip")
 difference = (run.manual_h - run.h).abs().max().item()
 st.caption(

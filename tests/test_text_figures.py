@@ -73,7 +73,9 @@ def test_a_long_line_wraps_onto_the_next_row_after_a_marker() -> None:
     assert max(column for _, column, _, _ in cells) == WRAP_COLUMNS - 1
     assert [column for row, column, *_ in cells if row == 2] == [1, 2, 3, 4, 5]
     trace = figure.data[0]
-    assert (trace.z[2][0], trace.text[2][0]) == (None, CONTINUED)
+    assert (trace.z[2][0], trace.text[2][0]) == (None, "")
+    markers = [(note.x, note.y, note.text) for note in figure.layout.annotations]
+    assert markers == [(0, 2, CONTINUED)]
     assert trace.hovertext[2][0] == "line 2 continues"
     assert "line 2, col 101 (text[102])" in trace.hovertext[2][1]
 

@@ -24,6 +24,9 @@ UNIT_COLORS: tuple[str, ...] = (
     "#875692",
     "#AF6458",
 )
+# Reference lines and marks that are not data (baselines, thresholds, a wrapped line's "↪"):
+# a middle grey, which reads on a light and on a dark page.
+NEUTRAL_COLOR = "#888888"
 # Signed values (h, C, the candidate g): blue for -1, white for 0, red for +1 ("RdBu_r").
 # Stored as explicit stops: unvalidated figures carry the colours, not a name that only
 # plotly's Python side resolves.

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, mean_per_unit, saturation_shares
 from lstm_core.figures.colors import (
     DIVERGING_COLORSCALE,
+    NEUTRAL_COLOR,
     SEQUENTIAL_COLORSCALE,
     unit_color,
     unit_colors,
@@ -265,7 +266,7 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
     )
     figure.add_hline(
         y=0.5,
-        line={"dash": "dot", "color": "#888888"},
+        line={"dash": "dot", "color": NEUTRAL_COLOR},
         annotation_text="σ(0) = 0.5: C halves every step",
         annotation_position="top right",
         annotation_bgcolor="rgba(128,128,128,0.25)",  # reads on a light and a dark page

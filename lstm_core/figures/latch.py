@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lstm_core.figures.colors import NEUTRAL_COLOR
 from lstm_core.figures.memory import MODEL_COLORS
 from lstm_core.learned.latch import LatchComparison
 
@@ -82,7 +83,7 @@ def latch_figure(comparison: LatchComparison) -> go.Figure:
     # What the latch's C holds: g = tanh(value) at the mark.
     figure.add_hline(
         y=float(np.tanh(comparison.stored_value)),
-        line={"color": "#7f7f7f", "dash": "dot", "width": 1},
+        line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1},
         annotation_text="tanh(stored value)",
         annotation_position="bottom right",
         row=1,

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from lstm_core.analysis.memory import STATE_LABELS, STATE_NAMES, MemoryLab, half_life_text
 from lstm_core.analysis.training import BASELINE_MSE, TrainedTrace
+from lstm_core.figures.colors import NEUTRAL_COLOR
 from lstm_core.learned.adding import TrainingResult
 
 # One colour per model; the LSTM's C is solid, its h dashed.
@@ -21,7 +22,7 @@ STATE_STYLE: dict[str, tuple[str, str]] = {
     "gru_h": (MODEL_COLORS["gru"], "solid"),
     "rnn_h": (MODEL_COLORS["rnn"], "solid"),
 }
-FORGET_PRODUCT_COLOR = "#7f7f7f"
+FORGET_PRODUCT_COLOR = NEUTRAL_COLOR
 # Losses below this are drawn at it: a log axis cannot show 0.
 LOG_FLOOR = 1e-30
 # Every log axis of the lab: ticks as powers of ten (10⁻⁶), not SI prefixes ("1µ") or "1e-16".
@@ -211,7 +212,7 @@ def training_figure(result: TrainingResult) -> go.Figure:
             y=[BASELINE_MSE, BASELINE_MSE],
             name=f"{BASELINE_MSE:.3f}: always predicting 1.0",
             mode="lines",
-            line={"color": "#888888", "dash": "dash", "width": 2},  # seen on light and dark
+            line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 2},
             hoverinfo="skip",
         )
     )
@@ -287,7 +288,7 @@ def trained_states_figure(trace: TrainedTrace) -> go.Figure:
     for position, text in ((first, f"1st mark: {value:.2f}"), (second, "2nd mark")):
         figure.add_vline(
             x=position,
-            line={"color": "#888888", "dash": "dot", "width": 1},
+            line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1},
             annotation_text=text,
             annotation_position="top right",
         )

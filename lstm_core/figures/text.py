@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import torch
 
-from lstm_core.figures.colors import DIVERGING_COLORSCALE
+from lstm_core.figures.colors import DIVERGING_COLORSCALE, NEUTRAL_COLOR
 from lstm_core.model.simulate import GATE_NAMES
 
 WRAP_COLUMNS = 100  # a longer source line continues on the next row
@@ -114,7 +114,6 @@ def text_state_figure(
             f"{label}[{unit}] = {numbers[k]:+.4f}" + (f"<br>{gate_text}" if gate_text else "")
         )
     for row, line in grid.continued:
-        shown[row][0] = CONTINUED
         hover[row][0] = f"line {line} continues"
     bound = max(abs(value) for value in numbers)
     bound = max(bound, 1.0) if state == "h" else max(bound, 1e-6)
@@ -144,6 +143,16 @@ def text_state_figure(
         width=max(420, grid.columns * width_px + 140),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
+    # The marker is drawn over the empty cell in a grey of its own: the heatmap's automatic ink
+    # for a cell without a value is pale on a dark page.
+    for row, _ in grid.continued:
+        figure.add_annotation(
+            x=0,
+            y=row,
+            text=CONTINUED,
+            showarrow=False,
+            font={"size": 20, "color": NEUTRAL_COLOR},
+        )
     figure.update_xaxes(visible=False, range=[-0.5, grid.columns - 0.5])
     figure.update_yaxes(visible=False, autorange="reversed")
     return figure

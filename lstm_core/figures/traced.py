@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from lstm_core.figures.colors import unit_color
+from lstm_core.figures.colors import NEUTRAL_COLOR, unit_color
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
 from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
 from lstm_core.model.trace import DIRECTION_NAMES, FILE_MODEL_TITLE, Trace
@@ -248,7 +248,7 @@ def label_figure(
             y=label[batch].numpy(),
             name=label_name,
             mode="lines",
-            line={"color": "#888888", "width": 3, "shape": "hv"},
+            line={"color": NEUTRAL_COLOR, "width": 3, "shape": "hv"},
         ),
         secondary_y=False,
     )

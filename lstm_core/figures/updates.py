@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lstm_core.figures.colors import unit_color
+from lstm_core.figures.colors import NEUTRAL_COLOR, unit_color
 from lstm_core.model.cell import CellUpdate
 
 # The diagram's boxes and circles hide the lines behind them with a fill of the page's colour.
@@ -121,7 +121,7 @@ def cell_flow_figure(
         y0=0.6,
         x1=box_x["o"],
         y1=0.6,
-        line={"color": "#888888", "width": 3},
+        line={"color": NEUTRAL_COLOR, "width": 3},
     )
     text(1.5, 0.6, "[h<sub>t-1</sub>, x<sub>t</sub>]", "right")
     for name, fn in (("f", "σ"), ("i", "σ"), ("g", "tanh"), ("o", "σ")):

@@ -118,12 +118,13 @@ st.dataframe(
     hide_index=True,
     key="text_cell_table",
     height="content",  # every row, so the unit the page opens on is in view
+    placeholder="n/a",
     column_config={
         "r(C, label)": st.column_config.NumberColumn(format="%.3f"),
         "r(h, label)": st.column_config.NumberColumn(format="%.3f"),
         OUTSIDE_STRINGS_COLUMN: st.column_config.NumberColumn(
             format="%.3f",
-            help="The same unit's r(C) over the characters outside strings. None for "
+            help="The same unit's r(C) over the characters outside strings. n/a for "
             "inside a string: outside strings that label is always 0, so there is nothing "
             "to correlate.",
         ),

@@ -23,6 +23,7 @@ OUTSIDE_STRINGS_COLUMN = "r(C), outside strings"
 # The URL keys of this page's own link: the label and unit in view (the model has one choice).
 LABEL_PARAM = "cell_label"
 UNIT_PARAM = "cell_unit"
+PICKED_KEY = "text_table_picked"  # the table rows whose label and unit were last shown
 MODEL_TITLES = {"code": "code: a character LSTM trained on the Python standard library"}
 SAMPLE_TEXT = '''def scale(values, factor=2):
     """Multiply every value (a list) by factor."""
@@ -97,7 +98,8 @@ st.caption(
     f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
     "same unit's; its rank is by |r(C)|. The labels come from Python's tokenizer, which gives "
     "a docstring's brackets no depth, while a unit counts every bracket it reads: the last "
-    "column is r(C) again over the characters outside strings only."
+    "column is r(C) again over the characters outside strings only. Pick a row to see its "
+    "unit over the text below."
 )
 table = pd.DataFrame(
     [
@@ -113,10 +115,12 @@ table = pd.DataFrame(
         for row in rows
     ]
 )
-st.dataframe(
+picked_rows = st.dataframe(
     table,
     hide_index=True,
     key="text_cell_table",
+    on_select="rerun",
+    selection_mode="single-row",
     height="content",  # every row, so the unit the page opens on is in view
     placeholder="n/a",
     column_config={
@@ -135,6 +139,15 @@ st.subheader("One unit over a text")
 columns = st.columns(2)
 best_of = best_units(rows)  # the labels the text varies in, each with its best unit
 label_key = "text_label"
+# A row picked in the table shows its label and unit below, once per new pick: the pick stays
+# highlighted while the user goes on to other units with the pickers.
+picked = tuple(picked_rows.selection.rows)
+if picked != st.session_state.get(PICKED_KEY, ()):
+    st.session_state[PICKED_KEY] = picked
+    if picked:
+        row = rows[picked[0]]
+        st.session_state[label_key] = row.label
+        st.session_state[f"text_unit_{model_name}_{row.label}"] = row.unit
 linked = page_link_changes("text", (LABEL_PARAM, UNIT_PARAM))
 if LABEL_PARAM in linked:
     try:

@@ -81,6 +81,26 @@ def test_another_label_starts_at_its_best_unit() -> None:
     assert title.startswith(f"{unit_name(best, config)}: C_t")
 
 
+def test_a_row_picked_in_the_table_shows_its_unit_once_and_leaves_the_pickers_free() -> None:
+    at = open_text_page()
+    table = at.dataframe[0].value
+    row = int(table.index[(table["label"] == "column in the line") & (table["rank"] == 2)][0])
+    unit = int(table["unit"][row])
+    at.session_state["text_cell_table"] = {"selection": {"rows": [row], "columns": []}}
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="text_label").value == "column"
+    assert at.number_input(key="text_unit_code_column").value == unit
+    assert (at.query_params["cell_label"], at.query_params["cell_unit"]) == ("column", str(unit))
+    config = loaded_model("code").model.config
+    title = chart_specs(at)[0]["layout"]["title"]["text"]
+    assert title.startswith(f"{unit_name(unit, config)}: C_t")
+    # The row stays picked; the unit picker still moves on from it.
+    at.number_input(key="text_unit_code_column").set_value(unit + 1).run()
+    assert at.number_input(key="text_unit_code_column").value == unit + 1
+    assert at.query_params["cell_unit"] == str(unit + 1)
+
+
 def test_a_link_opens_on_its_label_and_unit_and_follows_the_controls() -> None:
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
     at.switch_page("pages/text.py")

@@ -1,4 +1,5 @@
-"""The text view in a real browser: both strips drawn, and typing new text redraws them."""
+"""The text view in a real browser: both strips drawn, typing new text redraws them, and a row
+picked in the cell finder's table shows its unit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
+from lstm_core.learned import cell_table, held_out_text, load_text_model, run_text
+
 from .support import (
     CHART_TIMEOUT_MS,
     NAV_LINKS,
@@ -14,6 +17,7 @@ from .support import (
     StreamlitServer,
     open_app,
     screenshot,
+    url_query,
     wait_until_idle,
 )
 
@@ -70,3 +74,32 @@ def test_the_strips_are_drawn_and_follow_typed_text(
         assert not errors.all(), errors.all()
     finally:
         context.close()
+
+
+# Streamlit's table draws its header and each row this many pixels high (its default).
+TABLE_ROW_PX = 35
+
+
+def test_a_row_picked_in_the_cell_table_shows_its_unit(
+    page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
+) -> None:
+    model, metadata = load_text_model("code")
+    rows = cell_table(run_text(model, held_out_text(int(metadata["seed"])).text))
+    index, row = next(
+        (k, row) for k, row in enumerate(rows) if row.label == "column" and row.rank == 2
+    )
+    open_text_view(page, streamlit_server)
+    table = page.locator('[data-testid="stDataFrame"]')
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box is not None
+    # The row's selection box, in the narrow column left of the label.
+    page.mouse.click(box["x"] + 15, box["y"] + TABLE_ROW_PX * (index + 1.5))
+    page.wait_for_function(
+        f"""() => (document.querySelector('.js-plotly-plot')?._fullLayout?.title?.text || '')
+            .startsWith('unit {row.unit} ')""",
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+    assert url_query(page) == {"cell_label": "column", "cell_unit": str(row.unit)}
+    screenshot(page, "text_view_row_picked")

@@ -20,7 +20,7 @@ from ui.model_source import (
     sync_model_url,
 )
 from ui.settings import seed_defaults, setting_widget
-from ui.share import apply_url_once, config_file_controls, sync_url
+from ui.share import apply_url_once, config_file_controls, publish_link, sync_url
 from ui.sidebar_memory import (
     csv_in_use,
     csv_upload_control,
@@ -139,4 +139,7 @@ no_run_note = NO_RUN_NOTES.get(navigation.url_path)
 sidebar(no_run_note)
 sync_url(shown=no_run_note is None)  # the session keeps them for the other pages
 sync_model_url(shown=no_run_note is None)
-navigation.run()
+try:
+    navigation.run()
+finally:
+    publish_link()  # what the sidebar and the page changed in the URL, as one update

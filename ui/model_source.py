@@ -25,7 +25,7 @@ from lstm_core.model.source import (
 from lstm_core.serving.cache import BudgetError
 from ui.caches import LAB, RUNS
 from ui.settings import load_preset
-from ui.share import link_warning
+from ui.share import change_link, link_warning
 
 MODEL_PARAM = "model"  # the URL key of the model source
 
@@ -83,11 +83,7 @@ def sync_model_url(shown: bool = True) -> None:
     that runs no model keeps its link free of it)."""
     kind = model_kind()
     wanted = None if kind == "seeded" or not shown else ModelSource(kind=kind).url_value
-    if wanted is None:
-        if MODEL_PARAM in st.query_params:
-            del st.query_params[MODEL_PARAM]
-    elif st.query_params.get(MODEL_PARAM) != wanted:
-        st.query_params[MODEL_PARAM] = wanted
+    change_link({MODEL_PARAM: wanted})
 
 
 def load_seeded_preset(name: str) -> None:

@@ -1,12 +1,17 @@
 """Share a view: the sidebar settings in the URL (st.query_params) and as a JSON file.
 
 app.py calls `apply_url_once()` before the sidebar widgets exist, `sync_url()` after them,
-and `config_file_controls()` inside the sidebar. Parsing lives in `lstm_core.io.urlstate`.
+`config_file_controls()` inside the sidebar, and `publish_link()` once the page has run.
+Everything that changes the URL queues its change with `change_link()`; `publish_link()`
+writes a run's changes in one update, because the browser keeps a history entry for every
+update, and Back should step from one view to the one before, not through half-written links.
+Parsing lives in `lstm_core.io.urlstate`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -22,6 +27,22 @@ from ui.settings import store_settings
 _APPLIED_KEY = "url_state_applied"  # set once the URL has been read this session
 _UPLOAD_KEY = "config_upload"
 _UPLOAD_MESSAGES_KEY = "config_upload_messages"  # (level, text) pairs from the last upload
+_LINK_CHANGES_KEY = "link_changes"  # this run's URL changes, written by publish_link()
+
+
+def change_link(changes: Mapping[str, str | None]) -> None:
+    """Queue URL changes for this run's `publish_link()`: a value sets its key, None removes it."""
+    st.session_state.setdefault(_LINK_CHANGES_KEY, {}).update(changes)
+
+
+def publish_link() -> None:
+    """Write the run's queued URL changes in one update (none when the URL already holds them)."""
+    changes: dict[str, str | None] = st.session_state.pop(_LINK_CHANGES_KEY, {})
+    current = st.query_params.to_dict()
+    wanted = {key: value for key, value in current.items() if changes.get(key, value) is not None}
+    wanted.update({key: value for key, value in changes.items() if value is not None})
+    if wanted != current:
+        st.query_params.from_dict(wanted)
 
 
 def apply_url_once() -> None:
@@ -47,11 +68,7 @@ def sync_url(shown: bool = True) -> None:
     """
     current = {key: st.session_state.get(key, URL_DEFAULTS[key]) for key in URL_KEYS}
     wanted = query_from_values(current) if shown else {}
-    for key in URL_KEYS:
-        if key in wanted and st.query_params.get(key) != wanted[key]:
-            st.query_params[key] = wanted[key]
-        elif key not in wanted and key in st.query_params:
-            del st.query_params[key]
+    change_link({key: wanted.get(key) for key in URL_KEYS})
 
 
 def load_uploaded_config() -> None:
@@ -128,8 +145,10 @@ def page_link_changes(page: str, keys: tuple[str, ...]) -> dict[str, str]:
 
 
 def write_page_link(page: str, values: dict[str, str]) -> None:
-    """Put a page's own settings in the URL, and remember them as written by the page."""
-    for key, text in values.items():
-        if st.query_params.get(key) != text:
-            st.query_params[key] = text
+    """Put a page's own settings in the URL, and remember them as written by the page.
+
+    A page's settings are the last a run puts in its link, so this writes the run's link at
+    once (app.py's `publish_link()` then has nothing left to write)."""
+    change_link(values)
+    publish_link()
     st.session_state[_written_key(page)] = dict(values)

@@ -88,6 +88,7 @@ def test_a_row_picked_in_the_cell_table_shows_its_unit(
     index, row = next(
         (k, row) for k, row in enumerate(rows) if row.label == "column" and row.rank == 2
     )
+    opening = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c))
     open_text_view(page, streamlit_server)
     table = page.locator('[data-testid="stDataFrame"]')
     table.scroll_into_view_if_needed()
@@ -103,3 +104,12 @@ def test_a_row_picked_in_the_cell_table_shows_its_unit(
     wait_until_idle(page)
     assert url_query(page) == {"cell_label": "column", "cell_unit": str(row.unit)}
     screenshot(page, "text_view_row_picked")
+    # One step back is the view before the pick: the link changed label and unit in one go.
+    page.go_back()
+    page.wait_for_function(
+        f"""() => (document.querySelector('.js-plotly-plot')?._fullLayout?.title?.text || '')
+            .startsWith('unit {opening.unit} ')""",
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+    assert url_query(page) == {"cell_label": opening.label, "cell_unit": str(opening.unit)}

@@ -23,7 +23,8 @@ OUTSIDE_STRINGS_COLUMN = "r(C), outside strings"
 # The URL keys of this page's own link: the label and unit in view (the model has one choice).
 LABEL_PARAM = "cell_label"
 UNIT_PARAM = "cell_unit"
-PICKED_KEY = "text_table_picked"  # the table rows whose label and unit were last shown
+PICKED_KEY = "text_table_picked"  # (label, unit) of the table's picked row, while in view
+TABLE_DRAWN_KEY = "text_table_drawn"  # how often the table was drawn afresh, to clear a pick
 MODEL_TITLES = {"code": "code: a character LSTM trained on the Python standard library"}
 SAMPLE_TEXT = '''def scale(values, factor=2):
     """Multiply every value (a list) by factor."""
@@ -98,9 +99,50 @@ st.caption(
     f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
     "same unit's; its rank is by |r(C)|. The labels come from Python's tokenizer, which gives "
     "a docstring's brackets no depth, while a unit counts every bracket it reads: the last "
-    "column is r(C) again over the characters outside strings only. Pick a row to see its "
+    "column is r(C) again over the characters outside strings only. Click a row to see its "
     "unit over the text below."
 )
+best_of = best_units(rows)  # the labels the text varies in, each with its best unit
+label_key = "text_label"
+
+
+def unit_key_of(label: str) -> str:
+    """One unit widget per (model, label): a label starts at its best unit and keeps the user's."""
+    return f"text_unit_{model_name}_{label}"
+
+
+# The view below (label, unit) is decided before the table is drawn, so the table can show
+# whether its picked row is still the one in view.
+linked = page_link_changes("text", (LABEL_PARAM, UNIT_PARAM))
+if LABEL_PARAM in linked:
+    try:
+        st.session_state[label_key] = choice_from_link(
+            LABEL_PARAM, linked[LABEL_PARAM], list(best_of)
+        )
+    except ValueError as reason:
+        link_warning(str(reason))
+if st.session_state.get(label_key) not in best_of:
+    # The page opens on the label the model's best cell follows most closely.
+    st.session_state[label_key] = max(
+        (row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)
+    ).label
+if UNIT_PARAM in linked:
+    try:
+        st.session_state[unit_key_of(st.session_state[label_key])] = index_from_link(
+            UNIT_PARAM, linked[UNIT_PARAM], config.units
+        )
+    except ValueError as reason:
+        link_warning(str(reason))
+label_in_view = st.session_state[label_key]
+st.session_state.setdefault(unit_key_of(label_in_view), best_of[label_in_view])
+in_view = (label_in_view, st.session_state[unit_key_of(label_in_view)])
+# A picked row stays highlighted while it is the view; once the pickers, a link or Back move
+# the view on, the table is drawn afresh (a new key) with nothing picked, so that a click on
+# any row, that one included, shows it again.
+if st.session_state.get(PICKED_KEY, in_view) != in_view:
+    del st.session_state[PICKED_KEY]
+    st.session_state[TABLE_DRAWN_KEY] = st.session_state.get(TABLE_DRAWN_KEY, 0) + 1
+
 table = pd.DataFrame(
     [
         {
@@ -115,12 +157,13 @@ table = pd.DataFrame(
         for row in rows
     ]
 )
-picked_rows = st.dataframe(
+picks = st.dataframe(
     table,
     hide_index=True,
-    key="text_cell_table",
+    key=f"text_cell_table_{st.session_state.get(TABLE_DRAWN_KEY, 0)}",
     on_select="rerun",
-    selection_mode="single-row",
+    # A click on a row's box or on any of its cells picks it.
+    selection_mode=["single-row", "single-cell"],
     height="content",  # every row, so the unit the page opens on is in view
     placeholder="n/a",
     column_config={
@@ -134,33 +177,18 @@ picked_rows = st.dataframe(
         ),
     },
 )
+picked_rows = list(picks.selection.rows) + [cell[0] for cell in picks.selection.cells]
+if not picked_rows:
+    st.session_state.pop(PICKED_KEY, None)
+else:
+    picked = rows[picked_rows[0]]
+    if (picked.label, picked.unit) != st.session_state.get(PICKED_KEY):
+        st.session_state[PICKED_KEY] = (picked.label, picked.unit)
+        st.session_state[label_key] = picked.label
+        st.session_state[unit_key_of(picked.label)] = picked.unit
 
 st.subheader("One unit over a text")
 columns = st.columns(2)
-best_of = best_units(rows)  # the labels the text varies in, each with its best unit
-label_key = "text_label"
-# A row picked in the table shows its label and unit below, once per new pick: the pick stays
-# highlighted while the user goes on to other units with the pickers.
-picked = tuple(picked_rows.selection.rows)
-if picked != st.session_state.get(PICKED_KEY, ()):
-    st.session_state[PICKED_KEY] = picked
-    if picked:
-        row = rows[picked[0]]
-        st.session_state[label_key] = row.label
-        st.session_state[f"text_unit_{model_name}_{row.label}"] = row.unit
-linked = page_link_changes("text", (LABEL_PARAM, UNIT_PARAM))
-if LABEL_PARAM in linked:
-    try:
-        st.session_state[label_key] = choice_from_link(
-            LABEL_PARAM, linked[LABEL_PARAM], list(best_of)
-        )
-    except ValueError as reason:
-        link_warning(str(reason))
-if st.session_state.get(label_key) not in best_of:
-    # The page opens on the label the model's best cell follows most closely.
-    st.session_state[label_key] = max(
-        (row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)
-    ).label
 label = columns[0].selectbox(
     "label",
     list(best_of),
@@ -169,15 +197,8 @@ label = columns[0].selectbox(
     persist_state="session",
 )
 best = best_of[label]
-# One unit widget per (model, label): a label starts at its best unit and keeps the user's.
-unit_key = f"text_unit_{model_name}_{label}"
-if UNIT_PARAM in linked:
-    try:
-        st.session_state[unit_key] = index_from_link(UNIT_PARAM, linked[UNIT_PARAM], config.units)
-    except ValueError as reason:
-        link_warning(str(reason))
-if unit_key not in st.session_state:
-    st.session_state[unit_key] = best
+unit_key = unit_key_of(label)
+st.session_state.setdefault(unit_key, best)
 unit = int(
     columns[1].number_input(
         "unit",

@@ -281,3 +281,5 @@ def test_the_readme_text_notebook_example_runs_the_documented_depth_unit() -> No
         run.c[:, unit].double(),  # type: ignore[attr-defined]
     )
     assert len(drawn) == len(text)
+    title = namespace["figure"].layout.title.text  # type: ignore[attr-defined]
+    assert title == f"unit {unit} (layer 1): C_t after each character"

@@ -81,24 +81,43 @@ def test_another_label_starts_at_its_best_unit() -> None:
     assert title.startswith(f"{unit_name(best, config)}: C_t")
 
 
-def test_a_row_picked_in_the_table_shows_its_unit_once_and_leaves_the_pickers_free() -> None:
+def pick_row(at: AppTest, row: int, how: str = "rows") -> AppTest:
+    """Pick a row of the cell finder's table as a click does: its box ("rows") or a cell."""
+    table = at.dataframe[0]
+    picked = {"rows": [row], "columns": [], "cells": []}
+    if how == "cells":
+        picked = {"rows": [], "columns": [], "cells": [(row, "unit")]}
+    at.session_state[table.key] = {"selection": picked}
+    return at.run()
+
+
+def test_a_row_picked_in_the_table_shows_its_unit_and_the_pickers_move_on_from_it() -> None:
     at = open_text_page()
+    config = loaded_model("code").model.config
     table = at.dataframe[0].value
     row = int(table.index[(table["label"] == "column in the line") & (table["rank"] == 2)][0])
     unit = int(table["unit"][row])
-    at.session_state["text_cell_table"] = {"selection": {"rows": [row], "columns": []}}
-    at.run()
+    pick_row(at, row)
     assert not at.exception
     assert at.selectbox(key="text_label").value == "column"
     assert at.number_input(key="text_unit_code_column").value == unit
     assert (at.query_params["cell_label"], at.query_params["cell_unit"]) == ("column", str(unit))
-    config = loaded_model("code").model.config
     title = chart_specs(at)[0]["layout"]["title"]["text"]
     assert title.startswith(f"{unit_name(unit, config)}: C_t")
-    # The row stays picked; the unit picker still moves on from it.
+    first_table = at.dataframe[0].key
+    # Moving on with the unit picker: the view is the picker's, and the table is drawn afresh
+    # with nothing picked, so a click on the same row shows it again.
     at.number_input(key="text_unit_code_column").set_value(unit + 1).run()
     assert at.number_input(key="text_unit_code_column").value == unit + 1
     assert at.query_params["cell_unit"] == str(unit + 1)
+    assert at.dataframe[0].key != first_table
+    pick_row(at, row, how="cells")
+    assert at.number_input(key="text_unit_code_column").value == unit
+    # Another label's row: both pickers follow, in one link.
+    depth = int(table.index[(table["label"] == "bracket depth") & (table["rank"] == 1)][0])
+    pick_row(at, depth)
+    assert at.selectbox(key="text_label").value == "bracket_depth"
+    assert at.query_params["cell_unit"] == str(int(table["unit"][depth]))
 
 
 def test_a_link_opens_on_its_label_and_unit_and_follows_the_controls() -> None:

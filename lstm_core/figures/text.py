@@ -151,7 +151,7 @@ def text_state_figure(
             y=row,
             text=CONTINUED,
             showarrow=False,
-            font={"size": 20, "color": NEUTRAL_COLOR},
+            font={"size": 15, "color": NEUTRAL_COLOR},
         )
     figure.update_xaxes(visible=False, range=[-0.5, grid.columns - 0.5])
     figure.update_yaxes(visible=False, autorange="reversed")

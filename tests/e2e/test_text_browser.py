@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from lstm_core.learned import cell_table, held_out_text, load_text_model, run_text
+from lstm_core.learned import cell_table, held_out_text, load_text_model, run_text, unit_name
 
 from .support import (
     CHART_TIMEOUT_MS,
@@ -76,11 +76,30 @@ def test_the_strips_are_drawn_and_follow_typed_text(
         context.close()
 
 
-# Streamlit's table draws its header and each row this many pixels high (its default).
-TABLE_ROW_PX = 35
+def c_strip_title_is(page: Page, title: str) -> None:
+    """Wait until the C strip's title starts with `title`."""
+    page.wait_for_function(
+        """title => (document.querySelector('.js-plotly-plot')?._fullLayout?.title?.text || '')
+            .startsWith(title)""",
+        arg=title,
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
 
 
-def test_a_row_picked_in_the_cell_table_shows_its_unit(
+def click_row(page: Page, index: int, rows: int, x: float) -> None:
+    """Click row `index` of the cell finder's table (of `rows` rows), `x` pixels from its left."""
+    table = page.locator('[data-testid="stDataFrame"]')
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box is not None
+    # The table shows every row under its header, all of one height.
+    y = box["y"] + box["height"] / (rows + 1) * (index + 1.5)
+    assert 0 < y < page.viewport_size["height"], "the row is outside the window"
+    page.mouse.click(box["x"] + x, y)
+
+
+def test_a_row_clicked_in_the_cell_table_shows_its_unit(
     page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
 ) -> None:
     model, metadata = load_text_model("code")
@@ -90,26 +109,17 @@ def test_a_row_picked_in_the_cell_table_shows_its_unit(
     )
     opening = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c))
     open_text_view(page, streamlit_server)
-    table = page.locator('[data-testid="stDataFrame"]')
-    table.scroll_into_view_if_needed()
-    box = table.bounding_box()
-    assert box is not None
-    # The row's selection box, in the narrow column left of the label.
-    page.mouse.click(box["x"] + 15, box["y"] + TABLE_ROW_PX * (index + 1.5))
-    page.wait_for_function(
-        f"""() => (document.querySelector('.js-plotly-plot')?._fullLayout?.title?.text || '')
-            .startsWith('unit {row.unit} ')""",
-        timeout=CHART_TIMEOUT_MS,
-    )
-    wait_until_idle(page)
+    # Its box, in the narrow column left of the label.
+    click_row(page, index, len(rows), 15)
+    c_strip_title_is(page, f"{unit_name(row.unit, model.config)}: C_t")
     assert url_query(page) == {"cell_label": "column", "cell_unit": str(row.unit)}
     screenshot(page, "text_view_row_picked")
     # One step back is the view before the pick: the link changed label and unit in one go.
     page.go_back()
-    page.wait_for_function(
-        f"""() => (document.querySelector('.js-plotly-plot')?._fullLayout?.title?.text || '')
-            .startsWith('unit {opening.unit} ')""",
-        timeout=CHART_TIMEOUT_MS,
-    )
-    wait_until_idle(page)
+    c_strip_title_is(page, f"{unit_name(opening.unit, model.config)}: C_t")
     assert url_query(page) == {"cell_label": opening.label, "cell_unit": str(opening.unit)}
+    # The view moved on from the pick, so one click on that row, on its label this time,
+    # shows it again.
+    click_row(page, index, len(rows), 150)
+    c_strip_title_is(page, f"{unit_name(row.unit, model.config)}: C_t")
+    assert url_query(page) == {"cell_label": "column", "cell_unit": str(row.unit)}

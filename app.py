@@ -113,6 +113,9 @@ NO_RUN_NOTES = {
     text_view.url_path: "This page runs the trained text model picked on it, over the text "
     f"on it: the run settings do not apply, so they are hidden here. {KEPT}",
 }
+# Pages that put settings of their own in the link: they write the whole link, the sidebar's
+# changes with theirs, in one update (see ui.share).
+OWN_LINK_PAGES = {text_view.url_path}
 navigation = st.navigation(
     {
         "States": [
@@ -139,7 +142,7 @@ no_run_note = NO_RUN_NOTES.get(navigation.url_path)
 sidebar(no_run_note)
 sync_url(shown=no_run_note is None)  # the session keeps them for the other pages
 sync_model_url(shown=no_run_note is None)
-try:
-    navigation.run()
-finally:
-    publish_link()  # what the sidebar and the page changed in the URL, as one update
+if navigation.url_path not in OWN_LINK_PAGES:
+    # Written before the page runs: after an st.stop() in it, nothing more reaches the browser.
+    publish_link()
+navigation.run()

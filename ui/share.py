@@ -1,10 +1,11 @@
 """Share a view: the sidebar settings in the URL (st.query_params) and as a JSON file.
 
 app.py calls `apply_url_once()` before the sidebar widgets exist, `sync_url()` after them,
-`config_file_controls()` inside the sidebar, and `publish_link()` once the page has run.
-Everything that changes the URL queues its change with `change_link()`; `publish_link()`
-writes a run's changes in one update, because the browser keeps a history entry for every
-update, and Back should step from one view to the one before, not through half-written links.
+`config_file_controls()` inside the sidebar, and `publish_link()` before the page runs, unless
+the page writes a link of its own (`write_page_link()`, which publishes). Everything that
+changes the URL queues its change with `change_link()`; `publish_link()` writes a run's
+changes in one update, because the browser keeps a history entry for every update, and Back
+should step from one view to the one before, not through half-written links.
 Parsing lives in `lstm_core.io.urlstate`.
 """
 

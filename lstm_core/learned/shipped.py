@@ -17,7 +17,7 @@ def weights_bytes(file_or_name: str) -> bytes:
 
     Raises ValueError with a plain reason when neither exists or the file is too large.
     """
-    path = SHIPPED_MODELS.get(file_or_name, Path(file_or_name))
+    path = SHIPPED_MODELS.get(file_or_name) or Path(file_or_name).expanduser()
     if not path.is_file():
         names = ", ".join(sorted(SHIPPED_MODELS))
         raise ValueError(

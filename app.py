@@ -113,9 +113,6 @@ NO_RUN_NOTES = {
     text_view.url_path: "This page runs the trained text model picked on it, over the text "
     f"on it: the run settings do not apply, so they are hidden here. {KEPT}",
 }
-# Pages that put settings of their own in the link: they write the whole link, the sidebar's
-# changes with theirs, in one update (see ui.share).
-OWN_LINK_PAGES = {text_view.url_path}
 navigation = st.navigation(
     {
         "States": [
@@ -142,7 +139,5 @@ no_run_note = NO_RUN_NOTES.get(navigation.url_path)
 sidebar(no_run_note)
 sync_url(shown=no_run_note is None)  # the session keeps them for the other pages
 sync_model_url(shown=no_run_note is None)
-if navigation.url_path not in OWN_LINK_PAGES:
-    # Written before the page runs: after an st.stop() in it, nothing more reaches the browser.
-    publish_link()
+publish_link()  # before the page: after an st.stop() in it, nothing more reaches the browser
 navigation.run()

@@ -197,8 +197,7 @@ label = columns[0].selectbox(
     persist_state="session",
 )
 best = best_of[label]
-unit_key = unit_key_of(label)
-st.session_state.setdefault(unit_key, best)
+unit_key = unit_key_of(label)  # set above: for the label in view, or the picked row's
 unit = int(
     columns[1].number_input(
         "unit",

@@ -1,11 +1,11 @@
 """Share a view: the sidebar settings in the URL (st.query_params) and as a JSON file.
 
 app.py calls `apply_url_once()` before the sidebar widgets exist, `sync_url()` after them,
-`config_file_controls()` inside the sidebar, and `publish_link()` before the page runs, unless
-the page writes a link of its own (`write_page_link()`, which publishes). Everything that
-changes the URL queues its change with `change_link()`; `publish_link()` writes a run's
-changes in one update, because the browser keeps a history entry for every update, and Back
-should step from one view to the one before, not through half-written links.
+`config_file_controls()` inside the sidebar, and `publish_link()` before the page runs; a page
+with settings of its own writes them with `write_page_link()`. Everything that changes the URL
+queues its change with `change_link()`; `publish_link()` writes the queued changes in one
+update, because the browser keeps a history entry for every update, and Back should step from
+one view to the one before, not through half-written links.
 Parsing lives in `lstm_core.io.urlstate`.
 """
 
@@ -146,10 +146,8 @@ def page_link_changes(page: str, keys: tuple[str, ...]) -> dict[str, str]:
 
 
 def write_page_link(page: str, values: dict[str, str]) -> None:
-    """Put a page's own settings in the URL, and remember them as written by the page.
-
-    A page's settings are the last a run puts in its link, so this writes the run's link at
-    once (app.py's `publish_link()` then has nothing left to write)."""
+    """Put a page's own settings in the URL in one update, and remember them as written by the
+    page."""
     change_link(values)
     publish_link()
     st.session_state[_written_key(page)] = dict(values)

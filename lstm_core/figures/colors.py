@@ -27,6 +27,9 @@ UNIT_COLORS: tuple[str, ...] = (
 # Reference lines and marks that are not data (baselines, thresholds, a wrapped line's "↪"):
 # a middle grey, which reads on a light and on a dark page.
 NEUTRAL_COLOR = "#888888"
+# The two states wherever they are drawn side by side as marks (bars, the cell diagram's
+# paths): h red and C blue, plotly's first two colours.
+STATE_COLORS: dict[str, str] = {"h": qualitative.Plotly[1], "c": qualitative.Plotly[0]}
 # Signed values (h, C, the candidate g): blue for -1, white for 0, red for +1 ("RdBu_r").
 # Stored as explicit stops: unvalidated figures carry the colours, not a name that only
 # plotly's Python side resolves.

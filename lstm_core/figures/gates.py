@@ -210,7 +210,7 @@ def saturation_figure(result: SimulationResult, layer: int = 0, batch: int = 0) 
                 mode="lines",
                 showlegend=False,
                 hoverinfo="skip",
-                line={"color": "#bbbbbb", "dash": "dot", "width": 1},
+                line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1},
             ),
             row=1,
             col=col,

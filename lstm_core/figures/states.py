@@ -18,7 +18,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lstm_core.analysis.metrics import lag1_autocorrelation
-from lstm_core.figures.colors import DIVERGING_COLORSCALE, UNIT_COLORS, unit_color, unit_colors
+from lstm_core.figures.colors import (
+    DIVERGING_COLORSCALE,
+    STATE_COLORS,
+    UNIT_COLORS,
+    unit_color,
+    unit_colors,
+)
 from lstm_core.figures.downsample import bin_time, line_indices, points_per_line
 from lstm_core.model.config import clamp_window, describe_init
 from lstm_core.model.simulate import SimulationResult
@@ -342,8 +348,8 @@ def persistence_figure(autocorr_h: np.ndarray, autocorr_c: np.ndarray) -> go.Fig
     units = np.arange(len(autocorr_h))
     figure = go.Figure(
         [
-            go.Bar(x=units, y=autocorr_h, name="h<sub>t</sub>", marker_color="#EF553B"),
-            go.Bar(x=units, y=autocorr_c, name="C<sub>t</sub>", marker_color="#636EFA"),
+            go.Bar(x=units, y=autocorr_h, name="h<sub>t</sub>", marker_color=STATE_COLORS["h"]),
+            go.Bar(x=units, y=autocorr_c, name="C<sub>t</sub>", marker_color=STATE_COLORS["c"]),
         ]
     )
     figure.update_layout(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lstm_core.figures.colors import NEUTRAL_COLOR, unit_color
+from lstm_core.figures.colors import NEUTRAL_COLOR, STATE_COLORS, unit_color
 from lstm_core.model.cell import CellUpdate
 
 # The diagram's boxes and circles hide the lines behind them with a fill of the page's colour.
@@ -39,11 +39,11 @@ def cell_flow_figure(
     box_y = 2.0
     box_x = {"f": 2.8, "i": 4.4, "g": 6.0, "o": 7.6}
     gate_color = {"f": "#EF553B", "i": "#00CC96", "g": "#AB63FA", "o": "#FFA15A"}
-    cell_color = "#636EFA"
+    cell_color = STATE_COLORS["c"]
     forget_x, plus_x, out_x = 2.8, 5.2, 8.9
     write_y = 3.6
 
-    def arrow(x0: float, y0: float, x1: float, y1: float, color: str = "#555555") -> None:
+    def arrow(x0: float, y0: float, x1: float, y1: float, color: str = NEUTRAL_COLOR) -> None:
         figure.add_annotation(
             x=x1,
             y=y1,
@@ -144,7 +144,7 @@ def cell_flow_figure(
     circle(out_x, box_y, "⊙", gate_color["o"])
     arrow(out_x, write_y - 0.4, out_x, box_y + 0.3, cell_color)
     arrow(box_x["o"] + 0.7, box_y, out_x - 0.3, box_y, gate_color["o"])
-    arrow(out_x, box_y - 0.3, out_x, 0.45, "#EF553B")
+    arrow(out_x, box_y - 0.3, out_x, 0.45, STATE_COLORS["h"])
     text(out_x + 0.15, 0.35, f"<b>h<sub>t</sub> = {v['h']:.4f}</b>", "left", 14)
     equations = (
         f"C<sub>t</sub> = {v['f']:.4f} × {v['c_prev']:.4f} + {v['i']:.4f} × {v['g']:.4f} "

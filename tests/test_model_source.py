@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,13 @@ from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from lstm_core.io.reproduce_source import source_script, source_script_name
-from lstm_core.model.source import ModelSource, run_source, sha256, shapes_table
+from lstm_core.learned import held_out_text, label_text, load_text_model
+from lstm_core.learned.charmodel import encode
+from lstm_core.learned.labels import LABEL_TITLES
+from lstm_core.model.source import CODE_VIEW_CHARS, ModelSource, run_source, sha256, shapes_table
 from lstm_core.model.trace import step_rows
-from ui.model_source import INPUT_KEY, MODEL_KEY, PREFIX_KEY, WEIGHTS_KEY
+from ui.model_source import FOCUS_KEY, INPUT_KEY, MODEL_KEY, PREFIX_KEY, WEIGHTS_KEY
+from ui.source_pages import units_key
 
 
 def projected_bidirectional() -> tuple[nn.LSTM, bytes]:
@@ -60,6 +65,57 @@ def test_the_shipped_brackets_model_counts_in_c() -> None:
     # x is what the nn.LSTM reads: the embedded held-out tokens
     assert run.trace.x.shape == (2, 64, run.spec.input_size)
     assert run.labels["depth"].shape == (2, 64)
+
+
+def test_the_code_model_reads_its_held_out_source_as_plain_pytorch_does() -> None:
+    run = run_source(ModelSource(kind="code"))
+    model, metadata = load_text_model("code")
+    source = held_out_text(int(metadata["seed"]))
+    text = source.text[:CODE_VIEW_CHARS]
+    assert run.text == text and run.trace.seq_len == len(text)
+    with torch.no_grad():
+        x = model.embedding(encode(text)[None])  # (1, T, E)
+        output, (h_n, c_n) = model.lstm(x)
+    torch.testing.assert_close(run.trace.x, x)
+    torch.testing.assert_close(run.trace.output, output)
+    torch.testing.assert_close(run.trace.h_n, h_n)
+    torch.testing.assert_close(run.trace.c_n, c_n)
+    # Each label over the characters read, as labelled within the whole held-out source.
+    for name, values in label_text(source.text).items():
+        torch.testing.assert_close(run.labels[name], values[None, : len(text)])
+    # Ranked over all of the held-out source, best |r(C)| first, units layer by layer.
+    assert source.source in run.cells_over and f"{len(source.text):,}" in run.cells_over
+    strengths = [abs(match.r_c) for match in run.cells.values()]
+    assert strengths == sorted(strengths, reverse=True)
+    assert set(run.cells) <= set(run.labels)
+    units = model.config.units
+    assert all(0 <= match.unit < units for match in run.cells.values())
+
+
+def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_label() -> None:
+    at = app_on("Trained: code")
+    assert not at.exception and not at.error
+    run = run_source(ModelSource(kind="code"))
+    hidden = run.trace.hidden_size
+    picker = at.selectbox(key=FOCUS_KEY)
+    assert picker.options[0].startswith(LABEL_TITLES[next(iter(run.cells))])  # best |r(C)| first
+    for label in ("bracket_depth", "column"):
+        picker.set_value(label).run()
+        assert not at.exception and not at.error
+        match = run.cells[label]
+        layer, unit = divmod(match.unit, hidden)
+        assert at.multiselect(key=units_key(match)).value == [unit]
+        assert at.selectbox(key=f"explorer_src_layer_{label}").value == layer
+        caption = next(c.value for c in at.caption if f"r(C, {label})" in c.value)
+        assert f"{match.r_c:+.3f}" in caption and f"unit {unit} of layer {layer}" in caption
+        label_view = chart_specs(at)[1]
+        label_line, c_line = label_view["data"][0], label_view["data"][1]
+        np.testing.assert_array_equal(decode(label_line["y"]), run.labels[label][0])
+        np.testing.assert_allclose(
+            decode(c_line["y"]), run.trace.c[layer, 0, 0, :, unit].numpy(), atol=1e-6
+        )
+        # hover names the character read at each step
+        assert label_line["customdata"][0] == f"'{run.text[0]}'"
 
 
 def test_shapes_table_names_the_projection_and_the_directions() -> None:
@@ -112,7 +168,7 @@ def test_the_learned_counter_button_shows_the_depth_unit() -> None:
     assert not at.exception and not at.error
     run = run_source(ModelSource(kind="brackets", batch_size=1))
     unit = run.cells["depth"].unit
-    assert at.multiselect(key="explorer_src_units").value == [unit]
+    assert at.multiselect(key=units_key(run.cells["depth"])).value == [unit]
     caption = next(c.value for c in at.caption if "r(C, depth)" in c.value)
     assert f"{run.cells['depth'].r_c:+.3f}" in caption
     figure = chart_specs(at)[0]
@@ -126,7 +182,7 @@ def test_the_learned_counter_button_shows_the_depth_unit() -> None:
 @pytest.mark.parametrize(
     "page", ["pages/gates.py", "pages/shapes.py", "pages/step.py", "pages/memory.py"]
 )
-@pytest.mark.parametrize("kind", ["Your checkpoint", "Trained: brackets"])
+@pytest.mark.parametrize("kind", ["Your checkpoint", "Trained: brackets", "Trained: code"])
 def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
     _, data = projected_bidirectional()
     at = app_on(kind, data if kind == "Your checkpoint" else None)
@@ -135,7 +191,7 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
     if page.endswith("gates.py"):
         title = chart_specs(at)[0]["layout"]["title"]["text"]
         # The title names the model shown: the user's file, or the trained task's model.
-        named = "Your LSTM · " if kind == "Your checkpoint" else "Trained brackets model · "
+        named = "Your LSTM · " if kind == "Your checkpoint" else f"Trained {kind[9:]} model · "
         assert title.startswith(named)
     elif page.endswith("shapes.py"):
         table = at.table[0].value
@@ -190,6 +246,23 @@ def test_the_reproduce_script_loads_the_same_file(tmp_path: Path, suffix: str) -
     script.write_text(source_script(run, weights.name))
     done = subprocess.run(
         [sys.executable, str(script), str(weights)], capture_output=True, text=True, check=True
+    )
+    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    torch.testing.assert_close(torch.tensor(printed["h_n"]), run.trace.h_n)
+    torch.testing.assert_close(torch.tensor(printed["c_n"]), run.trace.c_n)
+
+
+def test_the_code_models_reproduce_script_reads_the_same_text(tmp_path: Path) -> None:
+    run = run_source(ModelSource(kind="code"))
+    script = tmp_path / source_script_name(run)
+    script.write_text(source_script(run, "code.safetensors"))
+    repository = str(Path(__file__).resolve().parents[1])  # the script imports its lstm_core
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": repository},
     )
     printed = json.loads(done.stdout.strip().splitlines()[-1])
     torch.testing.assert_close(torch.tensor(printed["h_n"]), run.trace.h_n)

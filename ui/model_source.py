@@ -60,7 +60,7 @@ DECIDED_BY_MODEL: tuple[str, ...] = (
 
 
 def model_kind() -> str:
-    """The chosen source's kind: "seeded", "file", "brackets" or "recall"."""
+    """The chosen source's kind: "seeded", "file", or a trained model ("brackets", ...)."""
     return MODEL_CHOICES.get(st.session_state.get(MODEL_KEY, "Seeded nn.LSTM"), "seeded")
 
 
@@ -159,8 +159,8 @@ def model_source_control() -> None:
         tuple(MODEL_CHOICES),
         key=MODEL_KEY,
         help="Seeded nn.LSTM: random weights from the settings below. Your checkpoint: any "
-        "nn.LSTM in a .safetensors or .pt file (read without running code). Trained: a task "
-        "model shipped with the app, reading the task's held-out sequences.",
+        "nn.LSTM in a .safetensors or .pt file (read without running code). Trained: a model "
+        "shipped with the app, reading its task's held-out sequences (code: Python source).",
     )
     kind = model_kind()
     if kind == "file":
@@ -202,6 +202,8 @@ def model_source_control() -> None:
             + (
                 " Steps, batch and seed shape the seeded noise it reads without an input file."
                 if kind == "file"
+                else " It reads the start of Python source it never trained on."
+                if kind == "code"
                 else " Batch picks how many of the task's held-out sequences are drawn."
             )
         )
@@ -216,6 +218,8 @@ def current_source() -> ModelSource | None:
     if kind == "seeded":
         return None
     batch = int(st.session_state.get("batch_size", 1))
+    if kind == "code":
+        return ModelSource(kind=kind)  # one text: the batch setting does not apply
     if kind != "file":
         return ModelSource(kind=kind, batch_size=batch)
     stored = st.session_state.get(WEIGHTS_KEY)

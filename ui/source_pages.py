@@ -15,12 +15,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from lstm_core.analysis.cell_finder import UnitMatch
 from lstm_core.analysis.metrics import Persistence, persistence
 from lstm_core.figures.states import MAX_LINE_UNITS, default_units
 from lstm_core.figures.traced import gates_figure, label_figure, projected_states_figure
 from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
-from lstm_core.model.source import ModelSource, shapes_table
+from lstm_core.learned.labels import LABEL_TITLES
+from lstm_core.model.source import ModelSource, SourceRun, shapes_table
 from lstm_core.model.trace import DIRECTION_NAMES, Trace, step_rows
 from ui.caches import VIEWS, byte_cached
 from ui.export import CSV_MAX_ROWS
@@ -29,6 +31,7 @@ from ui.model_source import FOCUS_KEY, source_file_name, source_run_or_stop
 
 # |r(C)| above h's best |r| by more than this: the caption calls h a squashed view of it.
 CONTRAST = 0.1
+UNITS_KEY = "explorer_src_units"  # the Explorer's units picker; see units_key
 
 
 def memory_text(value: float, cap: float) -> str:
@@ -43,14 +46,18 @@ def measure_text(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.2f}"
 
 
-def pickers(t: Trace, columns: Sequence[Any], page: str) -> tuple[int, int, int]:
-    """Layer, direction and batch item pickers, each only where there is something to pick."""
+def pickers(
+    t: Trace, columns: Sequence[Any], page: str, layer_default: int = 0, layer_key: str = ""
+) -> tuple[int, int, int]:
+    """Layer, direction and batch item pickers, each only where there is something to pick;
+    the layer picker opens on `layer_default`, keyed `layer_key` (default: the page's)."""
     layer = direction = batch = 0
     if t.num_layers > 1:
         layer = columns[0].selectbox(
             "layer",
             range(t.num_layers),
-            key=f"{page}_src_layer",
+            index=layer_default,
+            key=layer_key or f"{page}_src_layer",
             help="Layer k reads layer "
             "k-1's h (both directions' h, side by side, when bidirectional).",
         )
@@ -67,16 +74,58 @@ def pickers(t: Trace, columns: Sequence[Any], page: str) -> tuple[int, int, int]
     return layer, direction, batch
 
 
+def unit_text(unit: int, t: Trace) -> str:
+    """A cell finder's unit (numbered layer by layer) as the pickers name it: "unit 42", or
+    "unit 42 of layer 0" in a stacked model (layers counted from 0, as the layer picker)."""
+    layer, own = divmod(unit, t.hidden_size)
+    return f"unit {own}" + (f" of layer {layer}" if t.num_layers > 1 else "")
+
+
+def units_key(focus: UnitMatch | None) -> str:
+    """The Explorer's units picker: one per label of a model's cells, so that each label opens
+    on its best unit and keeps the user's pick."""
+    return UNITS_KEY if focus is None else f"{UNITS_KEY}_{focus.label}"
+
+
+def focus_picker(run: SourceRun) -> UnitMatch | None:
+    """The label whose best unit the Explorer opens on (a picker when the model has several,
+    best |r(C)| first); None for a model without labels."""
+    if not run.cells:
+        return None
+    if st.session_state.get(FOCUS_KEY) not in run.cells:
+        st.session_state[FOCUS_KEY] = next(iter(run.cells))
+    if len(run.cells) > 1:
+        st.selectbox(
+            "label",
+            list(run.cells),
+            key=FOCUS_KEY,
+            format_func=lambda name: (
+                f"{LABEL_TITLES.get(name, name)} (best unit's r(C) {run.cells[name].r_c:+.2f})"
+            ),
+            help="What the cell finder looked for; the page shows the unit whose C follows it "
+            "most closely, with that unit's h beside it.",
+        )
+    return run.cells[st.session_state[FOCUS_KEY]]
+
+
 def explorer_body(source: ModelSource) -> None:
     """The Explorer on a loaded checkpoint or a trained task model."""
     run = source_run_or_stop(source)
     t = run.trace
     st.caption(run.description)
+    if run.text:
+        with st.expander(f"The text it reads ({len(run.text):,} characters)"):
+            st.code(run.text, language="python")
+    focus = focus_picker(run)
+    focus_layer, focus_unit = divmod(focus.unit, t.hidden_size) if focus else (0, 0)
     columns = st.columns(4)
-    layer, direction, batch = pickers(t, columns, "explorer")
-    focus = next(iter(run.cells.values()), None)
-    if focus is not None and st.session_state.get(FOCUS_KEY) in run.cells:
-        focus = run.cells[st.session_state[FOCUS_KEY]]
+    layer, direction, batch = pickers(
+        t,
+        columns,
+        "explorer",
+        focus_layer,
+        layer_key="" if focus is None else f"explorer_src_layer_{focus.label}",
+    )
     key = ("model_source", source)
     name = f"lstm_states_{source.kind}"
     if t.proj_size:
@@ -113,13 +162,13 @@ def explorer_body(source: ModelSource) -> None:
             "panel C's, so unit k of one is not unit k of the other."
         )
     else:
-        default = [focus.unit] if focus is not None else default_units(t.hidden_size)[:8]
+        default = [focus_unit] if focus is not None else default_units(t.hidden_size)[:8]
         units = columns[3].multiselect(
             "units shown",
             range(t.hidden_size),
             default=default,
             max_selections=MAX_LINE_UNITS,
-            key="explorer_src_units",
+            key=units_key(focus),
         )
         if not units:
             st.warning("Pick at least one unit to draw.")
@@ -136,26 +185,29 @@ def explorer_body(source: ModelSource) -> None:
         )
     if focus is not None:
         st.caption(
-            f"The cell finder's {focus.label} unit is {focus.unit}, ranked by "
-            f"|r(C, {focus.label})| over all held-out sequences: r(C, {focus.label}) = "
+            f"The cell finder's {LABEL_TITLES.get(focus.label, focus.label)} unit is "
+            f"{unit_text(focus.unit, t)}, ranked by "
+            f"|r(C, {focus.label})| over {run.cells_over}: r(C, {focus.label}) = "
             f"{focus.r_c:+.3f}, while the same unit's h reaches r(h, {focus.label}) = "
-            f"{focus.r_h:+.3f} (h's best unit, {focus.best_h_unit}: {focus.best_r_h:+.3f}). "
+            f"{focus.r_h:+.3f} (h's best unit, {unit_text(focus.best_h_unit, t)}: "
+            f"{focus.best_r_h:+.3f}). "
             + (
                 "C holds it and keeps it; h shows only a squashed, gated view of it."
                 if abs(focus.r_c) - abs(focus.best_r_h) > CONTRAST
                 else "Here h exposes it nearly as well as C does."
             )
         )
-        shown = units[0] if not t.proj_size and units else focus.unit
+        shown = units[0] if not t.proj_size and units else focus_unit
         show_figure(
             label_figure,
             t,
             run.labels[focus.label],
-            focus.label,
+            LABEL_TITLES.get(focus.label, focus.label),
             shown,
             layer,
             direction,
             batch,
+            run.text,
             source_key=key,
             name=f"lstm_{focus.label}_{source.kind}",
             key="explorer_label",

@@ -21,6 +21,7 @@ from plotly.subplots import make_subplots
 from lstm_core.figures.colors import NEUTRAL_COLOR, unit_color
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
 from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
+from lstm_core.figures.text import SHOWN
 from lstm_core.model.trace import DIRECTION_NAMES, FILE_MODEL_TITLE, Trace
 
 
@@ -229,18 +230,25 @@ def label_figure(
     layer: int = 0,
     direction: int = 0,
     batch: int = 0,
+    characters: str = "",
 ) -> go.Figure:
     """A task's label (e.g. the bracket depth) beside one unit's C and h over the steps.
 
     label (B, T) for the trace's batch items (NaN where undefined); unit < hidden_size (h is
-    drawn only without a projection, where h's unit k is C's unit k).
+    drawn only without a projection, where h's unit k is C's unit k). `characters`: the text
+    read, one character a step (T of them), shown on hover; "" for other inputs.
     """
     trace_view(trace, direction)
     if tuple(label.shape) != (trace.batch_size, trace.seq_len):
         raise ValueError(f"label must be (B, T) = {(trace.batch_size, trace.seq_len)}")
     if not 0 <= unit < trace.hidden_size:
         raise ValueError(f"unit must be in 0..{trace.hidden_size - 1}, got {unit}")
+    if characters and len(characters) != trace.seq_len:
+        raise ValueError(f"characters must be one a step ({trace.seq_len}), got {len(characters)}")
+    if not 0 <= layer < trace.num_layers:
+        raise ValueError(f"layer must be in 0..{trace.num_layers - 1}, got {layer}")
     steps = np.arange(trace.seq_len)
+    unit_text = f"unit {unit}" + (f" of layer {layer}" if trace.num_layers > 1 else "")
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_trace(
         go.Scatter(
@@ -249,6 +257,16 @@ def label_figure(
             name=label_name,
             mode="lines",
             line={"color": NEUTRAL_COLOR, "width": 3, "shape": "hv"},
+            **(
+                {
+                    # Quoted, so that a space shows; a newline and a tab as the text view has them.
+                    "customdata": [f"'{SHOWN.get(char, char)}'" for char in characters],
+                    "hovertemplate": "t = %{x}: %{customdata}<br>"
+                    + f"{label_name} = %{{y}}<extra></extra>",
+                }
+                if characters
+                else {}
+            ),
         ),
         secondary_y=False,
     )
@@ -260,7 +278,7 @@ def label_figure(
             go.Scatter(
                 x=steps,
                 y=values[layer, direction, batch, :, unit].numpy(),
-                name=f"{name} unit {unit}",
+                name=f"{name} {unit_text}",
                 mode="lines",
                 line={"color": unit_color(unit), "width": 2, "dash": dash},
             ),
@@ -268,7 +286,7 @@ def label_figure(
         )
     figure.update_layout(
         title={
-            "text": f"{label_name} (grey, left axis) beside unit {unit}'s C (solid) and h "
+            "text": f"{label_name} (grey, left axis) beside {unit_text}'s C (solid) and h "
             f"(dotted), batch item {batch}",
             "font": {"size": 14},
         },
@@ -276,5 +294,5 @@ def label_figure(
     )
     figure.update_xaxes(title_text="time step t")
     figure.update_yaxes(title_text=label_name, secondary_y=False)
-    figure.update_yaxes(title_text=f"unit {unit}", secondary_y=True)
+    figure.update_yaxes(title_text=unit_text, secondary_y=True)
     return figure

@@ -6,7 +6,7 @@ safetensors or `torch.load(weights_only=True)`, builds the nn.LSTM the app infer
 same input (a .npy as second argument, else the same seeded noise) and prints
 {"h_n": [L·D][B][P], "c_n": [L·D][B][H]} as its last line, nn.LSTM's final states, equal to
 the app's `trace.h_n` / `trace.c_n`. For a shipped task model it uses lstm_core to draw the
-task's held-out sequences.
+task's held-out sequences, and for the code model to read its held-out source.
 """
 
 from __future__ import annotations
@@ -99,6 +99,31 @@ with torch.no_grad():
 print(json.dumps({{"h_n": h_n.tolist(), "c_n": c_n.tolist()}}))
 '''
 
+_CODE_SCRIPT = '''\
+"""Rerun the LSTM State Explorer's view of the trained code model.
+
+Run: python {script} [WEIGHTS]   (needs torch, safetensors and this repository's lstm_core;
+WEIGHTS: a file saved by `python -m lstm_core train --task code --save`, else the shipped one).
+Its last printed line is one JSON object {{"h_n": ..., "c_n": ...}}: nn.LSTM's final states.
+"""
+
+import json
+import sys
+
+import torch
+
+from lstm_core.learned import held_out_text, load_text_model
+from lstm_core.learned.charmodel import encode
+
+WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else "code"  # a weights file, or the shipped model
+model, metadata = load_text_model(WEIGHTS)  # read as tensors: nothing in the file runs
+text = held_out_text(int(metadata.get("seed", "0"))).text[:{chars}]  # source it never saw
+with torch.no_grad():
+    x = model.embedding(encode(text)[None])  # (1, T, E): what the LSTM reads
+    output, (h_n, c_n) = model.lstm(x)
+print(json.dumps({{"h_n": h_n.tolist(), "c_n": c_n.tolist()}}))
+'''
+
 
 def source_script_name(run: SourceRun) -> str:
     """The script's file name."""
@@ -106,8 +131,11 @@ def source_script_name(run: SourceRun) -> str:
 
 
 def source_script(run: SourceRun, file_name: str) -> str:
-    """The script that reruns `run`, loading the weights from `file_name` by default."""
+    """The script that reruns `run`, loading the weights from `file_name` by default (the code
+    model's: the shipped model, by name)."""
     source, spec = run.source, run.spec
+    if source.kind == "code":
+        return _CODE_SCRIPT.format(script=source_script_name(run), chars=len(run.text))
     if source.kind != "file":
         return _TASK_SCRIPT.format(
             task=source.kind,

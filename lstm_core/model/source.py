@@ -10,6 +10,9 @@ Kinds:
   its input is the task's held-out sequences put through the model's input layer (embedding
   or none), so x is what the nn.LSTM reads, and the task's labels (e.g. bracket depth) come
   along for the cell finder.
+- "code": the shipped character LSTM of Python source (lstm_core.learned.shipped); its input is
+  the start of its held-out source through its embedding, one character a step, with the
+  text's labels (in_string, bracket_depth, ...); its cells are ranked on all of that source.
 
 A ModelSource is hashable and small (file contents are named by their sha256), so it keys the
 app's caches; the bytes themselves are passed to `run_source` beside it.
@@ -28,15 +31,25 @@ from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
 from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
+from lstm_core.learned.charmodel import encode, model_from_bytes, run_text
+from lstm_core.learned.corpus import held_out_text
+from lstm_core.learned.labels import label_text
 from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
 from lstm_core.model.trace import FILE_MODEL_TITLE, Trace, trace
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "learned" / "weights"
 # Task models shipped in the repository: kind -> the sidebar's name for it.
-TRAINED_MODELS: dict[str, str] = {"brackets": "Trained: brackets", "recall": "Trained: recall"}
+TRAINED_MODELS: dict[str, str] = {
+    "brackets": "Trained: brackets",
+    "recall": "Trained: recall",
+    "code": "Trained: code",
+}
 SOURCE_KINDS: tuple[str, ...] = ("seeded", "file", *TRAINED_MODELS)
 # The held-out seed the shipped models were scored on (their training seed, `train` default).
 TRAINED_SEED = 0
+# The code model's run: the first this many characters of its held-out source, one a step
+# (the text view's bound on a typed text too).
+CODE_VIEW_CHARS = 2_000
 
 
 def sha256(data: bytes) -> str:
@@ -87,16 +100,19 @@ class SourceRun:
     trace: Trace  # every state and gate (lstm_core.model.trace)
     # Per task label {name: (B, T) float} for the traced sequences; {} for a file.
     labels: dict[str, torch.Tensor] = field(default_factory=dict)
-    # The cell finder on all held-out sequences of a task ({} for a file).
+    # The cell finder on all held-out data of a task ({} for a file), best |r(C)| first. Units
+    # are numbered layer by layer: unit k is unit k % H of layer k // H.
     cells: dict[str, UnitMatch] = field(default_factory=dict)
+    cells_over: str = ""  # what the cells were ranked on: "all held-out sequences"
     description: str = ""  # one sentence: what the model and its input are
+    text: str = ""  # the characters read, one a step (the code model), else ""
 
     def __repr__(self) -> str:
         return f"SourceRun({self.source.kind}, {self.trace!r})"
 
 
 def trained_weights_path(task: str) -> Path:
-    """The shipped safetensors file of a trained task model."""
+    """The shipped safetensors file of a trained model."""
     if task not in TRAINED_MODELS:
         raise ValueError(f"no trained model called {task!r}")
     return WEIGHTS_DIR / f"{task}.safetensors"
@@ -167,6 +183,7 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
         trace=run,
         labels={name: values[:shown] for name, values in test.labels.items()},
         cells=cells,
+        cells_over="all held-out sequences",
         description=(
             f"The {source.kind} task's model, trained by `python -m lstm_core train --task "
             f"{source.kind}`, reading {shown} held-out sequence(s) of {x.shape[1]} steps "
@@ -175,12 +192,42 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
     )
 
 
+@torch.no_grad()
+def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
+    model, metadata = model_from_bytes(weights)
+    held_out = held_out_text(int(metadata.get("seed", str(TRAINED_SEED))))
+    labels = label_text(held_out.text)  # {name: (N,)}
+    read = run_text(model, held_out.text)  # (N, L·H) states, every layer's units side by side
+    found = find_cells(read.c, read.h, labels)
+    del read  # hundreds of MB for a stacked model; only the cells are kept
+    cells = dict(sorted(found.items(), key=lambda item: -abs(item[1].r_c)))
+    text = held_out.text[:CODE_VIEW_CHARS]
+    x = model.embedding(encode(text)[None])  # (1, T, E): what the nn.LSTM reads
+    config = model.config
+    layers = "one layer" if config.num_layers == 1 else f"{config.num_layers} layers"
+    return SourceRun(
+        source=source,
+        spec=_spec_of(model.lstm),
+        trace=trace(model.lstm, x),
+        labels={name: values[None, : len(text)] for name, values in labels.items()},  # (1, T)
+        cells=cells,
+        cells_over=f"all {len(held_out.text):,} characters of `{held_out.source}`",
+        description=(
+            f"The code model ({layers} of {config.hidden_dim} units, "
+            "trained to predict the next character of the Python standard library), reading "
+            f"the first {len(text):,} characters of `{held_out.source}`, source it never "
+            "trained on, through its embedding: step t is character t."
+        ),
+        text=text,
+    )
+
+
 def run_source(
     source: ModelSource, weights: bytes | None = None, input_values: np.ndarray | None = None
 ) -> SourceRun:
     """Trace the model `source` names on its input: every state and gate, every step.
 
-    weights: the checkpoint's bytes ("file"); for a task, None reads the shipped file.
+    weights: the checkpoint's bytes ("file"); for a trained model, None reads the shipped file.
     input_values: (T, I) or (B, T, I) for a file, else seeded noise of the model's input size.
     ValueError (one sentence) for anything that cannot run: a bad file, a wrong input size.
     """
@@ -194,6 +241,8 @@ def run_source(
         return _run_file(source, weights, input_values)
     if weights is None:
         weights = trained_weights_path(source.kind).read_bytes()
+    if source.kind == "code":
+        return _run_code(source, weights)
     return _run_task(source, weights)
 
 

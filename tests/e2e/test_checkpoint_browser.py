@@ -116,3 +116,26 @@ def test_the_learned_counter_button_draws_the_depth_unit(
     np.testing.assert_allclose(drawn[0], run.trace.c[0, 0, 0, :, unit].numpy(), atol=1e-6)
     screenshot(page, "learned_counter_explorer")
     assert not page_errors.all(), page_errors.all()
+
+
+def test_a_link_to_the_code_model_follows_the_label_picked(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    run = run_source(ModelSource(kind="code"))
+    match = run.cells["bracket_depth"]
+    layer, unit = divmod(match.unit, run.trace.hidden_size)
+    open_app(page, streamlit_server, "?model=code")
+    choose_option(page, "label", f"bracket depth (best unit's r(C) {match.r_c:+.2f})")
+    page.get_by_text(f"unit {unit} of layer {layer}'s C").first.wait_for(timeout=CHART_TIMEOUT_MS)
+    wait_until_idle(page)
+    assert "model=code" in page.url
+    # The label figure as plotly.js drew it: the depth, then that unit's C, each character named.
+    label_line, c_line = page.evaluate(
+        """() => document.querySelectorAll('.js-plotly-plot')[1]._fullData.slice(0, 2)
+            .map(t => ({y: Array.from(t.y, Number), customdata: t.customdata || null}))"""
+    )
+    np.testing.assert_array_equal(label_line["y"], run.labels["bracket_depth"][0].numpy())
+    np.testing.assert_allclose(c_line["y"], run.trace.c[layer, 0, 0, :, unit].numpy(), atol=1e-6)
+    assert label_line["customdata"][:3] == [f"'{char}'" for char in run.text[:3]]
+    screenshot(page, "code_model_explorer")
+    assert not page_errors.all(), page_errors.all()

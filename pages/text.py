@@ -12,12 +12,15 @@ from lstm_core.learned.cell_table import best_units
 from lstm_core.learned.charmodel import trained_steps, unit_name
 from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
+from lstm_core.model.source import TRAINED_MODELS
 from ui.entry import require_app
 from ui.figure import show_figure
 from ui.share import link_warning, page_link_changes, write_page_link
+from ui.source_pages import go_to_explorer_if_asked, show_in_explorer
 from ui.text_model import MAX_TEXT_CHARS, held_out, held_out_table, loaded_model, text_run
 
 require_app()
+go_to_explorer_if_asked()
 
 OUTSIDE_STRINGS_COLUMN = "r(C), outside strings"
 # The URL keys of this page's own link: the label and unit in view (the model has one choice).
@@ -211,6 +214,16 @@ unit = int(
 )
 write_page_link("text", {LABEL_PARAM: label, UNIT_PARAM: str(unit)})
 st.caption("The address bar holds the label and unit (not the text): copy it to share this view.")
+if model_name in TRAINED_MODELS:
+    st.button(
+        "Open this unit in the Explorer",
+        key="text_to_explorer",
+        on_click=show_in_explorer,
+        args=(model_name, label, unit, config.hidden_dim),
+        help="The Explorer, the Gate inspector and Step through on this model (the sidebar's "
+        "Model becomes this one): its C and h over the start of the held-out source beside the "
+        "label, and every gate of every step.",
+    )
 
 text = st.text_area(
     f"Text (type or paste Python, up to {MAX_TEXT_CHARS:,} characters)",

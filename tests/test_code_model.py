@@ -184,8 +184,8 @@ def test_run_text_puts_each_layer_s_units_in_turn() -> None:
     torch.testing.assert_close(run.h[:, 4:], output[0])
     torch.testing.assert_close(run.c[-1], torch.cat([first_c[0, 0], c_n[1, 0]]))
     torch.testing.assert_close(run.manual_h, run.h)
-    assert unit_name(5, config) == "unit 5 (layer 2, its unit 1)"
-    assert unit_name(2, config) == "unit 2 (layer 1)"
+    assert unit_name(5, config) == "unit 5 (layer 1, its unit 1)"
+    assert unit_name(2, config) == "unit 2 (layer 0)"
     assert unit_name(3, CharConfig(hidden_dim=4)) == "unit 3"
     with pytest.raises(ValueError, match=r"unit must be in 0\.\.7"):
         unit_name(8, config)
@@ -282,4 +282,4 @@ def test_the_readme_text_notebook_example_runs_the_documented_depth_unit() -> No
     )
     assert len(drawn) == len(text)
     title = namespace["figure"].layout.title.text  # type: ignore[attr-defined]
-    assert title == f"unit {unit} (layer 1): C_t after each character"
+    assert title == f"unit {unit} (layer 0): C_t after each character"

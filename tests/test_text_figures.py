@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lstm_core.figures.colors import DIVERGING_COLORSCALE
-from lstm_core.figures.text import CONTINUED, WRAP_COLUMNS, text_state_figure
+from lstm_core.figures.text import CONTINUED, WRAP_COLUMNS, text_around, text_state_figure
 
 TEXT = "ab(\n  'c'\n"
 
@@ -45,10 +45,10 @@ def test_the_colour_scale_is_the_apps_diverging_one_centred_on_zero() -> None:
 def test_the_title_names_the_unit_as_the_caller_asks() -> None:
     plain = text_state_figure(TEXT, [0.1] * len(TEXT), state="c", unit=5)
     named = text_state_figure(
-        TEXT, [0.1] * len(TEXT), state="c", unit=5, unit_title="unit 5 (layer 2, its unit 1)"
+        TEXT, [0.1] * len(TEXT), state="c", unit=5, unit_title="unit 5 (layer 1, its unit 1)"
     )
     assert plain.layout.title.text == "unit 5: C_t after each character"
-    assert named.layout.title.text == "unit 5 (layer 2, its unit 1): C_t after each character"
+    assert named.layout.title.text == "unit 5 (layer 1, its unit 1): C_t after each character"
 
 
 def test_h_keeps_its_whole_range_on_the_colour_bar() -> None:
@@ -93,3 +93,12 @@ def test_a_long_line_wraps_onto_the_next_row_after_a_marker() -> None:
 def test_bad_inputs_are_refused_with_a_reason(text, values, kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         text_state_figure(text, values, unit=0, **kwargs)
+
+
+def test_text_around_marks_the_character_and_shows_newlines_as_the_strips_do() -> None:
+    text = "def f(x):\n    return x + 1\n"
+    assert text_around(text, 21, before=12, after=3) == "…↵    return ⟨x⟩ + …"
+    assert text_around(text, 0, before=5, after=100) == "⟨d⟩ef f(x):↵    return x + 1↵"
+    assert text_around(text, 9, before=0, after=0) == "…⟨↵⟩…"
+    with pytest.raises(ValueError, match=r"index must be in 0\.\.26"):
+        text_around(text, 27)

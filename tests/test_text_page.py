@@ -13,6 +13,9 @@ from streamlit.testing.v1 import AppTest
 from lstm_core.learned.charmodel import CharConfig, CharLSTM, unit_name, weights_to_bytes
 from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
+from lstm_core.model.source import TRAINED_MODELS, ModelSource
+from ui.model_source import FOCUS_KEY, MODEL_KEY, source_run_or_stop
+from ui.source_pages import layer_key, units_key
 from ui.text_model import held_out_table, loaded_model
 
 
@@ -21,6 +24,7 @@ def loaded_once() -> None:
     """Load the shipped model and its held-out table into the process cache before the page
     runs, as a server does on its first visit: each AppTest run then redraws from the cache."""
     held_out_table("code")
+    source_run_or_stop(ModelSource(kind="code"))  # the Explorer's run of it (the last test)
 
 
 def open_text_page() -> AppTest:
@@ -216,13 +220,30 @@ def test_a_stacked_model_s_units_are_named_by_layer(
     assert not at.exception
     assert any("2 layers of 4 units, numbered 0 to 7" in caption.value for caption in at.caption)
     table = at.dataframe[0].value
-    assert set(table["layer"]) <= {1, 2}
-    assert (table["layer"] == table["unit"] // 4 + 1).all()
+    assert set(table["layer"]) <= {0, 1}
+    assert (table["layer"] == table["unit"] // 4).all()
     label = at.selectbox(key="text_label").value
     unit_input = at.number_input(key=f"text_unit_stacked-test_{label}")
     assert unit_input.max == 7
     unit_input.set_value(6).run()
     assert not at.exception
     chart_titles = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
-    assert "unit 6 (layer 2, its unit 2): C_t after each character" in chart_titles
-    assert "unit 6 (layer 2, its unit 2): h_t after each character" in chart_titles
+    assert "unit 6 (layer 1, its unit 2): C_t after each character" in chart_titles
+    assert "unit 6 (layer 1, its unit 2): h_t after each character" in chart_titles
+
+
+def test_open_in_the_explorer_shows_the_unit_on_the_code_model() -> None:
+    at = open_text_page()
+    at.selectbox(key="text_label").set_value("column").run()
+    at.number_input(key="text_unit_code_column").set_value(300).run()  # layer 1's unit 44
+    at.button(key="text_to_explorer").click().run()
+    assert not at.exception
+    # A page run alone (AppTest's switch_page) has no navigation to switch in; the Explorer
+    # the button asks for, run next, opens on that model, label, layer and unit.
+    assert at.session_state[MODEL_KEY] == TRAINED_MODELS["code"]
+    at.switch_page("pages/explorer.py").run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.selectbox(key=FOCUS_KEY).value == "column"
+    assert at.selectbox(key=layer_key("column")).value == 1
+    assert at.multiselect(key=units_key("column")).value == [44]
+    assert "unit 44 of layer 1's C" in chart_specs(at)[1]["layout"]["title"]["text"]

@@ -18,20 +18,23 @@ import streamlit as st
 from lstm_core.analysis.cell_finder import UnitMatch
 from lstm_core.analysis.metrics import Persistence, persistence
 from lstm_core.figures.states import MAX_LINE_UNITS, default_units
+from lstm_core.figures.text import text_around
 from lstm_core.figures.traced import gates_figure, label_figure, projected_states_figure
 from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned.labels import LABEL_TITLES
-from lstm_core.model.source import ModelSource, SourceRun, shapes_table
+from lstm_core.model.source import TRAINED_MODELS, ModelSource, SourceRun, shapes_table
 from lstm_core.model.trace import DIRECTION_NAMES, Trace, step_rows
 from ui.caches import VIEWS, byte_cached
 from ui.export import CSV_MAX_ROWS
 from ui.figure import show_figure
-from ui.model_source import FOCUS_KEY, source_file_name, source_run_or_stop
+from ui.model_source import FOCUS_KEY, MODEL_KEY, source_file_name, source_run_or_stop
 
 # |r(C)| above h's best |r| by more than this: the caption calls h a squashed view of it.
 CONTRAST = 0.1
 UNITS_KEY = "explorer_src_units"  # the Explorer's units picker; see units_key
+LAYER_KEY = "explorer_src_layer"  # its layer picker (pickers(..., "explorer")); see layer_key
+_EXPLORER_ASKED_KEY = "explorer_asked"  # set by show_in_explorer for the next run
 
 
 def memory_text(value: float, cap: float) -> str:
@@ -81,10 +84,32 @@ def unit_text(unit: int, t: Trace) -> str:
     return f"unit {own}" + (f" of layer {layer}" if t.num_layers > 1 else "")
 
 
-def units_key(focus: UnitMatch | None) -> str:
-    """The Explorer's units picker: one per label of a model's cells, so that each label opens
-    on its best unit and keeps the user's pick."""
-    return UNITS_KEY if focus is None else f"{UNITS_KEY}_{focus.label}"
+def units_key(label: str | None) -> str:
+    """The Explorer's units picker for a model's cell `label` (None: a model without cells):
+    one per label, so that each label opens on its best unit and keeps the user's pick."""
+    return UNITS_KEY if label is None else f"{UNITS_KEY}_{label}"
+
+
+def layer_key(label: str | None) -> str:
+    """The Explorer's layer picker, one per label as units_key."""
+    return LAYER_KEY if label is None else f"{LAYER_KEY}_{label}"
+
+
+def show_in_explorer(kind: str, label: str, unit: int, hidden_size: int) -> None:
+    """Button callback: the Explorer on trained model `kind`, showing `unit` (numbered layer by
+    layer) for `label`; the page then calls go_to_explorer_if_asked."""
+    layer, own = divmod(unit, hidden_size)
+    st.session_state[MODEL_KEY] = TRAINED_MODELS[kind]
+    st.session_state[FOCUS_KEY] = label
+    st.session_state[layer_key(label)] = layer
+    st.session_state[units_key(label)] = [own]
+    st.session_state[_EXPLORER_ASKED_KEY] = True
+
+
+def go_to_explorer_if_asked() -> None:
+    """After show_in_explorer: switch to the Explorer (a callback cannot switch pages)."""
+    if st.session_state.pop(_EXPLORER_ASKED_KEY, False):
+        st.switch_page("pages/explorer.py")
 
 
 def focus_picker(run: SourceRun) -> UnitMatch | None:
@@ -119,12 +144,15 @@ def explorer_body(source: ModelSource) -> None:
     focus = focus_picker(run)
     focus_layer, focus_unit = divmod(focus.unit, t.hidden_size) if focus else (0, 0)
     columns = st.columns(4)
+    label = None if focus is None else focus.label
+    # A picker whose value is already set (by the user, or by show_in_explorer) takes no
+    # default: Streamlit warns when a widget gets both.
     layer, direction, batch = pickers(
         t,
         columns,
         "explorer",
-        focus_layer,
-        layer_key="" if focus is None else f"explorer_src_layer_{focus.label}",
+        0 if layer_key(label) in st.session_state else focus_layer,
+        layer_key=layer_key(label),
     )
     key = ("model_source", source)
     name = f"lstm_states_{source.kind}"
@@ -166,9 +194,9 @@ def explorer_body(source: ModelSource) -> None:
         units = columns[3].multiselect(
             "units shown",
             range(t.hidden_size),
-            default=default,
+            default=None if units_key(label) in st.session_state else default,
             max_selections=MAX_LINE_UNITS,
-            key=units_key(focus),
+            key=units_key(label),
         )
         if not units:
             st.warning("Pick at least one unit to draw.")
@@ -322,6 +350,9 @@ def step_body(source: ModelSource) -> None:
     layer, direction, batch = pickers(t, st.columns(3), "step")
     step = st.slider("time step t", 0, t.seq_len - 1, min(1, t.seq_len - 1), key="step_src_t")
     rows, projected = step_rows(t, layer, direction, batch, step)
+    if run.text:
+        st.caption(f"Step t = {step} reads this character (in ⟨ ⟩):")
+        st.code(text_around(run.text, step), language=None)
     st.markdown(
         "C_t = f_t ⊙ C_{t−1} + i_t ⊙ g_t, then o_t ⊙ tanh(C_t), unit by unit, with this "
         "model's numbers"

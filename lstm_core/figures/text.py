@@ -62,6 +62,25 @@ def _grid(text: str) -> _Grid:
     return _Grid(used_rows, used_columns, positions, lines, line_columns, continued)
 
 
+def text_around(text: str, index: int, before: int = 40, after: int = 20) -> str:
+    """One line of `text` around character `index`, that character in ⟨ ⟩, a newline and a
+    tab shown as the strips show them: "def f(x):↵    return ⟨x⟩ + 1↵"."""
+    if not 0 <= index < len(text):
+        raise ValueError(f"index must be in 0..{len(text) - 1}, got {index}")
+
+    def shown(piece: str) -> str:
+        return "".join(SHOWN.get(char, char) for char in piece)
+
+    start = max(0, index - before)
+    return (
+        ("…" if start > 0 else "")
+        + shown(text[start:index])
+        + f"⟨{shown(text[index])}⟩"
+        + shown(text[index + 1 : index + 1 + after])
+        + ("…" if index + 1 + after < len(text) else "")
+    )
+
+
 def _values_list(values: torch.Tensor | Sequence[float], length: int, name: str) -> list[float]:
     tensor = torch.as_tensor(values, dtype=torch.float64)
     if tensor.ndim != 1 or tensor.shape[0] != length:

@@ -51,10 +51,11 @@ class CharConfig:
         return self.num_layers * self.hidden_dim
 
     def layer_of(self, unit: int) -> int:
-        """The layer (counted from 1, as people count them) that unit `unit` belongs to."""
+        """The layer that unit `unit` belongs to, counted from 0 as nn.LSTM's parameters
+        (weight_ih_l0) and the app's layer pickers count them."""
         if not 0 <= unit < self.units:
             raise ValueError(f"unit must be in 0..{self.units - 1}, got {unit}")
-        return unit // self.hidden_dim + 1
+        return unit // self.hidden_dim
 
 
 class CharLSTM(nn.Module):
@@ -108,13 +109,13 @@ def trained_steps(metadata: dict[str, str]) -> str:
 
 def unit_name(unit: int, config: CharConfig) -> str:
     """How a page names unit `unit` of a TextRun: "unit 37", or in a stacked model
-    "unit 37 (layer 1)" and "unit 300 (layer 2, its unit 44)" (layers counted from 1, see
+    "unit 37 (layer 0)" and "unit 300 (layer 1, its unit 44)" (layers counted from 0, see
     CharConfig.layer_of; in the first layer a unit's number is its own)."""
     layer = config.layer_of(unit)
     if config.num_layers == 1:
         return f"unit {unit}"
-    if layer == 1:
-        return f"unit {unit} (layer 1)"
+    if layer == 0:
+        return f"unit {unit} (layer 0)"
     return f"unit {unit} (layer {layer}, its unit {unit % config.hidden_dim})"
 
 

@@ -351,7 +351,7 @@ def step_body(source: ModelSource) -> None:
     step = st.slider("time step t", 0, t.seq_len - 1, min(1, t.seq_len - 1), key="step_src_t")
     rows, projected = step_rows(t, layer, direction, batch, step)
     if run.text:
-        st.caption(f"Step t = {step} reads this character (in ⟨ ⟩):")
+        st.caption(f"Step t = {step} reads the character at the caret:")
         st.code(text_around(run.text, step), language=None)
     st.markdown(
         "C_t = f_t ⊙ C_{t−1} + i_t ⊙ g_t, then o_t ⊙ tanh(C_t), unit by unit, with this "

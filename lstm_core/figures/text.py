@@ -63,8 +63,9 @@ def _grid(text: str) -> _Grid:
 
 
 def text_around(text: str, index: int, before: int = 40, after: int = 20) -> str:
-    """One line of `text` around character `index`, that character in ⟨ ⟩, a newline and a
-    tab shown as the strips show them: "def f(x):↵    return ⟨x⟩ + 1↵"."""
+    """Character `index` of `text` in its surroundings, as two lines for a monospace block: the
+    text around it (up to `before` characters before it and `after` after, "…" where the text
+    goes on; a newline and a tab shown as the strips show them), and a caret under it."""
     if not 0 <= index < len(text):
         raise ValueError(f"index must be in 0..{len(text) - 1}, got {index}")
 
@@ -72,13 +73,10 @@ def text_around(text: str, index: int, before: int = 40, after: int = 20) -> str
         return "".join(SHOWN.get(char, char) for char in piece)
 
     start = max(0, index - before)
-    return (
-        ("…" if start > 0 else "")
-        + shown(text[start:index])
-        + f"⟨{shown(text[index])}⟩"
-        + shown(text[index + 1 : index + 1 + after])
-        + ("…" if index + 1 + after < len(text) else "")
-    )
+    lead = ("…" if start > 0 else "") + shown(text[start:index])
+    tail = shown(text[index + 1 : index + 1 + after])
+    line = lead + shown(text[index]) + tail + ("…" if index + 1 + after < len(text) else "")
+    return line + "\n" + " " * len(lead) + "^"
 
 
 def _values_list(values: torch.Tensor | Sequence[float], length: int, name: str) -> list[float]:

@@ -78,7 +78,9 @@ def sidebar(no_run_note: str | None) -> None:
         # Settings a loaded or trained model's file decides are shown disabled.
         decided = set(DECIDED_BY_MODEL) if kind != "seeded" else set()
         if kind not in ("seeded", "file"):
-            decided |= {"seq_len", "seed"}  # a task model reads its held-out sequences
+            decided |= {"seq_len", "seed"}  # a trained model reads its held-out data
+        if kind == "code":
+            decided.add("batch_size")  # one text
         for name in ("input_dim", "hidden_dim", "seq_len"):
             setting_widget(name, from_csv=from_csv, disabled=name in decided)
         with st.expander("More: batch, layers, seed, precision"):

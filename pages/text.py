@@ -10,7 +10,7 @@ from lstm_core.figures.text import text_state_figure
 from lstm_core.io.urlstate import choice_from_link, index_from_link
 from lstm_core.learned.cell_table import best_units
 from lstm_core.learned.charmodel import trained_steps, unit_name
-from lstm_core.learned.labels import LABEL_TITLES
+from lstm_core.learned.labels import LABEL_TITLES, label_title
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from lstm_core.model.source import TRAINED_MODELS
 from ui.entry import require_app
@@ -149,7 +149,7 @@ if st.session_state.get(PICKED_KEY, in_view) != in_view:
 table = pd.DataFrame(
     [
         {
-            "label": LABEL_TITLES.get(row.label, row.label),
+            "label": label_title(row.label),
             "rank": row.rank,
             "unit": row.unit,
             **({"layer": config.layer_of(row.unit)} if config.num_layers > 1 else {}),

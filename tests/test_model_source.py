@@ -20,7 +20,7 @@ from torch import nn
 from lstm_core.figures.text import text_around
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned import held_out_text, label_text, load_text_model
-from lstm_core.learned.charmodel import encode
+from lstm_core.learned.charmodel import encode, stacked_unit_name
 from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.model.source import CODE_VIEW_CHARS, ModelSource, run_source, sha256, shapes_table
 from lstm_core.model.trace import step_rows
@@ -30,9 +30,10 @@ from ui.model_source import (
     MODEL_KEY,
     PREFIX_KEY,
     WEIGHTS_KEY,
+    layer_key,
     source_run_or_stop,
+    units_key,
 )
-from ui.source_pages import layer_key, units_key
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -123,7 +124,8 @@ def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_l
         assert at.multiselect(key=units_key(label)).value == [unit]
         assert at.selectbox(key=layer_key(label)).value == layer
         caption = next(c.value for c in at.caption if f"r(C, {label})" in c.value)
-        assert f"{match.r_c:+.3f}" in caption and f"unit {unit} of layer {layer}" in caption
+        named = stacked_unit_name(match.unit, hidden, run.trace.num_layers)
+        assert f"{match.r_c:+.3f}" in caption and f"unit is {named}," in caption
         label_view = chart_specs(at)[1]
         label_line, c_line = label_view["data"][0], label_view["data"][1]
         np.testing.assert_array_equal(decode(label_line["y"]), run.labels[label][0])
@@ -339,3 +341,29 @@ def test_a_seeded_starting_point_goes_back_to_the_seeded_model() -> None:
     assert not at.exception
     assert at.session_state[MODEL_KEY] == "Seeded nn.LSTM"
     assert at.session_state["forget_bias"] == 0.0
+
+
+def test_the_explorers_picks_outlive_a_page_switch_and_a_starting_point_resets_them() -> None:
+    at = app_on("Trained: code")
+    batch = next(w for w in [*at.slider, *at.number_input] if w.key == "batch_size")
+    assert batch.disabled  # one text: the batch setting does not apply
+    at.selectbox(key=FOCUS_KEY).set_value("bracket_depth").run()
+    at.multiselect(key=units_key("bracket_depth")).set_value([3, 42]).run()
+    at.switch_page("pages/gates.py").run()
+    at.switch_page("pages/explorer.py").run()
+    assert not at.exception and not at.warning
+    assert at.session_state[MODEL_KEY] == "Trained: code"
+    assert at.selectbox(key=FOCUS_KEY).value == "bracket_depth"
+    assert at.multiselect(key=units_key("bracket_depth")).value == [3, 42]
+    # On the brackets model, a pick beside the depth unit; the starting point shows it alone.
+    depth_unit = run_source(ModelSource(kind="brackets", batch_size=1)).cells["depth"].unit
+    other = (depth_unit + 1) % run_source(ModelSource(kind="brackets")).trace.hidden_size
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.session_state[MODEL_KEY] = "Trained: brackets"
+    at.session_state[units_key("depth")] = [depth_unit, other]
+    at.run()
+    assert at.multiselect(key=units_key("depth")).value == [depth_unit, other]
+    # (After a rerun AppTest's tree holds no sidebar elements here: clicked after the first run.)
+    at.button(key="preset_learned_counter").click().run()
+    assert not at.exception and not at.warning
+    assert at.multiselect(key=units_key("depth")).value == [depth_unit]

@@ -14,8 +14,7 @@ from lstm_core.learned.charmodel import CharConfig, CharLSTM, unit_name, weights
 from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from lstm_core.model.source import TRAINED_MODELS, ModelSource
-from ui.model_source import FOCUS_KEY, MODEL_KEY, source_run_or_stop
-from ui.source_pages import layer_key, units_key
+from ui.model_source import FOCUS_KEY, MODEL_KEY, layer_key, source_run_or_stop, units_key
 from ui.text_model import held_out_table, loaded_model
 
 

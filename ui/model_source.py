@@ -43,7 +43,11 @@ INPUT_UPLOAD_KEY = "model_input_upload"
 INPUT_KEY = "model_input"  # (file name, sha256, (B, T, I) float64 array) or absent
 INPUT_ERROR_KEY = "model_input_error"
 WEIGHTS_ERROR_KEY = "model_weights_error"
-FOCUS_KEY = "model_focus"  # a starting point asked for a label's unit, e.g. "depth"
+# The label whose best unit the Explorer shows (its label picker's key; a starting point sets
+# it, e.g. "depth").
+FOCUS_KEY = "model_focus"
+UNITS_KEY = "explorer_src_units"  # the Explorer's units picker; see units_key
+LAYER_KEY = "explorer_src_layer"  # its layer picker; see layer_key
 _URL_APPLIED_KEY = "model_url_applied"
 MAX_INPUT_BYTES = 64_000_000
 # The settings a loaded or trained model decides itself (the sidebar disables them).
@@ -96,6 +100,20 @@ def choose_learned_counter() -> None:
     """Button callback: the trained brackets model, its depth unit shown."""
     st.session_state[MODEL_KEY] = TRAINED_MODELS["brackets"]
     st.session_state[FOCUS_KEY] = "depth"
+    # Whatever the user picked there before: the starting point shows the depth unit alone.
+    for key in (units_key("depth"), layer_key("depth")):
+        st.session_state.pop(key, None)
+
+
+def units_key(label: str | None) -> str:
+    """The Explorer's units picker for a model's cell `label` (None: a model without cells):
+    one per label, so that each label opens on its best unit and keeps the user's pick."""
+    return UNITS_KEY if label is None else f"{UNITS_KEY}_{label}"
+
+
+def layer_key(label: str | None) -> str:
+    """The Explorer's layer picker, one per label as units_key."""
+    return LAYER_KEY if label is None else f"{LAYER_KEY}_{label}"
 
 
 def _store_weights() -> None:
@@ -158,6 +176,8 @@ def model_source_control() -> None:
         "Model",
         tuple(MODEL_CHOICES),
         key=MODEL_KEY,
+        # Kept while a page without the run settings (the text view) is open.
+        persist_state="session",
         help="Seeded nn.LSTM: random weights from the settings below. Your checkpoint: any "
         "nn.LSTM in a .safetensors or .pt file (read without running code). Trained: a model "
         "shipped with the app, reading its task's held-out sequences (code: Python source).",

@@ -1,4 +1,4 @@
-"""The pages' bodies on a loaded checkpoint or a trained task model (ui.model_source).
+"""The pages' bodies on a loaded checkpoint or a trained model (ui.model_source).
 
 Every page that runs an LSTM calls `ui.model_source.current_source()` first; when it names a
 loaded or trained model, the page shows the body here (the same figures, through
@@ -22,18 +22,24 @@ from lstm_core.figures.text import text_around
 from lstm_core.figures.traced import gates_figure, label_figure, projected_states_figure
 from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
-from lstm_core.learned.labels import LABEL_TITLES
+from lstm_core.learned.charmodel import stacked_unit_name
+from lstm_core.learned.labels import label_title
 from lstm_core.model.source import TRAINED_MODELS, ModelSource, SourceRun, shapes_table
 from lstm_core.model.trace import DIRECTION_NAMES, Trace, step_rows
 from ui.caches import VIEWS, byte_cached
 from ui.export import CSV_MAX_ROWS
 from ui.figure import show_figure
-from ui.model_source import FOCUS_KEY, MODEL_KEY, source_file_name, source_run_or_stop
+from ui.model_source import (
+    FOCUS_KEY,
+    MODEL_KEY,
+    layer_key,
+    source_file_name,
+    source_run_or_stop,
+    units_key,
+)
 
 # |r(C)| above h's best |r| by more than this: the caption calls h a squashed view of it.
 CONTRAST = 0.1
-UNITS_KEY = "explorer_src_units"  # the Explorer's units picker; see units_key
-LAYER_KEY = "explorer_src_layer"  # its layer picker (pickers(..., "explorer")); see layer_key
 _EXPLORER_ASKED_KEY = "explorer_asked"  # set by show_in_explorer for the next run
 
 
@@ -61,6 +67,7 @@ def pickers(
             range(t.num_layers),
             index=layer_default,
             key=layer_key or f"{page}_src_layer",
+            persist_state="session",  # kept across pages, as the sidebar's settings are
             help="Layer k reads layer "
             "k-1's h (both directions' h, side by side, when bidirectional).",
         )
@@ -70,29 +77,14 @@ def pickers(
             range(2),
             format_func=lambda d: f"{d}: {DIRECTION_NAMES[d]}",
             key=f"{page}_src_direction",
+            persist_state="session",
             help="A bidirectional LSTM runs a second cell over the sequence backwards.",
         )
     if t.batch_size > 1:
-        batch = columns[2].selectbox("batch item", range(t.batch_size), key=f"{page}_src_batch")
+        batch = columns[2].selectbox(
+            "batch item", range(t.batch_size), key=f"{page}_src_batch", persist_state="session"
+        )
     return layer, direction, batch
-
-
-def unit_text(unit: int, t: Trace) -> str:
-    """A cell finder's unit (numbered layer by layer) as the pickers name it: "unit 42", or
-    "unit 42 of layer 0" in a stacked model (layers counted from 0, as the layer picker)."""
-    layer, own = divmod(unit, t.hidden_size)
-    return f"unit {own}" + (f" of layer {layer}" if t.num_layers > 1 else "")
-
-
-def units_key(label: str | None) -> str:
-    """The Explorer's units picker for a model's cell `label` (None: a model without cells):
-    one per label, so that each label opens on its best unit and keeps the user's pick."""
-    return UNITS_KEY if label is None else f"{UNITS_KEY}_{label}"
-
-
-def layer_key(label: str | None) -> str:
-    """The Explorer's layer picker, one per label as units_key."""
-    return LAYER_KEY if label is None else f"{LAYER_KEY}_{label}"
 
 
 def show_in_explorer(kind: str, label: str, unit: int, hidden_size: int) -> None:
@@ -124,8 +116,9 @@ def focus_picker(run: SourceRun) -> UnitMatch | None:
             "label",
             list(run.cells),
             key=FOCUS_KEY,
+            persist_state="session",
             format_func=lambda name: (
-                f"{LABEL_TITLES.get(name, name)} (best unit's r(C) {run.cells[name].r_c:+.2f})"
+                f"{label_title(name)} (best unit's r(C) {run.cells[name].r_c:+.2f})"
             ),
             help="What the cell finder looked for; the page shows the unit whose C follows it "
             "most closely, with that unit's h beside it.",
@@ -134,7 +127,8 @@ def focus_picker(run: SourceRun) -> UnitMatch | None:
 
 
 def explorer_body(source: ModelSource) -> None:
-    """The Explorer on a loaded checkpoint or a trained task model."""
+    """The Explorer on a loaded checkpoint or a trained model (with a label picker when the
+    cell finder has several labels)."""
     run = source_run_or_stop(source)
     t = run.trace
     st.caption(run.description)
@@ -197,6 +191,7 @@ def explorer_body(source: ModelSource) -> None:
             default=None if units_key(label) in st.session_state else default,
             max_selections=MAX_LINE_UNITS,
             key=units_key(label),
+            persist_state="session",
         )
         if not units:
             st.warning("Pick at least one unit to draw.")
@@ -212,13 +207,16 @@ def explorer_body(source: ModelSource) -> None:
             model_title=source.title,
         )
     if focus is not None:
+        # Named as the text view and the cells CLI name them: "unit 300 (layer 1, its unit 44)".
+        c_unit, h_unit = (
+            stacked_unit_name(unit, t.hidden_size, t.num_layers)
+            for unit in (focus.unit, focus.best_h_unit)
+        )
         st.caption(
-            f"The cell finder's {LABEL_TITLES.get(focus.label, focus.label)} unit is "
-            f"{unit_text(focus.unit, t)}, ranked by "
-            f"|r(C, {focus.label})| over {run.cells_over}: r(C, {focus.label}) = "
+            f"The cell finder's {label_title(focus.label)} unit is {c_unit}, "
+            f"ranked by |r(C, {focus.label})| over {run.cells_over}: r(C, {focus.label}) = "
             f"{focus.r_c:+.3f}, while the same unit's h reaches r(h, {focus.label}) = "
-            f"{focus.r_h:+.3f} (h's best unit, {unit_text(focus.best_h_unit, t)}: "
-            f"{focus.best_r_h:+.3f}). "
+            f"{focus.r_h:+.3f} (h's best unit, {h_unit}: {focus.best_r_h:+.3f}). "
             + (
                 "C holds it and keeps it; h shows only a squashed, gated view of it."
                 if abs(focus.r_c) - abs(focus.best_r_h) > CONTRAST
@@ -230,7 +228,7 @@ def explorer_body(source: ModelSource) -> None:
             label_figure,
             t,
             run.labels[focus.label],
-            LABEL_TITLES.get(focus.label, focus.label),
+            label_title(focus.label),
             shown,
             layer,
             direction,

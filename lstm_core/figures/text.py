@@ -64,8 +64,9 @@ def _grid(text: str) -> _Grid:
 
 def text_around(text: str, index: int, before: int = 40, after: int = 20) -> str:
     """Character `index` of `text` in its surroundings, as two lines for a monospace block: the
-    text around it (up to `before` characters before it and `after` after, "…" where the text
-    goes on; a newline and a tab shown as the strips show them), and a caret under it."""
+    text around it (up to `before` characters before it and `after` after; a newline and a tab
+    shown as the strips show them), and a caret under it. Nothing marks where the text goes
+    on: a mark of another width would move the caret in some fonts."""
     if not 0 <= index < len(text):
         raise ValueError(f"index must be in 0..{len(text) - 1}, got {index}")
 
@@ -73,9 +74,8 @@ def text_around(text: str, index: int, before: int = 40, after: int = 20) -> str
         return "".join(SHOWN.get(char, char) for char in piece)
 
     start = max(0, index - before)
-    lead = ("…" if start > 0 else "") + shown(text[start:index])
-    tail = shown(text[index + 1 : index + 1 + after])
-    line = lead + shown(text[index]) + tail + ("…" if index + 1 + after < len(text) else "")
+    lead = shown(text[start:index])
+    line = lead + shown(text[index]) + shown(text[index + 1 : index + 1 + after])
     return line + "\n" + " " * len(lead) + "^"
 
 

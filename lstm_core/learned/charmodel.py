@@ -111,12 +111,19 @@ def unit_name(unit: int, config: CharConfig) -> str:
     """How a page names unit `unit` of a TextRun: "unit 37", or in a stacked model
     "unit 37 (layer 0)" and "unit 300 (layer 1, its unit 44)" (layers counted from 0, see
     CharConfig.layer_of; in the first layer a unit's number is its own)."""
-    layer = config.layer_of(unit)
-    if config.num_layers == 1:
+    config.layer_of(unit)  # checks the range
+    return stacked_unit_name(unit, config.hidden_dim, config.num_layers)
+
+
+def stacked_unit_name(unit: int, hidden_size: int, num_layers: int) -> str:
+    """unit_name for units numbered layer by layer in any stack of `num_layers` layers of
+    `hidden_size` units (the cell finder's numbering)."""
+    layer, own = divmod(unit, hidden_size)
+    if num_layers == 1:
         return f"unit {unit}"
     if layer == 0:
         return f"unit {unit} (layer 0)"
-    return f"unit {unit} (layer {layer}, its unit {unit % config.hidden_dim})"
+    return f"unit {unit} (layer {layer}, its unit {own})"
 
 
 @dataclass(frozen=True)

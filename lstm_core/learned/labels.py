@@ -41,6 +41,14 @@ LABEL_TITLES: dict[str, str] = {
     "column": "column in the line",
     "indentation": "indentation of the line",
 }
+
+
+def label_title(name: str) -> str:
+    """How a page names label `name`: its LABEL_TITLES entry, or the name itself (a task's
+    label such as "depth")."""
+    return LABEL_TITLES.get(name, name)
+
+
 OPENERS = "([{"
 CLOSERS = ")]}"
 # A string literal's prefix and opening quote, as the scanner meets them.

@@ -38,7 +38,8 @@ from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
 from lstm_core.model.trace import FILE_MODEL_TITLE, Trace, trace
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "learned" / "weights"
-# Task models shipped in the repository: kind -> the sidebar's name for it.
+# Trained models shipped in the repository (the task models and the code model): kind -> the
+# sidebar's name for it.
 TRAINED_MODELS: dict[str, str] = {
     "brackets": "Trained: brackets",
     "recall": "Trained: recall",
@@ -47,9 +48,13 @@ TRAINED_MODELS: dict[str, str] = {
 SOURCE_KINDS: tuple[str, ...] = ("seeded", "file", *TRAINED_MODELS)
 # The held-out seed the shipped models were scored on (their training seed, `train` default).
 TRAINED_SEED = 0
-# The code model's run: the first this many characters of its held-out source, one a step
-# (the text view's bound on a typed text too).
+# The code model's run: the first this many characters of its held-out source, one a step.
 CODE_VIEW_CHARS = 2_000
+
+
+def strongest_first(cells: dict[str, UnitMatch]) -> dict[str, UnitMatch]:
+    """The cell finder's labels ordered by their best unit's |r(C)|, strongest first."""
+    return dict(sorted(cells.items(), key=lambda item: -abs(item[1].r_c)))
 
 
 def sha256(data: bytes) -> str:
@@ -98,10 +103,10 @@ class SourceRun:
     source: ModelSource
     spec: LSTMSpec  # the nn.LSTM's sizes
     trace: Trace  # every state and gate (lstm_core.model.trace)
-    # Per task label {name: (B, T) float} for the traced sequences; {} for a file.
+    # Per label {name: (B, T) float} for the traced sequences or text; {} for a file.
     labels: dict[str, torch.Tensor] = field(default_factory=dict)
-    # The cell finder on all held-out data of a task ({} for a file), best |r(C)| first. Units
-    # are numbered layer by layer: unit k is unit k % H of layer k // H.
+    # The cell finder on all of a trained model's held-out data ({} for a file), strongest
+    # |r(C)| first. Units are numbered layer by layer: unit k is unit k % H of layer k // H.
     cells: dict[str, UnitMatch] = field(default_factory=dict)
     cells_over: str = ""  # what the cells were ranked on: "all held-out sequences"
     description: str = ""  # one sentence: what the model and its input are
@@ -182,7 +187,7 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
         spec=_spec_of(model.recurrent),
         trace=run,
         labels={name: values[:shown] for name, values in test.labels.items()},
-        cells=cells,
+        cells=strongest_first(cells),
         cells_over="all held-out sequences",
         description=(
             f"The {source.kind} task's model, trained by `python -m lstm_core train --task "
@@ -200,7 +205,7 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
     read = run_text(model, held_out.text)  # (N, L·H) states, every layer's units side by side
     found = find_cells(read.c, read.h, labels)
     del read  # hundreds of MB for a stacked model; only the cells are kept
-    cells = dict(sorted(found.items(), key=lambda item: -abs(item[1].r_c)))
+    cells = strongest_first(found)
     text = held_out.text[:CODE_VIEW_CHARS]
     x = model.embedding(encode(text)[None])  # (1, T, E): what the nn.LSTM reads
     config = model.config
@@ -209,7 +214,8 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
         source=source,
         spec=_spec_of(model.lstm),
         trace=trace(model.lstm, x),
-        labels={name: values[None, : len(text)] for name, values in labels.items()},  # (1, T)
+        # (1, T) each, copied out of the whole source's labels so that those can go.
+        labels={name: values[None, : len(text)].clone() for name, values in labels.items()},
         cells=cells,
         cells_over=f"all {len(held_out.text):,} characters of `{held_out.source}`",
         description=(

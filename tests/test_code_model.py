@@ -20,6 +20,7 @@ from lstm_core.learned.charmodel import (
     encode,
     model_from_bytes,
     run_text,
+    text_states,
     trained_steps,
     unit_name,
     weights_to_bytes,
@@ -163,6 +164,22 @@ def test_run_text_over_several_kernel_windows_is_one_nn_lstm_call(
     torch.testing.assert_close(run.h[:, 6:], output[0])  # the last layer's units
     torch.testing.assert_close(run.manual_h[:, 6:], output[0])
     torch.testing.assert_close(run.c[-1], c_n[:, 0].reshape(-1))
+
+
+def test_text_states_are_nn_lstm_s_h_and_the_cells_c_in_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(charmodel, "KERNEL_WINDOW", 5)  # the text spans several windows
+    config = CharConfig(hidden_dim=6, embedding_dim=4, num_layers=2)
+    model = CharLSTM(config, torch.Generator().manual_seed(4))
+    text = "print({'a': [1, 2]})  # done\n"
+    h, c = text_states(model, text)
+    assert h.shape == c.shape == (len(text), 12)
+    with torch.no_grad():
+        output, (h_n, c_n) = model.lstm(model.embedding(encode(text)[None]))
+    torch.testing.assert_close(h[:, 6:], output[0])  # the last layer's units
+    torch.testing.assert_close(h[-1], h_n[:, 0].reshape(-1))
+    torch.testing.assert_close(c[-1], c_n[:, 0].reshape(-1))
 
 
 def test_run_text_puts_each_layer_s_units_in_turn() -> None:

@@ -146,9 +146,9 @@ class TextRun:
     loss: float  # mean next-character cross-entropy over the text, nats per character
 
 
-@torch.no_grad()
-def run_text(model: CharLSTM, text: str) -> TextRun:
-    """Read `text` (at least one character) with `model`: states, gates and loss."""
+def _read(model: CharLSTM, text: str) -> tuple[torch.Tensor, ...]:
+    """ids (1, T); nn.LSTM's h (L, 1, T, H); the written-out equations' h, C and gates
+    (L, 4, ...) as manual_trajectory returns them."""
     if not text:
         raise ValueError("the text is empty")
     ids = encode(text)[None]  # (1, T)
@@ -165,6 +165,13 @@ def run_text(model: CharLSTM, text: str) -> TextRun:
     h_all = torch.cat(pieces, dim=2)  # (L, 1, T, H)
     # The written-out equations call no nn.LSTM kernel: no lock needed.
     manual_h, manual_c, gates = manual_trajectory(model.lstm, x, h_all)
+    return ids, h_all, manual_h, manual_c, gates
+
+
+@torch.no_grad()
+def run_text(model: CharLSTM, text: str) -> TextRun:
+    """Read `text` (at least one character) with `model`: states, gates and loss."""
+    ids, h_all, manual_h, manual_c, gates = _read(model, text)
     logits = model.head(h_all[-1])  # (1, T, V): the last layer predicts
     if ids.shape[1] > 1:
         loss = nn.functional.cross_entropy(logits[0, :-1], ids[0, 1:]).item()
@@ -178,6 +185,14 @@ def run_text(model: CharLSTM, text: str) -> TextRun:
         manual_h=_side_by_side(manual_h),
         loss=loss,
     )
+
+
+@torch.no_grad()
+def text_states(model: CharLSTM, text: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """A TextRun's h and c alone, each (T, L·H): what ranking units needs, in about half the
+    memory of run_text on a long text (the gates and the hand-written h are let go)."""
+    _, h_all, _, manual_c, _ = _read(model, text)
+    return _side_by_side(h_all), _side_by_side(manual_c)
 
 
 def _side_by_side(states: torch.Tensor) -> torch.Tensor:

@@ -31,7 +31,7 @@ from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
 from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
-from lstm_core.learned.charmodel import encode, model_from_bytes, run_text
+from lstm_core.learned.charmodel import encode, model_from_bytes, text_states
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
@@ -202,9 +202,9 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
     model, metadata = model_from_bytes(weights)
     held_out = held_out_text(int(metadata.get("seed", str(TRAINED_SEED))))
     labels = label_text(held_out.text)  # {name: (N,)}
-    read = run_text(model, held_out.text)  # (N, L·H) states, every layer's units side by side
-    found = find_cells(read.c, read.h, labels)
-    del read  # hundreds of MB for a stacked model; only the cells are kept
+    h, c = text_states(model, held_out.text)  # (N, L·H) each, every layer's units side by side
+    found = find_cells(c, h, labels)
+    del h, c  # over 100 MB for a stacked model; only the cells are kept
     cells = strongest_first(found)
     text = held_out.text[:CODE_VIEW_CHARS]
     x = model.embedding(encode(text)[None])  # (1, T, E): what the nn.LSTM reads

@@ -46,5 +46,6 @@ def held_out(name: str) -> HeldOut:
 
 @byte_cached(LAB, spinner="Finding the cells on held-out source…")
 def held_out_table(name: str) -> list[CellRow]:
-    """The cell finder's table for model `name` on its held-out source."""
-    return cell_table(text_run(name, held_out(name).text))
+    """The cell finder's table for model `name` on its held-out source (only the table is
+    kept: the run over the whole source, gates and all, is hundreds of MB)."""
+    return cell_table(run_text(loaded_model(name).model, held_out(name).text))

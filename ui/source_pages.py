@@ -56,17 +56,17 @@ def measure_text(value: float) -> str:
 
 
 def pickers(
-    t: Trace, columns: Sequence[Any], page: str, layer_default: int = 0, layer_key: str = ""
+    t: Trace, columns: Sequence[Any], page: str, layer_default: int = 0, layer_widget: str = ""
 ) -> tuple[int, int, int]:
     """Layer, direction and batch item pickers, each only where there is something to pick;
-    the layer picker opens on `layer_default`, keyed `layer_key` (default: the page's)."""
+    the layer picker opens on `layer_default`, keyed `layer_widget` (default: the page's)."""
     layer = direction = batch = 0
     if t.num_layers > 1:
         layer = columns[0].selectbox(
             "layer",
             range(t.num_layers),
             index=layer_default,
-            key=layer_key or f"{page}_src_layer",
+            key=layer_widget or f"{page}_src_layer",
             persist_state="session",  # kept across pages, as the sidebar's settings are
             help="Layer k reads layer "
             "k-1's h (both directions' h, side by side, when bidirectional).",
@@ -146,7 +146,7 @@ def explorer_body(source: ModelSource) -> None:
         columns,
         "explorer",
         0 if layer_key(label) in st.session_state else focus_layer,
-        layer_key=layer_key(label),
+        layer_widget=layer_key(label),
     )
     key = ("model_source", source)
     name = f"lstm_states_{source.kind}"

@@ -10,6 +10,7 @@ import torch
 from lstm_core.learned.cell_table import CellRow, cell_table
 from lstm_core.learned.charmodel import CharLSTM, TextRun, run_text
 from lstm_core.learned.corpus import HeldOut, held_out_text
+from lstm_core.learned.outcome import trained_seed
 from lstm_core.learned.shipped import load_text_model
 from ui.caches import LAB, byte_cached
 
@@ -41,7 +42,7 @@ def text_run(name: str, text: str) -> TextRun:
 @byte_cached(LAB)
 def held_out(name: str) -> HeldOut:
     """Source the model `name` never trained on."""
-    return held_out_text(int(loaded_model(name).metadata.get("seed", "0")))
+    return held_out_text(trained_seed(loaded_model(name).metadata))
 
 
 @byte_cached(LAB, spinner="Finding the cells on held-out source…")

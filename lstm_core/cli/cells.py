@@ -19,6 +19,7 @@ from lstm_core.learned.charmodel import (
 )
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
+from lstm_core.learned.outcome import trained_seed
 from lstm_core.learned.shipped import weights_bytes
 from lstm_core.learned.tasks import cells_report as task_cells_report
 
@@ -39,7 +40,7 @@ def text_model_report(data: bytes, text: str | None) -> dict[str, Any]:
     """
     model, metadata = model_from_bytes(data)
     if text is None:
-        text = held_out_text(int(metadata.get("seed", "0"))).text
+        text = held_out_text(trained_seed(metadata)).text
     if not text:
         raise ValueError("the text file is empty")
     if len(text) > MAX_TEXT_CHARS:

@@ -146,9 +146,11 @@ class TextRun:
     loss: float  # mean next-character cross-entropy over the text, nats per character
 
 
-def _read(model: CharLSTM, text: str) -> tuple[torch.Tensor, ...]:
-    """ids (1, T); nn.LSTM's h (L, 1, T, H); the written-out equations' h, C and gates
-    (L, 4, ...) as manual_trajectory returns them."""
+def _read(
+    model: CharLSTM, text: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """ids (1, T); nn.LSTM's h (L, 1, T, H); the written-out equations' h and C (L, 1, T, H)
+    and gates {"i", "f", "g", "o": (L, 1, T, H)}, as manual_trajectory returns them."""
     if not text:
         raise ValueError("the text is empty")
     ids = encode(text)[None]  # (1, T)

@@ -14,6 +14,12 @@ from safetensors.torch import save
 from lstm_core.analysis.cell_finder import UnitMatch
 
 
+def trained_seed(metadata: dict[str, str]) -> int:
+    """The seed a weights file records (its held-out data is drawn with it); the trainer's
+    default, 0, when the file records none."""
+    return int(metadata.get("seed", "0"))
+
+
 @dataclass(frozen=True)
 class TrainOutcome:
     """A trained task model, its scores and its cells: what `train --json` prints, and the

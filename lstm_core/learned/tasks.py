@@ -33,7 +33,7 @@ from torch import nn
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
 from lstm_core.learned.charmodel import read_metadata
 from lstm_core.learned.code import train_code
-from lstm_core.learned.outcome import TrainOutcome
+from lstm_core.learned.outcome import TrainOutcome, trained_seed
 from lstm_core.model.kernels import native_kernel
 
 # on_step(step, total, loss): called after every optimiser step, step counted from 1.
@@ -378,7 +378,7 @@ def cells_report(data: bytes) -> dict[str, Any]:
     task = get_task(name)
     model = model_from_state(name, state)
     seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
-    test = held_out_batch(task, int(metadata.get("seed", "0")), seq_len)
+    test = held_out_batch(task, trained_seed(metadata), seq_len)
     inputs = test.inputs[:CELLS_SEQUENCES]
     h, c = lstm_states(task, model, inputs)  # (N, T, H) each
     labels = {label: values[:CELLS_SEQUENCES] for label, values in test.labels.items()}

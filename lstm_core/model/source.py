@@ -34,6 +34,7 @@ from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
 from lstm_core.learned.charmodel import encode, model_from_bytes, text_states
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
+from lstm_core.learned.outcome import trained_seed
 from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
 from lstm_core.model.trace import FILE_MODEL_TITLE, Trace, trace
 
@@ -200,7 +201,7 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
 @torch.no_grad()
 def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
     model, metadata = model_from_bytes(weights)
-    held_out = held_out_text(int(metadata.get("seed", str(TRAINED_SEED))))
+    held_out = held_out_text(trained_seed(metadata))
     labels = label_text(held_out.text)  # {name: (N,)}
     h, c = text_states(model, held_out.text)  # (N, L·H) each, every layer's units side by side
     found = find_cells(c, h, labels)

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core.analysis.cell_finder import constant_labels, find_cells, pearson, ranked_units
+from lstm_core.analysis.cell_finder import (
+    constant_labels,
+    correlations,
+    find_cells,
+    pearson,
+    ranked_units,
+)
 
 
 def test_pearson_matches_numpy_and_gives_zero_for_a_constant_column() -> None:
@@ -49,3 +55,20 @@ def test_a_label_that_does_not_vary_gets_no_unit() -> None:
 def test_mismatched_shapes_are_refused_with_a_message() -> None:
     with pytest.raises(ValueError, match="same steps"):
         find_cells(torch.zeros(5, 2), torch.zeros(4, 2), {"x": torch.zeros(5)})
+
+
+def test_correlations_over_several_labels_at_once_are_each_label_s_own() -> None:
+    """Labels of mixed dtypes ranked together give what each gives alone; a label of the wrong
+    length is refused by name."""
+    generator = torch.Generator().manual_seed(3)
+    c = torch.randn(300, 6, generator=generator)
+    h = torch.randn(300, 4, generator=generator)
+    labels = {
+        "count": torch.arange(300) % 7,  # int64
+        "flag": (torch.rand(300, generator=generator) > 0.5).float(),
+    }
+    for name, (r_c, r_h) in correlations(c, h, labels).items():
+        torch.testing.assert_close(r_c, pearson(c, labels[name]))
+        torch.testing.assert_close(r_h, pearson(h, labels[name]))
+    with pytest.raises(ValueError, match="'short'"):
+        correlations(c, h, {"short": torch.zeros(299)})

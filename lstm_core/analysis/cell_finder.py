@@ -14,6 +14,21 @@ from dataclasses import dataclass
 import torch
 
 
+def _centered(values: torch.Tensor) -> torch.Tensor:
+    """A float64 copy of values (N, K) minus its column means: (N, K)."""
+    centered = values.to(torch.float64, copy=True)
+    return centered.sub_(centered.mean(dim=0))
+
+
+def _r(states: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Pearson's r of centred states (N, H) with centred values (N, K): (H, K), float64.
+
+    One matrix product for every pair, instead of an (N, H) product per label.
+    """
+    denominator = states.norm(dim=0)[:, None] * values.norm(dim=0)[None, :]  # (H, K)
+    return torch.where(denominator > 0, (states.t() @ values) / denominator, 0.0)
+
+
 def pearson(states: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     """Pearson's r between each column of states (N, H) and values (N,): (H,), float64.
 
@@ -24,10 +39,7 @@ def pearson(states: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
             f"states must be (N, H) and values (N,), got {tuple(states.shape)} and "
             f"{tuple(values.shape)}"
         )
-    s = states.double() - states.double().mean(dim=0)  # (N, H)
-    v = values.double() - values.double().mean()  # (N,)
-    denominator = s.norm(dim=0) * v.norm()  # (H,)
-    return torch.where(denominator > 0, (s * v[:, None]).sum(dim=0) / denominator, 0.0)
+    return _r(_centered(states), _centered(values[:, None]))[:, 0]
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,17 @@ def correlations(
     """
     if c.shape[0] != h.shape[0]:
         raise ValueError(f"c and h need the same steps, got {c.shape[0]} and {h.shape[0]}")
-    return {name: (pearson(c, values), pearson(h, values)) for name, values in labels.items()}
+    if not labels:
+        return {}
+    for name, values in labels.items():
+        if values.shape != (c.shape[0],):
+            raise ValueError(f"label {name!r} must be ({c.shape[0]},), got {tuple(values.shape)}")
+    # Each state matrix is centred once for all labels: on a whole held-out file of a stacked
+    # model that is one float64 copy of (N, L·H), not two per label.
+    values = _centered(torch.stack([v.double() for v in labels.values()], dim=1))  # (N, K)
+    r_c = _r(_centered(c), values)  # (H, K)
+    r_h = _r(_centered(h), values)  # (H_h, K)
+    return {name: (r_c[:, k], r_h[:, k]) for k, name in enumerate(labels)}
 
 
 def _constant(values: torch.Tensor) -> bool:

@@ -165,11 +165,17 @@ def test_run_text_and_text_states_over_several_kernel_windows_are_one_nn_lstm_ca
     torch.testing.assert_close(run.manual_h[:, 6:], output[0])
     torch.testing.assert_close(run.c[-1], c_n[:, 0].reshape(-1))
     # h and C alone, as the cell ranking reads them: the same numbers.
-    h, c = text_states(model, text)
+    states = text_states(model, text)
+    h, c = states.h, states.c
     assert h.shape == c.shape == (len(text), 12)
+    assert states.text == text
     torch.testing.assert_close(h[:, 6:], output[0])
     torch.testing.assert_close(h[-1], h_n[:, 0].reshape(-1))
     torch.testing.assert_close(c[-1], c_n[:, 0].reshape(-1))
+    torch.testing.assert_close(c, run.c)
+    # Each window's first C continues the last window's: C_t = f_t C_{t-1} + i_t g_t throughout.
+    i, f, g = run.gates["i"], run.gates["f"], run.gates["g"]
+    torch.testing.assert_close(run.c[1:], f[1:] * run.c[:-1] + i[1:] * g[1:])
 
 
 def test_run_text_puts_each_layer_s_units_in_turn() -> None:

@@ -191,3 +191,25 @@ def test_result_nbytes_is_known_before_the_run(config: RunConfig) -> None:
     tensors += [result.c_n, *result.gates.values(), *result.parameters.values()]
     storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
     assert result_nbytes(config) == sum(storages.values())
+
+
+def test_manual_trajectory_from_given_states_continues_where_a_window_ended() -> None:
+    """Read in two windows, the second starting from the first's final states, the written-out
+    equations give the whole read's h and C, and match nn.LSTM started from those states."""
+    from lstm_core.model.simulate import manual_trajectory, reference_trajectory
+
+    generator = torch.Generator().manual_seed(4)
+    lstm = nn.LSTM(3, 5, num_layers=2, batch_first=True)
+    x = torch.randn(2, 9, 3, generator=generator)  # (B, T, I)
+    with torch.no_grad():
+        whole_h, whole_c, _ = manual_trajectory(lstm, x)  # (L, B, T, H)
+        first_h, first_c, _ = manual_trajectory(lstm, x[:, :4])
+        after_first = (first_h[:, :, -1], first_c[:, :, -1])  # (L, B, H) each
+        second_h, second_c, _ = manual_trajectory(lstm, x[:, 4:], initial=after_first)
+        reference_h, _ = reference_trajectory(lstm, x[:, 4:], after_first)
+        output, (_, c_n) = lstm(x[:, 4:], after_first)
+    torch.testing.assert_close(torch.cat([first_h, second_h], dim=2), whole_h)
+    torch.testing.assert_close(torch.cat([first_c, second_c], dim=2), whole_c)
+    torch.testing.assert_close(second_h[-1], output)
+    torch.testing.assert_close(reference_h[-1], output)
+    torch.testing.assert_close(second_c[:, :, -1], c_n)

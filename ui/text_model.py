@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import torch
 
 from lstm_core.learned.cell_table import CellRow, cell_table
-from lstm_core.learned.charmodel import CharLSTM, TextRun, run_text
+from lstm_core.learned.charmodel import CharLSTM, TextRun, run_text, text_states
 from lstm_core.learned.corpus import HeldOut, held_out_text
 from lstm_core.learned.outcome import trained_seed
 from lstm_core.learned.shipped import load_text_model
@@ -48,5 +48,5 @@ def held_out(name: str) -> HeldOut:
 @byte_cached(LAB, spinner="Finding the cells on held-out source…")
 def held_out_table(name: str) -> list[CellRow]:
     """The cell finder's table for model `name` on its held-out source (only the table is
-    kept: the run over the whole source, gates and all, is hundreds of MB)."""
-    return cell_table(run_text(loaded_model(name).model, held_out(name).text))
+    kept: the states over the whole source are over 100 MB for a stacked model)."""
+    return cell_table(text_states(loaded_model(name).model, held_out(name).text))

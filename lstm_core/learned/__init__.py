@@ -5,7 +5,14 @@ text is `lstm_core.figures.text.text_state_figure`.
 """
 
 from lstm_core.learned.cell_table import CellRow, best_units, cell_table
-from lstm_core.learned.charmodel import CharLSTM, TextRun, run_text, unit_name
+from lstm_core.learned.charmodel import (
+    CharLSTM,
+    TextRun,
+    TextStates,
+    run_text,
+    text_states,
+    unit_name,
+)
 from lstm_core.learned.corpus import HeldOut, held_out_text
 from lstm_core.learned.labels import LABEL_NAMES, label_text
 from lstm_core.learned.shipped import SHIPPED_MODELS, load_text_model
@@ -17,11 +24,13 @@ __all__ = [
     "CharLSTM",
     "HeldOut",
     "TextRun",
+    "TextStates",
     "best_units",
     "cell_table",
     "held_out_text",
     "label_text",
     "load_text_model",
     "run_text",
+    "text_states",
     "unit_name",
 ]

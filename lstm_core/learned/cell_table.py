@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lstm_core.analysis.cell_finder import correlations, pearson, ranked_units, varying_labels
-from lstm_core.learned.charmodel import TextRun
+from lstm_core.learned.charmodel import TextStates
 from lstm_core.learned.labels import label_text
 
 
@@ -29,18 +29,20 @@ class CellRow:
     r_c_outside_strings: float | None
 
 
-def cell_table(run: TextRun, top: int = 3) -> list[CellRow]:
-    """The `top` units of each label (LABEL_NAMES order) by |r(C, label)| on the run's text;
-    a label with one value over the whole text has no rows (no unit can follow it)."""
+def cell_table(states: TextStates, top: int = 3) -> list[CellRow]:
+    """The `top` units of each label (LABEL_NAMES order) by |r(C, label)| over the text that
+    `states` (a TextRun, or text_states' lighter result) were read on; a label with one value
+    over the whole text has no rows (no unit can follow it)."""
     rows: list[CellRow] = []
-    labels = label_text(run.text)
+    c, h = states.c, states.h  # (T, L·H) each
+    labels = label_text(states.text)
     varying = varying_labels(labels)
     outside = labels["in_string"] == 0  # (T,) bool
     varying_outside = varying_labels({name: values[outside] for name, values in varying.items()})
-    for name, (r_c, r_h) in correlations(run.c, run.h, varying).items():
+    for name, (r_c, r_h) in correlations(c, h, varying).items():
         units = ranked_units(r_c, top)
         r_outside = (
-            pearson(run.c[:, units][outside], varying_outside[name])  # (len(units),)
+            pearson(c[:, units][outside], varying_outside[name])  # (len(units),)
             if name in varying_outside
             else None
         )

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from lstm_core.model.kernels import native_kernel
-from lstm_core.model.simulate import manual_trajectory, reference_trajectory
+from lstm_core.model.simulate import GATE_NAMES, manual_trajectory, reference_trajectory
 
 VOCABULARY: str = "".join(chr(code) for code in range(32, 127)) + "\n\t"
 UNKNOWN_ID: int = len(VOCABULARY)
@@ -27,7 +27,7 @@ WEIGHTS_FORMAT = "lstm-state-explorer/char-lstm"
 # A weights file larger than this is refused before it is parsed.
 MAX_WEIGHTS_BYTES = 64_000_000
 # The native kernel is switched under one process-wide lock that every session's runs take:
-# run_text holds it for this many characters at a time, so a long text never holds the
+# reading a text holds it for this many characters at a time, so a long text never holds the
 # others back for long.
 KERNEL_WINDOW = 2_048
 
@@ -127,74 +127,92 @@ def stacked_unit_name(unit: int, hidden_size: int, num_layers: int) -> str:
 
 
 @dataclass(frozen=True)
-class TextRun:
-    """A model read over one text from zero states: the units of every layer, side by side.
+class TextStates:
+    """A model read over one text from zero states: h and C of every layer's units, side by
+    side.
 
     Unit k is unit k % H of layer k // H (layers counted from 0 here; L·H units in all, H of
     a one-layer model), so the cell finder searches every layer. h is nn.LSTM's h of each
     layer (simulate.reference_trajectory: one nn.LSTM call per layer and KERNEL_WINDOW
-    characters, states carried, each layer reading the one below, as inside nn.LSTM); c and
-    the gates come from the hand-written equations with the same weights, each step reading
-    nn.LSTM's h_{t-1} (see simulate.manual_trajectory).
+    characters, states carried, each layer reading the one below, as inside nn.LSTM); c comes
+    from the hand-written equations with the same weights, each step reading nn.LSTM's
+    h_{t-1} (see simulate.manual_trajectory).
     """
 
     text: str
     h: torch.Tensor  # (T, L·H) nn.LSTM's hidden state after each character
     c: torch.Tensor  # (T, L·H) the cell state after each character
+
+
+@dataclass(frozen=True)
+class TextRun(TextStates):
+    """TextStates with the hand-written cell's gates and h, and the model's loss on the text."""
+
     gates: dict[str, torch.Tensor]  # "i", "f", "g", "o" -> (T, L·H)
     manual_h: torch.Tensor  # (T, L·H) the hand-written cell's h, to check against h
     loss: float  # mean next-character cross-entropy over the text, nats per character
 
 
 def _read(
-    model: CharLSTM, text: str
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-    """ids (1, T); nn.LSTM's h (L, 1, T, H); the written-out equations' h and C (L, 1, T, H)
-    and gates {"i", "f", "g", "o": (L, 1, T, H)}, as manual_trajectory returns them."""
+    model: CharLSTM, text: str, with_gates: bool
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """ids (T,) and the states after each character, each (T, L·H): "h" (nn.LSTM's) and "c"
+    (the written-out equations'), with `with_gates` also "manual_h" and the gates "i", "f",
+    "g", "o".
+
+    The text is read KERNEL_WINDOW characters at a time, both trajectories carried from one
+    window into the next, so the working memory beyond the outputs is one window's.
+    """
     if not text:
         raise ValueError("the text is empty")
-    ids = encode(text)[None]  # (1, T)
-    x = model.embedding(ids)  # (1, T, E)
-    pieces: list[torch.Tensor] = []
-    state: tuple[torch.Tensor, torch.Tensor] | None = None
-    for start in range(0, ids.shape[1], KERNEL_WINDOW):
+    ids = encode(text)  # (T,)
+    config = model.config
+    units = config.num_layers * config.hidden_dim
+    names = ["h", "c"] + (["manual_h", *GATE_NAMES] if with_gates else [])
+    out = {name: torch.empty(ids.shape[0], units) for name in names}  # (T, L·H) each
+    reference: tuple[torch.Tensor, torch.Tensor] | None = None  # nn.LSTM's (h, c): (L, 1, H)
+    manual: tuple[torch.Tensor, torch.Tensor] | None = None  # nn.LSTM's h, the cell's own C
+    for start in range(0, ids.shape[0], KERNEL_WINDOW):
+        x = model.embedding(ids[None, start : start + KERNEL_WINDOW])  # (1, W, E)
+        window = slice(start, start + x.shape[1])
         with native_kernel():
-            piece, c_n = reference_trajectory(
-                model.lstm, x[:, start : start + KERNEL_WINDOW], state
-            )
-        state = (piece[:, :, -1], c_n)  # (L, 1, H) each: carried into the next window
-        pieces.append(piece)  # (L, 1, W, H)
-    h_all = torch.cat(pieces, dim=2)  # (L, 1, T, H)
-    # The written-out equations call no nn.LSTM kernel: no lock needed.
-    manual_h, manual_c, gates = manual_trajectory(model.lstm, x, h_all)
-    return ids, h_all, manual_h, manual_c, gates
+            h_window, c_n = reference_trajectory(model.lstm, x, reference)  # (L, 1, W, H)
+        # The written-out equations call no nn.LSTM kernel: no lock needed.
+        manual_h, manual_c, gates = manual_trajectory(model.lstm, x, h_window, manual)
+        reference = (h_window[:, :, -1], c_n)
+        manual = (h_window[:, :, -1], manual_c[:, :, -1])
+        pieces = {"h": h_window, "c": manual_c, "manual_h": manual_h, **gates}
+        for name in names:
+            out[name][window] = _side_by_side(pieces[name])
+    return ids, out
 
 
 @torch.no_grad()
 def run_text(model: CharLSTM, text: str) -> TextRun:
     """Read `text` (at least one character) with `model`: states, gates and loss."""
-    ids, h_all, manual_h, manual_c, gates = _read(model, text)
-    logits = model.head(h_all[-1])  # (1, T, V): the last layer predicts
-    if ids.shape[1] > 1:
-        loss = nn.functional.cross_entropy(logits[0, :-1], ids[0, 1:]).item()
+    ids, states = _read(model, text, with_gates=True)
+    last_layer = states["h"][:, -model.config.hidden_dim :]  # (T, H): the last layer predicts
+    if ids.shape[0] > 1:
+        logits = model.head(last_layer[:-1])  # (T - 1, V)
+        loss = nn.functional.cross_entropy(logits, ids[1:]).item()
     else:
         loss = float("nan")
     return TextRun(
         text=text,
-        h=_side_by_side(h_all),
-        c=_side_by_side(manual_c),
-        gates={name: _side_by_side(values) for name, values in gates.items()},
-        manual_h=_side_by_side(manual_h),
+        h=states["h"],
+        c=states["c"],
+        gates={name: states[name] for name in GATE_NAMES},
+        manual_h=states["manual_h"],
         loss=loss,
     )
 
 
 @torch.no_grad()
-def text_states(model: CharLSTM, text: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """A TextRun's h and c alone, each (T, L·H): what ranking units needs, in about half the
-    memory of run_text on a long text (the gates and the hand-written h are let go)."""
-    _, h_all, _, manual_c, _ = _read(model, text)
-    return _side_by_side(h_all), _side_by_side(manual_c)
+def text_states(model: CharLSTM, text: str) -> TextStates:
+    """A TextRun's h and c alone: what ranking units needs, without the gates and the
+    hand-written h (on a long text, most of run_text's memory)."""
+    _, states = _read(model, text, with_gates=False)
+    return TextStates(text=text, h=states["h"], c=states["c"])
 
 
 def _side_by_side(states: torch.Tensor) -> torch.Tensor:

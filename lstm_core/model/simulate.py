@@ -158,9 +158,11 @@ def _nn_lstm_layer(
     return torch.lstm(layer_input, state, weights, True, 1, 0.0, False, False, True)
 
 
-def _previous(states: torch.Tensor) -> torch.Tensor:
-    """(B, T, H) -> the state one step earlier, zero before the first step: (B, T, H)."""
-    return torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)
+def _previous(states: torch.Tensor, first: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, H) -> the state one step earlier: (B, T, H); before the first step `first`
+    (B, H), or zero."""
+    before = torch.zeros_like(states[:, :1]) if first is None else first[:, None]
+    return torch.cat([before, states[:, :-1]], dim=1)
 
 
 def _cell_layer(
@@ -170,8 +172,10 @@ def _cell_layer(
     hidden_states: torch.Tensor,
     cell_states: torch.Tensor,
     gate_values: torch.Tensor,
+    initial_cell: torch.Tensor | None = None,
 ) -> None:
-    """The written-out equations for one layer, every step, zero initial C.
+    """The written-out equations for one layer, every step, from C_0 = `initial_cell` (B, H)
+    or zero.
 
     layer_input (B, T, I) and previous_h (B, T, H), the h_{t-1} each step reads. Fills
     hidden_states, cell_states (B, T, H) and gate_values (4, B, T, H) in the order i, f, g, o.
@@ -194,7 +198,7 @@ def _cell_layer(
     i, f, g, o = gate_values  # (B, T, H) each
     # i * g, held in hidden_states until h is computed last.
     written = torch.mul(i, g, out=hidden_states)  # (B, T, H)
-    cell = torch.zeros_like(written[:, 0])  # (B, H)
+    cell = torch.zeros_like(written[:, 0]) if initial_cell is None else initial_cell  # (B, H)
     kept = torch.empty_like(cell)
     # The one sequential part: (B, H) slices, written in place, kept and written summed in that
     # order (a fused multiply-add would round differently from step_update's f*c + i*g).
@@ -240,16 +244,21 @@ def reference_trajectory(
 
 @torch.no_grad()
 def manual_trajectory(
-    lstm: nn.LSTM, x: torch.Tensor, reference_h: torch.Tensor | None = None
+    lstm: nn.LSTM,
+    x: torch.Tensor,
+    reference_h: torch.Tensor | None = None,
+    initial: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
     """The equations written out with `lstm`'s weights: h, C and the gates i, f, g, o.
 
     x (B, T, I). Each step reads nn.LSTM's h_{t-1} (`reference_h` (L, B, T, H), computed with
-    `reference_trajectory` when not given) and the cell's own C_{t-1}. Returns h (L, B, T, H),
-    C (L, B, T, H) and {"i", "f", "g", "o"} each (L, B, T, H).
+    `reference_trajectory` when not given) and the cell's own C_{t-1}. The states before the
+    first step are `initial` = (h_0, c_0), each (L, B, H), or zero: a long input can be read
+    window by window, each starting where the last ended. Returns h (L, B, T, H), C
+    (L, B, T, H) and {"i", "f", "g", "o"} each (L, B, T, H).
     """
     if reference_h is None:
-        reference_h, _ = reference_trajectory(lstm, x)
+        reference_h, _ = reference_trajectory(lstm, x, initial)
     batch, steps, _ = x.shape
     layers, hidden = lstm.num_layers, lstm.hidden_size
     hidden_states = x.new_empty(layers, batch, steps, hidden)  # (L, B, T, H)
@@ -258,11 +267,12 @@ def manual_trajectory(
     for k in range(layers):
         _cell_layer(
             x if k == 0 else reference_h[k - 1],  # (B, T, I or H)
-            _previous(reference_h[k]),
+            _previous(reference_h[k], None if initial is None else initial[0][k]),
             _layer_weights(lstm, k),
             hidden_states[k],
             cell_states[k],
             gate_values[k],
+            None if initial is None else initial[1][k],
         )
     gates = {name: gate_values[:, n] for n, name in enumerate(GATE_NAMES)}
     return hidden_states, cell_states, gates

@@ -203,9 +203,9 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
     model, metadata = model_from_bytes(weights)
     held_out = held_out_text(trained_seed(metadata))
     labels = label_text(held_out.text)  # {name: (N,)}
-    h, c = text_states(model, held_out.text)  # (N, L·H) each, every layer's units side by side
-    found = find_cells(c, h, labels)
-    del h, c  # over 100 MB for a stacked model; only the cells are kept
+    states = text_states(model, held_out.text)  # h, C (N, L·H): every layer's units
+    found = find_cells(states.c, states.h, labels)
+    del states  # over 100 MB for a stacked model; only the cells are kept
     cells = strongest_first(found)
     text = held_out.text[:CODE_VIEW_CHARS]
     x = model.embedding(encode(text)[None])  # (1, T, E): what the nn.LSTM reads

@@ -22,7 +22,14 @@ from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned import held_out_text, label_text, load_text_model
 from lstm_core.learned.charmodel import encode, stacked_unit_name
 from lstm_core.learned.labels import LABEL_TITLES
-from lstm_core.model.source import CODE_VIEW_CHARS, ModelSource, run_source, sha256, shapes_table
+from lstm_core.model.source import (
+    CODE_VIEW_CHARS,
+    ModelSource,
+    rank_cells,
+    run_source,
+    sha256,
+    shapes_table,
+)
 from lstm_core.model.trace import step_rows
 from ui.model_source import (
     FOCUS_KEY,
@@ -31,6 +38,7 @@ from ui.model_source import (
     PREFIX_KEY,
     WEIGHTS_KEY,
     layer_key,
+    source_cells_or_stop,
     source_run_or_stop,
     units_key,
 )
@@ -38,10 +46,11 @@ from ui.model_source import (
 
 @pytest.fixture(scope="module", autouse=True)
 def code_model_run_once() -> None:
-    """Run the code model into the process cache before any page does, as a server's first
-    visit does: ranking its cells reads all of its held-out source, longer than an AppTest
-    run is given under load; each AppTest run then draws from the cache."""
+    """Run the code model and rank its cells into the process cache before any page does, as
+    a server's first visit does: the ranking reads all of its held-out source, longer than an
+    AppTest run is given under load; each AppTest run then draws from the cache."""
     source_run_or_stop(ModelSource(kind="code"))
+    source_cells_or_stop(ModelSource(kind="code"))
 
 
 def projected_bidirectional() -> tuple[nn.LSTM, bytes]:
@@ -76,7 +85,7 @@ def test_a_checkpoint_source_checks_the_input_and_the_bytes() -> None:
 
 def test_the_shipped_brackets_model_counts_in_c() -> None:
     run = run_source(ModelSource(kind="brackets", batch_size=2))
-    depth = run.cells["depth"]
+    depth = rank_cells(ModelSource(kind="brackets")).cells["depth"]
     assert abs(depth.r_c) >= 0.99  # the issue's bar for a counting cell
     assert abs(depth.best_r_h) < abs(depth.r_c)  # h shows a squashed view
     # x is what the nn.LSTM reads: the embedded held-out tokens
@@ -101,25 +110,27 @@ def test_the_code_model_reads_its_held_out_source_as_plain_pytorch_does() -> Non
     for name, values in label_text(source.text).items():
         torch.testing.assert_close(run.labels[name], values[None, : len(text)])
     # Ranked over all of the held-out source, best |r(C)| first, units layer by layer.
-    assert source.source in run.cells_over and f"{len(source.text):,}" in run.cells_over
-    strengths = [abs(match.r_c) for match in run.cells.values()]
+    ranking = rank_cells(ModelSource(kind="code"))
+    assert source.source in ranking.over and f"{len(source.text):,}" in ranking.over
+    strengths = [abs(match.r_c) for match in ranking.cells.values()]
     assert strengths == sorted(strengths, reverse=True)
-    assert set(run.cells) <= set(run.labels)
+    assert set(ranking.cells) <= set(run.labels)
     units = model.config.units
-    assert all(0 <= match.unit < units for match in run.cells.values())
+    assert all(0 <= match.unit < units for match in ranking.cells.values())
 
 
 def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_label() -> None:
     at = app_on("Trained: code")
     assert not at.exception and not at.error
     run = run_source(ModelSource(kind="code"))
+    cells = rank_cells(ModelSource(kind="code")).cells
     hidden = run.trace.hidden_size
     picker = at.selectbox(key=FOCUS_KEY)
-    assert picker.options[0].startswith(LABEL_TITLES[next(iter(run.cells))])  # best |r(C)| first
+    assert picker.options[0].startswith(LABEL_TITLES[next(iter(cells))])  # best |r(C)| first
     for label in ("bracket_depth", "column"):
         picker.set_value(label).run()
         assert not at.exception and not at.error
-        match = run.cells[label]
+        match = cells[label]
         layer, unit = divmod(match.unit, hidden)
         assert at.multiselect(key=units_key(label)).value == [unit]
         assert at.selectbox(key=layer_key(label)).value == layer
@@ -185,10 +196,11 @@ def test_the_learned_counter_button_shows_the_depth_unit() -> None:
     at.button(key="preset_learned_counter").click().run()
     assert not at.exception and not at.error
     run = run_source(ModelSource(kind="brackets", batch_size=1))
-    unit = run.cells["depth"].unit
+    depth = rank_cells(ModelSource(kind="brackets")).cells["depth"]
+    unit = depth.unit
     assert at.multiselect(key=units_key("depth")).value == [unit]
     caption = next(c.value for c in at.caption if "r(C, depth)" in c.value)
-    assert f"{run.cells['depth'].r_c:+.3f}" in caption
+    assert f"{depth.r_c:+.3f}" in caption
     figure = chart_specs(at)[0]
     drawn = [decode(t["y"]) for t in figure["data"]]
     np.testing.assert_allclose(drawn[1], run.trace.c[0, 0, 0, :, unit].numpy(), atol=1e-6)
@@ -356,7 +368,7 @@ def test_the_explorers_picks_outlive_a_page_switch_and_a_starting_point_resets_t
     assert at.selectbox(key=FOCUS_KEY).value == "bracket_depth"
     assert at.multiselect(key=units_key("bracket_depth")).value == [3, 42]
     # On the brackets model, a pick beside the depth unit; the starting point shows it alone.
-    depth_unit = run_source(ModelSource(kind="brackets", batch_size=1)).cells["depth"].unit
+    depth_unit = rank_cells(ModelSource(kind="brackets")).cells["depth"].unit
     other = (depth_unit + 1) % run_source(ModelSource(kind="brackets")).trace.hidden_size
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
     at.session_state[MODEL_KEY] = "Trained: brackets"

@@ -14,7 +14,14 @@ from lstm_core.learned.charmodel import CharConfig, CharLSTM, unit_name, weights
 from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from lstm_core.model.source import TRAINED_MODELS, ModelSource
-from ui.model_source import FOCUS_KEY, MODEL_KEY, layer_key, source_run_or_stop, units_key
+from ui.model_source import (
+    FOCUS_KEY,
+    MODEL_KEY,
+    layer_key,
+    source_cells_or_stop,
+    source_run_or_stop,
+    units_key,
+)
 from ui.text_model import held_out_table, loaded_model
 
 
@@ -24,6 +31,7 @@ def loaded_once() -> None:
     runs, as a server does on its first visit: each AppTest run then redraws from the cache."""
     held_out_table("code")
     source_run_or_stop(ModelSource(kind="code"))  # the Explorer's run of it (the last test)
+    source_cells_or_stop(ModelSource(kind="code"))  # and its cells
 
 
 def open_text_page() -> AppTest:

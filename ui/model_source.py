@@ -17,8 +17,10 @@ from lstm_core.io.csv_input import parse_csv
 from lstm_core.io.npy_input import parse_npy
 from lstm_core.model.source import (
     TRAINED_MODELS,
+    CellRanking,
     ModelSource,
     SourceRun,
+    rank_cells,
     run_source,
     sha256,
 )
@@ -295,3 +297,21 @@ def source_run_or_stop(source: ModelSource) -> SourceRun:
         st.error(f"This model cannot run: {run}.")
         st.stop()
     return run
+
+
+def source_cells_or_stop(source: ModelSource) -> CellRanking:
+    """The cached cell ranking of the trained model `source` names (one per model and process:
+    it does not depend on the batch or the page); empty for a checkpoint."""
+    if source.kind not in TRAINED_MODELS:
+        return CellRanking()
+
+    def compute() -> CellRanking:
+        with st.spinner("Finding the cells on all of the model's held-out data…"):
+            return rank_cells(source)
+
+    try:
+        return RUNS.get_or_compute(("source_cells", source.kind), compute)
+    except BudgetError as error:
+        st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
+        st.stop()
+        raise

@@ -24,7 +24,12 @@ from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned.charmodel import stacked_unit_name
 from lstm_core.learned.labels import label_title
-from lstm_core.model.source import TRAINED_MODELS, ModelSource, SourceRun, shapes_table
+from lstm_core.model.source import (
+    TRAINED_MODELS,
+    CellRanking,
+    ModelSource,
+    shapes_table,
+)
 from lstm_core.model.trace import DIRECTION_NAMES, Trace, step_rows
 from ui.caches import VIEWS, byte_cached
 from ui.export import CSV_MAX_ROWS
@@ -33,6 +38,7 @@ from ui.model_source import (
     FOCUS_KEY,
     MODEL_KEY,
     layer_key,
+    source_cells_or_stop,
     source_file_name,
     source_run_or_stop,
     units_key,
@@ -104,26 +110,26 @@ def go_to_explorer_if_asked() -> None:
         st.switch_page("pages/explorer.py")
 
 
-def focus_picker(run: SourceRun) -> UnitMatch | None:
+def focus_picker(ranking: CellRanking) -> UnitMatch | None:
     """The label whose best unit the Explorer opens on (a picker when the model has several,
     best |r(C)| first); None for a model without labels."""
-    if not run.cells:
+    if not ranking.cells:
         return None
-    if st.session_state.get(FOCUS_KEY) not in run.cells:
-        st.session_state[FOCUS_KEY] = next(iter(run.cells))
-    if len(run.cells) > 1:
+    if st.session_state.get(FOCUS_KEY) not in ranking.cells:
+        st.session_state[FOCUS_KEY] = next(iter(ranking.cells))
+    if len(ranking.cells) > 1:
         st.selectbox(
             "label",
-            list(run.cells),
+            list(ranking.cells),
             key=FOCUS_KEY,
             persist_state="session",
             format_func=lambda name: (
-                f"{label_title(name)} (best unit's r(C) {run.cells[name].r_c:+.2f})"
+                f"{label_title(name)} (best unit's r(C) {ranking.cells[name].r_c:+.2f})"
             ),
             help="What the cell finder looked for; the page shows the unit whose C follows it "
             "most closely, with that unit's h beside it.",
         )
-    return run.cells[st.session_state[FOCUS_KEY]]
+    return ranking.cells[st.session_state[FOCUS_KEY]]
 
 
 def explorer_body(source: ModelSource) -> None:
@@ -135,7 +141,8 @@ def explorer_body(source: ModelSource) -> None:
     if run.text:
         with st.expander(f"The text it reads ({len(run.text):,} characters)"):
             st.code(run.text, language="python")
-    focus = focus_picker(run)
+    ranking = source_cells_or_stop(source)
+    focus = focus_picker(ranking)
     focus_layer, focus_unit = divmod(focus.unit, t.hidden_size) if focus else (0, 0)
     columns = st.columns(4)
     label = None if focus is None else focus.label
@@ -214,7 +221,7 @@ def explorer_body(source: ModelSource) -> None:
         )
         st.caption(
             f"The cell finder's {label_title(focus.label)} unit is {c_unit}, "
-            f"ranked by |r(C, {focus.label})| over {run.cells_over}: r(C, {focus.label}) = "
+            f"ranked by |r(C, {focus.label})| over {ranking.over}: r(C, {focus.label}) = "
             f"{focus.r_c:+.3f}, while the same unit's h reaches r(h, {focus.label}) = "
             f"{focus.r_h:+.3f} (h's best unit, {h_unit}: {focus.best_r_h:+.3f}). "
             + (

@@ -106,15 +106,21 @@ class SourceRun:
     trace: Trace  # every state and gate (lstm_core.model.trace)
     # Per label {name: (B, T) float} for the traced sequences or text; {} for a file.
     labels: dict[str, torch.Tensor] = field(default_factory=dict)
-    # The cell finder on all of a trained model's held-out data ({} for a file), strongest
-    # |r(C)| first. Units are numbered layer by layer: unit k is unit k % H of layer k // H.
-    cells: dict[str, UnitMatch] = field(default_factory=dict)
-    cells_over: str = ""  # what the cells were ranked on: "all held-out sequences"
     description: str = ""  # one sentence: what the model and its input are
     text: str = ""  # the characters read, one a step (the code model), else ""
 
     def __repr__(self) -> str:
         return f"SourceRun({self.source.kind}, {self.trace!r})"
+
+
+@dataclass(frozen=True)
+class CellRanking:
+    """The cell finder on all of a trained model's held-out data (`rank_cells`)."""
+
+    # Each label's best unit, strongest |r(C)| first; {} for a checkpoint. Units are numbered
+    # layer by layer: unit k is unit k % H of layer k // H.
+    cells: dict[str, UnitMatch] = field(default_factory=dict)
+    over: str = ""  # what the cells were ranked on: "all held-out sequences"
 
 
 def trained_weights_path(task: str) -> Path:
@@ -174,13 +180,6 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
     model = model_from_state(source.kind, load_safetensors(weights)).eval()
     test = held_out_batch(task, TRAINED_SEED, task.defaults.seq_len)
     x = task.lstm_input(model, test.inputs)  # (N, T, I): what the nn.LSTM reads
-    full = trace(model.recurrent, x, max_states=10**8)
-    cells: dict[str, UnitMatch] = {}
-    for name, values in test.labels.items():
-        defined = torch.isfinite(values)  # (N, T)
-        c = full.c[-1, 0][defined]  # (n, H) last layer, forward
-        h = full.h[-1, 0][defined]
-        cells.update(find_cells(c, h, {name: values[defined]}))
     shown = max(1, min(source.batch_size, x.shape[0]))
     run = trace(model.recurrent, x[:shown])
     return SourceRun(
@@ -188,8 +187,6 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
         spec=_spec_of(model.recurrent),
         trace=run,
         labels={name: values[:shown] for name, values in test.labels.items()},
-        cells=strongest_first(cells),
-        cells_over="all held-out sequences",
         description=(
             f"The {source.kind} task's model, trained by `python -m lstm_core train --task "
             f"{source.kind}`, reading {shown} held-out sequence(s) of {x.shape[1]} steps "
@@ -203,10 +200,6 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
     model, metadata = model_from_bytes(weights)
     held_out = held_out_text(trained_seed(metadata))
     labels = label_text(held_out.text)  # {name: (N,)}
-    states = text_states(model, held_out.text)  # h, C (N, L·H): every layer's units
-    found = find_cells(states.c, states.h, labels)
-    del states  # over 100 MB for a stacked model; only the cells are kept
-    cells = strongest_first(found)
     text = held_out.text[:CODE_VIEW_CHARS]
     x = model.embedding(encode(text)[None])  # (1, T, E): what the nn.LSTM reads
     config = model.config
@@ -217,8 +210,6 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
         trace=trace(model.lstm, x),
         # (1, T) each, copied out of the whole source's labels so that those can go.
         labels={name: values[None, : len(text)].clone() for name, values in labels.items()},
-        cells=cells,
-        cells_over=f"all {len(held_out.text):,} characters of `{held_out.source}`",
         description=(
             f"The code model ({layers} of {config.hidden_dim} units, "
             "trained to predict the next character of the Python standard library), reading "
@@ -251,6 +242,50 @@ def run_source(
     if source.kind == "code":
         return _run_code(source, weights)
     return _run_task(source, weights)
+
+
+@torch.no_grad()
+def _task_cells(task_name: str, weights: bytes) -> CellRanking:
+    task = get_task(task_name)
+    model = model_from_state(task_name, load_safetensors(weights)).eval()
+    test = held_out_batch(task, TRAINED_SEED, task.defaults.seq_len)
+    x = task.lstm_input(model, test.inputs)  # (N, T, I): what the nn.LSTM reads
+    full = trace(model.recurrent, x, max_states=10**8)
+    cells: dict[str, UnitMatch] = {}
+    for name, values in test.labels.items():
+        defined = torch.isfinite(values)  # (N, T)
+        c = full.c[-1, 0][defined]  # (n, H) last layer, forward
+        h = full.h[-1, 0][defined]
+        cells.update(find_cells(c, h, {name: values[defined]}))
+    return CellRanking(strongest_first(cells), "all held-out sequences")
+
+
+def _code_cells(weights: bytes) -> CellRanking:
+    model, metadata = model_from_bytes(weights)
+    held_out = held_out_text(trained_seed(metadata))
+    states = text_states(model, held_out.text)  # h, C (N, L·H): every layer's units
+    found = find_cells(states.c, states.h, label_text(held_out.text))
+    return CellRanking(
+        strongest_first(found), f"all {len(held_out.text):,} characters of `{held_out.source}`"
+    )
+
+
+def rank_cells(source: ModelSource, weights: bytes | None = None) -> CellRanking:
+    """The cell finder on all of the trained model `source` names' held-out data: a task
+    model's held-out sequences, the code model's whole held-out file. Empty for a checkpoint
+    or the seeded model (no labels).
+
+    Apart from run_source, because the pages that show no cell should not wait for it: on
+    the code model it reads some 30,000 characters, run_source 2,000.
+    weights: a trained model's file bytes; None reads the shipped file.
+    """
+    if source.kind not in TRAINED_MODELS:
+        return CellRanking()
+    if weights is None:
+        weights = trained_weights_path(source.kind).read_bytes()
+    if source.kind == "code":
+        return _code_cells(weights)
+    return _task_cells(source.kind, weights)
 
 
 def shapes_table(run: SourceRun) -> list[dict[str, str]]:

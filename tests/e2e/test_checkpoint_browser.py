@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page
 from safetensors.torch import save
 from torch import nn
 
-from lstm_core.model.source import ModelSource, run_source, sha256
+from lstm_core.model.source import ModelSource, rank_cells, run_source, sha256
 
 from .support import (
     CHART_TIMEOUT_MS,
@@ -103,7 +103,7 @@ def test_the_learned_counter_button_draws_the_depth_unit(
     page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
 ) -> None:
     run = run_source(ModelSource(kind="brackets", batch_size=1))
-    unit = run.cells["depth"].unit
+    unit = rank_cells(ModelSource(kind="brackets")).cells["depth"].unit
     open_app(page, streamlit_server)
     page.get_by_role("button", name="Learned counter (brackets)").click()
     page.get_by_text("r(C, depth)").first.wait_for(timeout=CHART_TIMEOUT_MS)
@@ -122,7 +122,7 @@ def test_a_link_to_the_code_model_follows_the_label_picked(
     page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
 ) -> None:
     run = run_source(ModelSource(kind="code"))
-    match = run.cells["bracket_depth"]
+    match = rank_cells(ModelSource(kind="code")).cells["bracket_depth"]
     layer, unit = divmod(match.unit, run.trace.hidden_size)
     open_app(page, streamlit_server, "?model=code")
     choose_option(page, "label", f"bracket depth (best unit's r(C) {match.r_c:+.2f})")

@@ -42,7 +42,7 @@ def test_long_runs_are_binned_for_the_screen() -> None:
     assert z.shape == (4, 100)
     expected = long.gates["f"][0, 0].double().numpy().reshape(100, 25, 4).mean(axis=1).T
     np.testing.assert_allclose(z, expected, rtol=1e-5)
-    assert "mean of 25 steps" in figure.layout.title.text
+    assert "mean of 25 steps" in figure.layout.title.subtitle.text
     lines = gate_lines(long, units=[0, 3], max_points=200)
     assert all(len(trace.x) <= 202 for trace in lines.data)
     assert "min/max kept" in lines.layout.title.text

@@ -93,14 +93,18 @@ def gate_heatmaps(
     assert bins is not None
     widths = bins.stop - bins.start
     width = f"{widths.min()}" if widths.min() == widths.max() else f"{widths.min()}-{widths.max()}"
+    # On a line of its own: beside a long model title it would run past a narrow chart.
     note = (
-        f" · each column is the mean of {width} steps ({len(bins.start)} columns)"
+        f"each column is the mean of {width} steps ({len(bins.start)} columns)"
         if bins.binned
         else ""
     )
     figure.update_xaxes(title_text="time step t", row=4, col=1)
     figure.update_layout(
-        title={"text": f"Gates over time: {_view_title(result, layer, batch)}{note}"},
+        title={
+            "text": f"Gates over time: {_view_title(result, layer, batch)}",
+            "subtitle": {"text": note},
+        },
         title_font_size=13,
         height=880,
         margin={"l": 60, "r": 20, "t": 80, "b": 50},

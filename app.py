@@ -11,9 +11,9 @@ from lstm_core import LIMITS
 from lstm_core.model.config import MAX_STATE_ELEMENTS, OPENING_PRESET
 from ui.entry import freeze_startup_objects
 from ui.model_source import (
-    DECIDED_BY_MODEL,
     apply_model_url_once,
     choose_learned_counter,
+    decided_by_model,
     load_seeded_preset,
     model_kind,
     model_source_control,
@@ -75,12 +75,7 @@ def sidebar(no_run_note: str | None) -> None:
         # settings schema's (lstm_core.model.settings).
         from_csv = csv_in_use()
         kind = model_kind()
-        # Settings a loaded or trained model's file decides are shown disabled.
-        decided = set(DECIDED_BY_MODEL) if kind != "seeded" else set()
-        if kind not in ("seeded", "file"):
-            decided |= {"seq_len", "seed"}  # a trained model reads its held-out data
-        if kind == "code":
-            decided.add("batch_size")  # one text
+        decided = decided_by_model(kind)  # shown disabled
         for name in ("input_dim", "hidden_dim", "seq_len"):
             setting_widget(name, from_csv=from_csv, disabled=name in decided)
         with st.expander("More: batch, layers, seed, precision"):

@@ -65,6 +65,19 @@ DECIDED_BY_MODEL: tuple[str, ...] = (
 )
 
 
+def decided_by_model(kind: str) -> set[str]:
+    """The settings the model of `kind` decides itself: the sidebar disables them and the run
+    ignores them."""
+    if kind == "seeded":
+        return set()
+    decided = set(DECIDED_BY_MODEL)
+    if kind != "file":
+        decided |= {"seq_len", "seed"}  # a trained model reads its held-out data
+    if kind == "code":
+        decided.add("batch_size")  # one text
+    return decided
+
+
 def model_kind() -> str:
     """The chosen source's kind: "seeded", "file", or a trained model ("brackets", ...)."""
     return MODEL_CHOICES.get(st.session_state.get(MODEL_KEY, "Seeded nn.LSTM"), "seeded")
@@ -239,9 +252,9 @@ def current_source() -> ModelSource | None:
     kind = model_kind()
     if kind == "seeded":
         return None
+    if "batch_size" in decided_by_model(kind):
+        return ModelSource(kind=kind)
     batch = int(st.session_state.get("batch_size", 1))
-    if kind == "code":
-        return ModelSource(kind=kind)  # one text: the batch setting does not apply
     if kind != "file":
         return ModelSource(kind=kind, batch_size=batch)
     stored = st.session_state.get(WEIGHTS_KEY)

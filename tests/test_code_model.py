@@ -19,6 +19,7 @@ from lstm_core.learned.charmodel import (
     CharLSTM,
     encode,
     model_from_bytes,
+    next_character_loss,
     run_text,
     text_states,
     trained_steps,
@@ -151,19 +152,25 @@ def test_run_text_is_nn_lstm_and_the_written_out_equations_agree() -> None:
     torch.testing.assert_close(run.c[1:], f[1:] * run.c[:-1] + i[1:] * g[1:])
 
 
+@pytest.mark.parametrize("text", ["while (a[i] > 0):\n    i += 1\n", "x = [1, 2]\ny = (xy)\n"])
 def test_run_text_and_text_states_over_several_kernel_windows_are_one_nn_lstm_call(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, text: str
 ) -> None:
-    monkeypatch.setattr(charmodel, "KERNEL_WINDOW", 5)  # the text spans several windows
+    """Read 5 characters at a time (the second text fills its last window exactly): the
+    states, the hand-written h of every layer and the loss are those of one nn.LSTM call."""
+    monkeypatch.setattr(charmodel, "KERNEL_WINDOW", 5)
     config = CharConfig(hidden_dim=6, embedding_dim=4, num_layers=2)
     model = CharLSTM(config, torch.Generator().manual_seed(3))
-    text = "while (a[i] > 0):\n    i += 1\n"
     run = run_text(model, text)
     with torch.no_grad():
-        output, (h_n, c_n) = model.lstm(model.embedding(encode(text)[None]))
+        ids = encode(text)[None]  # (1, T)
+        output, (h_n, c_n) = model.lstm(model.embedding(ids))
+        logits = model.head(output)  # (1, T, V)
+    expected_loss = nn.functional.cross_entropy(logits[0, :-1], ids[0, 1:]).item()
     torch.testing.assert_close(run.h[:, 6:], output[0])  # the last layer's units
-    torch.testing.assert_close(run.manual_h[:, 6:], output[0])
+    torch.testing.assert_close(run.manual_h, run.h)  # both layers
     torch.testing.assert_close(run.c[-1], c_n[:, 0].reshape(-1))
+    assert run.loss == pytest.approx(expected_loss, rel=1e-5)
     # h and C alone, as the cell ranking reads them: the same numbers.
     states = text_states(model, text)
     h, c = states.h, states.c
@@ -173,6 +180,7 @@ def test_run_text_and_text_states_over_several_kernel_windows_are_one_nn_lstm_ca
     torch.testing.assert_close(h[-1], h_n[:, 0].reshape(-1))
     torch.testing.assert_close(c[-1], c_n[:, 0].reshape(-1))
     torch.testing.assert_close(c, run.c)
+    assert next_character_loss(model, states) == pytest.approx(expected_loss, rel=1e-5)
     # Each window's first C continues the last window's: C_t = f_t C_{t-1} + i_t g_t throughout.
     i, f, g = run.gates["i"], run.gates["f"], run.gates["g"]
     torch.testing.assert_close(run.c[1:], f[1:] * run.c[:-1] + i[1:] * g[1:])

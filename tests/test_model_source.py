@@ -110,7 +110,7 @@ def test_the_code_model_reads_its_held_out_source_as_plain_pytorch_does() -> Non
     for name, values in label_text(source.text).items():
         torch.testing.assert_close(run.labels[name], values[None, : len(text)])
     # Ranked over all of the held-out source, best |r(C)| first, units layer by layer.
-    ranking = rank_cells(ModelSource(kind="code"))
+    ranking = source_cells_or_stop(ModelSource(kind="code"))
     assert source.source in ranking.over and f"{len(source.text):,}" in ranking.over
     strengths = [abs(match.r_c) for match in ranking.cells.values()]
     assert strengths == sorted(strengths, reverse=True)
@@ -123,7 +123,7 @@ def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_l
     at = app_on("Trained: code")
     assert not at.exception and not at.error
     run = run_source(ModelSource(kind="code"))
-    cells = rank_cells(ModelSource(kind="code")).cells
+    cells = source_cells_or_stop(ModelSource(kind="code")).cells
     hidden = run.trace.hidden_size
     picker = at.selectbox(key=FOCUS_KEY)
     assert picker.options[0].startswith(LABEL_TITLES[next(iter(cells))])  # best |r(C)| first

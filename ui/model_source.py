@@ -3,8 +3,10 @@
 The choice makes a `lstm_core.model.source.ModelSource` (hashable: kind, the file's sha256, the
 input's sha256, the noise settings); `source_run_or_stop` runs it through
 `lstm_core.model.source.run_source`, cached in the byte-bounded RUNS cache (ui/caches.py)
-under that source. An uploaded file's bytes are kept in this session's st.session_state only
-(a link carries model=file, and whoever opens it is asked for the file, as with signal=csv).
+under that source, and `source_cells_or_stop` ranks a trained model's cells
+(`lstm_core.model.source.rank_cells`), cached there under the model's kind. An uploaded
+file's bytes are kept in this session's st.session_state only (a link carries model=file,
+and whoever opens it is asked for the file, as with signal=csv).
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ UNITS_KEY = "explorer_src_units"  # the Explorer's units picker; see units_key
 LAYER_KEY = "explorer_src_layer"  # its layer picker; see layer_key
 _URL_APPLIED_KEY = "model_url_applied"
 MAX_INPUT_BYTES = 64_000_000
-# The settings a loaded or trained model decides itself (the sidebar disables them).
+# The settings every loaded or trained model decides itself; decided_by_model adds those of
+# each kind.
 DECIDED_BY_MODEL: tuple[str, ...] = (
     "input_dim",
     "hidden_dim",
@@ -313,8 +316,8 @@ def source_run_or_stop(source: ModelSource) -> SourceRun:
 
 
 def source_cells_or_stop(source: ModelSource) -> CellRanking:
-    """The cached cell ranking of the trained model `source` names (one per model and process:
-    it does not depend on the batch or the page); empty for a checkpoint."""
+    """The cell ranking of the trained model `source` names, cached in RUNS under the model's
+    kind (it does not depend on the batch or the page); empty for a checkpoint."""
     if source.kind not in TRAINED_MODELS:
         return CellRanking()
 

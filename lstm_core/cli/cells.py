@@ -14,8 +14,9 @@ from lstm_core.learned.charmodel import (
     WEIGHTS_FORMAT,
     CharConfig,
     model_from_bytes,
+    next_character_loss,
     read_metadata,
-    run_text,
+    text_states,
 )
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
@@ -45,17 +46,17 @@ def text_model_report(data: bytes, text: str | None) -> dict[str, Any]:
         raise ValueError("the text file is empty")
     if len(text) > MAX_TEXT_CHARS:
         raise ValueError(f"the text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,}")
-    run = run_text(model, text)
+    states = text_states(model, text)  # h and C alone: the gates would be several times more
     labels = label_text(text)
-    cells = find_cells(run.c, run.h, labels)
+    cells = find_cells(states.c, states.h, labels)
     return {
         "units": {name: match.to_dict() for name, match in cells.items()},
         # Labels with one value over the whole text (no string in it, say): no unit to find.
         "constant_labels": constant_labels(labels),
-        "h": _states_json(run.h),
-        "c": _states_json(run.c),
+        "h": _states_json(states.h),
+        "c": _states_json(states.c),
         "text": text,
-        "loss_nats_per_char": run.loss,
+        "loss_nats_per_char": next_character_loss(model, states),
         # A stacked model's units are numbered layer by layer (CharConfig.layer_of).
         "num_layers": model.config.num_layers,
         "layer_width": model.config.hidden_dim,

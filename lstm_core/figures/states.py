@@ -327,10 +327,12 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
         )
         layout[f"yaxis{axis}"]["title"] = {"text": "unit"}
     layout["xaxis2"]["title"] = {"text": "time step t"}
-    binned = f", each column the mean of {width:.3g} steps" if h_bins.binned else ""
+    # On a line of its own: beside a long model title it would run past a narrow chart.
+    binned = f"each column is the mean of {width:.3g} steps" if h_bins.binned else ""
     layout.update(
         title={
-            "text": f"All {units} units at a glance · layer {layer}, batch item {batch}{binned}",
+            "text": f"All {units} units at a glance · layer {layer}, batch item {batch}",
+            "subtitle": {"text": binned},
             "font": {"size": 14},
         },
         height=560,

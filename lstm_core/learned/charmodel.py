@@ -169,7 +169,8 @@ def _read(
     config = model.config
     units = config.num_layers * config.hidden_dim
     names = ["h", "c"] + (["manual_h", *GATE_NAMES] if with_gates else [])
-    out = {name: torch.empty(ids.shape[0], units) for name in names}  # (T, L·H) each
+    dtype = model.embedding.weight.dtype
+    out = {name: torch.empty(ids.shape[0], units, dtype=dtype) for name in names}  # (T, L·H)
     reference: tuple[torch.Tensor, torch.Tensor] | None = None  # nn.LSTM's (h, c): (L, 1, H)
     manual: tuple[torch.Tensor, torch.Tensor] | None = None  # nn.LSTM's h, the cell's own C
     for start in range(0, ids.shape[0], KERNEL_WINDOW):
@@ -190,21 +191,27 @@ def _read(
 @torch.no_grad()
 def run_text(model: CharLSTM, text: str) -> TextRun:
     """Read `text` (at least one character) with `model`: states, gates and loss."""
-    ids, states = _read(model, text, with_gates=True)
-    last_layer = states["h"][:, -model.config.hidden_dim :]  # (T, H): the last layer predicts
-    if ids.shape[0] > 1:
-        logits = model.head(last_layer[:-1])  # (T - 1, V)
-        loss = nn.functional.cross_entropy(logits, ids[1:]).item()
-    else:
-        loss = float("nan")
+    _, states = _read(model, text, with_gates=True)
+    read = TextStates(text=text, h=states["h"], c=states["c"])
     return TextRun(
         text=text,
-        h=states["h"],
-        c=states["c"],
+        h=read.h,
+        c=read.c,
         gates={name: states[name] for name in GATE_NAMES},
         manual_h=states["manual_h"],
-        loss=loss,
+        loss=next_character_loss(model, read),
     )
+
+
+@torch.no_grad()
+def next_character_loss(model: CharLSTM, states: TextStates) -> float:
+    """The mean cross-entropy of the model's next-character predictions over the text that
+    `states` were read on, in nats per character; NaN for a one-character text."""
+    ids = encode(states.text)  # (T,)
+    if ids.shape[0] < 2:
+        return float("nan")
+    last_layer = states.h[:-1, -model.config.hidden_dim :]  # (T - 1, H): the last layer predicts
+    return nn.functional.cross_entropy(model.head(last_layer), ids[1:]).item()
 
 
 @torch.no_grad()

@@ -24,8 +24,9 @@ from lstm_core.learned.charmodel import (
     CharLSTM,
     encode,
     model_from_bytes,
+    next_character_loss,
     run_steps,
-    run_text,
+    text_states,
     weights_header,
     weights_to_bytes,
 )
@@ -75,8 +76,8 @@ def unigram_loss(train_ids: torch.Tensor, ids: torch.Tensor) -> float:
 
 def evaluate(model: CharLSTM, text: str) -> tuple[float, dict[str, UnitMatch]]:
     """Loss (nats per character) on `text` and each label's best unit there."""
-    run = run_text(model, text)
-    return run.loss, find_cells(run.c, run.h, label_text(text))
+    states = text_states(model, text)
+    return next_character_loss(model, states), find_cells(states.c, states.h, label_text(text))
 
 
 def train_code(

@@ -254,7 +254,9 @@ def manual_trajectory(
     x (B, T, I). Each step reads nn.LSTM's h_{t-1} (`reference_h` (L, B, T, H), computed with
     `reference_trajectory` when not given) and the cell's own C_{t-1}. The states before the
     first step are `initial` = (h_0, c_0), each (L, B, H), or zero: a long input can be read
-    window by window, each starting where the last ended. Returns h (L, B, T, H), C
+    window by window, each starting where the last ended. A given `reference_h` must start
+    from the same h_0 (and nn.LSTM's own c_0, which may differ from the cell's in the last
+    bits); when not given, nn.LSTM starts from `initial` as it is. Returns h (L, B, T, H), C
     (L, B, T, H) and {"i", "f", "g", "o"} each (L, B, T, H).
     """
     if reference_h is None:

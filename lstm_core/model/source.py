@@ -1,4 +1,5 @@
-"""Where the model comes from, and one run of it for any source: `ModelSource`, `run_source`.
+"""Where the model comes from, and one run of it for any source: `ModelSource`, `run_source`;
+for a trained model, its cells on all of its held-out data: `rank_cells`.
 
 Kinds:
 - "seeded": the seeded nn.LSTM of a RunConfig (lstm_core.model.simulate; not run here).
@@ -35,7 +36,7 @@ from lstm_core.learned.charmodel import encode, model_from_bytes, text_states
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import trained_seed
-from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
+from lstm_core.learned.tasks import get_task, held_out_batch, label_cells, model_from_state
 from lstm_core.model.trace import FILE_MODEL_TITLE, Trace, trace
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "learned" / "weights"
@@ -251,12 +252,7 @@ def _task_cells(task_name: str, weights: bytes) -> CellRanking:
     test = held_out_batch(task, TRAINED_SEED, task.defaults.seq_len)
     x = task.lstm_input(model, test.inputs)  # (N, T, I): what the nn.LSTM reads
     full = trace(model.recurrent, x, max_states=10**8)
-    cells: dict[str, UnitMatch] = {}
-    for name, values in test.labels.items():
-        defined = torch.isfinite(values)  # (N, T)
-        c = full.c[-1, 0][defined]  # (n, H) last layer, forward
-        h = full.h[-1, 0][defined]
-        cells.update(find_cells(c, h, {name: values[defined]}))
+    cells = label_cells(full.h[-1, 0], full.c[-1, 0], test.labels)  # last layer, forward
     return CellRanking(strongest_first(cells), "all held-out sequences")
 
 
@@ -276,7 +272,7 @@ def rank_cells(source: ModelSource, weights: bytes | None = None) -> CellRanking
     or the seeded model (no labels).
 
     Apart from run_source, because the pages that show no cell should not wait for it: on
-    the code model it reads some 30,000 characters, run_source 2,000.
+    the code model it reads the whole held-out file, run_source its first CODE_VIEW_CHARS.
     weights: a trained model's file bytes; None reads the shipped file.
     """
     if source.kind not in TRAINED_MODELS:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lstm_core.model.kernels import native_kernel
+from lstm_core.model.kernels import default_kernel
 from lstm_core.model.simulate import GATE_NAMES, manual_trajectory, reference_trajectory
 
 VOCABULARY: str = "".join(chr(code) for code in range(32, 127)) + "\n\t"
@@ -26,7 +26,7 @@ _IDS: dict[str, int] = {char: index for index, char in enumerate(VOCABULARY)}
 WEIGHTS_FORMAT = "lstm-state-explorer/char-lstm"
 # A weights file larger than this is refused before it is parsed.
 MAX_WEIGHTS_BYTES = 64_000_000
-# The native kernel is switched under one process-wide lock that every session's runs take:
+# nn.LSTM's kernel is chosen under one process-wide lock that every session's runs take:
 # reading a text holds it for this many characters at a time, so a long text never holds the
 # others back for long.
 KERNEL_WINDOW = 2_048
@@ -176,7 +176,9 @@ def _read(
     for start in range(0, ids.shape[0], KERNEL_WINDOW):
         x = model.embedding(ids[None, start : start + KERNEL_WINDOW])  # (1, W, E)
         window = slice(start, start + x.shape[1])
-        with native_kernel():
+        # PyTorch's default kernel, as the Explorer's trace and a user's own call run it (and
+        # faster than the native one over a long text).
+        with default_kernel():
             h_window, c_n = reference_trajectory(model.lstm, x, reference)  # (L, 1, W, H)
         # The written-out equations call no nn.LSTM kernel: no lock needed.
         manual_h, manual_c, gates = manual_trajectory(model.lstm, x, h_window, manual)

@@ -163,3 +163,17 @@ def test_r_outside_strings_leaves_out_the_brackets_a_string_holds() -> None:
     assert rows[2].r_c_outside_strings == pytest.approx(r(noise_np[outside], depth_np[outside]))
     in_string_rows = [row for row in cell_table(run, top=2) if row.label == "in_string"]
     assert in_string_rows and all(row.r_c_outside_strings is None for row in in_string_rows)
+
+
+def test_states_are_written_row_by_row_as_json_dumps_would_write_them() -> None:
+    import io
+    import json
+
+    from lstm_core.cli.cells import DECIMALS, _write_json
+
+    states = torch.tensor([[0.1234567891, -2.0], [3.5, 1e-9]])  # (T, H)
+    report = {"units": {"column": {"unit": 1}}, "h": states, "text": 'a"\n'}
+    out = io.StringIO()
+    _write_json(report, out)
+    rows = [[round(value, DECIMALS) for value in row] for row in states.tolist()]
+    assert out.getvalue() == json.dumps({**report, "h": rows}) + "\n"

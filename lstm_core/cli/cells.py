@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+import torch
 
 from lstm_core.analysis.cell_finder import constant_labels, find_cells
 from lstm_core.cli.common import CliError
@@ -29,13 +32,28 @@ MAX_TEXT_CHARS = 100_000
 DECIMALS = 6  # h and C are printed rounded to this many decimals
 
 
-def _states_json(states: Any) -> list[list[float]]:
-    """(T, H) tensor -> [T][H] nested lists, rounded."""
-    return [[round(value, DECIMALS) for value in row] for row in states.tolist()]
+def _write_json(report: dict[str, Any], out: TextIO) -> None:
+    """`report` as one JSON object on `out`, as json.dumps writes it; a (T, H) tensor value as
+    [T][H] nested lists rounded to DECIMALS, written row by row, so that a long text's states
+    are never all held as Python floats and one string at once."""
+    out.write("{")
+    for n, (key, value) in enumerate(report.items()):
+        out.write((", " if n else "") + json.dumps(key) + ": ")
+        if isinstance(value, torch.Tensor):
+            out.write("[")
+            for t, row in enumerate(value):  # (H,) each
+                out.write(
+                    (", " if t else "") + json.dumps([round(v, DECIMALS) for v in row.tolist()])
+                )
+            out.write("]")
+        else:
+            out.write(json.dumps(value))
+    out.write("}\n")
 
 
 def text_model_report(data: bytes, text: str | None) -> dict[str, Any]:
-    """A character model's cells on `text` (its held-out source when None): the JSON object.
+    """A character model's cells on `text` (its held-out source when None): the JSON object,
+    with h and c as (T, L·H) tensors (`_write_json` writes them as nested lists).
 
     Raises ValueError for weights that are no character model, or a bad text.
     """
@@ -53,8 +71,8 @@ def text_model_report(data: bytes, text: str | None) -> dict[str, Any]:
         "units": {name: match.to_dict() for name, match in cells.items()},
         # Labels with one value over the whole text (no string in it, say): no unit to find.
         "constant_labels": constant_labels(labels),
-        "h": _states_json(states.h),
-        "c": _states_json(states.c),
+        "h": states.h,  # (T, L·H), written as [T][L·H] lists
+        "c": states.c,
         "text": text,
         "loss_nats_per_char": next_character_loss(model, states),
         # A stacked model's units are numbered layer by layer (CharConfig.layer_of).
@@ -115,7 +133,7 @@ def _command_cells(args: argparse.Namespace) -> None:
     except ValueError as error:
         raise CliError(str(error)) from None
     if args.json:
-        print(json.dumps(report))
+        _write_json(report, sys.stdout)
     else:
         _print_table(report)
 

@@ -39,6 +39,17 @@ APP = str(ROOT / "app.py")
 APPTEST_TIMEOUT = 60
 
 
+def warm_code_model_views() -> None:
+    """Run the code model and rank its cells into the process cache before any page does, as
+    a server's first visit does: the ranking reads all of its held-out source, longer than an
+    AppTest run is given under load; each AppTest run then draws from the cache."""
+    from lstm_core.model.source import ModelSource
+    from ui.model_source import source_cells_or_stop, source_run_or_stop
+
+    source_run_or_stop(ModelSource(kind="code"))
+    source_cells_or_stop(ModelSource(kind="code"))
+
+
 def chart_specs(at: Any) -> list[dict[str, Any]]:
     """The plotly figures an AppTest run drew, as JSON dicts."""
     return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]

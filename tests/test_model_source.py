@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
+from conftest import APP, APPTEST_TIMEOUT, chart_specs, decode, warm_code_model_views
 from safetensors.torch import save
 from streamlit.testing.v1 import AppTest
 from torch import nn
@@ -39,18 +39,13 @@ from ui.model_source import (
     WEIGHTS_KEY,
     layer_key,
     source_cells_or_stop,
-    source_run_or_stop,
     units_key,
 )
 
 
 @pytest.fixture(scope="module", autouse=True)
 def code_model_run_once() -> None:
-    """Run the code model and rank its cells into the process cache before any page does, as
-    a server's first visit does: the ranking reads all of its held-out source, longer than an
-    AppTest run is given under load; each AppTest run then draws from the cache."""
-    source_run_or_stop(ModelSource(kind="code"))
-    source_cells_or_stop(ModelSource(kind="code"))
+    warm_code_model_views()
 
 
 def projected_bidirectional() -> tuple[nn.LSTM, bytes]:

@@ -7,19 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import APP, APPTEST_TIMEOUT, chart_specs
+from conftest import APP, APPTEST_TIMEOUT, chart_specs, warm_code_model_views
 from streamlit.testing.v1 import AppTest
 
 from lstm_core.learned.charmodel import CharConfig, CharLSTM, unit_name, weights_to_bytes
 from lstm_core.learned.labels import LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
-from lstm_core.model.source import TRAINED_MODELS, ModelSource
+from lstm_core.model.source import TRAINED_MODELS
 from ui.model_source import (
     FOCUS_KEY,
     MODEL_KEY,
     layer_key,
-    source_cells_or_stop,
-    source_run_or_stop,
     units_key,
 )
 from ui.text_model import held_out_table, loaded_model
@@ -30,8 +28,7 @@ def loaded_once() -> None:
     """Load the shipped model and its held-out table into the process cache before the page
     runs, as a server does on its first visit: each AppTest run then redraws from the cache."""
     held_out_table("code")
-    source_run_or_stop(ModelSource(kind="code"))  # the Explorer's run of it (the last test)
-    source_cells_or_stop(ModelSource(kind="code"))  # and its cells
+    warm_code_model_views()  # the Explorer's run of it (the last test)
 
 
 def open_text_page() -> AppTest:

@@ -153,12 +153,10 @@ class TextRun(TextStates):
     loss: float  # mean next-character cross-entropy over the text, nats per character
 
 
-def _read(
-    model: CharLSTM, text: str, with_gates: bool
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """ids (T,) and the states after each character, each (T, L·H): "h" (nn.LSTM's) and "c"
-    (the written-out equations'), with `with_gates` also "manual_h" and the gates "i", "f",
-    "g", "o".
+def _read(model: CharLSTM, text: str, with_gates: bool) -> dict[str, torch.Tensor]:
+    """The states after each character, each (T, L·H): "h" (nn.LSTM's) and "c" (the
+    written-out equations'), with `with_gates` also "manual_h" and the gates "i", "f", "g",
+    "o".
 
     The text is read KERNEL_WINDOW characters at a time, both trajectories carried from one
     window into the next, so the working memory beyond the outputs is one window's.
@@ -187,13 +185,13 @@ def _read(
         pieces = {"h": h_window, "c": manual_c, "manual_h": manual_h, **gates}
         for name in names:
             out[name][window] = _side_by_side(pieces[name])
-    return ids, out
+    return out
 
 
 @torch.no_grad()
 def run_text(model: CharLSTM, text: str) -> TextRun:
     """Read `text` (at least one character) with `model`: states, gates and loss."""
-    _, states = _read(model, text, with_gates=True)
+    states = _read(model, text, with_gates=True)
     read = TextStates(text=text, h=states["h"], c=states["c"])
     return TextRun(
         text=text,
@@ -220,7 +218,7 @@ def next_character_loss(model: CharLSTM, states: TextStates) -> float:
 def text_states(model: CharLSTM, text: str) -> TextStates:
     """A TextRun's h and c alone: what ranking units needs, without the gates and the
     hand-written h (on a long text, most of run_text's memory)."""
-    _, states = _read(model, text, with_gates=False)
+    states = _read(model, text, with_gates=False)
     return TextStates(text=text, h=states["h"], c=states["c"])
 
 

@@ -36,7 +36,13 @@ from lstm_core.learned.charmodel import encode, model_from_bytes, text_states
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import trained_seed
-from lstm_core.learned.tasks import get_task, held_out_batch, label_cells, model_from_state
+from lstm_core.learned.tasks import (
+    TaskBatch,
+    get_task,
+    held_out_batch,
+    label_cells,
+    model_from_state,
+)
 from lstm_core.model.trace import FILE_MODEL_TITLE, Trace, trace
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "learned" / "weights"
@@ -175,12 +181,17 @@ def _run_file(source: ModelSource, weights: bytes, input_values: np.ndarray | No
     )
 
 
+def _task_input(task_name: str, weights: bytes) -> tuple[nn.Module, TaskBatch, torch.Tensor]:
+    """A shipped task model, its held-out batch, and what its nn.LSTM reads of it (N, T, I)."""
+    task = get_task(task_name)
+    model = model_from_state(task_name, load_safetensors(weights)).eval()
+    test = held_out_batch(task, TRAINED_SEED, task.defaults.seq_len)
+    return model, test, task.lstm_input(model, test.inputs)
+
+
 @torch.no_grad()
 def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
-    task = get_task(source.kind)
-    model = model_from_state(source.kind, load_safetensors(weights)).eval()
-    test = held_out_batch(task, TRAINED_SEED, task.defaults.seq_len)
-    x = task.lstm_input(model, test.inputs)  # (N, T, I): what the nn.LSTM reads
+    model, test, x = _task_input(source.kind, weights)  # x (N, T, I)
     shown = max(1, min(source.batch_size, x.shape[0]))
     run = trace(model.recurrent, x[:shown])
     return SourceRun(
@@ -247,10 +258,7 @@ def run_source(
 
 @torch.no_grad()
 def _task_cells(task_name: str, weights: bytes) -> CellRanking:
-    task = get_task(task_name)
-    model = model_from_state(task_name, load_safetensors(weights)).eval()
-    test = held_out_batch(task, TRAINED_SEED, task.defaults.seq_len)
-    x = task.lstm_input(model, test.inputs)  # (N, T, I): what the nn.LSTM reads
+    model, test, x = _task_input(task_name, weights)  # x (N, T, I)
     full = trace(model.recurrent, x, max_states=10**8)
     cells = label_cells(full.h[-1, 0], full.c[-1, 0], test.labels)  # last layer, forward
     return CellRanking(strongest_first(cells), "all held-out sequences")

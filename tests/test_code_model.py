@@ -35,7 +35,7 @@ from lstm_core.learned.corpus import (
     stdlib_root,
 )
 from lstm_core.learned.labels import label_text
-from lstm_core.learned.shipped import load_text_model, weights_bytes
+from lstm_core.learned.shipped import SHIPPED_MODELS, load_text_model, weights_bytes
 
 SMALL = {"corpus_chars": 150_000, "held_out_chars": 4_000, "chunk_len": 128}
 
@@ -304,3 +304,12 @@ def test_the_readme_text_notebook_example_runs_the_documented_depth_unit() -> No
     assert len(drawn) == len(text)
     title = namespace["figure"].layout.title.text  # type: ignore[attr-defined]
     assert title == f"unit {unit} (layer 0): C_t after each character"
+
+
+def test_a_file_named_like_a_shipped_model_is_read_by_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("code").write_bytes(b"not the shipped weights")
+    assert weights_bytes("./code") == b"not the shipped weights"
+    assert weights_bytes("code") == SHIPPED_MODELS["code"].read_bytes()

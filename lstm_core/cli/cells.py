@@ -142,7 +142,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add the `cells` subcommand."""
     parser = commands.add_parser("cells", help="a trained model's cells: which unit holds what")
     parser.add_argument(
-        "--model", required=True, metavar="FILE_OR_NAME", help="weights file, or 'code'"
+        "--model",
+        required=True,
+        metavar="FILE_OR_NAME",
+        help="weights file, or 'code' (the shipped model; a file of that name: ./code)",
     )
     parser.add_argument(
         "--text-file", metavar="F", help="text for a text model (default: its held-out source)"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from lstm_core.learned import cell_table, held_out_text, load_text_model, run_text, unit_name
+from lstm_core.learned import cell_table, held_out_text, load_text_model, text_states, unit_name
 
 from .support import (
     CHART_TIMEOUT_MS,
@@ -103,7 +103,7 @@ def test_a_row_clicked_in_the_cell_table_shows_its_unit(
     page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
 ) -> None:
     model, metadata = load_text_model("code")
-    rows = cell_table(run_text(model, held_out_text(int(metadata["seed"])).text))
+    rows = cell_table(text_states(model, held_out_text(int(metadata["seed"])).text))
     index, row = next(
         (k, row) for k, row in enumerate(rows) if row.label == "column" and row.rank == 2
     )

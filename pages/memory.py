@@ -10,6 +10,7 @@ import streamlit as st
 
 from lstm_core import RunConfig
 from lstm_core.analysis.memory import (
+    HALF_LIFE_MEANING,
     MAX_LAB_HIDDEN,
     MAX_LAB_STEPS,
     PERTURBATION,
@@ -53,10 +54,9 @@ def lab_section(config: RunConfig) -> None:
     st.markdown(
         f"Two runs alike except the first input: the second adds {PERTURBATION:g} to every "
         "feature of x₀. The chart shows how far apart each state stays; its **half-life** is "
-        "the number of steps until the difference first falls to half its value at t = 0 "
-        f'("> {steps}" if it never does). Same seed, sizes and input for an `nn.GRU` and an '
-        "`nn.RNN(tanh)`, which keep PyTorch's default init (they have no forget gate to raise). "
-        "Top layer, batch item 0, float64."
+        f'{HALF_LIFE_MEANING} ("> {steps}" if it never does). Same seed, sizes and input for '
+        "an `nn.GRU` and an `nn.RNN(tanh)`, which keep PyTorch's default init (they have no "
+        "forget gate to raise). Top layer, batch item 0, float64."
     )
     columns = st.columns(2)
     columns[0].metric(
@@ -73,7 +73,7 @@ def lab_section(config: RunConfig) -> None:
         column.metric(
             f"measured: {STATE_LABELS[name]}",
             half_life_text(lab.half_life[name], steps),
-            help="Steps until ‖Δstate_t‖ first falls to half of ‖Δstate_0‖.",
+            help="Steps until ‖Δstate_t‖ falls to half of ‖Δstate_0‖ and stays there.",
         )
     measured_c = lab.half_life["lstm_c"]
     if measured_c is None or measured_c > 1.5 * lab.predicted_half_life_c:
@@ -116,6 +116,10 @@ def lab_section(config: RunConfig) -> None:
     )
 
 
+# A C half-life of fewer steps than this is no long memory, whatever the other states do.
+SHORTEST_VERDICT = 5
+
+
 def _explain_half_lives(lab: MemoryLab) -> None:
     steps = lab.config.seq_len
     c_life, h_life = lab.half_life["lstm_c"], lab.half_life["lstm_h"]
@@ -124,7 +128,13 @@ def _explain_half_lives(lab: MemoryLab) -> None:
         for n in ("gru_h", "rnn_h")
     )
     c_value = c_life if c_life is not None else steps + 1
-    if c_value > longest_other and c_value >= 5:
+    if c_life is None and steps < SHORTEST_VERDICT:
+        st.info(
+            f"The run has {steps} step{'s' if steps > 1 else ''}: too short to tell how long a "
+            f"state remembers (C has not halved within it). Raise the steps to "
+            f"{SHORTEST_VERDICT} or more in the sidebar."
+        )
+    elif c_value > longest_other and c_value >= SHORTEST_VERDICT:
         st.success(
             f"The LSTM's C keeps the perturbation longest: half-life "
             f"{half_life_text(c_life, steps)} against {half_life_text(h_life, steps)} for its h "

@@ -49,6 +49,9 @@ def test_half_life_of_a_geometric_decay_is_known() -> None:
     assert half_life(0.5**steps) == 1
     assert half_life(torch.tensor([2.0, 1.5, 1.0, 0.1])) == 2  # exactly half counts
     assert half_life(torch.tensor([1.0, 0.8, 0.6, 0.9])) is None
+    # A dip below half that rises again is not a halving: the curve must stay down.
+    assert half_life(torch.tensor([1.0, 0.4, 0.9, 0.3, 0.2])) == 3
+    assert half_life(torch.tensor([1.0, 0.4, 0.3, 0.96])) is None
     assert half_life_text(None, 200) == "> 200"
     assert half_life_text(1, 200) == "1 step"
     assert half_life_text(7, 200) == "7 steps"

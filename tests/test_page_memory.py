@@ -110,3 +110,10 @@ def test_the_expected_training_time_is_shown_before_the_click() -> None:
     expected = [c.value for c in at.caption if c.value.startswith("Expected training time:")]
     assert len(expected) == 1
     assert expected[0].startswith(f"Expected training time: {duration_text(seconds)} for both")
+
+
+def test_a_run_too_short_to_halve_gets_no_verdict_on_memory() -> None:
+    at = memory_page(seq_len=3)
+    assert not at.exception
+    assert not at.warning
+    assert any("too short to tell" in info.value for info in at.info)

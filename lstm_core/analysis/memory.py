@@ -39,6 +39,11 @@ PERTURBATION = 1.0
 # so its cost grows with steps x units²: these caps keep a lab run a short wait on a shared
 # server (README, Performance).
 MAX_LAB_STEPS = 500
+# What `half_life` measures, in words, for the pages and the CLI.
+HALF_LIFE_MEANING = (
+    "the number of steps until the difference falls to half its value at t = 0 and stays at "
+    "or below half to the end of the run"
+)
 MAX_LAB_HIDDEN = 64
 
 
@@ -52,18 +57,20 @@ def check_lab_size(config: RunConfig) -> None:
 
 
 def half_life(difference: torch.Tensor) -> int | None:
-    """Steps until `difference` (T,) first falls to half its value at t = 0, or None if never.
+    """Steps until `difference` (T,) falls to half its value at t = 0 for good, or None.
 
-    None means "> T" (the difference never halved within the run). `difference[0]` must be
-    positive: a state the perturbation never reached has no half-life.
+    For good: from that step to the end of the run it stays at or below half, so a curve that
+    only dips below half and rises again has not halved. None means "> T" (the difference is
+    above half at the run's last step). `difference[0]` must be positive: a state the
+    perturbation never reached has no half-life.
     """
     if difference.dim() != 1 or difference.numel() == 0:
         raise ValueError("difference must be a non-empty 1-D series (T,)")
     start = float(difference[0])
     if not math.isfinite(start) or start <= 0.0:
         raise ValueError(f"the difference at t = 0 must be positive and finite, got {start}")
-    below = torch.nonzero(difference <= 0.5 * start)
-    return int(below[0, 0]) if below.numel() else None
+    last_above = int(torch.nonzero(difference > 0.5 * start)[-1, 0])  # t = 0 is above
+    return None if last_above == difference.numel() - 1 else last_above + 1
 
 
 def half_life_text(steps: int | None, seq_len: int) -> str:

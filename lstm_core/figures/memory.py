@@ -56,7 +56,8 @@ def _gapped(series: object) -> np.ndarray:
 
 def perturbation_figure(lab: MemoryLab) -> go.Figure:
     """||Δstate_t|| over t (log y) for LSTM C, LSTM h, GRU h and RNN h; a marker where each
-    first falls to half its t = 0 value, and a dotted line at the predicted half-life of C.
+    falls to half its t = 0 value for good (`half_life`), and a dotted line at the predicted
+    half-life of C.
 
     Where a difference is exactly 0 (the runs agree to the last float64 bit) the line stops.
     """

@@ -32,7 +32,13 @@ from ui.figure import show_figure
 from ui.model_source import model_kind
 from ui.runs import cached_simulate, seeded_run_or_stop
 from ui.settings import store_settings
-from ui.source_pages import explorer_body, measure_text, memory_text
+from ui.source_pages import (
+    MEAN_FORGET_HELP,
+    MEMORY_TIME_HELP,
+    explorer_body,
+    measure_text,
+    memory_text,
+)
 from ui.window import window_control
 
 require_app()
@@ -176,9 +182,7 @@ metric_columns = st.columns(2)
 metric_columns[0].metric(
     "memory time C (steps)",
     memory_text(measured.memory_time_c, measured.memory_time_cap),
-    help="How long C remembers: its integrated autocorrelation time 1 + 2 Σ ρ(k), median over "
-    "units, summed over Sokal's window (lags up to 5 × the estimate). White noise gives 1, a "
-    f"state that keeps a share φ of itself each step (1 + φ)/(1 − φ). {cap_note}",
+    help=f"{MEMORY_TIME_HELP} {cap_note}",
 )
 metric_columns[1].metric(
     "memory time h (steps)",
@@ -192,19 +196,21 @@ secondary[0].metric(
     help="Median over units of mean |C_{t+1} - C_t| / std(C). White noise gives 1.13. n/a: "
     "a run of fewer than 3 steps is too short to measure it.",
 )
-secondary[1].metric("change per step, h", measure_text(measured.step_change_h))
+secondary[1].metric(
+    "change per step, h", measure_text(measured.step_change_h), help="The same for h."
+)
 secondary[2].metric(
     "lag-1 autocorr. C",
     measure_text(measured.autocorr_c),
     help="Median over units of corr(C_t, C_{t+1}). It cannot tell a memory of 60 steps from "
     "one of 600 (both near 1): the memory time above can.",
 )
-secondary[3].metric("lag-1 autocorr. h", measure_text(measured.autocorr_h))
+secondary[3].metric("lag-1 autocorr. h", measure_text(measured.autocorr_h), help="The same for h.")
 secondary[4].metric(
     "mean forget gate",
     f"{measured.mean_forget:.2f}",
-    help=f"C keeps this share of itself per step: half-life "
-    f"ln 0.5 / ln f̄ = {measured.predicted_half_life_c:.1f} steps.",
+    help=f"{MEAN_FORGET_HELP} Half-life ln 0.5 / ln f̄ = "
+    f"{measured.predicted_half_life_c:.1f} steps.",
 )
 st.caption(
     f"The claim holds when h moves at least {STEP_CHANGE_RATIO:g}× as much per step as C and "

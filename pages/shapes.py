@@ -18,12 +18,13 @@ SHAPES_PRESET = "Shapes example"
 
 
 st.title("Tensor shapes")
+model_source = current_source()
 st.markdown(
     "What `nn.LSTM(input_size=I, hidden_size=H, num_layers=L, batch_first=True)` takes and "
-    "returns for the sidebar's settings. Every shape below is read from the tensors of a real "
-    "run, not typed in."
+    "returns for "
+    + ("the sidebar's settings" if model_source is None else "the model picked in the sidebar")
+    + ". Every shape below is read from the tensors of a real run, not typed in."
 )
-model_source = current_source()
 if model_source is not None:  # a checkpoint or a trained model
     shapes_body(model_source)
     st.stop()

@@ -202,6 +202,9 @@ def test_the_learned_counter_button_shows_the_depth_unit() -> None:
     # the depth itself beside that unit's C and h
     depth_view = chart_specs(at)[1]
     np.testing.assert_array_equal(decode(depth_view["data"][0]["y"]), run.labels["depth"][0])
+    # The memory metrics beside that one unit are its layer's medians, and say so.
+    assert any(f"median over its {run.trace.hidden_size:,} units" in c.value for c in at.caption)
+    assert "memory time C (steps, layer median)" in [metric.label for metric in at.metric]
 
 
 @pytest.mark.parametrize(
@@ -221,6 +224,9 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
     elif page.endswith("shapes.py"):
         table = at.table[0].value
         assert "h_n" in set(table.index)
+        # Only the checkpoint here reads both ways; the trained models read forward only.
+        both = "both directions" in table.loc["output", "what"]
+        assert both == (kind == "Your checkpoint")
     elif page.endswith("step.py"):
         cells = at.dataframe[0].value
         np.testing.assert_allclose(cells["f·C_{t-1}"] + cells["i·g"], cells["C_t"], atol=1e-5)
@@ -249,6 +255,13 @@ def test_a_link_with_model_file_asks_for_the_file() -> None:
     at.run()
     assert not at.exception
     assert any("upload the .safetensors or .pt file" in i.value for i in at.info)
+
+
+def test_choosing_your_checkpoint_before_any_upload_asks_for_the_file() -> None:
+    at = app_on("Your checkpoint")
+    assert not at.exception
+    assert any("Upload it in the sidebar" in i.value for i in at.info)
+    assert not any("A link holds" in i.value for i in at.info)
 
 
 def test_a_bad_checkpoint_gets_one_sentence() -> None:

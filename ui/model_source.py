@@ -53,6 +53,7 @@ FOCUS_KEY = "model_focus"
 UNITS_KEY = "explorer_src_units"  # the Explorer's units picker; see units_key
 LAYER_KEY = "explorer_src_layer"  # its layer picker; see layer_key
 _URL_APPLIED_KEY = "model_url_applied"
+_FILE_FROM_LINK_KEY = "model_file_from_link"  # model=file came from a shared link
 MAX_INPUT_BYTES = 64_000_000
 # The settings every loaded or trained model decides itself; decided_by_model adds those of
 # each kind.
@@ -96,6 +97,7 @@ def apply_model_url_once() -> None:
         return
     if wanted in _KIND_LABEL:
         st.session_state[MODEL_KEY] = _KIND_LABEL[wanted]
+        st.session_state[_FILE_FROM_LINK_KEY] = wanted == "file"
     else:
         link_warning(f"model={wanted} is not a model this app has")
 
@@ -263,8 +265,14 @@ def current_source() -> ModelSource | None:
     stored = st.session_state.get(WEIGHTS_KEY)
     if stored is None:
         st.info(
-            "This view reads an nn.LSTM from your checkpoint. A link holds model=file but not "
-            "the file: upload the .safetensors or .pt file in the sidebar."
+            "This view reads an nn.LSTM from your checkpoint. "
+            + (
+                "A link holds model=file but not the file: upload the .safetensors or .pt "
+                "file in the sidebar."
+                if st.session_state.get(_FILE_FROM_LINK_KEY)
+                else "Upload it in the sidebar: a .safetensors file, or a .pt saved with "
+                "torch.save (read as data; nothing in it runs)."
+            )
         )
         st.stop()
     values = st.session_state.get(INPUT_KEY)

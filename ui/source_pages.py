@@ -49,6 +49,15 @@ CONTRAST = 0.1
 _EXPLORER_ASKED_KEY = "explorer_asked"  # set by show_in_explorer for the next run
 
 
+# The memory metrics' help, for the seeded run's Explorer and a loaded model's alike.
+MEMORY_TIME_HELP = (
+    "How long C remembers: its integrated autocorrelation time 1 + 2 Σ ρ(k), median over "
+    "units, summed over Sokal's window (lags up to 5 × the estimate). White noise gives 1, a "
+    "state that keeps a share φ of itself each step (1 + φ)/(1 − φ)."
+)
+MEAN_FORGET_HELP = "Mean of f_t over units and steps: C keeps this share of itself per step."
+
+
 def memory_text(value: float, cap: float) -> str:
     """A memory time: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
     if math.isnan(value) or math.isnan(cap):
@@ -246,17 +255,30 @@ def explorer_body(source: ModelSource) -> None:
             key="explorer_label",
         )
     measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
+    st.caption(
+        f"Over the whole of layer {layer}: each figure below is the median over its "
+        f"{t.c.shape[-1]:,} units (the forget gate's, their mean), not the one unit above."
+    )
     metric_columns = st.columns(3)
     metric_columns[0].metric(
-        "memory time C (steps)", memory_text(measured.memory_time_c, measured.memory_time_cap)
+        "memory time C (steps, layer median)",
+        memory_text(measured.memory_time_c, measured.memory_time_cap),
+        help=MEMORY_TIME_HELP,
     )
     metric_columns[1].metric(
-        "memory time " + ("o ⊙ tanh(C)" if t.proj_size else "h") + " (steps)",
+        "memory time " + ("o ⊙ tanh(C)" if t.proj_size else "h") + " (steps, layer median)",
         memory_text(measured.memory_time_h, measured.memory_time_cap),
-        help="With a projection, the per-unit measure compares C with o ⊙ tanh(C), h before "
-        "W_hr, unit by unit (as `run --weights --json` does).",
+        help="The same for h."
+        + (
+            " With a projection, the per-unit measure compares C with o ⊙ tanh(C), h before "
+            "W_hr, unit by unit (as `run --weights --json` does)."
+            if t.proj_size
+            else ""
+        ),
     )
-    metric_columns[2].metric("mean forget gate", f"{measured.mean_forget:.2f}")
+    metric_columns[2].metric(
+        "mean forget gate", f"{measured.mean_forget:.2f}", help=MEAN_FORGET_HELP
+    )
     st.markdown(
         "The hand-written cell (every layer and direction, the projection included) equals "
         f"nn.LSTM: the largest difference is **h {t.max_abs_diff['h']:.3g}**, "

@@ -303,7 +303,12 @@ def shapes_table(run: SourceRun) -> list[dict[str, str]]:
     cell_step = t.c[0, 0, :, 0]  # (B, H)
     rows = [
         ("x", t.x, "the input nn.LSTM reads, batch first (B, T, I)"),
-        ("output", t.output, "every step's h of the last layer, both directions side by side"),
+        (
+            "output",
+            t.output,
+            "every step's h of the last layer"
+            + (", both directions side by side" if t.num_directions == 2 else ""),
+        ),
         ("h_n", t.h_n, "the last h of every layer and direction (D·L, B, P or H)"),
         ("c_n", t.c_n, "the last C of every layer and direction (D·L, B, H)"),
         ("h_t", layer_step, "one step's hidden state: proj_size wide when projected"),

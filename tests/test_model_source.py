@@ -236,6 +236,8 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
             assert at.code[0].value == text_around(run.text, 1)
     else:
         assert any("seeded nn.LSTM only" in i.value for i in at.info)
+    if page.endswith(("gates.py", "step.py")):  # shown in part, and the page says which part
+        assert any("drawn for the seeded nn.LSTM only" in c.value for c in at.caption)
 
 
 def test_a_link_with_model_brackets_opens_the_trained_model_and_keeps_it() -> None:

@@ -155,14 +155,17 @@ def explorer_body(source: ModelSource) -> None:
     focus_layer, focus_unit = divmod(focus.unit, t.hidden_size) if focus else (0, 0)
     columns = st.columns(4)
     label = None if focus is None else focus.label
+    # A checkpoint's picks are its own: each file uploaded opens on its default units.
+    own = f"_{source.file_sha256[:16]}" if source.kind == "file" else ""
+    units_widget, layer_widget = units_key(label) + own, layer_key(label) + own
     # A picker whose value is already set (by the user, or by show_in_explorer) takes no
     # default: Streamlit warns when a widget gets both.
     layer, direction, batch = pickers(
         t,
         columns,
         "explorer",
-        0 if layer_key(label) in st.session_state else focus_layer,
-        layer_widget=layer_key(label),
+        0 if layer_widget in st.session_state else focus_layer,
+        layer_widget=layer_widget,
     )
     key = ("model_source", source)
     name = f"lstm_states_{source.kind}"
@@ -172,14 +175,14 @@ def explorer_body(source: ModelSource) -> None:
             range(t.proj_size),
             default=default_units(t.proj_size)[:8],
             max_selections=MAX_LINE_UNITS,
-            key="explorer_src_h_units",
+            key="explorer_src_h_units" + own,
         )
         c_units = st.multiselect(
             f"C units (of {t.hidden_size})",
             range(t.hidden_size),
             default=default_units(t.hidden_size)[:8],
             max_selections=MAX_LINE_UNITS,
-            key="explorer_src_c_units",
+            key="explorer_src_c_units" + own,
         )
         if not h_units or not c_units:
             st.warning("Pick at least one unit of h and one of C to draw.")
@@ -204,9 +207,9 @@ def explorer_body(source: ModelSource) -> None:
         units = columns[3].multiselect(
             "units shown",
             range(t.hidden_size),
-            default=None if units_key(label) in st.session_state else default,
+            default=None if units_widget in st.session_state else default,
             max_selections=MAX_LINE_UNITS,
-            key=units_key(label),
+            key=units_widget,
             persist_state="session",
         )
         if not units:
@@ -345,6 +348,10 @@ def gates_body(source: ModelSource) -> None:
         f"Mean forget gate {float(f.mean()):.2f}: C keeps that share of itself per step. "
         "These gates are the file's own, not a forget-bias setting."
     )
+    seeded_only_note(
+        "every unit's gates over time",
+        "the picked units' gate lines, the saturation chart and the per-unit forget gates",
+    )
 
 
 def shapes_body(source: ModelSource) -> None:
@@ -375,7 +382,14 @@ def step_body(source: ModelSource) -> None:
     t = run.trace
     st.caption(run.description)
     layer, direction, batch = pickers(t, st.columns(3), "step")
-    step = st.slider("time step t", 0, t.seq_len - 1, min(1, t.seq_len - 1), key="step_src_t")
+    step = st.slider(
+        "time step t",
+        0,
+        t.seq_len - 1,
+        min(1, t.seq_len - 1),
+        key="step_src_t",
+        help="The step whose update the table shows; t = 0 reads the first input.",
+    )
     rows, projected = step_rows(t, layer, direction, batch, step)
     if run.text:
         st.caption(f"Step t = {step} reads the character at the caret:")
@@ -398,6 +412,19 @@ def step_body(source: ModelSource) -> None:
             "weight_hh reads."
         )
         st.dataframe(pd.DataFrame(projected).set_index("h unit"), key="step_src_projection")
+    seeded_only_note(
+        "one step's update, unit by unit, as a table",
+        "the cell diagram and the Play, Previous and Next controls",
+    )
+
+
+def seeded_only_note(shown: str, missing: str) -> None:
+    """A caption on a page that shows a loaded or trained model in part: what it shows, and
+    which of its sections the seeded nn.LSTM alone gets."""
+    st.caption(
+        f"For a loaded or trained model this page shows {shown}; {missing} are drawn for the "
+        'seeded nn.LSTM only (pick "Seeded nn.LSTM" under Model in the sidebar).'
+    )
 
 
 def unavailable(page: str, why: str) -> None:

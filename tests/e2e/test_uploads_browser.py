@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 from playwright.sync_api import Page
+from safetensors.torch import save
 
 from lstm_core import RunConfig
 
@@ -136,4 +137,56 @@ def test_a_csv_upload_sets_the_sidebar_and_the_link(
     page.get_by_text("holds the settings but not the file's numbers").wait_for(
         timeout=CHART_TIMEOUT_MS
     )
+    assert not page_errors.all(), page_errors.all()
+
+
+# The units the Explorer's "units shown" picker holds, as its tags read.
+UNITS_SHOWN = """() => [...document.querySelectorAll('[data-testid="stMultiSelect"]')]
+    .filter(box => box.innerText.startsWith('units shown'))
+    .flatMap(box => [...box.querySelectorAll('.react-aria-ComboBox [data-tag]')])
+    .map(tag => tag.getAttribute('aria-label'))"""
+
+
+def _state_dict_bytes(lstm: torch.nn.LSTM, suffix: str) -> bytes:
+    if suffix == ".pt":
+        buffer = io.BytesIO()
+        torch.save(lstm.state_dict(), buffer)
+        return buffer.getvalue()
+    return save(lstm.state_dict())
+
+
+def test_each_uploaded_checkpoint_opens_on_its_default_units(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    """Uploading one checkpoint after another, of the same size or not, draws each with its
+    default units: the units picker neither empties nor keeps the last file's pick."""
+    small, other = torch.nn.LSTM(3, 16, batch_first=True), torch.nn.LSTM(3, 16, batch_first=True)
+    wider = torch.nn.LSTM(3, 24, batch_first=True)
+    open_app(page, streamlit_server)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Your checkpoint").click()
+    wait_until_idle(page)
+    for name, lstm in (
+        ("lstm.safetensors", small),
+        ("lstm.pt", small),  # the same weights in other bytes: another file
+        ("other.safetensors", other),
+        ("wider.pt", wider),
+    ):
+        _upload(page, name, _state_dict_bytes(lstm, Path(name).suffix), label="Checkpoint")
+        page.get_by_text(f"hidden {lstm.hidden_size}, 1 layer").first.wait_for(
+            timeout=CHART_TIMEOUT_MS
+        )
+        wait_until_idle(page)
+        shown = page.evaluate(UNITS_SHOWN)
+        assert shown == [str(unit) for unit in range(8)], (name, shown)
+        assert not page.get_by_text("Pick at least one unit").count(), name
+        lines = page.evaluate(
+            "() => document.querySelector('.js-plotly-plot')._fullData"
+            ".filter(trace => trace.mode === 'lines').length"
+        )
+        assert lines >= 8, (name, lines)
+        # A pick of the user's own, which the next file must not inherit.
+        picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="units shown")
+        picker.get_by_role("button", name="Remove 0").first.click()
+        wait_until_idle(page)
+        assert page.evaluate(UNITS_SHOWN)[0] == "1"
     assert not page_errors.all(), page_errors.all()

@@ -138,7 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "seq_len", "int", 100, 1, MAX_STEPS, label="seq_len (T)", widget="number", step=10,
-        help="Time steps ({low}-{high}).", cli_help="steps T (default {default})",
+        help="Time steps ({low}-{high}). The seed draws the input (B, T, I) before the "
+        "weights, so another length is another network too (see seed).",
+        cli_help="steps T (default {default})",
         follows_csv=True,
     ),
     Setting(
@@ -153,7 +155,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "seed", "int", 0, 0, 2**31 - 1, label="seed", widget="number", step=1,
-        help="Seeds a private generator: the input noise first, then every weight.",
+        help="Seeds a private generator: the input noise (B, T, I) first, then every weight, "
+        "as torch.manual_seed(seed); torch.randn(B, T, I); nn.LSTM(I, H, L) does. So a new "
+        "batch, length or input size draws other weights too: same seed, another network.",
         cli_help="seed (default {default})",
     ),
     Setting(
@@ -183,6 +187,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "frequency", "float", 0.05, 0.0, 0.5, label="frequency (cycles per step)",
         widget="slider", step=0.005, cli_help="sine frequency, cycles per step",
+        help="Cycles per step of the sine input: 0.05 is one cycle every 20 steps.",
     ),
     Setting(
         "dtype", "choice", "float32", choices=("float32", "float64"), label="dtype",

@@ -27,7 +27,7 @@ from ui.caches import LAB, byte_cached
 from ui.entry import require_app
 from ui.figure import show_figure
 from ui.model_source import current_source
-from ui.source_pages import unavailable
+from ui.source_pages import MEAN_FORGET_HELP, unavailable
 from ui.state import current_config
 
 require_app()
@@ -62,7 +62,7 @@ def lab_section(config: RunConfig) -> None:
     columns[0].metric(
         "mean forget gate f̄",
         f"{lab.mean_forget:.3f}",
-        help="Mean of the LSTM's f_t over units and steps: C keeps this share of itself per step.",
+        help=MEAN_FORGET_HELP,
     )
     columns[1].metric(
         "predicted: LSTM C",
@@ -73,7 +73,7 @@ def lab_section(config: RunConfig) -> None:
         column.metric(
             f"measured: {STATE_LABELS[name]}",
             half_life_text(lab.half_life[name], steps),
-            help="Steps until ‖Δstate_t‖ falls to half of ‖Δstate_0‖ and stays there.",
+            help=f"Half-life: {HALF_LIFE_MEANING}.",
         )
     measured_c = lab.half_life["lstm_c"]
     if measured_c is None or measured_c > 1.5 * lab.predicted_half_life_c:

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from lstm_core.analysis.memory import (
+    HALF_LIFE_HOLD,
     PERTURBATION,
     STATE_NAMES,
     MemoryLab,
@@ -31,7 +32,7 @@ from lstm_core.figures.memory import (
     training_figure,
 )
 from lstm_core.learned.adding import TrainingResult
-from lstm_core.model.config import RunConfig
+from lstm_core.model.config import RunConfig, opening_preset
 from lstm_core.model.kernels import native_kernel
 
 SMALL = RunConfig(input_dim=3, hidden_dim=5, seq_len=30, forget_bias=3.0)
@@ -49,9 +50,15 @@ def test_half_life_of_a_geometric_decay_is_known() -> None:
     assert half_life(0.5**steps) == 1
     assert half_life(torch.tensor([2.0, 1.5, 1.0, 0.1])) == 2  # exactly half counts
     assert half_life(torch.tensor([1.0, 0.8, 0.6, 0.9])) is None
-    # A dip below half that rises again is not a halving: the curve must stay down.
+    # A dip below half that rises again is not a halving: the curve must stay down
+    # (HALF_LIFE_HOLD steps, or to the end of the run) ...
     assert half_life(torch.tensor([1.0, 0.4, 0.9, 0.3, 0.2])) == 3
     assert half_life(torch.tensor([1.0, 0.4, 0.3, 0.96])) is None
+    # ... and one late spike after a long stay below half does not undo it.
+    spiky = torch.tensor([1.0] + [0.3] * HALF_LIFE_HOLD + [0.9] + [0.3] * 5)
+    assert half_life(spiky) == 1
+    assert half_life(torch.tensor([1.0])) is None  # one step: nothing to halve in
+    assert half_life(torch.tensor([1.0, float("nan"), float("nan")])) is None
     assert half_life_text(None, 200) == "> 200"
     assert half_life_text(1, 200) == "1 step"
     assert half_life_text(7, 200) == "7 steps"
@@ -214,3 +221,12 @@ def test_trailing_mean_has_known_answers() -> None:
     np.testing.assert_allclose(trailing_mean([2.0, 4.0], 10), [2.0, 3.0])
     with pytest.raises(ValueError, match="window must be at least 1"):
         trailing_mean([1.0], 0)
+
+
+def test_the_opening_run_keeps_the_perturbation_in_c_and_lets_h_halve() -> None:
+    # The page's claim on the run it opens with: C keeps at least half of the perturbation
+    # through the run, while h's spiky difference halves early and stays down.
+    lab = memory_lab(opening_preset(RunConfig(input_dim=4, hidden_dim=8, seq_len=100)))
+    assert lab.half_life["lstm_c"] is None
+    h_life = lab.half_life["lstm_h"]
+    assert h_life is not None and h_life < 100 // 2

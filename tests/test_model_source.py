@@ -203,7 +203,11 @@ def test_the_learned_counter_button_shows_the_depth_unit() -> None:
     depth_view = chart_specs(at)[1]
     np.testing.assert_array_equal(decode(depth_view["data"][0]["y"]), run.labels["depth"][0])
     # The memory metrics beside that one unit are its layer's medians, and say so.
-    assert any(f"median over its {run.trace.hidden_size:,} units" in c.value for c in at.caption)
+    assert any(
+        f"Over all {run.trace.hidden_size:,} units of layer 0" in c.value
+        and "their median" in c.value
+        for c in at.caption
+    )
     assert "memory time C (steps, layer median)" in [metric.label for metric in at.metric]
 
 

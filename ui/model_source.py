@@ -140,6 +140,7 @@ def _store_weights() -> None:
     """on_change of the checkpoint uploader: keep the bytes for this session, named by sha256."""
     uploaded = st.session_state.get(WEIGHTS_UPLOAD_KEY)
     st.session_state.pop(WEIGHTS_ERROR_KEY, None)
+    st.session_state.pop(_FILE_FROM_LINK_KEY, None)  # the user is at the uploader now
     if uploaded is None:  # the user removed the file
         st.session_state.pop(WEIGHTS_KEY, None)
         st.session_state.pop(PREFIX_KEY, None)
@@ -271,8 +272,8 @@ def current_source() -> ModelSource | None:
                 "A link holds model=file but not the file: upload the .safetensors or .pt "
                 "file in the sidebar."
                 if st.session_state.get(_FILE_FROM_LINK_KEY)
-                else "Upload it in the sidebar: a .safetensors file, or a .pt saved with "
-                "torch.save (read as data; nothing in it runs)."
+                else "Upload it in the sidebar: a .safetensors file, or a .pt or .pth saved "
+                "with torch.save (read as data; nothing in it runs)."
             )
         )
         st.stop()

@@ -56,6 +56,7 @@ MEMORY_TIME_HELP = (
     "state that keeps a share φ of itself each step (1 + φ)/(1 − φ)."
 )
 MEAN_FORGET_HELP = "Mean of f_t over units and steps: C keeps this share of itself per step."
+CAP_NOTE = "'≥' marks the longest memory time a run can measure, a tenth of its steps."
 
 
 def memory_text(value: float, cap: float) -> str:
@@ -155,9 +156,12 @@ def explorer_body(source: ModelSource) -> None:
     focus_layer, focus_unit = divmod(focus.unit, t.hidden_size) if focus else (0, 0)
     columns = st.columns(4)
     label = None if focus is None else focus.label
-    # A checkpoint's picks are its own: each file uploaded opens on its default units.
-    own = f"_{source.file_sha256[:16]}" if source.kind == "file" else ""
-    units_widget, layer_widget = units_key(label) + own, layer_key(label) + own
+    # The picks of a checkpoint's LSTM are its own: each file uploaded, and each LSTM picked
+    # in it, opens on its default units.
+    per_lstm = (
+        f"_{source.file_sha256[:16]}_{source.lstm_prefix or ''}" if source.kind == "file" else ""
+    )
+    units_widget, layer_widget = units_key(label) + per_lstm, layer_key(label) + per_lstm
     # A picker whose value is already set (by the user, or by show_in_explorer) takes no
     # default: Streamlit warns when a widget gets both.
     layer, direction, batch = pickers(
@@ -175,14 +179,14 @@ def explorer_body(source: ModelSource) -> None:
             range(t.proj_size),
             default=default_units(t.proj_size)[:8],
             max_selections=MAX_LINE_UNITS,
-            key="explorer_src_h_units" + own,
+            key="explorer_src_h_units" + per_lstm,
         )
         c_units = st.multiselect(
             f"C units (of {t.hidden_size})",
             range(t.hidden_size),
             default=default_units(t.hidden_size)[:8],
             max_selections=MAX_LINE_UNITS,
-            key="explorer_src_c_units" + own,
+            key="explorer_src_c_units" + per_lstm,
         )
         if not h_units or not c_units:
             st.warning("Pick at least one unit of h and one of C to draw.")
@@ -259,14 +263,17 @@ def explorer_body(source: ModelSource) -> None:
         )
     measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
     st.caption(
-        f"Over the whole of layer {layer}: each figure below is the median over its "
-        f"{t.c.shape[-1]:,} units (the forget gate's, their mean), not the one unit above."
+        f"Over all {t.c.shape[-1]:,} units of layer {layer}"
+        + (f", {DIRECTION_NAMES[direction]} direction" if t.num_directions == 2 else "")
+        + (f", batch item {batch}" if t.batch_size > 1 else "")
+        + ": each number below is their median (the forget gate's, their mean), not only "
+        "the units drawn above."
     )
     metric_columns = st.columns(3)
     metric_columns[0].metric(
         "memory time C (steps, layer median)",
         memory_text(measured.memory_time_c, measured.memory_time_cap),
-        help=MEMORY_TIME_HELP,
+        help=f"{MEMORY_TIME_HELP} {CAP_NOTE}",
     )
     metric_columns[1].metric(
         "memory time " + ("o ⊙ tanh(C)" if t.proj_size else "h") + " (steps, layer median)",

@@ -39,12 +39,16 @@ PERTURBATION = 1.0
 # so its cost grows with steps x units²: these caps keep a lab run a short wait on a shared
 # server (README, Performance).
 MAX_LAB_STEPS = 500
+MAX_LAB_HIDDEN = 64
+# A half-life counts once the difference has stayed at or below half this many steps in a row:
+# the loop C -> h -> gates -> C can bring a perturbation back after a dip, and h's difference
+# is spiky, so neither the first dip nor the last spike says how long a state keeps it.
+HALF_LIFE_HOLD = 10
 # What `half_life` measures, in words, for the pages and the CLI.
 HALF_LIFE_MEANING = (
     "the number of steps until the difference falls to half its value at t = 0 and stays at "
-    "or below half to the end of the run"
+    f"or below half for {HALF_LIFE_HOLD} steps in a row (or to the end of the run)"
 )
-MAX_LAB_HIDDEN = 64
 
 
 def check_lab_size(config: RunConfig) -> None:
@@ -57,20 +61,23 @@ def check_lab_size(config: RunConfig) -> None:
 
 
 def half_life(difference: torch.Tensor) -> int | None:
-    """Steps until `difference` (T,) falls to half its value at t = 0 for good, or None.
+    """Steps until `difference` (T,) falls to half its value at t = 0 and stays there, or None.
 
-    For good: from that step to the end of the run it stays at or below half, so a curve that
-    only dips below half and rises again has not halved. None means "> T" (the difference is
-    above half at the run's last step). `difference[0]` must be positive: a state the
-    perturbation never reached has no half-life.
+    Stays there: at or below half for HALF_LIFE_HOLD steps in a row (or to the end of the run,
+    if that is sooner), so neither a one-step dip that rises again nor one late spike after a
+    long fall decides it. None means "> T". `difference[0]` must be positive: a state the
+    perturbation never reached has no half-life. A NaN step is not below half.
     """
     if difference.dim() != 1 or difference.numel() == 0:
         raise ValueError("difference must be a non-empty 1-D series (T,)")
     start = float(difference[0])
     if not math.isfinite(start) or start <= 0.0:
         raise ValueError(f"the difference at t = 0 must be positive and finite, got {start}")
-    last_above = int(torch.nonzero(difference > 0.5 * start)[-1, 0])  # t = 0 is above
-    return None if last_above == difference.numel() - 1 else last_above + 1
+    below = (difference <= 0.5 * start).tolist()
+    for step in range(1, len(below)):
+        if all(below[step : step + HALF_LIFE_HOLD]):
+            return step
+    return None
 
 
 def half_life_text(steps: int | None, seq_len: int) -> str:

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import torch
 
-from lstm_core.analysis.memory import STATE_LABELS, STATE_NAMES, half_life_text, memory_lab
+from lstm_core.analysis.memory import (
+    HALF_LIFE_MEANING,
+    STATE_LABELS,
+    STATE_NAMES,
+    half_life_text,
+    memory_lab,
+)
 from lstm_core.cli.common import (
     CliError,
     add_run_flags,
@@ -96,7 +102,9 @@ def _command_train(args: argparse.Namespace) -> None:
 
 def register_memory(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "memory", help="perturbation half-lives of LSTM C and h, GRU h and RNN h"
+        "memory",
+        help="perturbation half-lives of LSTM C and h, GRU h and RNN h",
+        description=f"A half-life is {HALF_LIFE_MEANING} (null: longer than the run).",
     )
     add_run_flags(parser)
     parser.add_argument(

@@ -15,7 +15,7 @@ from ui.entry import require_app
 from ui.figure import show_figure
 from ui.pickers import view_pickers
 from ui.runs import seeded_run_or_stop
-from ui.source_pages import gates_body
+from ui.source_cell_pages import gates_body
 
 require_app()
 

@@ -27,7 +27,8 @@ from ui.caches import LAB, byte_cached
 from ui.entry import require_app
 from ui.figure import show_figure
 from ui.model_source import current_source
-from ui.source_pages import MEAN_FORGET_HELP, unavailable
+from ui.source_cell_pages import unavailable
+from ui.source_pages import MEAN_FORGET_HELP
 from ui.state import current_config
 
 require_app()

@@ -9,7 +9,7 @@ from ui.entry import require_app
 from ui.model_source import current_source
 from ui.runs import run_or_stop
 from ui.settings import load_preset
-from ui.source_pages import shapes_body
+from ui.source_cell_pages import shapes_body
 from ui.state import current_config
 
 require_app()

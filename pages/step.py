@@ -12,7 +12,7 @@ from ui.equations import term
 from ui.figure import show_figure
 from ui.pickers import view_pickers
 from ui.runs import seeded_run_or_stop
-from ui.source_pages import step_body
+from ui.source_cell_pages import step_body
 
 require_app()
 

@@ -1,9 +1,11 @@
-"""The pages' bodies on a loaded checkpoint or a trained model (ui.model_source).
+"""The Explorer's body on a loaded checkpoint or a trained model (ui.model_source), and the
+pickers every such body shares.
 
 Every page that runs an LSTM calls `ui.model_source.current_source()` first; when it names a
-loaded or trained model, the page shows the body here (the same figures, through
-`lstm_core.figures.traced`'s adapter and show_figure) and stops. Shared here because every
-such body has the same layer / direction / batch pickers and the same run.
+loaded or trained model, the page shows its body (the same figures, through
+`lstm_core.figures.traced`'s adapter and show_figure) and stops: the Explorer's is here, the
+Gate inspector's, Step through's and Tensor shapes' are in ui.source_cell_pages. Every body has
+the same layer / direction / batch pickers (`pickers`) and the same run.
 """
 
 from __future__ import annotations
@@ -12,14 +14,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from lstm_core.analysis.cell_finder import UnitMatch
 from lstm_core.analysis.metrics import Persistence, persistence
 from lstm_core.figures.states import MAX_LINE_UNITS, default_units
-from lstm_core.figures.text import text_around
-from lstm_core.figures.traced import gates_figure, label_figure, projected_states_figure
+from lstm_core.figures.traced import label_figure, projected_states_figure
 from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned.charmodel import stacked_unit_name
@@ -28,9 +28,8 @@ from lstm_core.model.source import (
     TRAINED_MODELS,
     CellRanking,
     ModelSource,
-    shapes_table,
 )
-from lstm_core.model.trace import DIRECTION_NAMES, Trace, step_rows
+from lstm_core.model.trace import DIRECTION_NAMES, Trace
 from ui.caches import VIEWS, byte_cached
 from ui.export import CSV_MAX_ROWS
 from ui.figure import show_figure
@@ -330,113 +329,4 @@ def cached_source_persistence(
         hidden[layer, direction, batch],
         t.c[layer, direction, batch],
         t.gates["f"][layer, direction, batch],
-    )
-
-
-def gates_body(source: ModelSource) -> None:
-    """The Gate inspector on a loaded or trained model: i, f, g, o of one layer and direction."""
-    run = source_run_or_stop(source)
-    t = run.trace
-    st.caption(run.description)
-    layer, direction, batch = pickers(t, st.columns(3), "gates")
-    show_figure(
-        gates_figure,
-        t,
-        layer,
-        direction,
-        batch,
-        source_key=("model_source", source),
-        name=f"lstm_gates_{source.kind}",
-        key="gates_heatmaps",
-        model_title=source.title,
-    )
-    f = t.gates["f"][layer, direction, batch]  # (T, H)
-    st.caption(
-        f"Mean forget gate {float(f.mean()):.2f}: C keeps that share of itself per step. "
-        "These gates are the file's own, not a forget-bias setting."
-    )
-    seeded_only_note(
-        "every unit's gates over time",
-        "the picked units' gate lines, the saturation chart and the per-unit forget gates",
-    )
-
-
-def shapes_body(source: ModelSource) -> None:
-    """Tensor shapes of THIS model, read from its tensors: proj_size and directions included."""
-    run = source_run_or_stop(source)
-    t = run.trace
-    st.caption(run.description)
-    if t.proj_size:
-        st.markdown(
-            f"**A projection**: h_t is (B, P) = ({t.batch_size}, {t.proj_size}) while C_t stays "
-            f"(B, H) = ({t.batch_size}, {t.hidden_size}); h_t = W_hr (o_t ⊙ tanh C_t), with "
-            f"weight_hr_l{{k}} of shape (P, H) = ({t.proj_size}, {t.hidden_size}), and "
-            "weight_hh reads the P-wide h."
-        )
-    if t.num_directions == 2:
-        st.markdown(
-            f"**Bidirectional**: h_n is (D·L, B, ·) = ({2 * t.num_layers}, {t.batch_size}, "
-            f"{t.output_size}): slot 2k is layer k forward (its last step), slot 2k + 1 layer "
-            "k reverse (its state after reading step 0), and the output is (B, T, 2·"
-            f"{t.output_size}), both directions side by side, what layer k+1 reads."
-        )
-    st.table(pd.DataFrame(shapes_table(run)).set_index("tensor"))
-
-
-def step_body(source: ModelSource) -> None:
-    """Step through on a loaded or trained model: one step's update, unit by unit."""
-    run = source_run_or_stop(source)
-    t = run.trace
-    st.caption(run.description)
-    layer, direction, batch = pickers(t, st.columns(3), "step")
-    step = st.slider(
-        "time step t",
-        0,
-        t.seq_len - 1,
-        min(1, t.seq_len - 1),
-        key="step_src_t",
-        help="The step whose update the table shows; t = 0 reads the first input.",
-    )
-    rows, projected = step_rows(t, layer, direction, batch, step)
-    if run.text:
-        st.caption(f"Step t = {step} reads the character at the caret:")
-        st.code(text_around(run.text, step), language=None)
-    st.markdown(
-        "C_t = f_t ⊙ C_{t−1} + i_t ⊙ g_t, then o_t ⊙ tanh(C_t), unit by unit, with this "
-        "model's numbers"
-        + (
-            " (the reverse direction's C_{t−1} is the state after step t + 1)."
-            if direction
-            else "."
-        )
-    )
-    st.dataframe(pd.DataFrame(rows).set_index("unit"), key="step_src_cells")
-    if projected:
-        st.markdown(
-            f"**The projection step**: h_t = W_hr (o_t ⊙ tanh C_t) maps the {t.hidden_size} "
-            f"values of the last column to {t.proj_size}: weight_hr is ({t.proj_size}, "
-            f"{t.hidden_size}), so h_t is (B, {t.proj_size}) and is what the next step's "
-            "weight_hh reads."
-        )
-        st.dataframe(pd.DataFrame(projected).set_index("h unit"), key="step_src_projection")
-    seeded_only_note(
-        "one step's update, unit by unit, as a table",
-        "the cell diagram and the Play, Previous and Next controls",
-    )
-
-
-def seeded_only_note(shown: str, missing: str) -> None:
-    """A caption on a page that shows a loaded or trained model in part: what it shows, and
-    which of its sections the seeded nn.LSTM alone gets."""
-    st.caption(
-        f"For a loaded or trained model this page shows {shown}; {missing} are drawn for the "
-        'seeded nn.LSTM only (pick "Seeded nn.LSTM" under Model in the sidebar).'
-    )
-
-
-def unavailable(page: str, why: str) -> None:
-    """One sentence: this page does not apply to a loaded or trained model, and why."""
-    st.info(
-        f'The {page} works on the seeded nn.LSTM only: {why} Pick "Seeded nn.LSTM" '
-        "under Model in the sidebar to use it."
     )

@@ -7,8 +7,9 @@ import streamlit as st
 from lstm_core import RunConfig
 from lstm_core.analysis.metrics import (
     FIX_SETTINGS,
+    MEAN_FORGET_MEANING,
+    MEMORY_TIME_MEANING,
     MIN_STEP_CHANGE_H,
-    MIN_STEPS,
     STEP_CHANGE_RATIO,
     Persistence,
     is_default_init,
@@ -32,13 +33,7 @@ from ui.figure import show_figure
 from ui.model_source import model_kind
 from ui.runs import cached_simulate, seeded_run_or_stop
 from ui.settings import store_settings
-from ui.source_pages import (
-    MEAN_FORGET_HELP,
-    MEMORY_TIME_HELP,
-    explorer_body,
-    measure_text,
-    memory_text,
-)
+from ui.source_pages import explorer_body, measure_text, memory_cap_note, memory_text
 from ui.window import window_control
 
 require_app()
@@ -172,17 +167,12 @@ if config.seq_len > MAX_POINTS_PER_LINE:
 
 measured = cached_persistence(config, layer, batch)
 st.subheader("Does C persist while h fluctuates? Measured")
-cap_note = (
-    f"A run of {config.seq_len:,} steps measures memory times up to "
-    f"{measured.memory_time_cap:.0f} steps; '≥' marks the cap."
-    if config.seq_len >= MIN_STEPS
-    else f"A run needs at least {MIN_STEPS} steps to measure a memory time."
-)
+cap_note = memory_cap_note(config.seq_len, measured.memory_time_cap)
 metric_columns = st.columns(2)
 metric_columns[0].metric(
     "memory time C (steps)",
     memory_text(measured.memory_time_c, measured.memory_time_cap),
-    help=f"{MEMORY_TIME_HELP} {cap_note}",
+    help=f"{MEMORY_TIME_MEANING} {cap_note}",
 )
 metric_columns[1].metric(
     "memory time h (steps)",
@@ -209,7 +199,7 @@ secondary[3].metric("lag-1 autocorr. h", measure_text(measured.autocorr_h), help
 secondary[4].metric(
     "mean forget gate",
     f"{measured.mean_forget:.2f}",
-    help=f"{MEAN_FORGET_HELP} Half-life ln 0.5 / ln f̄ = "
+    help=f"{MEAN_FORGET_MEANING} Half-life ln 0.5 / ln f̄ = "
     f"{measured.predicted_half_life_c:.1f} steps.",
 )
 st.caption(

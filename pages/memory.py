@@ -20,6 +20,7 @@ from lstm_core.analysis.memory import (
     half_life_text,
     memory_lab,
 )
+from lstm_core.analysis.metrics import MEAN_FORGET_MEANING
 from lstm_core.figures.memory import gradient_figure, perturbation_figure
 from pages._memory.latch import latch_section
 from pages._memory.training import training_section
@@ -28,7 +29,6 @@ from ui.entry import require_app
 from ui.figure import show_figure
 from ui.model_source import current_source
 from ui.source_cell_pages import unavailable
-from ui.source_pages import MEAN_FORGET_HELP
 from ui.state import current_config
 
 require_app()
@@ -63,7 +63,7 @@ def lab_section(config: RunConfig) -> None:
     columns[0].metric(
         "mean forget gate f̄",
         f"{lab.mean_forget:.3f}",
-        help=MEAN_FORGET_HELP,
+        help=MEAN_FORGET_MEANING,
     )
     columns[1].metric(
         "predicted: LSTM C",

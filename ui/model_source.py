@@ -238,9 +238,8 @@ def model_source_control() -> None:
             st.error(st.session_state[INPUT_ERROR_KEY])
     if kind != "seeded":
         st.caption(
-            "The model's file decides its sizes and weights: input and hidden size, layers, "
-            "precision, forget bias, input scale and signal are off here: greyed out below, "
-            "they keep the seeded nn.LSTM's values for when you go back to it."
+            "The model's file decides its sizes and weights: the settings greyed out below are "
+            "the seeded nn.LSTM's, kept for when you go back to it."
             + (
                 " Steps, batch and seed shape the seeded noise it reads without an input file."
                 if kind == "file"

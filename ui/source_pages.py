@@ -17,7 +17,13 @@ from typing import Any
 import streamlit as st
 
 from lstm_core.analysis.cell_finder import UnitMatch
-from lstm_core.analysis.metrics import Persistence, persistence
+from lstm_core.analysis.metrics import (
+    MEAN_FORGET_MEANING,
+    MEMORY_TIME_MEANING,
+    MIN_STEPS,
+    Persistence,
+    persistence,
+)
 from lstm_core.figures.states import MAX_LINE_UNITS, default_units
 from lstm_core.figures.traced import label_figure, projected_states_figure
 from lstm_core.figures.traced import states_figure as traced_states_figure
@@ -48,21 +54,20 @@ CONTRAST = 0.1
 _EXPLORER_ASKED_KEY = "explorer_asked"  # set by show_in_explorer for the next run
 
 
-# The memory metrics' help, for the seeded run's Explorer and a loaded model's alike.
-MEMORY_TIME_HELP = (
-    "How long C remembers: its integrated autocorrelation time 1 + 2 Σ ρ(k), median over "
-    "units, summed over Sokal's window (lags up to 5 × the estimate). White noise gives 1, a "
-    "state that keeps a share φ of itself each step (1 + φ)/(1 − φ)."
-)
-MEAN_FORGET_HELP = "Mean of f_t over units and steps: C keeps this share of itself per step."
-CAP_NOTE = "'≥' marks the longest memory time a run can measure, a tenth of its steps."
-
-
 def memory_text(value: float, cap: float) -> str:
     """A memory time: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
     if math.isnan(value) or math.isnan(cap):
         return "n/a"
     return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
+
+
+def memory_cap_note(steps: int, cap: float) -> str:
+    """What a run of `steps` steps can measure of a memory time, for the metrics' help."""
+    if steps < MIN_STEPS:
+        return f"A run needs at least {MIN_STEPS} steps to measure a memory time."
+    return (
+        f"A run of {steps:,} steps measures memory times up to {cap:.0f} steps; '≥' marks the cap."
+    )
 
 
 def measure_text(value: float) -> str:
@@ -261,6 +266,7 @@ def explorer_body(source: ModelSource) -> None:
             key="explorer_label",
         )
     measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
+    cap_note = memory_cap_note(t.seq_len, measured.memory_time_cap)
     st.caption(
         f"Over all {t.c.shape[-1]:,} units of layer {layer}"
         + (f", {DIRECTION_NAMES[direction]} direction" if t.num_directions == 2 else "")
@@ -272,12 +278,12 @@ def explorer_body(source: ModelSource) -> None:
     metric_columns[0].metric(
         "memory time C (steps, layer median)",
         memory_text(measured.memory_time_c, measured.memory_time_cap),
-        help=f"{MEMORY_TIME_HELP} {CAP_NOTE}",
+        help=f"{MEMORY_TIME_MEANING} {cap_note}",
     )
     metric_columns[1].metric(
         "memory time " + ("o ⊙ tanh(C)" if t.proj_size else "h") + " (steps, layer median)",
         memory_text(measured.memory_time_h, measured.memory_time_cap),
-        help="The same for h."
+        help=f"The same for h. {cap_note}"
         + (
             " With a projection, the per-unit measure compares C with o ⊙ tanh(C), h before "
             "W_hr, unit by unit (as `run --weights --json` does)."
@@ -286,7 +292,7 @@ def explorer_body(source: ModelSource) -> None:
         ),
     )
     metric_columns[2].metric(
-        "mean forget gate", f"{measured.mean_forget:.2f}", help=MEAN_FORGET_HELP
+        "mean forget gate", f"{measured.mean_forget:.2f}", help=MEAN_FORGET_MEANING
     )
     st.markdown(
         "The hand-written cell (every layer and direction, the projection included) equals "

@@ -28,6 +28,13 @@ WINDOW_FACTOR = 5.0
 # the estimate of rho(k) is mostly noise. With the window rule above, a run of T steps
 # measures memory times up to memory_time_cap(T) = (T / 2) / 5 = T / 10.
 MAX_LAG_FRACTION = 0.5
+# The measures in words, for the pages' help.
+MEMORY_TIME_MEANING = (
+    "How long C remembers: its integrated autocorrelation time 1 + 2 Σ ρ(k), median over "
+    "units, summed over Sokal's window (lags up to 5 × the estimate). White noise gives 1, a "
+    "state that keeps a share φ of itself each step (1 + φ)/(1 − φ)."
+)
+MEAN_FORGET_MEANING = "Mean of f_t over units and steps: C keeps this share of itself per step."
 
 
 def autocorrelation(series: torch.Tensor, max_lag: int | None = None) -> torch.Tensor:

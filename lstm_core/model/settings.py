@@ -138,8 +138,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "seq_len", "int", 100, 1, MAX_STEPS, label="seq_len (T)", widget="number", step=10,
-        help="Time steps ({low}-{high}).",
-        cli_help="steps T (default {default})",
+        help="Time steps ({low}-{high}).", cli_help="steps T (default {default})",
         follows_csv=True,
     ),
     Setting(

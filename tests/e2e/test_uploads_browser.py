@@ -163,6 +163,7 @@ def test_each_uploaded_checkpoint_opens_on_its_default_units(
     default units: the units picker neither empties nor keeps the last file's pick."""
     small, other = torch.nn.LSTM(3, 16, batch_first=True), torch.nn.LSTM(3, 16, batch_first=True)
     wider = torch.nn.LSTM(3, 24, batch_first=True)
+    defaults = [str(unit) for unit in range(8)]
     open_app(page, streamlit_server)
     page.locator('[data-testid="stSidebar"]').get_by_text("Your checkpoint").click()
     wait_until_idle(page)
@@ -174,7 +175,6 @@ def test_each_uploaded_checkpoint_opens_on_its_default_units(
     ):
         _upload(page, name, _state_dict_bytes(lstm, Path(name).suffix), label="Checkpoint")
         # Until the new file's run is drawn the page still shows the last pick (no unit 0).
-        defaults = [str(unit) for unit in range(8)]
         try:
             page.wait_for_function(f"() => ({UNITS_SHOWN})()[0] === '0'", timeout=60_000)
         except PlaywrightTimeoutError:

@@ -117,6 +117,31 @@ def test_training_continues_from_a_saved_model_of_the_same_size(tmp_path: Path) 
         train_code(seed=9, hidden_dim=8, steps=2, on_step=None, learning_rate=float("nan"), **SMALL)
 
 
+def test_dropout_changes_training_only_and_repeats_with_the_seed() -> None:
+    plain = train_code(seed=3, hidden_dim=8, steps=3, on_step=None, num_layers=2, **SMALL)
+    dropped = train_code(
+        seed=3, hidden_dim=8, steps=3, on_step=None, num_layers=2, dropout=0.3, **SMALL
+    )
+    again = train_code(
+        seed=3, hidden_dim=8, steps=3, on_step=None, num_layers=2, dropout=0.3, **SMALL
+    )
+    # The masks come from the seed's own generator: the same seed, the same weights.
+    for name, tensor in dropped.state.items():
+        torch.testing.assert_close(tensor, again.state[name], rtol=0, atol=0)
+    assert not torch.equal(dropped.state["lstm.weight_hh_l1"], plain.state["lstm.weight_hh_l1"])
+    assert dropped.metadata["dropout"] == "0.3"
+    assert "dropout" not in plain.metadata
+    # Every layer and the embedding learn through the one-layer views of the stack.
+    start = CharLSTM(CharConfig(hidden_dim=8, num_layers=2), torch.Generator().manual_seed(3))
+    for name, tensor in start.state_dict().items():
+        assert not torch.equal(dropped.state[name], tensor), name
+    # Dropout is not part of the model's shape: its file reads back as any other.
+    model, _ = model_from_bytes(dropped.to_bytes())
+    assert model.config == CharConfig(hidden_dim=8, num_layers=2)
+    with pytest.raises(ValueError, match="dropout"):
+        train_code(seed=3, hidden_dim=8, steps=1, on_step=None, dropout=1.0, **SMALL)
+
+
 def test_the_held_out_source_is_not_in_the_training_corpus() -> None:
     training, held_out_files = split_files(seed=0)
     assert training and held_out_files

@@ -94,6 +94,7 @@ def train_code(
     batch_size: int = BATCH_SIZE,
     learning_rate: float = LEARNING_RATE,
     init_from: Path | None = None,
+    dropout: float = 0.0,
     held_out_chars: int = HELD_OUT_MAX_CHARS,
     max_seconds: float | None = None,
     checkpoint: Path | None = None,
@@ -107,7 +108,9 @@ def train_code(
     training text (the stdlib's test suites in it when `corpus_with_tests`), `held_out_chars`
     the held-out one; `chunk_len` is the backpropagation window over `batch_size` streams;
     `learning_rate` is Adam's peak rate. `init_from` names a weights file of the same size to
-    continue from instead of the seed's random weights. `hidden_dim` and `steps`
+    continue from instead of the seed's random weights. `dropout` zeroes that share of each
+    layer's h, where the next layer or the head reads it, during training only (masks drawn
+    from the seed's own generator). `hidden_dim` and `steps`
     default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops early when `on_step`
     returns True or after `max_seconds` (the learning rate then decays by whichever of steps
     or seconds is further along). Every `checkpoint_every` steps the weights so far are
@@ -121,6 +124,8 @@ def train_code(
         raise ValueError("hidden_dim, num_layers, steps, batch_size and chunk_len must be >= 1")
     if not learning_rate >= 0:  # also refuses NaN
         raise ValueError(f"learning_rate must be a number >= 0, got {learning_rate}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     config = CharConfig(hidden_dim=hidden_dim, embedding_dim=embedding_dim, num_layers=num_layers)
     model = CharLSTM(config, torch.Generator().manual_seed(seed))
     init_metadata: dict[str, str] = {}
@@ -141,6 +146,7 @@ def train_code(
         [row.roll(-int(shift)) for row, shift in zip(streams, shifts, strict=True)]
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    forward = _dropout_forward(model, dropout, seed) if dropout > 0 else model
     state: tuple[torch.Tensor, torch.Tensor] | None = None
     position = 0
     losses: list[float] = []
@@ -153,6 +159,7 @@ def train_code(
         "chunk_len": str(chunk_len),
         "batch_size": str(batch_size),
         "learning_rate": str(learning_rate),
+        **({"dropout": str(dropout)} if dropout > 0 else {}),
         **init_metadata,
     }
     started = time.perf_counter()
@@ -169,7 +176,7 @@ def train_code(
             progress = max(progress, (time.perf_counter() - started) / max_seconds)
         for group in optimizer.param_groups:
             group["lr"] = _learning_rate(step, progress, learning_rate)
-        logits, (h_n, c_n) = model(window[:, :-1], state)  # (B, T, V)
+        logits, (h_n, c_n) = forward(window[:, :-1], state)  # (B, T, V)
         state = (h_n.detach(), c_n.detach())
         loss = nn.functional.cross_entropy(
             logits.reshape(-1, VOCAB_SIZE), window[:, 1:].reshape(-1)
@@ -222,6 +229,47 @@ def train_code(
     )
 
 
+def _dropout_forward(
+    model: CharLSTM, dropout: float, seed: int
+) -> Callable[
+    [torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None],
+    tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]],
+]:
+    """model's forward with dropout on each layer's h where the next layer or the head reads
+    it. nn.LSTM's own dropout would draw from the global RNG; here each layer runs as a
+    one-layer nn.LSTM on the stacked model's own parameters, and the masks come from a
+    private generator (seed + 2)."""
+    generator = torch.Generator().manual_seed(seed + 2)
+    config = model.config
+    layers = []
+    for k in range(config.num_layers):
+        width = config.embedding_dim if k == 0 else config.hidden_dim
+        layer = nn.LSTM(width, config.hidden_dim, batch_first=True, device="meta")
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            # Shared, not copied: the gradient reaches the stacked model's parameter.
+            setattr(layer, f"{name}_l0", getattr(model.lstm, f"{name}_l{k}"))
+        layers.append(layer)
+
+    def drop(values: torch.Tensor) -> torch.Tensor:
+        keep = torch.rand(values.shape, generator=generator) >= dropout
+        return values * keep / (1.0 - dropout)
+
+    def forward(
+        ids: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        values = model.embedding(ids)  # (B, T, E)
+        finals_h, finals_c = [], []
+        for k, layer in enumerate(layers):
+            layer_state = None if state is None else (state[0][k : k + 1], state[1][k : k + 1])
+            values, (h_n, c_n) = layer(values, layer_state)  # (B, T, H)
+            values = drop(values)
+            finals_h.append(h_n)
+            finals_c.append(c_n)
+        return model.head(values), (torch.cat(finals_h), torch.cat(finals_c))  # (L, B, H)
+
+    return forward
+
+
 def _write(path: Path, model: CharLSTM, metadata: dict[str, str]) -> None:
     """Write the weights to `path` through a temporary file, so a reader never sees half."""
     temporary = path.with_suffix(path.suffix + ".tmp")
@@ -264,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="continue from this weights file (same size) instead of random weights",
     )
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        default=0.0,
+        help="share of each layer's h zeroed where the next layer or the head reads it",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     args = parser.parse_args(argv)
@@ -297,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         init_from=args.init_from,
+        dropout=args.dropout,
         max_seconds=args.max_seconds,
         checkpoint=args.save,
         checkpoint_every=args.checkpoint_every,

@@ -1,10 +1,12 @@
-"""`.streamlit/config.toml`: upload cap matching the app's caps, XSRF on, no usage stats."""
+"""`.streamlit/config.toml`: upload cap matching the app's caps, XSRF on, no usage stats, no
+references to elements the browser may have dropped."""
 
 from __future__ import annotations
 
 import math
 import tomllib
 
+import pytest
 from conftest import ROOT
 
 from lstm_core.io.csv_input import MAX_CSV_BYTES
@@ -33,3 +35,24 @@ def test_xsrf_protection_on_usage_stats_off_headless() -> None:
 def test_no_source_file_watching() -> None:
     # Users run the app, they do not edit it; watchers cost every new session (README).
     assert CONFIG["server"]["fileWatcherType"] == "none"
+
+
+def test_no_element_is_sent_as_a_reference_to_the_browser_s_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Streamlit reading this file marks not even a large chart cacheable, so it never sends a
+    # reference the browser could fail to resolve ("Cached ForwardMsg MISS").
+    from streamlit import config
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.forward_msg_cache import populate_hash_if_needed
+
+    monkeypatch.chdir(ROOT)  # Streamlit reads ./.streamlit/config.toml
+    config.get_config_options(force_reparse=True, options_from_flags={})
+    try:
+        assert config.get_option("global.minCachedMessageSize") >= 1e18
+        chart = ForwardMsg()
+        chart.delta.new_element.plotly_chart.spec = "x" * 5_000_000
+        populate_hash_if_needed(chart)
+        assert chart.hash and not chart.metadata.cacheable
+    finally:
+        config.get_config_options(force_reparse=True)

@@ -118,26 +118,28 @@ def test_training_continues_from_a_saved_model_of_the_same_size(tmp_path: Path) 
 
 
 def test_dropout_changes_training_only_and_repeats_with_the_seed() -> None:
-    plain = train_code(seed=3, hidden_dim=8, steps=3, on_step=None, num_layers=2, **SMALL)
-    dropped = train_code(
-        seed=3, hidden_dim=8, steps=3, on_step=None, num_layers=2, dropout=0.3, **SMALL
-    )
-    again = train_code(
-        seed=3, hidden_dim=8, steps=3, on_step=None, num_layers=2, dropout=0.3, **SMALL
-    )
-    # The masks come from the seed's own generator: the same seed, the same weights.
+    stack = {"seed": 3, "hidden_dim": 8, "steps": 2, "on_step": None, "num_layers": 3, **SMALL}
+    plain = train_code(**stack)
+    # At a vanishing share the layer-by-layer views train exactly as the stacked nn.LSTM:
+    # the same model, every parameter reached.
+    vanishing = train_code(**stack, dropout=1e-12)
+    for name, tensor in plain.state.items():
+        torch.testing.assert_close(vanishing.state[name], tensor)
+    global_rng = torch.get_rng_state()
+    dropped = train_code(**stack, dropout=0.3)
+    assert torch.equal(torch.get_rng_state(), global_rng)  # masks from the seed's generator
+    again = train_code(**stack, dropout=0.3)
     for name, tensor in dropped.state.items():
         torch.testing.assert_close(tensor, again.state[name], rtol=0, atol=0)
     assert not torch.equal(dropped.state["lstm.weight_hh_l1"], plain.state["lstm.weight_hh_l1"])
     assert dropped.metadata["dropout"] == "0.3"
     assert "dropout" not in plain.metadata
-    # Every layer and the embedding learn through the one-layer views of the stack.
-    start = CharLSTM(CharConfig(hidden_dim=8, num_layers=2), torch.Generator().manual_seed(3))
-    for name, tensor in start.state_dict().items():
-        assert not torch.equal(dropped.state[name], tensor), name
-    # Dropout is not part of the model's shape: its file reads back as any other.
+    # Held-out figures are read without masks: the saved file, read back, gives the same loss.
     model, _ = model_from_bytes(dropped.to_bytes())
-    assert model.config == CharConfig(hidden_dim=8, num_layers=2)
+    assert model.config == CharConfig(hidden_dim=8, num_layers=3)
+    held_out = held_out_text(3, SMALL["held_out_chars"]).text
+    loss = next_character_loss(model, text_states(model, held_out))
+    assert loss == pytest.approx(dropped.held_out["loss_nats_per_char"], rel=1e-6)
     with pytest.raises(ValueError, match="dropout"):
         train_code(seed=3, hidden_dim=8, steps=1, on_step=None, dropout=1.0, **SMALL)
 

@@ -109,8 +109,9 @@ def train_code(
     the held-out one; `chunk_len` is the backpropagation window over `batch_size` streams;
     `learning_rate` is Adam's peak rate. `init_from` names a weights file of the same size to
     continue from instead of the seed's random weights. `dropout` zeroes that share of each
-    layer's h, where the next layer or the head reads it, during training only (masks drawn
-    from the seed's own generator). `hidden_dim` and `steps`
+    layer's h where the next layer or the head reads it, and scales the rest by 1 / (1 -
+    dropout), during training only (masks drawn from the seed's own generator; the training
+    loss is then taken with dropout on, the held-out figures without). `hidden_dim` and `steps`
     default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops early when `on_step`
     returns True or after `max_seconds` (the learning rate then decays by whichever of steps
     or seconds is further along). Every `checkpoint_every` steps the weights so far are

@@ -286,15 +286,15 @@ DOCUMENTED_UNITS = {
     "in_string": 80,
     "in_comment": 177,
     "bracket_depth": 42,
-    "column": 182,
+    "column": 90,
     "indentation": 82,
 }
 DOCUMENTED_R_C = {
-    "in_string": 0.663,
-    "in_comment": 0.481,
-    "bracket_depth": -0.783,
-    "column": -0.786,
-    "indentation": 0.895,
+    "in_string": 0.681,
+    "in_comment": 0.500,
+    "bracket_depth": -0.793,
+    "column": -0.876,
+    "indentation": 0.902,
 }
 
 

@@ -93,11 +93,14 @@ source = held_out(model_name)
 rows = held_out_table(model_name)
 
 steps = trained_steps(metadata)  # "3,375 + 1,990" for a model trained in several runs
-runs = " in runs that each continued the one before" if " + " in steps else ""
+several_runs = " + " in steps
+runs = " in runs that each continued the one before" if several_runs else ""
+seed_words = "the last run's seed" if several_runs else "seed"  # each run records its own
+seed = f"{seed_words} {metadata.get('seed', '?')}"
 
 st.subheader("The cell finder on held-out source")
 st.caption(
-    f"{size}; trained {steps} steps{runs} (seed {metadata.get('seed', '?')}). Correlations "
+    f"{size}; trained {steps} steps{runs} ({seed}). Correlations "
     f"over {len(source.text):,} characters of "
     f"`{source.source}`, Python source outside the training corpus. r(C) and r(h) are the "
     "same unit's; its rank is by |r(C)|. The labels come from Python's tokenizer, which gives "

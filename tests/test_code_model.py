@@ -290,11 +290,11 @@ DOCUMENTED_UNITS = {
     "indentation": 82,
 }
 DOCUMENTED_R_C = {
-    "in_string": 0.681,
-    "in_comment": 0.500,
+    "in_string": 0.689,
+    "in_comment": 0.476,
     "bracket_depth": -0.793,
-    "column": -0.876,
-    "indentation": 0.902,
+    "column": -0.877,
+    "indentation": 0.898,
 }
 
 

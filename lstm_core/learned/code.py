@@ -39,7 +39,7 @@ from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import TrainOutcome
 
 # The one-layer recipe `train --task code` runs by default (about 40 minutes on one thread).
-# The shipped model stacks two such layers, trained in five runs (weights/code.training.txt).
+# The shipped model stacks two such layers, trained in several runs (weights/code.training.txt).
 DEFAULT_HIDDEN_DIM = 256  # units per layer
 DEFAULT_NUM_LAYERS = 1
 DEFAULT_STEPS = 5_700

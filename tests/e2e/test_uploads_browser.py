@@ -147,6 +147,10 @@ UNITS_SHOWN = """() => [...document.querySelectorAll('[data-testid="stMultiSelec
     .flatMap(box => [...box.querySelectorAll('.react-aria-ComboBox [data-tag]')])
     .map(tag => tag.getAttribute('aria-label'))"""
 
+# The names of the line traces the first chart draws (one per unit and panel).
+DRAWN_LINES = """() => document.querySelector('.js-plotly-plot')._fullData
+    .filter(trace => trace.mode === 'lines').map(trace => trace.name)"""
+
 
 def _state_dict_bytes(lstm: torch.nn.LSTM, suffix: str) -> bytes:
     if suffix == ".pt":
@@ -183,14 +187,14 @@ def test_each_uploaded_checkpoint_opens_on_its_default_units(
         assert page.evaluate(UNITS_SHOWN) == defaults, name
         assert not page.get_by_text("Pick at least one unit").count(), name
         # Both panels, h and C, draw the eight default units.
-        drawn = page.evaluate(
-            "() => document.querySelector('.js-plotly-plot')._fullData"
-            ".filter(trace => trace.mode === 'lines').map(trace => trace.name)"
-        )
+        drawn = page.evaluate(DRAWN_LINES)
         assert sorted(drawn) == sorted(f"unit {unit}" for unit in range(8) for _ in "hC"), name
         # A pick of the user's own, which the next file must not inherit.
         picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="units shown")
         picker.get_by_role("button", name="Remove 0").first.click()
+        # Its rerun is over once the chart draws seven units: the next file goes in after it,
+        # not while the page is being rebuilt.
+        page.wait_for_function(f"() => ({DRAWN_LINES})().length === 14", timeout=CHART_TIMEOUT_MS)
         wait_until_idle(page)
         assert page.evaluate(UNITS_SHOWN)[0] == "1"
     assert not page_errors.all(), page_errors.all()

@@ -23,6 +23,7 @@ from lstm_core.analysis.memory import (
 from lstm_core.analysis.metrics import MEAN_FORGET_MEANING
 from lstm_core.figures.memory import gradient_figure, perturbation_figure
 from pages._memory.latch import latch_section
+from pages._memory.tasks import task_training_section
 from pages._memory.training import training_section
 from ui.caches import LAB, byte_cached
 from ui.entry import require_app
@@ -173,4 +174,5 @@ else:
     if config is not None:
         lab_section(config)
 training_section(default_seed=int(st.session_state.get("seed", 0)))
+task_training_section(default_seed=int(st.session_state.get("seed", 0)))
 latch_section()

@@ -22,6 +22,14 @@ from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned import held_out_text, label_text, load_text_model
 from lstm_core.learned.charmodel import encode, stacked_unit_name
 from lstm_core.learned.labels import LABEL_TITLES
+from lstm_core.learned.outcome import TrainOutcome, weights_file_name
+from lstm_core.learned.tasks import (
+    get_task,
+    held_out_batch,
+    model_from_state,
+    task_spec,
+    train_task,
+)
 from lstm_core.model.source import (
     CODE_VIEW_CHARS,
     ModelSource,
@@ -35,7 +43,11 @@ from ui.model_source import (
     FOCUS_KEY,
     INPUT_KEY,
     MODEL_KEY,
+    OWN_WEIGHTS_KEY,
     PREFIX_KEY,
+    SHIPPED,
+    TRAINED_HERE,
+    TRAINED_HERE_KEY,
     WEIGHTS_KEY,
     layer_key,
     source_cells_or_stop,
@@ -86,6 +98,100 @@ def test_the_shipped_brackets_model_counts_in_c() -> None:
     # x is what the nn.LSTM reads: the embedded held-out tokens
     assert run.trace.x.shape == (2, 64, run.spec.input_size)
     assert run.labels["depth"].shape == (2, 64)
+
+
+@pytest.fixture(scope="module")
+def recall_trained_here() -> TrainOutcome:
+    """A recall model as the Memory lab trains one: seed 3, T = 20, a few steps."""
+    return train_task(task_spec("recall", seed=3, hidden_dim=5, steps=30, seq_len=20))
+
+
+def test_a_task_model_trained_in_a_session_reads_the_held_out_data_of_its_own_seed(
+    recall_trained_here: TrainOutcome,
+) -> None:
+    weights = recall_trained_here.to_bytes()
+    source = ModelSource(kind="recall", file_sha256=sha256(weights), batch_size=3)
+    run = run_source(source, weights)
+    task = get_task("recall")
+    model = model_from_state("recall", recall_trained_here.state)
+    test = held_out_batch(task, 3, 20)  # its seed and length, not the shipped model's
+    with torch.no_grad():
+        output, (h_n, c_n) = model.recurrent(test.inputs[:3])
+    torch.testing.assert_close(run.trace.x, test.inputs[:3])
+    torch.testing.assert_close(run.trace.output, output)
+    torch.testing.assert_close(run.trace.h_n, h_n)
+    torch.testing.assert_close(run.trace.c_n, c_n)
+    assert "trained in this session (seed 3, 30 steps)" in run.description
+    # Ranked on all of its held-out sequences: the cells the training itself found.
+    ranking = rank_cells(source, weights)
+    for label, match in recall_trained_here.cells.items():
+        assert ranking.cells[label].unit == match.unit
+        assert ranking.cells[label].r_c == pytest.approx(match.r_c, abs=1e-5)
+    with pytest.raises(ValueError, match="not the weights the source names"):
+        run_source(source, weights + b"0")
+    with pytest.raises(ValueError, match="not the weights the source names"):
+        rank_cells(source)
+    brackets = ModelSource(kind="brackets", file_sha256=sha256(weights))
+    with pytest.raises(ValueError, match="hold a recall model, not a brackets one"):
+        run_source(brackets, weights)
+
+
+def test_a_task_models_reproduce_script_reads_its_own_seed(
+    tmp_path: Path, recall_trained_here: TrainOutcome
+) -> None:
+    weights = recall_trained_here.to_bytes()
+    run = run_source(ModelSource(kind="recall", file_sha256=sha256(weights), batch_size=2), weights)
+    path = tmp_path / weights_file_name(recall_trained_here.metadata)
+    assert path.name == "recall_H5_T20_seed3_steps30.safetensors"
+    path.write_bytes(weights)
+    script = tmp_path / source_script_name(run)
+    script.write_text(source_script(run, path.name))
+    repository = str(Path(__file__).resolve().parents[1])  # the script imports its lstm_core
+    done = subprocess.run(
+        [sys.executable, str(script), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": repository},
+    )
+    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    torch.testing.assert_close(torch.tensor(printed["h_n"]), run.trace.h_n)
+    torch.testing.assert_close(torch.tensor(printed["c_n"]), run.trace.c_n)
+
+
+def test_the_sidebar_switches_between_the_shipped_model_and_the_one_trained_here(
+    recall_trained_here: TrainOutcome,
+) -> None:
+    weights = recall_trained_here.to_bytes()
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.session_state[MODEL_KEY] = "Trained: recall"
+    at.session_state[TRAINED_HERE_KEY] = {"recall": (sha256(weights), weights)}
+    at.run()
+    assert not at.exception
+    weights_switch = at.radio(key=OWN_WEIGHTS_KEY + "recall")
+    assert weights_switch.value == SHIPPED  # a model trained here is not forced on the pages
+    shipped = "trained by `python -m lstm_core train --task recall`"
+    assert any(shipped in c.value for c in at.caption)
+    weights_switch.set_value(TRAINED_HERE).run()
+    assert not at.exception
+    assert any("trained in this session (seed 3, 30 steps)" in c.value for c in at.caption)
+
+
+def test_the_learned_counter_shows_the_shipped_counter_after_one_trained_here() -> None:
+    weights = train_task(
+        task_spec("brackets", seed=1, hidden_dim=4, steps=5, seq_len=16)
+    ).to_bytes()
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.session_state[MODEL_KEY] = "Trained: brackets"
+    at.session_state[TRAINED_HERE_KEY] = {"brackets": (sha256(weights), weights)}
+    at.session_state[OWN_WEIGHTS_KEY + "brackets"] = TRAINED_HERE
+    at.run()
+    assert any("trained in this session (seed 1, 5 steps)" in c.value for c in at.caption)
+    at.button(key="preset_learned_counter").click().run()
+    assert not at.exception
+    assert any(
+        "trained by `python -m lstm_core train --task brackets`" in c.value for c in at.caption
+    )
 
 
 def test_the_code_model_reads_its_held_out_source_as_plain_pytorch_does() -> None:

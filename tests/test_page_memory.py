@@ -6,7 +6,17 @@ from conftest import APP, APPTEST_TIMEOUT, chart_specs
 from streamlit.testing.v1 import AppTest
 
 from lstm_core.analysis.training import DEFAULT_TRAINING_RATE, TrainSpec, rate_key, training_work
+from lstm_core.learned.tasks import get_task, task_spec, task_work
 from ui.jobs import duration_text, job_runner
+from ui.model_source import (
+    MODEL_KEY,
+    OWN_WEIGHTS_KEY,
+    SHIPPED,
+    TRAINED_HERE,
+    TRAINED_HERE_KEY,
+    units_key,
+)
+from ui.source_pages import picks_suffix
 
 
 def memory_page(**state: object) -> AppTest:
@@ -108,8 +118,15 @@ def test_the_expected_training_time_is_shown_before_the_click() -> None:
     spec = TrainSpec(seq_len=100, hidden_dim=32, steps=800, seed=0)
     seconds = job_runner().estimate(rate_key(spec), training_work(spec), DEFAULT_TRAINING_RATE)
     expected = [c.value for c in at.caption if c.value.startswith("Expected training time:")]
-    assert len(expected) == 1
+    assert len(expected) == 2  # the adding pair's, then the brackets task's
     assert expected[0].startswith(f"Expected training time: {duration_text(seconds)} for both")
+    brackets = task_spec("brackets")
+    seconds = job_runner().estimate(
+        ("task", "brackets", brackets.hidden_dim, brackets.batch_size),
+        task_work(brackets),
+        get_task("brackets").defaults.busy_rate,
+    )
+    assert expected[1].startswith(f"Expected training time: {duration_text(seconds)},")
 
 
 def test_a_run_too_short_to_halve_gets_no_verdict_on_memory() -> None:
@@ -117,3 +134,39 @@ def test_a_run_too_short_to_halve_gets_no_verdict_on_memory() -> None:
     assert not at.exception
     assert not at.warning
     assert any("too short to tell" in info.value for info in at.info)
+
+
+def test_a_task_trains_here_and_opens_in_the_explorer_beside_the_shipped_model() -> None:
+    at = memory_page(memory_task="recall", task_steps_recall=40, task_seed_recall=2)
+    assert at.button(key="memory_task_train").label == "Train the recall LSTM"
+    at.button(key="memory_task_train").click().run()
+    assert not at.exception
+    assert [button.key for button in at.button if button.key == "memory_task_stop"] == []
+    summary = next(m.value for m in at.markdown if m.value.startswith("**Trained in"))
+    assert "(seed 2, 16 units, 40 steps" in summary and "below predicting the mean" in summary
+    cells = next(df.value for df in at.dataframe if "unit (best C)" in df.value.columns)
+    assert list(cells["label"]) == ["stored_value", "current_input"]
+    focus_unit = int(cells["unit (best C)"][0])
+    labels = {button.proto.label for button in at.get("download_button")}
+    assert "⬇ Save the trained LSTM (safetensors)" in labels
+    # One click: the Explorer runs this model, on its stored-value unit.
+    at.button(key="memory_task_explorer").click().run()
+    assert not at.exception
+    assert at.session_state[MODEL_KEY] == "Trained: recall"
+    assert at.session_state[OWN_WEIGHTS_KEY + "recall"] == TRAINED_HERE
+    # A page run alone (AppTest's switch_page) has no navigation to switch in; the Explorer
+    # the button asks for, run next, opens on that model and its unit.
+    at.switch_page("pages/explorer.py").run()
+    assert not at.exception and not at.error
+    weights_sha256 = at.session_state[TRAINED_HERE_KEY]["recall"][0]
+    units = at.multiselect(key=units_key("stored_value") + picks_suffix(weights_sha256))
+    assert units.value == [focus_unit]
+    assert any("trained in this session (seed 2, 40 steps)" in c.value for c in at.caption)
+    assert any(f"stored_value unit is unit {focus_unit}," in c.value for c in at.caption)
+    # Back to the shipped model (the sidebar's Weights switch: tests/test_model_source.py).
+    at.session_state[OWN_WEIGHTS_KEY + "recall"] = SHIPPED
+    at.run()
+    assert not at.exception
+    shipped = "trained by `python -m lstm_core train --task recall`"
+    assert any(shipped in c.value for c in at.caption)
+    assert not any("trained in this session" in c.value for c in at.caption)

@@ -17,6 +17,8 @@ import streamlit as st
 from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, lstm_prefixes, read_tensors
 from lstm_core.io.csv_input import parse_csv
 from lstm_core.io.npy_input import parse_npy
+from lstm_core.learned.charmodel import read_metadata
+from lstm_core.learned.outcome import weights_file_name
 from lstm_core.model.source import (
     TRAINED_MODELS,
     CellRanking,
@@ -25,6 +27,7 @@ from lstm_core.model.source import (
     rank_cells,
     run_source,
     sha256,
+    task_model_words,
 )
 from lstm_core.serving.cache import BudgetError
 from ui.caches import LAB, RUNS
@@ -47,6 +50,11 @@ INPUT_UPLOAD_KEY = "model_input_upload"
 INPUT_KEY = "model_input"  # (file name, sha256, (B, T, I) float64 array) or absent
 INPUT_ERROR_KEY = "model_input_error"
 WEIGHTS_ERROR_KEY = "model_weights_error"
+# {task: (sha256, bytes)}: the task models trained in this session (the Memory lab), the last
+# one per task; OWN_WEIGHTS_KEY + task is the sidebar's choice between it and the shipped one.
+TRAINED_HERE_KEY = "model_trained_here"
+OWN_WEIGHTS_KEY = "model_task_weights_"
+SHIPPED, TRAINED_HERE = "shipped", "trained here"
 # The label whose best unit the Explorer shows (its label picker's key; a starting point sets
 # it, e.g. "depth").
 FOCUS_KEY = "model_focus"
@@ -119,10 +127,23 @@ def load_seeded_preset(name: str) -> None:
 def choose_learned_counter() -> None:
     """Button callback: the trained brackets model, its depth unit shown."""
     st.session_state[MODEL_KEY] = TRAINED_MODELS["brackets"]
+    if trained_here("brackets") is not None:  # the starting point shows the shipped model
+        st.session_state[OWN_WEIGHTS_KEY + "brackets"] = SHIPPED
     st.session_state[FOCUS_KEY] = "depth"
     # Whatever the user picked there before: the starting point shows the depth unit alone.
     for key in (units_key("depth"), layer_key("depth")):
         st.session_state.pop(key, None)
+
+
+def trained_here(kind: str) -> tuple[str, bytes] | None:
+    """(sha256, bytes) of the `kind` task model trained in this session, if any."""
+    return st.session_state.get(TRAINED_HERE_KEY, {}).get(kind)
+
+
+def keep_trained_here(kind: str, weights: bytes) -> None:
+    """Keep a task model trained in this session and make it the one the pages run."""
+    st.session_state.setdefault(TRAINED_HERE_KEY, {})[kind] = (sha256(weights), weights)
+    st.session_state[OWN_WEIGHTS_KEY + kind] = TRAINED_HERE
 
 
 def units_key(label: str | None) -> str:
@@ -204,6 +225,23 @@ def model_source_control() -> None:
         "shipped with the app, reading its task's held-out sequences (code: Python source).",
     )
     kind = model_kind()
+    own = trained_here(kind)
+    if own is not None:
+        st.radio(
+            "Weights",
+            (SHIPPED, TRAINED_HERE),
+            key=OWN_WEIGHTS_KEY + kind,
+            horizontal=True,
+            persist_state="session",
+            format_func=lambda choice: (
+                f"{choice} ({task_model_words(read_metadata(own[1]))})"
+                if choice == TRAINED_HERE
+                else choice
+            ),
+            help=f"The {kind} model shipped with the app, or the one you trained in the Memory "
+            "lab this session. A link always opens the shipped one: save yours from the Memory "
+            "lab to share it.",
+        )
     if kind == "file":
         st.file_uploader(
             "Checkpoint (.safetensors or .pt)",
@@ -262,7 +300,9 @@ def current_source() -> ModelSource | None:
         return ModelSource(kind=kind)
     batch = int(st.session_state.get("batch_size", 1))
     if kind != "file":
-        return ModelSource(kind=kind, batch_size=batch)
+        own = trained_here(kind)
+        use_own = own is not None and st.session_state.get(OWN_WEIGHTS_KEY + kind) == TRAINED_HERE
+        return ModelSource(kind=kind, file_sha256=own[0] if use_own else "", batch_size=batch)
     stored = st.session_state.get(WEIGHTS_KEY)
     if stored is None:
         st.info(
@@ -293,17 +333,28 @@ def source_file_name(source: ModelSource) -> str:
     if source.kind == "file":
         stored = st.session_state.get(WEIGHTS_KEY)
         return stored[0] if stored is not None else "checkpoint.safetensors"
+    if source.file_sha256:
+        return weights_file_name(read_metadata(_weights_of(source)))
     return f"{source.kind}.safetensors"
+
+
+def _weights_of(source: ModelSource) -> bytes | None:
+    """The bytes a source's run reads from this session: an upload, a task model trained here;
+    None for a shipped model (run_source reads its file)."""
+    if source.kind == "file":
+        return st.session_state[WEIGHTS_KEY][2]
+    own = trained_here(source.kind)
+    if source.file_sha256 and own is not None and own[0] == source.file_sha256:
+        return own[1]
+    return None
 
 
 def source_run_or_stop(source: ModelSource) -> SourceRun:
     """The cached run of `source`; a file or input that cannot run gets one sentence and a stop."""
-    weights = None
+    weights = _weights_of(source)
     input_values = None
-    if source.kind == "file":
-        weights = st.session_state[WEIGHTS_KEY][2]
-        if source.input_sha256:
-            input_values = st.session_state[INPUT_KEY][2]
+    if source.kind == "file" and source.input_sha256:
+        input_values = st.session_state[INPUT_KEY][2]
 
     def compute() -> SourceRun | str:
         with st.spinner("Running your nn.LSTM and the hand-written cell…"):
@@ -326,16 +377,18 @@ def source_run_or_stop(source: ModelSource) -> SourceRun:
 
 def source_cells_or_stop(source: ModelSource) -> CellRanking:
     """The cell ranking of the trained model `source` names, cached in RUNS under the model's
-    kind (it does not depend on the batch or the page); empty for a checkpoint."""
+    kind and weights (it does not depend on the batch or the page); empty for a checkpoint."""
     if source.kind not in TRAINED_MODELS:
         return CellRanking()
 
+    weights = _weights_of(source)
+
     def compute() -> CellRanking:
         with st.spinner("Finding the cells on all of the model's held-out data…"):
-            return rank_cells(source)
+            return rank_cells(source, weights)
 
     try:
-        return RUNS.get_or_compute(("source_cells", source.kind), compute)
+        return RUNS.get_or_compute(("source_cells", source.kind, source.file_sha256), compute)
     except BudgetError as error:
         st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
         st.stop()

@@ -107,14 +107,24 @@ def pickers(
     return layer, direction, batch
 
 
-def show_in_explorer(kind: str, label: str, unit: int, hidden_size: int) -> None:
-    """Button callback: the Explorer on trained model `kind`, showing `unit` (numbered layer by
-    layer) for `label`; the page then calls go_to_explorer_if_asked."""
+def picks_suffix(weights_sha256: str, lstm_prefix: str | None = None) -> str:
+    """What the Explorer's unit and layer pickers' keys end with: each weights file (and LSTM
+    in it) opens on its own default units; "" for a shipped model."""
+    return f"_{weights_sha256[:16]}_{lstm_prefix or ''}" if weights_sha256 else ""
+
+
+def show_in_explorer(
+    kind: str, label: str, unit: int, hidden_size: int, weights_sha256: str = ""
+) -> None:
+    """Button callback: the Explorer on trained model `kind` (the weights trained in this
+    session with that sha256, or the shipped ones), showing `unit` (numbered layer by layer)
+    for `label`; the page then calls go_to_explorer_if_asked."""
     layer, own = divmod(unit, hidden_size)
+    suffix = picks_suffix(weights_sha256)
     st.session_state[MODEL_KEY] = TRAINED_MODELS[kind]
     st.session_state[FOCUS_KEY] = label
-    st.session_state[layer_key(label)] = layer
-    st.session_state[units_key(label)] = [own]
+    st.session_state[layer_key(label) + suffix] = layer
+    st.session_state[units_key(label) + suffix] = [own]
     st.session_state[_EXPLORER_ASKED_KEY] = True
 
 
@@ -162,9 +172,7 @@ def explorer_body(source: ModelSource) -> None:
     label = None if focus is None else focus.label
     # The picks of a checkpoint's LSTM are its own: each file uploaded, and each LSTM picked
     # in it, opens on its default units.
-    per_lstm = (
-        f"_{source.file_sha256[:16]}_{source.lstm_prefix or ''}" if source.kind == "file" else ""
-    )
+    per_lstm = picks_suffix(source.file_sha256, source.lstm_prefix)
     units_widget, layer_widget = units_key(label) + per_lstm, layer_key(label) + per_lstm
     # A picker whose value is already set (by the user, or by show_in_explorer) takes no
     # default: Streamlit warns when a widget gets both.
@@ -273,6 +281,12 @@ def explorer_body(source: ModelSource) -> None:
         + (f", batch item {batch}" if t.batch_size > 1 else "")
         + ": each number below is their median (the forget gate's, their mean), not only "
         "the units drawn above."
+        + (
+            " A trained model keeps what it learned in a few units, so the layer's medians "
+            "need not tell C from h: the cell finder's r above measures those units."
+            if focus is not None
+            else ""
+        )
     )
     metric_columns = st.columns(3)
     metric_columns[0].metric(

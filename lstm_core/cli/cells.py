@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 import torch
+from safetensors.torch import load
 
 from lstm_core.analysis.cell_finder import constant_labels, find_cells
 from lstm_core.cli.common import CliError
@@ -25,7 +27,14 @@ from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import trained_seed
 from lstm_core.learned.shipped import weights_bytes
-from lstm_core.learned.tasks import cells_report as task_cells_report
+from lstm_core.learned.tasks import (
+    TASK_CLASSES,
+    get_task,
+    held_out_batch,
+    label_cells,
+    lstm_states,
+    model_from_state,
+)
 
 # A text longer than this is refused: h and C are printed at every character.
 MAX_TEXT_CHARS = 100_000
@@ -156,3 +165,48 @@ def register(commands: argparse._SubParsersAction) -> None:
         help='print {"units", "constant_labels", "h", "c", "text", ...} (see README)',
     )
     parser.set_defaults(handler=_command_cells)
+
+
+# Held-out sequences `cells` prints the states of: enough steps for stable correlations, few
+# enough that h and C at every step stay a readable JSON document.
+CELLS_SEQUENCES = 16
+
+
+@torch.no_grad()
+def task_cells_report(data: bytes) -> dict[str, Any]:
+    """The `cells --json` object of a saved task model, on its own held-out sequences.
+
+    The first CELLS_SEQUENCES held-out sequences are run and laid end to end: "h" and "c" are
+    [T][H] over those steps, "labels" {name: [T]} (null where a label is undefined), and "units"
+    {label: {"unit", "r_c", "r_h", "best_h_unit", "best_r_h"}} the cell finder's best units on
+    them. ValueError when the file is no task model.
+    """
+    try:
+        state = load(data)
+        metadata = read_metadata(data)
+    except Exception as error:  # safetensors raises its own error types for a bad header
+        raise ValueError(f"not a safetensors weights file ({error})") from None
+    name = metadata.get("task")
+    if name not in TASK_CLASSES:
+        raise ValueError(f"this weights file holds no task model (task {name!r})")
+    task = get_task(name)
+    model = model_from_state(name, state)
+    seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
+    test = held_out_batch(task, trained_seed(metadata), seq_len)
+    inputs = test.inputs[:CELLS_SEQUENCES]
+    h, c = lstm_states(task, model, inputs)  # (N, T, H) each
+    labels = {label: values[:CELLS_SEQUENCES] for label, values in test.labels.items()}
+    cells = label_cells(h, c, labels)
+    hidden = h.shape[-1]
+    return {
+        "task": name,
+        "units": {label: match.to_dict() for label, match in cells.items()},
+        # As for a text model: a label with one value over its defined steps has no unit.
+        "constant_labels": [label for label in labels if label not in cells],
+        "h": h.reshape(-1, hidden).tolist(),  # (N·T, H)
+        "c": c.reshape(-1, hidden).tolist(),
+        "labels": {
+            label: [v if math.isfinite(v) else None for v in values.reshape(-1).tolist()]
+            for label, values in labels.items()
+        },
+    }

@@ -5,13 +5,14 @@ reads the same file, given as its first argument (default: the uploaded file's n
 safetensors or `torch.load(weights_only=True)`, builds the nn.LSTM the app inferred, reads the
 same input (a .npy as second argument, else the same seeded noise) and prints
 {"h_n": [L·D][B][P], "c_n": [L·D][B][H]} as its last line, nn.LSTM's final states, equal to
-the app's `trace.h_n` / `trace.c_n`. For a shipped task model it uses lstm_core to draw the
-task's held-out sequences, and for the code model to read its held-out source.
+the app's `trace.h_n` / `trace.c_n`. For a task model it uses lstm_core to draw the held-out
+sequences of the seed and length its weights file records, and for the code model to read its
+held-out source.
 """
 
 from __future__ import annotations
 
-from lstm_core.model.source import TRAINED_SEED, SourceRun
+from lstm_core.model.source import SourceRun
 
 _FILE_SCRIPT = '''\
 """Rerun the LSTM State Explorer's view of your checkpoint in plain PyTorch.
@@ -85,6 +86,7 @@ import json
 import sys
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
@@ -92,7 +94,11 @@ from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
 WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else {file_name!r}
 task = get_task({task!r})
 model = model_from_state({task!r}, load_file(WEIGHTS)).eval()
-test = held_out_batch(task, {seed}, task.defaults.seq_len)  # the held-out sequences
+with safe_open(WEIGHTS, "pt") as weights_file:
+    metadata = weights_file.metadata() or {{}}  # the training seed and length
+seed = int(metadata.get("seed", "0"))
+seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
+test = held_out_batch(task, seed, seq_len)  # the held-out sequences of its training seed
 with torch.no_grad():
     x = task.lstm_input(model, test.inputs)[:{batch_size}]  # (B, T, I): what the LSTM reads
     output, (h_n, c_n) = model.recurrent(x)
@@ -141,7 +147,6 @@ def source_script(run: SourceRun, file_name: str) -> str:
             task=source.kind,
             script=source_script_name(run),
             file_name=file_name,
-            seed=TRAINED_SEED,
             batch_size=run.trace.batch_size,
         )
     return _FILE_SCRIPT.format(

@@ -22,6 +22,7 @@ from lstm_core.analysis.training import (
     DEFAULT_HIDDEN,
     DEFAULT_LR,
     DEFAULT_STEPS,
+    DEFAULT_TRAINING_RATE,
     SEQ_LEN_RANGE,
     TEST_SEQUENCES,
     SequenceRegressor,
@@ -66,6 +67,7 @@ class AddingTask(Task):
         batch_size=DEFAULT_BATCH,
         lr=DEFAULT_LR,
         seq_len=100,
+        busy_rate=DEFAULT_TRAINING_RATE,
     )
     seq_len_range: ClassVar[tuple[int, int]] = SEQ_LEN_RANGE
     test_sequences: ClassVar[int] = TEST_SEQUENCES

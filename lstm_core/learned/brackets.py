@@ -63,7 +63,7 @@ class BracketsTask(Task):
 
     name: ClassVar[str] = "brackets"
     defaults: ClassVar[TaskDefaults] = TaskDefaults(
-        hidden_dim=16, steps=200, batch_size=128, lr=2e-2, seq_len=64
+        hidden_dim=16, steps=200, batch_size=128, lr=2e-2, seq_len=64, busy_rate=440.0
     )
     seq_len_range: ClassVar[tuple[int, int]] = (2, 1000)
     test_sequences: ClassVar[int] = 256
@@ -99,3 +99,20 @@ class BracketsTask(Task):
             "baseline_nats": float(-(nonzero * nonzero.log()).sum()),
             "source_nats": float(source_nats),
         }
+
+    def score_summary(self, score: dict[str, float]) -> str:
+        gap = score["baseline_nats"] - score["source_nats"]  # what keeping the count can gain
+        gained = (score["baseline_nats"] - score["nats_per_symbol"]) / gap if gap > 0 else 0.0
+        verdict = (
+            "it keeps the count."
+            if gained >= 0.9
+            else f"it keeps part of the count ({gained:.0%} of the way to the best)."
+            if gained > 0.1
+            else "it has not learned to keep the count: train longer or with another seed."
+        )
+        return (
+            f"{score['nats_per_symbol']:.3f} nats per symbol on held-out text, against "
+            f"{score['baseline_nats']:.3f} for the symbol frequencies alone (a model that keeps "
+            f"no count) and {score['source_nats']:.3f} for the source itself (the best any "
+            f"model can do): {verdict}"
+        )

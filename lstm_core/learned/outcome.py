@@ -20,6 +20,16 @@ def trained_seed(metadata: dict[str, str]) -> int:
     return int(metadata.get("seed", "0"))
 
 
+def weights_file_name(metadata: dict[str, str]) -> str:
+    """The file name a task model's weights are saved under, from its metadata:
+    "brackets_H16_T64_seed3_steps200.safetensors"."""
+    parts = [metadata.get("task", "task")]
+    for key, tag in (("hidden_dim", "H"), ("seq_len", "T"), ("seed", "seed"), ("steps", "steps")):
+        if key in metadata:
+            parts.append(f"{tag}{metadata[key]}")
+    return "_".join(parts) + ".safetensors"
+
+
 @dataclass(frozen=True)
 class TrainOutcome:
     """A trained task model, its scores and its cells: what `train --json` prints, and the

@@ -77,7 +77,7 @@ class RecallTask(Task):
 
     name: ClassVar[str] = "recall"
     defaults: ClassVar[TaskDefaults] = TaskDefaults(
-        hidden_dim=16, steps=300, batch_size=128, lr=1e-2, seq_len=40
+        hidden_dim=16, steps=300, batch_size=128, lr=1e-2, seq_len=40, busy_rate=410.0
     )
     seq_len_range: ClassVar[tuple[int, int]] = (4, 1000)
     test_sequences: ClassVar[int] = 512
@@ -107,3 +107,16 @@ class RecallTask(Task):
     def score(self, output: torch.Tensor, batch: TaskBatch) -> dict[str, float]:
         recall, busy = self._errors(output, batch)
         return {"recall_mse": float(recall), "baseline_mse": BASELINE_MSE, "busy_mse": float(busy)}
+
+    def score_summary(self, score: dict[str, float]) -> str:
+        ratio = score["baseline_mse"] / max(score["recall_mse"], 1e-12)
+        return (
+            f"MSE {score['recall_mse']:.4f} at the queries of held-out sequences: {ratio:,.0f}× "
+            f"below predicting the mean ({score['baseline_mse']:.3f}); MSE "
+            f"{score['busy_mse']:.4f} at every other step, where the output follows the input."
+            + (
+                ""
+                if ratio >= 10
+                else " It has not learned to keep the value yet: train longer or with another seed."
+            )
+        )

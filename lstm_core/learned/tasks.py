@@ -27,13 +27,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
-from safetensors.torch import load
 from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
-from lstm_core.learned.charmodel import read_metadata
 from lstm_core.learned.code import train_code
-from lstm_core.learned.outcome import TrainOutcome, trained_seed
+from lstm_core.learned.outcome import TrainOutcome
 from lstm_core.model.kernels import native_kernel
 
 # on_step(step, total, loss): called after every optimiser step, step counted from 1.
@@ -77,6 +75,9 @@ class TaskDefaults:
     batch_size: int
     lr: float  # Adam
     seq_len: int  # T of the training and held-out sequences
+    # Sequence steps a second (optimiser steps x T) the defaults trained at on a loaded 2-core
+    # server (README, the sidebar's Model): the app's expected time until it has timed one.
+    busy_rate: float
 
 
 class Task(ABC):
@@ -106,6 +107,10 @@ class Task(ABC):
     @abstractmethod
     def score(self, output: torch.Tensor, batch: TaskBatch) -> dict[str, float]:
         """The held-out score and its baseline (names say which is which)."""
+
+    def score_summary(self, score: dict[str, float]) -> str:
+        """One sentence on a held-out `score` (what `score` returned) beside its baseline."""
+        return "Held-out: " + ", ".join(f"{name} {value:.4g}" for name, value in score.items())
 
     def metadata(self, spec: TaskSpec) -> dict[str, str]:
         """What the saved weights file says of its model (safetensors metadata)."""
@@ -316,6 +321,12 @@ def outcome(
     )
 
 
+def task_work(spec: TaskSpec) -> float:
+    """The work of training `spec` in sequence steps (optimiser steps x T), what a job's rate
+    is measured in."""
+    return float(spec.steps * spec.seq_len)
+
+
 def train_task(spec: TaskSpec, on_step: ProgressCallback | None = None) -> TrainOutcome:
     """Train `spec.task` (module-level, so a job's worker process can run it)."""
     return get_task(spec.task).train(spec, on_step)
@@ -351,48 +362,3 @@ def model_from_state(task: str, state: dict[str, torch.Tensor]) -> nn.Module:
     except RuntimeError as error:
         raise ValueError(f"these weights do not fit a {task} model: {error}") from None
     return model
-
-
-# Held-out sequences `cells` prints the states of: enough steps for stable correlations, few
-# enough that h and C at every step stay a readable JSON document.
-CELLS_SEQUENCES = 16
-
-
-@torch.no_grad()
-def cells_report(data: bytes) -> dict[str, Any]:
-    """The `cells --json` object of a saved task model, on its own held-out sequences.
-
-    The first CELLS_SEQUENCES held-out sequences are run and laid end to end: "h" and "c" are
-    [T][H] over those steps, "labels" {name: [T]} (null where a label is undefined), and "units"
-    {label: {"unit", "r_c", "r_h", "best_h_unit", "best_r_h"}} the cell finder's best units on
-    them. ValueError when the file is no task model.
-    """
-    try:
-        state = load(data)
-        metadata = read_metadata(data)
-    except Exception as error:  # safetensors raises its own error types for a bad header
-        raise ValueError(f"not a safetensors weights file ({error})") from None
-    name = metadata.get("task")
-    if name not in TASK_CLASSES:
-        raise ValueError(f"this weights file holds no task model (task {name!r})")
-    task = get_task(name)
-    model = model_from_state(name, state)
-    seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
-    test = held_out_batch(task, trained_seed(metadata), seq_len)
-    inputs = test.inputs[:CELLS_SEQUENCES]
-    h, c = lstm_states(task, model, inputs)  # (N, T, H) each
-    labels = {label: values[:CELLS_SEQUENCES] for label, values in test.labels.items()}
-    cells = label_cells(h, c, labels)
-    hidden = h.shape[-1]
-    return {
-        "task": name,
-        "units": {label: match.to_dict() for label, match in cells.items()},
-        # As for a text model: a label with one value over its defined steps has no unit.
-        "constant_labels": [label for label in labels if label not in cells],
-        "h": h.reshape(-1, hidden).tolist(),  # (N·T, H)
-        "c": c.reshape(-1, hidden).tolist(),
-        "labels": {
-            label: [v if math.isfinite(v) else None for v in values.reshape(-1).tolist()]
-            for label, values in labels.items()
-        },
-    }

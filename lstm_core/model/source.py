@@ -7,10 +7,11 @@ Kinds:
   only through lstm_core.io.checkpoint; its input is a user's (B, T, I) array checked against
   the model's input size, else seeded noise of that size.
 - a task name ("brackets", "recall"): a task model of lstm_core.learned trained by
-  `python -m lstm_core train --task NAME --save ...` and shipped in lstm_core/learned/weights;
-  its input is the task's held-out sequences put through the model's input layer (embedding
-  or none), so x is what the nn.LSTM reads, and the task's labels (e.g. bracket depth) come
-  along for the cell finder.
+  `python -m lstm_core train --task NAME --save ...` and shipped in lstm_core/learned/weights,
+  or one trained in a session (its weights' sha256 in `file_sha256`, the bytes passed beside
+  the source); its input is the held-out sequences of the seed it was trained with, put
+  through the model's input layer (embedding or none), so x is what the nn.LSTM reads, and
+  the task's labels (e.g. bracket depth) come along for the cell finder.
 - "code": the shipped character LSTM of Python source (lstm_core.learned.shipped); its input is
   the start of its held-out source through its embedding, one character a step, with the
   text's labels (in_string, bracket_depth, ...); its cells are ranked on all of that source.
@@ -32,7 +33,7 @@ from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
 from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
-from lstm_core.learned.charmodel import encode, model_from_bytes, text_states
+from lstm_core.learned.charmodel import encode, model_from_bytes, read_metadata, text_states
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import trained_seed
@@ -75,7 +76,9 @@ class ModelSource:
     """Which model a run uses and what it reads: hashable, a cache key."""
 
     kind: str = "seeded"  # one of SOURCE_KINDS
-    file_sha256: str = ""  # "file": the checkpoint's sha256
+    # "file": the checkpoint's sha256; a task: the sha256 of weights trained in a session, ""
+    # for the shipped file
+    file_sha256: str = ""
     lstm_prefix: str | None = None  # "file": which LSTM, when the file holds several
     input_sha256: str = ""  # "file": the user's input array's sha256; "" = seeded noise
     seq_len: int = 100  # T of the seeded noise ("file" without an input)
@@ -182,11 +185,22 @@ def _run_file(source: ModelSource, weights: bytes, input_values: np.ndarray | No
 
 
 def _task_input(task_name: str, weights: bytes) -> tuple[nn.Module, TaskBatch, torch.Tensor]:
-    """A shipped task model, its held-out batch, and what its nn.LSTM reads of it (N, T, I)."""
+    """A task model, the held-out batch of its training seed and length, and what its nn.LSTM
+    reads of that batch (N, T, I)."""
     task = get_task(task_name)
+    metadata = read_metadata(weights)
+    if metadata.get("task", task_name) != task_name:
+        raise ValueError(f"these weights hold a {metadata['task']} model, not a {task_name} one")
     model = model_from_state(task_name, load_safetensors(weights)).eval()
-    test = held_out_batch(task, TRAINED_SEED, task.defaults.seq_len)
+    seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
+    test = held_out_batch(task, trained_seed(metadata), seq_len)
     return model, test, task.lstm_input(model, test.inputs)
+
+
+def task_model_words(metadata: dict[str, str]) -> str:
+    """How a task model's weights file was trained, from its metadata: "seed 3, 200 steps"."""
+    steps = metadata.get("steps")
+    return f"seed {trained_seed(metadata)}" + (f", {int(steps):,} steps" if steps else "")
 
 
 @torch.no_grad()
@@ -194,15 +208,19 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
     model, test, x = _task_input(source.kind, weights)  # x (N, T, I)
     shown = max(1, min(source.batch_size, x.shape[0]))
     run = trace(model.recurrent, x[:shown])
+    made = (
+        f"trained in this session ({task_model_words(read_metadata(weights))})"
+        if source.file_sha256
+        else f"trained by `python -m lstm_core train --task {source.kind}`"
+    )
     return SourceRun(
         source=source,
         spec=_spec_of(model.recurrent),
         trace=run,
         labels={name: values[:shown] for name, values in test.labels.items()},
         description=(
-            f"The {source.kind} task's model, trained by `python -m lstm_core train --task "
-            f"{source.kind}`, reading {shown} held-out sequence(s) of {x.shape[1]} steps "
-            "through its input layer."
+            f"The {source.kind} task's model, {made}, reading {shown} held-out sequence(s) "
+            f"of {x.shape[1]} steps through its input layer."
         ),
     )
 
@@ -237,7 +255,8 @@ def run_source(
 ) -> SourceRun:
     """Trace the model `source` names on its input: every state and gate, every step.
 
-    weights: the checkpoint's bytes ("file"); for a trained model, None reads the shipped file.
+    weights: the checkpoint's bytes ("file"), or a task model's trained in a session (the
+    source's file_sha256); for a trained model without file_sha256, None reads the shipped file.
     input_values: (T, I) or (B, T, I) for a file, else seeded noise of the model's input size.
     ValueError (one sentence) for anything that cannot run: a bad file, a wrong input size.
     """
@@ -249,11 +268,19 @@ def run_source(
         if sha256(weights) != source.file_sha256:
             raise ValueError("these bytes are not the file the source names")
         return _run_file(source, weights, input_values)
-    if weights is None:
-        weights = trained_weights_path(source.kind).read_bytes()
+    weights = _trained_weights(source, weights)
     if source.kind == "code":
         return _run_code(source, weights)
     return _run_task(source, weights)
+
+
+def _trained_weights(source: ModelSource, weights: bytes | None) -> bytes:
+    """A trained model's weights: the shipped file's, or the session's bytes the source names."""
+    if not source.file_sha256:
+        return trained_weights_path(source.kind).read_bytes() if weights is None else weights
+    if weights is None or sha256(weights) != source.file_sha256:
+        raise ValueError("these bytes are not the weights the source names")
+    return weights
 
 
 @torch.no_grad()
@@ -281,12 +308,11 @@ def rank_cells(source: ModelSource, weights: bytes | None = None) -> CellRanking
 
     Apart from run_source, because the pages that show no cell should not wait for it: on
     the code model it reads the whole held-out file, run_source its first CODE_VIEW_CHARS.
-    weights: a trained model's file bytes; None reads the shipped file.
+    weights: a trained model's file bytes, as for run_source; None reads the shipped file.
     """
     if source.kind not in TRAINED_MODELS:
         return CellRanking()
-    if weights is None:
-        weights = trained_weights_path(source.kind).read_bytes()
+    weights = _trained_weights(source, weights)
     if source.kind == "code":
         return _code_cells(weights)
     return _task_cells(source.kind, weights)

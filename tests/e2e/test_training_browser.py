@@ -3,6 +3,8 @@ step, another session's chart drawn meanwhile, and the stop button."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
@@ -20,17 +22,20 @@ from .support import (
 
 pytestmark = pytest.mark.browser
 
+# The adding problem's expected time (the task section below it has its own).
+ADDING_EXPECTED = re.compile(r"^Expected training time: .* for both models")
+
 
 def test_a_training_runs_beside_another_session_and_stops_on_request(
     page: Page, new_context, streamlit_server: StreamlitServer, page_errors: PageErrors
 ) -> None:
     open_app(page, streamlit_server)
     page.locator(NAV_LINKS).filter(has_text="Memory lab").click()
-    page.get_by_text("Expected training time:").wait_for(timeout=CHART_TIMEOUT_MS)
-    steps = page.get_by_role("spinbutton", name="optimiser steps")
+    page.get_by_text(ADDING_EXPECTED).wait_for(timeout=CHART_TIMEOUT_MS)
+    steps = page.get_by_role("spinbutton", name="optimiser steps").first  # the adding problem's
     steps.fill("5000")  # long: it is stopped, never finished
     steps.press("Enter")
-    page.get_by_text("Expected training time:").wait_for(timeout=CHART_TIMEOUT_MS)
+    page.get_by_text(ADDING_EXPECTED).wait_for(timeout=CHART_TIMEOUT_MS)
     page.get_by_role("button", name="Train LSTM and RNN").click()
     progress = page.get_by_text("Training the LSTM: step")
     progress.wait_for(timeout=CHART_TIMEOUT_MS)
@@ -43,7 +48,7 @@ def test_a_training_runs_beside_another_session_and_stops_on_request(
     # Only progress and the stop button while it trains: a second click on Train would have
     # no meaning, and the expected time is no longer ahead.
     assert page.get_by_role("button", name="Train LSTM and RNN").count() == 0
-    assert page.get_by_text("Expected training time:").count() == 0
+    assert page.get_by_text(ADDING_EXPECTED).count() == 0
     screenshot(page, "training_in_progress")
     page.get_by_role("button", name="Stop the training").click()
     page.get_by_text("Training stopped").wait_for(timeout=CHART_TIMEOUT_MS)
@@ -53,4 +58,31 @@ def test_a_training_runs_beside_another_session_and_stops_on_request(
     page.get_by_role("button", name="Stop the training").wait_for(
         state="detached", timeout=CHART_TIMEOUT_MS
     )
+    assert not page_errors.all(), page_errors.all()
+
+
+def test_a_counter_trained_here_opens_in_the_explorer(
+    page: Page, streamlit_server: StreamlitServer, page_errors: PageErrors
+) -> None:
+    open_app(page, streamlit_server)
+    page.locator(NAV_LINKS).filter(has_text="Memory lab").click()
+    page.get_by_text("brackets: a counter").click()
+    train = page.get_by_role("button", name="Train the brackets LSTM")
+    shown = page.get_by_role("button", name="Show the trained model")  # trained by another test
+    train.or_(shown).click()
+    explorer = page.get_by_role("button", name=re.compile(r"^Open it in the Explorer \(unit"))
+    explorer.wait_for(timeout=CHART_TIMEOUT_MS)
+    assert page.get_by_text("it keeps the count").count() == 1
+    explorer.click()
+    page.get_by_text("The brackets task's model, trained in this session").wait_for(
+        timeout=CHART_TIMEOUT_MS
+    )
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=CHART_TIMEOUT_MS)
+    assert "model=brackets" in page.url
+    # The sidebar says which weights run, and goes back to the shipped ones.
+    page.get_by_text("shipped", exact=True).click()
+    page.get_by_text("trained by `python -m lstm_core train --task brackets`").or_(
+        page.get_by_text("trained by python -m lstm_core train --task brackets")
+    ).wait_for(timeout=CHART_TIMEOUT_MS)
+    screenshot(page, "counter_trained_here")
     assert not page_errors.all(), page_errors.all()

@@ -1,0 +1,267 @@
+"""The Memory lab's task trainings: train the brackets or the recall task's LSTM as a job, score
+it on held-out sequences, find its cells, save its weights and open it in the Explorer. Part of
+pages/memory.py, as pages/_memory/training.py is.
+
+Trained models are kept per TaskSpec in the byte-bounded TRAINED cache (ui/caches.py), so a
+second click or another session with the same settings does not train again. A training is a
+job (lstm_core.serving.jobs), as the adding problem's is: in a worker process, one at a time
+per server, followed with its place in the queue, its progress and a stop button.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_core.learned.outcome import TrainOutcome, weights_file_name
+from lstm_core.learned.tasks import (
+    HIDDEN_RANGE,
+    SEED_RANGE,
+    STEPS_RANGE,
+    TaskSpec,
+    get_task,
+    task_spec,
+    task_work,
+    train_task,
+)
+from lstm_core.model.source import sha256
+from lstm_core.serving.jobs import CANCELLED, DONE, Job
+from ui.caches import TRAINED
+from ui.jobs import duration_text, follow, job_runner, session_id
+from ui.model_source import keep_trained_here
+from ui.source_pages import go_to_explorer_if_asked, show_in_explorer
+
+# The tasks trained here (the adding problem has its own section), and what each teaches.
+TASK_TITLES = {
+    "brackets": "brackets: a counter",
+    "recall": "recall: store a value, answer later",
+}
+TASK_STORIES = {
+    "brackets": "Next symbol of `(`, `)` and filler text (Dyck-1): only whether a bracket is "
+    "open makes `)` predictable, so a model beats the symbol frequencies only by keeping the "
+    "count. Look for a unit whose C follows the depth while its h shows a squashed view of it.",
+    "recall": "Three channels (value, mark, query): the output follows the current value at "
+    "every step, and at the query, 15-39 steps after the mark, must give the marked value. Look "
+    "for a unit whose C holds the stored value across the gap.",
+}
+TASK_KEY = "memory_task"  # the picked task
+TASK_TRAINING_KEY = "memory_task_training"  # the TaskSpec of this session's training in progress
+TASK_SHOWN_KEY = "memory_task_shown"  # the TaskSpec whose model is drawn below
+TASK_STOPPED_KEY = "memory_task_stopped"  # set by the stop button, for the next run to say
+TASK_FAILED_KEY = "memory_task_failed"  # why a training failed, for the next run to say
+
+
+def _cache_key(spec: TaskSpec) -> tuple[str, TaskSpec]:
+    return ("task", spec)
+
+
+def _rate_key(spec: TaskSpec) -> tuple[str, str, int, int]:
+    """What a measured training rate holds for: the task, the units and the batch size."""
+    return ("task", spec.task, spec.hidden_dim, spec.batch_size)
+
+
+def _store(job: Job) -> None:
+    """A finished training's outcome into the trained-model store (the runner's thread)."""
+    TRAINED.put(_cache_key(job.key), job.result)
+
+
+def _describe(job: Job) -> str:
+    return f"Training the {job.key.task} LSTM: step {job.step}/{job.total}, loss {job.value:.4f}"
+
+
+def task_training_section(default_seed: int) -> None:
+    """Pick a task, train its LSTM, and show its held-out score and cells."""
+    go_to_explorer_if_asked()
+    st.subheader("Learned cells: a counter and a memory")
+    st.markdown(
+        "Train a small LSTM in seconds and let the cell finder rank every unit by the "
+        "correlation of its C (and, beside it, its h) with what the task needs kept, on "
+        "held-out sequences."
+    )
+    task_name = st.radio(
+        "task",
+        tuple(TASK_TITLES),
+        format_func=TASK_TITLES.__getitem__,
+        horizontal=True,
+        key=TASK_KEY,
+        help="The brackets and recall models shipped with the app were trained so, with the "
+        "defaults and seed 0.",
+    )
+    task = get_task(task_name)
+    st.caption(TASK_STORIES[task_name])
+    defaults = task.defaults
+    columns = st.columns(3)
+    hidden = columns[0].number_input(
+        "hidden units",
+        *HIDDEN_RANGE,
+        value=defaults.hidden_dim,
+        key=f"task_hidden_{task_name}",
+        help=f"Units of the one nn.LSTM layer ({defaults.hidden_dim} by default).",
+    )
+    steps = columns[1].number_input(
+        "optimiser steps",
+        *STEPS_RANGE,
+        value=defaults.steps,
+        step=50,
+        key=f"task_steps_{task_name}",
+        help=f"Adam steps of {defaults.batch_size} sequences of {defaults.seq_len} symbols "
+        f"each, at rate {defaults.lr:g}.",
+    )
+    seed = columns[2].number_input(
+        "training seed",
+        *SEED_RANGE,
+        value=min(max(default_seed, SEED_RANGE[0]), SEED_RANGE[1]),
+        key=f"task_seed_{task_name}",
+        help="Seeds the weights, every training batch and the held-out sequences: equal "
+        "settings give identical weights.",
+    )
+    spec = task_spec(task_name, seed=int(seed), hidden_dim=int(hidden), steps=int(steps))
+    runner = job_runner()
+    running = st.session_state.get(TASK_TRAINING_KEY)
+    job = runner.find(running) if running is not None else None
+    if running is not None and job is None:  # it finished while this session was elsewhere
+        del st.session_state[TASK_TRAINING_KEY]
+        if TRAINED.get(_cache_key(running)) is not None:
+            st.session_state[TASK_SHOWN_KEY] = running
+    for key, say in ((TASK_STOPPED_KEY, st.info), (TASK_FAILED_KEY, st.error)):
+        message = st.session_state.pop(key, None)
+        if message is not None:
+            say(message)
+    if job is None:
+        stored = TRAINED.get(_cache_key(spec))
+        before_training = st.empty()  # the button's slot: emptied when a training starts
+        with before_training.container():
+            if stored is None:
+                _expected_time(spec)
+            clicked = False
+            if stored is None or st.session_state.get(TASK_SHOWN_KEY) != spec:
+                clicked = st.button(
+                    "Show the trained model" if stored else f"Train the {task_name} LSTM",
+                    key="memory_task_train",
+                    type="primary",
+                    help="Kept per task, seed and sizes: a second click is instant.",
+                )
+        if clicked:
+            if stored is not None:
+                st.session_state[TASK_SHOWN_KEY] = spec
+                before_training.empty()
+            else:
+                job = runner.submit(
+                    spec,
+                    train_task,
+                    (spec,),
+                    session_id(),
+                    work=task_work(spec),
+                    rate_key=_rate_key(spec),
+                    default_rate=defaults.busy_rate,
+                    on_done=_store,
+                )
+                st.session_state[TASK_TRAINING_KEY] = spec
+                before_training.empty()
+    if job is not None:
+        _follow_training(job)
+    shown = st.session_state.get(TASK_SHOWN_KEY)
+    outcome = TRAINED.get(_cache_key(shown)) if shown is not None else None
+    if outcome is not None and shown.task == task_name:
+        _show_outcome(shown, outcome)
+
+
+def _expected_time(spec: TaskSpec) -> None:
+    """The expected training time, before the click: measured rate, and the queue ahead."""
+    runner = job_runner()
+    measured = runner.rate(_rate_key(spec))
+    default_rate = get_task(spec.task).defaults.busy_rate
+    seconds = runner.estimate(_rate_key(spec), task_work(spec), default_rate)
+    source = (
+        "at the rate the last training of this size ran on this server"
+        if measured
+        else "a cautious guess: the default size as timed on a loaded server (faster on a "
+        "quiet one)"
+    )
+    text = f"Expected training time: {duration_text(seconds)}, {source}."
+    ahead = runner.ahead_seconds()
+    if ahead > 0:
+        text += f" Another training runs first: it starts in {duration_text(ahead)}."
+    st.caption(text)
+
+
+def _stop_training(job: Job) -> None:
+    """The stop button's callback: this session no longer waits for `job`."""
+    job_runner().release(job, session_id())
+    st.session_state.pop(TASK_TRAINING_KEY, None)
+    st.session_state[TASK_STOPPED_KEY] = (
+        "Training stopped (it goes on for the other sessions waiting for it)."
+        if job.owners
+        else "Training stopped."
+    )
+
+
+def _follow_training(job: Job) -> None:
+    """Progress of this session's training, with a stop button; the result when done."""
+    stop_slot = st.empty()
+    stop_slot.button(
+        "Stop the training", key="memory_task_stop", on_click=_stop_training, args=(job,)
+    )
+    follow(job, _describe)
+    stop_slot.empty()
+    st.session_state.pop(TASK_TRAINING_KEY, None)
+    if job.state == DONE:
+        st.session_state[TASK_SHOWN_KEY] = job.key
+    elif job.state != CANCELLED:  # cancelled: the stop button's callback has said so
+        st.session_state[TASK_FAILED_KEY] = f"The training failed: {job.error}"
+    st.rerun()  # drawn again from the top, with the button back and the outcome below
+
+
+def _show_outcome(spec: TaskSpec, outcome: TrainOutcome) -> None:
+    """The held-out score, the cell finder's table, the weights and the way to the Explorer."""
+    task = get_task(spec.task)
+    st.markdown(
+        f"**Trained in {outcome.seconds:.1f} s** (seed {spec.seed}, {spec.hidden_dim} units, "
+        f"{spec.steps:,} steps; last training loss {outcome.final_loss:.4f}). "
+        + task.score_summary(outcome.held_out)
+    )
+    rows = [
+        {
+            "label": label,
+            "unit (best C)": match.unit,
+            "r(C)": round(match.r_c, 3),
+            "r(h), same unit": round(match.r_h, 3),
+            "h's best unit": match.best_h_unit,
+            "its r(h)": round(match.best_r_h, 3),
+        }
+        for label, match in outcome.cells.items()
+    ]
+    st.dataframe(rows, hide_index=True, key="memory_task_cells")
+    st.caption(
+        f"The cell finder over the {task.test_sequences} held-out sequences: per label, the "
+        "unit whose C correlates best with it (Pearson r), the same unit's h, and h's own "
+        "best unit."
+    )
+    weights = outcome.to_bytes()
+    columns = st.columns(2)
+    columns[0].download_button(
+        "⬇ Save the trained LSTM (safetensors)",
+        data=weights,
+        file_name=weights_file_name(outcome.metadata),
+        mime="application/octet-stream",
+        key="memory_task_save",
+        on_click="ignore",
+        help=f"Run it again: python -m lstm_core cells --model FILE --json, or upload it as "
+        f"'Your checkpoint'. The {spec.task} task, sizes and seed are in its metadata.",
+    )
+    focus = next(iter(outcome.cells.values()), None)
+    if focus is not None:
+        columns[1].button(
+            f"Open it in the Explorer (unit {focus.unit}, {focus.label})",
+            key="memory_task_explorer",
+            on_click=_open_in_explorer,
+            args=(spec.task, weights, focus.label, focus.unit, spec.hidden_dim),
+            help="The Explorer, Gate inspector, Step through and Tensor shapes on this model, "
+            "reading its held-out sequences; the sidebar's Weights switch goes back to the "
+            "shipped model.",
+        )
+
+
+def _open_in_explorer(task: str, weights: bytes, label: str, unit: int, hidden: int) -> None:
+    """Button callback: this session's model becomes the pages' trained `task` model."""
+    keep_trained_here(task, weights)
+    show_in_explorer(task, label, unit, hidden, weights_sha256=sha256(weights))

@@ -10,7 +10,7 @@ from lstm_core.figures.text import text_state_figure
 from lstm_core.io.urlstate import choice_from_link, index_from_link
 from lstm_core.learned.cell_table import best_units
 from lstm_core.learned.charmodel import trained_steps, unit_name
-from lstm_core.learned.labels import LABEL_TITLES, label_title
+from lstm_core.learned.labels import KARPATHY_LABELS, LABEL_TITLES, label_title
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from lstm_core.model.source import TRAINED_MODELS
 from ui.entry import require_app
@@ -75,6 +75,8 @@ model_name = st.selectbox(
     list(SHIPPED_MODELS),
     format_func=lambda name: MODEL_TITLES.get(name, name),
     key="text_model",
+    help="The character LSTM shipped with the app (its training log: "
+    "lstm_core/learned/weights/code.training.txt).",
 )
 try:
     loaded = loaded_model(model_name)
@@ -128,10 +130,11 @@ if LABEL_PARAM in linked:
     except ValueError as reason:
         link_warning(str(reason))
 if st.session_state.get(label_key) not in best_of:
-    # The page opens on the label the model's best cell follows most closely.
-    st.session_state[label_key] = max(
-        (row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c)
-    ).label
+    # The page opens on the clearest of the cells Karpathy et al. found, the label its best
+    # unit follows most closely (of all labels, if the text varies in none of those).
+    firsts = [row for row in rows if row.rank == 1]
+    found = [row for row in firsts if row.label in KARPATHY_LABELS] or firsts
+    st.session_state[label_key] = max(found, key=lambda row: abs(row.r_c)).label
 if UNIT_PARAM in linked:
     try:
         st.session_state[unit_key_of(st.session_state[label_key])] = index_from_link(
@@ -187,7 +190,16 @@ picked_rows = list(picks.selection.rows) + [cell[0] for cell in picks.selection.
 if not picked_rows:
     st.session_state.pop(PICKED_KEY, None)
 else:
-    picked = rows[picked_rows[0]]
+    # A ticked row's box and a clicked cell can both be in the selection: the one that is not
+    # the row already in view is the user's latest pick.
+    picked = next(
+        (
+            rows[index]
+            for index in picked_rows
+            if (rows[index].label, rows[index].unit) != st.session_state.get(PICKED_KEY)
+        ),
+        rows[picked_rows[0]],
+    )
     if (picked.label, picked.unit) != st.session_state.get(PICKED_KEY):
         st.session_state[PICKED_KEY] = (picked.label, picked.unit)
         st.session_state[label_key] = picked.label
@@ -201,6 +213,7 @@ label = columns[0].selectbox(
     format_func=lambda name: LABEL_TITLES[name],
     key=label_key,
     persist_state="session",
+    help="What the cell finder looked for; the unit below starts at this label's best unit.",
 )
 best = best_of[label]
 unit_key = unit_key_of(label)  # set above: for the label in view, or the picked row's
@@ -232,17 +245,12 @@ text = st.text_area(
     f"Text (type or paste Python, up to {MAX_TEXT_CHARS:,} characters)",
     value=SAMPLE_TEXT,
     height=220,
+    max_chars=MAX_TEXT_CHARS,
     key="text_input",
 )
 text = text.replace("\r\n", "\n").replace("\r", "\n")
 if not text:
     st.info("Type or paste some text to see the unit over it.")
-    st.stop()
-if len(text) > MAX_TEXT_CHARS:
-    st.error(
-        f"The text has {len(text):,} characters; the view takes at most {MAX_TEXT_CHARS:,}. "
-        "Shorten it to see the unit."
-    )
     st.stop()
 run = text_run(model_name, text)
 base = f"text_{model_name}_unit{unit}"

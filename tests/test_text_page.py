@@ -11,7 +11,7 @@ from conftest import APP, APPTEST_TIMEOUT, chart_specs, warm_code_model_views
 from streamlit.testing.v1 import AppTest
 
 from lstm_core.learned.charmodel import CharConfig, CharLSTM, unit_name, weights_to_bytes
-from lstm_core.learned.labels import LABEL_TITLES
+from lstm_core.learned.labels import KARPATHY_LABELS, LABEL_TITLES
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from lstm_core.model.source import TRAINED_MODELS
 from ui.model_source import (
@@ -20,7 +20,7 @@ from ui.model_source import (
     layer_key,
     units_key,
 )
-from ui.text_model import held_out_table, loaded_model
+from ui.text_model import MAX_TEXT_CHARS, held_out_table, loaded_model
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -56,9 +56,10 @@ def test_the_page_draws_the_c_and_h_strips_of_the_best_unit() -> None:
     outside = table["r(C), outside strings"]
     in_string = table["label"] == LABEL_TITLES["in_string"]
     assert outside[in_string].isna().all() and outside[~in_string].notna().all()
-    firsts = table[table["rank"] == 1]
+    karpathy = [LABEL_TITLES[name] for name in KARPATHY_LABELS]
+    firsts = table[(table["rank"] == 1) & table["label"].isin(karpathy)]
     clearest = firsts.loc[firsts["r(C, label)"].abs().idxmax()]
-    # It opens on the label with the clearest cell, at that label's best unit.
+    # It opens on the clearest of the quote, depth and line-position cells, at its best unit.
     label = {title: name for name, title in LABEL_TITLES.items()}[clearest["label"]]
     assert at.selectbox(key="text_label").value == label
     assert at.number_input(key=f"text_unit_code_{label}").value == clearest["unit"]
@@ -197,18 +198,23 @@ def test_a_bad_link_value_is_named_and_the_page_opens_on_its_defaults(
     assert any(ignored in warning.value for warning in at.warning)
     assert len(chart_specs(at)) == 2
     rows = held_out_table("code")
-    clearest = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c))
+    firsts = [row for row in rows if row.rank == 1 and row.label in KARPATHY_LABELS]
+    clearest = max(firsts, key=lambda row: abs(row.r_c))
     assert at.selectbox(key="text_label").value == clearest.label
     assert at.number_input(key=f"text_unit_code_{clearest.label}").value == clearest.unit
     assert at.query_params["cell_unit"] == str(clearest.unit)
 
 
-def test_a_text_over_the_limit_gets_a_message_not_a_chart() -> None:
+def test_a_text_over_the_limit_is_cut_to_what_the_view_draws() -> None:
     at = open_text_page()
-    at.text_area(key="text_input").input("x = 1\n" * 400).run()
-    assert not at.exception
-    assert any("at most 2,000" in error.value for error in at.error)
-    assert not chart_specs(at)
+    # The box takes no more than the view draws (a browser stops a longer paste there, with
+    # its count of characters in view), whichever way the text comes.
+    assert at.text_area(key="text_input").max_chars == MAX_TEXT_CHARS
+    at.session_state["text_input"] = "x = 1\n" * 400
+    at.run()
+    assert not at.exception and not at.error
+    drawn = strip_values(at)
+    assert all(np.count_nonzero(~np.isnan(values)) == MAX_TEXT_CHARS for values in drawn)
 
 
 def test_a_stacked_model_s_units_are_named_by_layer(

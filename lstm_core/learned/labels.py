@@ -33,6 +33,9 @@ LABEL_NAMES: tuple[str, ...] = (
     "column",
     "indentation",
 )
+# The cells Karpathy, Johnson & Fei-Fei (2015) found in character LSTMs: quotes, bracket depth
+# and the position in the line. The text view opens on the clearest of them.
+KARPATHY_LABELS: tuple[str, ...] = ("in_string", "bracket_depth", "column")
 # How each label reads in the app.
 LABEL_TITLES: dict[str, str] = {
     "in_string": "inside a string",

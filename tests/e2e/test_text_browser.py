@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from lstm_core.learned import cell_table, held_out_text, load_text_model, text_states, unit_name
+from lstm_core.learned.labels import KARPATHY_LABELS
 
 from .support import (
     CHART_TIMEOUT_MS,
@@ -107,7 +108,10 @@ def test_a_row_clicked_in_the_cell_table_shows_its_unit(
     index, row = next(
         (k, row) for k, row in enumerate(rows) if row.label == "column" and row.rank == 2
     )
-    opening = max((row for row in rows if row.rank == 1), key=lambda row: abs(row.r_c))
+    opening = max(
+        (row for row in rows if row.rank == 1 and row.label in KARPATHY_LABELS),
+        key=lambda row: abs(row.r_c),
+    )
     open_text_view(page, streamlit_server)
     # Its box, in the narrow column left of the label.
     click_row(page, index, len(rows), 15)

@@ -127,3 +127,13 @@ def test_a_row_clicked_in_the_cell_table_shows_its_unit(
     click_row(page, index, len(rows), 150)
     c_strip_title_is(page, f"{unit_name(row.unit, model.config)}: C_t")
     assert url_query(page) == {"cell_label": "column", "cell_unit": str(row.unit)}
+    # A row's box ticked, then a cell of another row clicked: the latest click is the view.
+    ticked, clicked = (
+        next(k for k, other in enumerate(rows) if other.label == label and other.rank == rank)
+        for label, rank in (("bracket_depth", 1), ("in_string", 2))
+    )
+    click_row(page, ticked, len(rows), 15)
+    c_strip_title_is(page, f"{unit_name(rows[ticked].unit, model.config)}: C_t")
+    click_row(page, clicked, len(rows), 150)
+    c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C_t")
+    assert url_query(page) == {"cell_label": "in_string", "cell_unit": str(rows[clicked].unit)}

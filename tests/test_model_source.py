@@ -499,3 +499,13 @@ def test_the_explorers_picks_outlive_a_page_switch_and_a_starting_point_resets_t
     at.button(key="preset_learned_counter").click().run()
     assert not at.exception and not at.warning
     assert at.multiselect(key=units_key("depth")).value == [depth_unit]
+
+
+def test_a_label_held_for_a_whole_sequence_says_where_its_correlation_shows() -> None:
+    recall = app_on("Trained: recall")
+    recall.selectbox(key=FOCUS_KEY).set_value("stored_value").run()
+    assert not recall.exception
+    note = "Within one sequence stored_value is one value"
+    assert any(note in caption.value for caption in recall.caption)
+    recall.selectbox(key=FOCUS_KEY).set_value("current_input").run()
+    assert not any("Within one sequence" in caption.value for caption in recall.caption)

@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_core.analysis.cell_finder import UnitMatch
+from lstm_core.analysis.cell_finder import UnitMatch, constant_labels
 from lstm_core.analysis.metrics import (
     MEAN_FORGET_MEANING,
     MEMORY_TIME_MEANING,
@@ -273,6 +273,13 @@ def explorer_body(source: ModelSource) -> None:
             name=f"lstm_{focus.label}_{source.kind}",
             key="explorer_label",
         )
+        shown_label = run.labels[focus.label][batch]  # (T,), NaN where undefined
+        if constant_labels({focus.label: shown_label[shown_label.isfinite()]}):
+            st.caption(
+                f"Within one sequence {focus.label} is one value, so this chart cannot show "
+                "the correlation, which is across sequences: raise batch_size (B) in the sidebar "
+                "(under More) and compare the batch items' C."
+            )
     measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
     cap_note = memory_cap_note(t.seq_len, measured.memory_time_cap)
     st.caption(

@@ -31,6 +31,9 @@ pytestmark = pytest.mark.browser
 
 
 def _upload(page: Page, name: str, data: bytes, label: str = "input CSV") -> None:
+    # Only into an idle app: a file chosen while the last upload's rerun still runs (its
+    # sidebar message is drawn before its charts) was seen to be lost under load.
+    wait_until_idle(page)
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
     uploader.locator('input[type="file"]').set_input_files(
         files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}]

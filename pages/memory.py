@@ -1,7 +1,8 @@
 """Memory lab: where the memory lives, measured (half-lives, gradients) and learned (training).
 
-The training half of the page (jobs, the trained-model store, weights files) is in
-pages/_memory/training.py: app.py lists this file only.
+The training half of the page is in pages/_memory/: the adding problem (training.py), the
+brackets and recall tasks (tasks.py) and the hand-set latch (latch.py); app.py lists this file
+only.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from ui.entry import require_app
 from ui.figure import show_figure
 from ui.model_source import current_source
 from ui.source_cell_pages import unavailable
+from ui.source_pages import go_to_explorer_if_asked
 from ui.state import current_config
 
 require_app()
+go_to_explorer_if_asked()  # asked by a trained task model's button below
 
 
 @byte_cached(LAB, spinner="Perturbing four models and back-propagating…")

@@ -28,6 +28,7 @@ LABEL_PARAM = "cell_label"
 UNIT_PARAM = "cell_unit"
 PICKED_KEY = "text_table_picked"  # (label, unit) of the table's picked row, while in view
 TABLE_DRAWN_KEY = "text_table_drawn"  # how often the table was drawn afresh, to clear a pick
+SELECTION_KEY = "text_table_selection"  # (table key, rows, cells' rows) picked at the last run
 MODEL_TITLES = {"code": "code: a character LSTM trained on the Python standard library"}
 SAMPLE_TEXT = '''def scale(values, factor=2):
     """Multiply every value (a list) by factor."""
@@ -152,6 +153,7 @@ if st.session_state.get(PICKED_KEY, in_view) != in_view:
     del st.session_state[PICKED_KEY]
     st.session_state[TABLE_DRAWN_KEY] = st.session_state.get(TABLE_DRAWN_KEY, 0) + 1
 
+table_key = f"text_cell_table_{st.session_state.get(TABLE_DRAWN_KEY, 0)}"
 table = pd.DataFrame(
     [
         {
@@ -169,7 +171,7 @@ table = pd.DataFrame(
 picks = st.dataframe(
     table,
     hide_index=True,
-    key=f"text_cell_table_{st.session_state.get(TABLE_DRAWN_KEY, 0)}",
+    key=table_key,
     on_select="rerun",
     # A click on a row's box or on any of its cells picks it.
     selection_mode=["single-row", "single-cell"],
@@ -186,20 +188,20 @@ picks = st.dataframe(
         ),
     },
 )
-picked_rows = list(picks.selection.rows) + [cell[0] for cell in picks.selection.cells]
-if not picked_rows:
+# The table keeps a ticked row's box and a clicked cell both: the user's latest pick is the
+# row that is new in the selection since the last run (none new: the view stays).
+boxes, cells = tuple(picks.selection.rows), tuple(cell[0] for cell in picks.selection.cells)
+last_key, last_boxes, last_cells = st.session_state.get(SELECTION_KEY, (table_key, (), ()))
+if last_key != table_key:  # a table drawn afresh starts with nothing picked
+    last_boxes, last_cells = (), ()
+st.session_state[SELECTION_KEY] = (table_key, boxes, cells)
+added = [index for index in boxes if index not in last_boxes] + [
+    index for index in cells if index not in last_cells
+]
+if not boxes and not cells:
     st.session_state.pop(PICKED_KEY, None)
-else:
-    # A ticked row's box and a clicked cell can both be in the selection: the one that is not
-    # the row already in view is the user's latest pick.
-    picked = next(
-        (
-            rows[index]
-            for index in picked_rows
-            if (rows[index].label, rows[index].unit) != st.session_state.get(PICKED_KEY)
-        ),
-        rows[picked_rows[0]],
-    )
+elif added:
+    picked = rows[added[-1]]
     if (picked.label, picked.unit) != st.session_state.get(PICKED_KEY):
         st.session_state[PICKED_KEY] = (picked.label, picked.unit)
         st.session_state[label_key] = picked.label

@@ -121,7 +121,7 @@ def test_a_task_model_trained_in_a_session_reads_the_held_out_data_of_its_own_se
     torch.testing.assert_close(run.trace.output, output)
     torch.testing.assert_close(run.trace.h_n, h_n)
     torch.testing.assert_close(run.trace.c_n, c_n)
-    assert "trained in this session (seed 3, 30 steps)" in run.description
+    assert "trained in the app's Memory lab (seed 3, 5 units, 30 steps)" in run.description
     # Ranked on all of its held-out sequences: the cells the training itself found.
     ranking = rank_cells(source, weights)
     for label, match in recall_trained_here.cells.items():
@@ -169,12 +169,12 @@ def test_the_sidebar_switches_between_the_shipped_model_and_the_one_trained_here
     at.run()
     assert not at.exception
     weights_switch = at.radio(key=OWN_WEIGHTS_KEY + "recall")
-    assert weights_switch.value == SHIPPED  # a model trained here is not forced on the pages
+    assert weights_switch.value == SHIPPED  # the switch's default, before any choice
     shipped = "trained by `python -m lstm_core train --task recall`"
     assert any(shipped in c.value for c in at.caption)
     weights_switch.set_value(TRAINED_HERE).run()
     assert not at.exception
-    assert any("trained in this session (seed 3, 30 steps)" in c.value for c in at.caption)
+    assert any("Memory lab (seed 3, 5 units, 30 steps)" in c.value for c in at.caption)
 
 
 def test_the_learned_counter_shows_the_shipped_counter_after_one_trained_here() -> None:
@@ -186,7 +186,7 @@ def test_the_learned_counter_shows_the_shipped_counter_after_one_trained_here() 
     at.session_state[TRAINED_HERE_KEY] = {"brackets": (sha256(weights), weights)}
     at.session_state[OWN_WEIGHTS_KEY + "brackets"] = TRAINED_HERE
     at.run()
-    assert any("trained in this session (seed 1, 5 steps)" in c.value for c in at.caption)
+    assert any("Memory lab (seed 1, 4 units, 5 steps)" in c.value for c in at.caption)
     at.button(key="preset_learned_counter").click().run()
     assert not at.exception
     assert any(
@@ -505,7 +505,7 @@ def test_a_label_held_for_a_whole_sequence_says_where_its_correlation_shows() ->
     recall = app_on("Trained: recall")
     recall.selectbox(key=FOCUS_KEY).set_value("stored_value").run()
     assert not recall.exception
-    note = "Within one sequence stored_value is one value"
+    note = "Within one sequence the stored_value is one value"
     assert any(note in caption.value for caption in recall.caption)
     recall.selectbox(key=FOCUS_KEY).set_value("current_input").run()
     assert not any("Within one sequence" in caption.value for caption in recall.caption)

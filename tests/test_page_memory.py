@@ -143,7 +143,7 @@ def test_a_task_trains_here_and_opens_in_the_explorer_beside_the_shipped_model()
     assert not at.exception
     assert [button.key for button in at.button if button.key == "memory_task_stop"] == []
     summary = next(m.value for m in at.markdown if m.value.startswith("**Trained in"))
-    assert "(seed 2, 16 units, 40 steps" in summary and "below predicting the mean" in summary
+    assert "(seed 2, 16 units, 40 steps" in summary and "predicting the mean (0.333)" in summary
     cells = next(df.value for df in at.dataframe if "unit (best C)" in df.value.columns)
     assert list(cells["label"]) == ["stored_value", "current_input"]
     focus_unit = int(cells["unit (best C)"][0])
@@ -161,7 +161,7 @@ def test_a_task_trains_here_and_opens_in_the_explorer_beside_the_shipped_model()
     weights_sha256 = at.session_state[TRAINED_HERE_KEY]["recall"][0]
     units = at.multiselect(key=units_key("stored_value") + picks_suffix(weights_sha256))
     assert units.value == [focus_unit]
-    assert any("trained in this session (seed 2, 40 steps)" in c.value for c in at.caption)
+    assert any("Memory lab (seed 2, 16 units, 40 steps)" in c.value for c in at.caption)
     assert any(f"stored_value unit is unit {focus_unit}," in c.value for c in at.caption)
     # Back to the shipped model (the sidebar's Weights switch: tests/test_model_source.py).
     at.session_state[OWN_WEIGHTS_KEY + "recall"] = SHIPPED
@@ -169,4 +169,4 @@ def test_a_task_trains_here_and_opens_in_the_explorer_beside_the_shipped_model()
     assert not at.exception
     shipped = "trained by `python -m lstm_core train --task recall`"
     assert any(shipped in c.value for c in at.caption)
-    assert not any("trained in this session" in c.value for c in at.caption)
+    assert not any("trained in the app's Memory lab" in c.value for c in at.caption)

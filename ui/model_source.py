@@ -4,9 +4,10 @@ The choice makes a `lstm_core.model.source.ModelSource` (hashable: kind, the fil
 input's sha256, the noise settings); `source_run_or_stop` runs it through
 `lstm_core.model.source.run_source`, cached in the byte-bounded RUNS cache (ui/caches.py)
 under that source, and `source_cells_or_stop` ranks a trained model's cells
-(`lstm_core.model.source.rank_cells`), cached there under the model's kind. An uploaded
-file's bytes are kept in this session's st.session_state only (a link carries model=file,
-and whoever opens it is asked for the file, as with signal=csv).
+(`lstm_core.model.source.rank_cells`), cached there under the model's kind and weights. An
+uploaded file's bytes, and a task model's trained in the Memory lab, are kept in this
+session's st.session_state only (a link carries model=file, and whoever opens it is asked for
+the file, as with signal=csv; model=brackets opens the shipped model).
 """
 
 from __future__ import annotations
@@ -329,7 +330,8 @@ def current_source() -> ModelSource | None:
 
 
 def source_file_name(source: ModelSource) -> str:
-    """The file name a reproduce script loads: the upload's name, or the shipped file's."""
+    """The file name a reproduce script loads: the upload's name, the name the Memory lab saves
+    a task model under, or the shipped file's."""
     if source.kind == "file":
         stored = st.session_state.get(WEIGHTS_KEY)
         return stored[0] if stored is not None else "checkpoint.safetensors"

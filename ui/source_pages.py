@@ -42,10 +42,14 @@ from ui.figure import show_figure
 from ui.model_source import (
     FOCUS_KEY,
     MODEL_KEY,
+    OWN_WEIGHTS_KEY,
+    SHIPPED,
+    TRAINED_HERE,
     layer_key,
     source_cells_or_stop,
     source_file_name,
     source_run_or_stop,
+    trained_here,
     units_key,
 )
 
@@ -122,6 +126,8 @@ def show_in_explorer(
     layer, own = divmod(unit, hidden_size)
     suffix = picks_suffix(weights_sha256)
     st.session_state[MODEL_KEY] = TRAINED_MODELS[kind]
+    if weights_sha256 or trained_here(kind) is not None:
+        st.session_state[OWN_WEIGHTS_KEY + kind] = TRAINED_HERE if weights_sha256 else SHIPPED
     st.session_state[FOCUS_KEY] = label
     st.session_state[layer_key(label) + suffix] = layer
     st.session_state[units_key(label) + suffix] = [own]
@@ -276,9 +282,14 @@ def explorer_body(source: ModelSource) -> None:
         shown_label = run.labels[focus.label][batch]  # (T,), NaN where undefined
         if constant_labels({focus.label: shown_label[shown_label.isfinite()]}):
             st.caption(
-                f"Within one sequence {focus.label} is one value, so this chart cannot show "
-                "the correlation, which is across sequences: raise batch_size (B) in the sidebar "
-                "(under More) and compare the batch items' C."
+                f"Within one sequence the {label_title(focus.label)} is one value, so this "
+                "chart cannot show the correlation, which is across sequences: "
+                + (
+                    "compare the batch items' C."
+                    if t.batch_size > 1
+                    else "raise batch_size (B) in the sidebar (under More) and compare the "
+                    "batch items' C."
+                )
             )
     measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
     cap_note = memory_cap_note(t.seq_len, measured.memory_time_cap)

@@ -30,7 +30,7 @@ from lstm_core.learned.shipped import weights_bytes
 from lstm_core.learned.tasks import (
     TASK_CLASSES,
     get_task,
-    held_out_batch,
+    held_out_of,
     label_cells,
     lstm_states,
     model_from_state,
@@ -191,8 +191,7 @@ def task_cells_report(data: bytes) -> dict[str, Any]:
         raise ValueError(f"this weights file holds no task model (task {name!r})")
     task = get_task(name)
     model = model_from_state(name, state)
-    seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
-    test = held_out_batch(task, trained_seed(metadata), seq_len)
+    test = held_out_of(task, metadata)
     inputs = test.inputs[:CELLS_SEQUENCES]
     h, c = lstm_states(task, model, inputs)  # (N, T, H) each
     labels = {label: values[:CELLS_SEQUENCES] for label, values in test.labels.items()}

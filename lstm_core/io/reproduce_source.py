@@ -89,16 +89,14 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from lstm_core.learned.tasks import get_task, held_out_batch, model_from_state
+from lstm_core.learned.tasks import get_task, held_out_of, model_from_state
 
 WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else {file_name!r}
 task = get_task({task!r})
 model = model_from_state({task!r}, load_file(WEIGHTS)).eval()
 with safe_open(WEIGHTS, "pt") as weights_file:
     metadata = weights_file.metadata() or {{}}  # the training seed and length
-seed = int(metadata.get("seed", "0"))
-seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
-test = held_out_batch(task, seed, seq_len)  # the held-out sequences of its training seed
+test = held_out_of(task, metadata)  # the held-out sequences of its training seed
 with torch.no_grad():
     x = task.lstm_input(model, test.inputs)[:{batch_size}]  # (B, T, I): what the LSTM reads
     output, (h_n, c_n) = model.recurrent(x)

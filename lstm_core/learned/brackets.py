@@ -62,6 +62,11 @@ class BracketsTask(Task):
     """Next symbol of Dyck-1 text with fillers; label "depth". Score in nats per symbol."""
 
     name: ClassVar[str] = "brackets"
+    description: ClassVar[str] = (
+        "Next symbol of `(`, `)` and filler text (Dyck-1): only whether a bracket is open makes "
+        "`)` predictable, so a model beats the symbol frequencies only by keeping the count. "
+        "Look for a unit whose C follows the depth while its h shows a squashed view of it."
+    )
     defaults: ClassVar[TaskDefaults] = TaskDefaults(
         hidden_dim=16, steps=200, batch_size=128, lr=2e-2, seq_len=64, busy_rate=440.0
     )

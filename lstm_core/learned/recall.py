@@ -5,7 +5,7 @@ every step, channel 1 (MARK) 1 at one early step, channel 2 (QUERY) 1 at one ste
 half (the value channel reads 0 there). The per-step target is the current value, except at
 the query, where it is the value seen at the mark. So the one readout of h is busy with the
 input at every step, and the marked value has to be kept somewhere else across a gap of tens
-of steps (15 to 39 at the default T = 40): the label "stored_value" is that value from the
+of steps (16 to 39 at the default T = 40): the label "stored_value" is that value from the
 mark to the step before the query (undefined elsewhere), and "current_input" is the value
 being read.
 
@@ -76,6 +76,11 @@ class RecallTask(Task):
     Score: MSE at the queries (and at the other steps) against BASELINE_MSE."""
 
     name: ClassVar[str] = "recall"
+    description: ClassVar[str] = (
+        "Three channels (value, mark, query): the output follows the current value at every "
+        "step, and at the query, 16-39 steps after the mark at the default length, must give "
+        "the marked value. Look for a unit whose C holds the stored value across the gap."
+    )
     defaults: ClassVar[TaskDefaults] = TaskDefaults(
         hidden_dim=16, steps=300, batch_size=128, lr=1e-2, seq_len=40, busy_rate=410.0
     )
@@ -110,10 +115,15 @@ class RecallTask(Task):
 
     def score_summary(self, score: dict[str, float]) -> str:
         ratio = score["baseline_mse"] / max(score["recall_mse"], 1e-12)
+        against = (
+            f"{ratio:,.0f}× below predicting the mean"
+            if ratio >= 2
+            else "no better than predicting the mean"
+        )
         return (
-            f"MSE {score['recall_mse']:.4f} at the queries of held-out sequences: {ratio:,.0f}× "
-            f"below predicting the mean ({score['baseline_mse']:.3f}); MSE "
-            f"{score['busy_mse']:.4f} at every other step, where the output follows the input."
+            f"MSE {score['recall_mse']:.4f} at the queries of held-out sequences: {against} "
+            f"({score['baseline_mse']:.3f}); MSE {score['busy_mse']:.4f} at every other step, "
+            "where the output follows the input."
             + (
                 ""
                 if ratio >= 10

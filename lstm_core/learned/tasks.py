@@ -31,7 +31,7 @@ from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
 from lstm_core.learned.code import train_code
-from lstm_core.learned.outcome import TrainOutcome
+from lstm_core.learned.outcome import TrainOutcome, trained_seed
 from lstm_core.model.kernels import native_kernel
 
 # on_step(step, total, loss): called after every optimiser step, step counted from 1.
@@ -84,6 +84,7 @@ class Task(ABC):
     """One task: data, model, loss and held-out score. Subclasses set the class variables."""
 
     name: ClassVar[str]
+    description: ClassVar[str] = ""  # what the model does and which cell to look for
     defaults: ClassVar[TaskDefaults]
     seq_len_range: ClassVar[tuple[int, int]]
     test_sequences: ClassVar[int]  # held-out sequences scored and searched for cells
@@ -325,6 +326,18 @@ def task_work(spec: TaskSpec) -> float:
     """The work of training `spec` in sequence steps (optimiser steps x T), what a job's rate
     is measured in."""
     return float(spec.steps * spec.seq_len)
+
+
+def task_rate_key(spec: TaskSpec) -> tuple[str, str, int, int]:
+    """What a measured training rate holds for: the task, the units and the batch size."""
+    return ("task", spec.task, spec.hidden_dim, spec.batch_size)
+
+
+def held_out_of(task: Task, metadata: dict[str, str]) -> TaskBatch:
+    """The held-out sequences of a saved model of `task`: those of the seed and length its
+    weights file records (the task's defaults where it records none)."""
+    seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
+    return held_out_batch(task, trained_seed(metadata), seq_len)
 
 
 def train_task(spec: TaskSpec, on_step: ProgressCallback | None = None) -> TrainOutcome:

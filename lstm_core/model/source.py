@@ -8,10 +8,10 @@ Kinds:
   the model's input size, else seeded noise of that size.
 - a task name ("brackets", "recall"): a task model of lstm_core.learned trained by
   `python -m lstm_core train --task NAME --save ...` and shipped in lstm_core/learned/weights,
-  or one trained in a session (its weights' sha256 in `file_sha256`, the bytes passed beside
-  the source); its input is the held-out sequences of the seed it was trained with, put
-  through the model's input layer (embedding or none), so x is what the nn.LSTM reads, and
-  the task's labels (e.g. bracket depth) come along for the cell finder.
+  or one trained in the app's Memory lab (its weights' sha256 in `file_sha256`, the bytes
+  passed beside the source); its input is the held-out sequences of the seed it was trained
+  with, put through the model's input layer (embedding or none), so x is what the nn.LSTM
+  reads, and the task's labels (e.g. bracket depth) come along for the cell finder.
 - "code": the shipped character LSTM of Python source (lstm_core.learned.shipped); its input is
   the start of its held-out source through its embedding, one character a step, with the
   text's labels (in_string, bracket_depth, ...); its cells are ranked on all of that source.
@@ -40,7 +40,7 @@ from lstm_core.learned.outcome import trained_seed
 from lstm_core.learned.tasks import (
     TaskBatch,
     get_task,
-    held_out_batch,
+    held_out_of,
     label_cells,
     model_from_state,
 )
@@ -76,8 +76,8 @@ class ModelSource:
     """Which model a run uses and what it reads: hashable, a cache key."""
 
     kind: str = "seeded"  # one of SOURCE_KINDS
-    # "file": the checkpoint's sha256; a task: the sha256 of weights trained in a session, ""
-    # for the shipped file
+    # "file": the checkpoint's sha256; a task: the sha256 of weights trained in the Memory lab,
+    # "" for the shipped file
     file_sha256: str = ""
     lstm_prefix: str | None = None  # "file": which LSTM, when the file holds several
     input_sha256: str = ""  # "file": the user's input array's sha256; "" = seeded noise
@@ -192,15 +192,19 @@ def _task_input(task_name: str, weights: bytes) -> tuple[nn.Module, TaskBatch, t
     if metadata.get("task", task_name) != task_name:
         raise ValueError(f"these weights hold a {metadata['task']} model, not a {task_name} one")
     model = model_from_state(task_name, load_safetensors(weights)).eval()
-    seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
-    test = held_out_batch(task, trained_seed(metadata), seq_len)
+    test = held_out_of(task, metadata)
     return model, test, task.lstm_input(model, test.inputs)
 
 
 def task_model_words(metadata: dict[str, str]) -> str:
-    """How a task model's weights file was trained, from its metadata: "seed 3, 200 steps"."""
-    steps = metadata.get("steps")
-    return f"seed {trained_seed(metadata)}" + (f", {int(steps):,} steps" if steps else "")
+    """How a task model's weights file was trained, from its metadata: "seed 3, 16 units,
+    200 steps"."""
+    words = [f"seed {trained_seed(metadata)}"]
+    if "hidden_dim" in metadata:
+        words.append(f"{int(metadata['hidden_dim'])} units")
+    if "steps" in metadata:
+        words.append(f"{int(metadata['steps']):,} steps")
+    return ", ".join(words)
 
 
 @torch.no_grad()
@@ -209,7 +213,7 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
     shown = max(1, min(source.batch_size, x.shape[0]))
     run = trace(model.recurrent, x[:shown])
     made = (
-        f"trained in this session ({task_model_words(read_metadata(weights))})"
+        f"trained in the app's Memory lab ({task_model_words(read_metadata(weights))})"
         if source.file_sha256
         else f"trained by `python -m lstm_core train --task {source.kind}`"
     )
@@ -255,7 +259,7 @@ def run_source(
 ) -> SourceRun:
     """Trace the model `source` names on its input: every state and gate, every step.
 
-    weights: the checkpoint's bytes ("file"), or a task model's trained in a session (the
+    weights: the checkpoint's bytes ("file"), or a task model's trained in the Memory lab (the
     source's file_sha256); for a trained model without file_sha256, None reads the shipped file.
     input_values: (T, I) or (B, T, I) for a file, else seeded noise of the model's input size.
     ValueError (one sentence) for anything that cannot run: a bad file, a wrong input size.
@@ -275,7 +279,7 @@ def run_source(
 
 
 def _trained_weights(source: ModelSource, weights: bytes | None) -> bytes:
-    """A trained model's weights: the shipped file's, or the session's bytes the source names."""
+    """A trained model's weights: the shipped file's, or the given bytes the source names."""
     if not source.file_sha256:
         return trained_weights_path(source.kind).read_bytes() if weights is None else weights
     if weights is None or sha256(weights) != source.file_sha256:

@@ -19,44 +19,46 @@ from lstm_core.learned.tasks import (
     STEPS_RANGE,
     TaskSpec,
     get_task,
+    task_rate_key,
     task_spec,
     task_work,
     train_task,
 )
-from lstm_core.model.source import sha256
-from lstm_core.serving.jobs import CANCELLED, DONE, Job
+from lstm_core.model.source import sha256, task_model_words
+from lstm_core.serving.jobs import Job
 from ui.caches import TRAINED
-from ui.jobs import duration_text, follow, job_runner, session_id
+from ui.jobs import (
+    JobSlots,
+    expected_time,
+    follow_training,
+    job_runner,
+    pending_job,
+    session_id,
+)
 from ui.model_source import keep_trained_here
-from ui.source_pages import go_to_explorer_if_asked, show_in_explorer
+from ui.source_pages import show_in_explorer
 
-# The tasks trained here (the adding problem has its own section), and what each teaches.
+# The tasks trained here (the adding problem has its own section), as the task picker names them.
 TASK_TITLES = {
     "brackets": "brackets: a counter",
     "recall": "recall: store a value, answer later",
 }
-TASK_STORIES = {
-    "brackets": "Next symbol of `(`, `)` and filler text (Dyck-1): only whether a bracket is "
-    "open makes `)` predictable, so a model beats the symbol frequencies only by keeping the "
-    "count. Look for a unit whose C follows the depth while its h shows a squashed view of it.",
-    "recall": "Three channels (value, mark, query): the output follows the current value at "
-    "every step, and at the query, 15-39 steps after the mark, must give the marked value. Look "
-    "for a unit whose C holds the stored value across the gap.",
-}
 TASK_KEY = "memory_task"  # the picked task
-TASK_TRAINING_KEY = "memory_task_training"  # the TaskSpec of this session's training in progress
-TASK_SHOWN_KEY = "memory_task_shown"  # the TaskSpec whose model is drawn below
-TASK_STOPPED_KEY = "memory_task_stopped"  # set by the stop button, for the next run to say
-TASK_FAILED_KEY = "memory_task_failed"  # why a training failed, for the next run to say
+
+
+def slots(task: str) -> JobSlots:
+    """The session keys of `task`'s training, one set per task: each keeps its own model."""
+    return JobSlots(
+        running=f"memory_task_training_{task}",
+        shown=f"memory_task_shown_{task}",
+        stopped=f"memory_task_stopped_{task}",
+        failed=f"memory_task_failed_{task}",
+        stop_button=f"memory_task_stop_{task}",
+    )
 
 
 def _cache_key(spec: TaskSpec) -> tuple[str, TaskSpec]:
     return ("task", spec)
-
-
-def _rate_key(spec: TaskSpec) -> tuple[str, str, int, int]:
-    """What a measured training rate holds for: the task, the units and the batch size."""
-    return ("task", spec.task, spec.hidden_dim, spec.batch_size)
 
 
 def _store(job: Job) -> None:
@@ -70,7 +72,6 @@ def _describe(job: Job) -> str:
 
 def task_training_section(default_seed: int) -> None:
     """Pick a task, train its LSTM, and show its held-out score and cells."""
-    go_to_explorer_if_asked()
     st.subheader("Learned cells: a counter and a memory")
     st.markdown(
         "Train a small LSTM in seconds and let the cell finder rank every unit by the "
@@ -83,11 +84,12 @@ def task_training_section(default_seed: int) -> None:
         format_func=TASK_TITLES.__getitem__,
         horizontal=True,
         key=TASK_KEY,
+        persist_state="session",
         help="The brackets and recall models shipped with the app were trained so, with the "
         "defaults and seed 0.",
     )
     task = get_task(task_name)
-    st.caption(TASK_STORIES[task_name])
+    st.caption(task.description)
     defaults = task.defaults
     columns = st.columns(3)
     hidden = columns[0].number_input(
@@ -95,6 +97,7 @@ def task_training_section(default_seed: int) -> None:
         *HIDDEN_RANGE,
         value=defaults.hidden_dim,
         key=f"task_hidden_{task_name}",
+        persist_state="session",
         help=f"Units of the one nn.LSTM layer ({defaults.hidden_dim} by default).",
     )
     steps = columns[1].number_input(
@@ -103,6 +106,7 @@ def task_training_section(default_seed: int) -> None:
         value=defaults.steps,
         step=50,
         key=f"task_steps_{task_name}",
+        persist_state="session",
         help=f"Adam steps of {defaults.batch_size} sequences of {defaults.seq_len} symbols "
         f"each, at rate {defaults.lr:g}.",
     )
@@ -111,29 +115,27 @@ def task_training_section(default_seed: int) -> None:
         *SEED_RANGE,
         value=min(max(default_seed, SEED_RANGE[0]), SEED_RANGE[1]),
         key=f"task_seed_{task_name}",
+        persist_state="session",
         help="Seeds the weights, every training batch and the held-out sequences: equal "
         "settings give identical weights.",
     )
     spec = task_spec(task_name, seed=int(seed), hidden_dim=int(hidden), steps=int(steps))
     runner = job_runner()
-    running = st.session_state.get(TASK_TRAINING_KEY)
-    job = runner.find(running) if running is not None else None
-    if running is not None and job is None:  # it finished while this session was elsewhere
-        del st.session_state[TASK_TRAINING_KEY]
-        if TRAINED.get(_cache_key(running)) is not None:
-            st.session_state[TASK_SHOWN_KEY] = running
-    for key, say in ((TASK_STOPPED_KEY, st.info), (TASK_FAILED_KEY, st.error)):
-        message = st.session_state.pop(key, None)
-        if message is not None:
-            say(message)
+    task_slots = slots(task_name)
+    job = pending_job(task_slots, lambda key: TRAINED.get(_cache_key(key)) is not None)
     if job is None:
         stored = TRAINED.get(_cache_key(spec))
         before_training = st.empty()  # the button's slot: emptied when a training starts
         with before_training.container():
             if stored is None:
-                _expected_time(spec)
+                expected_time(
+                    task_rate_key(spec),
+                    task_work(spec),
+                    defaults.busy_rate,
+                    "the default size as timed on a loaded server",
+                )
             clicked = False
-            if stored is None or st.session_state.get(TASK_SHOWN_KEY) != spec:
+            if stored is None or st.session_state.get(task_slots.shown) != spec:
                 clicked = st.button(
                     "Show the trained model" if stored else f"Train the {task_name} LSTM",
                     key="memory_task_train",
@@ -142,7 +144,7 @@ def task_training_section(default_seed: int) -> None:
                 )
         if clicked:
             if stored is not None:
-                st.session_state[TASK_SHOWN_KEY] = spec
+                st.session_state[task_slots.shown] = spec
                 before_training.empty()
             else:
                 job = runner.submit(
@@ -151,64 +153,23 @@ def task_training_section(default_seed: int) -> None:
                     (spec,),
                     session_id(),
                     work=task_work(spec),
-                    rate_key=_rate_key(spec),
+                    rate_key=task_rate_key(spec),
                     default_rate=defaults.busy_rate,
                     on_done=_store,
                 )
-                st.session_state[TASK_TRAINING_KEY] = spec
+                st.session_state[task_slots.running] = spec
                 before_training.empty()
     if job is not None:
-        _follow_training(job)
-    shown = st.session_state.get(TASK_SHOWN_KEY)
+        follow_training(job, task_slots, _describe)
+    shown = st.session_state.get(task_slots.shown)
     outcome = TRAINED.get(_cache_key(shown)) if shown is not None else None
-    if outcome is not None and shown.task == task_name:
+    if outcome is not None:
+        if shown != spec:
+            st.caption(
+                f"Below: the model trained with {task_model_words(outcome.metadata)}; the "
+                "settings above have none yet."
+            )
         _show_outcome(shown, outcome)
-
-
-def _expected_time(spec: TaskSpec) -> None:
-    """The expected training time, before the click: measured rate, and the queue ahead."""
-    runner = job_runner()
-    measured = runner.rate(_rate_key(spec))
-    default_rate = get_task(spec.task).defaults.busy_rate
-    seconds = runner.estimate(_rate_key(spec), task_work(spec), default_rate)
-    source = (
-        "at the rate the last training of this size ran on this server"
-        if measured
-        else "a cautious guess: the default size as timed on a loaded server (faster on a "
-        "quiet one)"
-    )
-    text = f"Expected training time: {duration_text(seconds)}, {source}."
-    ahead = runner.ahead_seconds()
-    if ahead > 0:
-        text += f" Another training runs first: it starts in {duration_text(ahead)}."
-    st.caption(text)
-
-
-def _stop_training(job: Job) -> None:
-    """The stop button's callback: this session no longer waits for `job`."""
-    job_runner().release(job, session_id())
-    st.session_state.pop(TASK_TRAINING_KEY, None)
-    st.session_state[TASK_STOPPED_KEY] = (
-        "Training stopped (it goes on for the other sessions waiting for it)."
-        if job.owners
-        else "Training stopped."
-    )
-
-
-def _follow_training(job: Job) -> None:
-    """Progress of this session's training, with a stop button; the result when done."""
-    stop_slot = st.empty()
-    stop_slot.button(
-        "Stop the training", key="memory_task_stop", on_click=_stop_training, args=(job,)
-    )
-    follow(job, _describe)
-    stop_slot.empty()
-    st.session_state.pop(TASK_TRAINING_KEY, None)
-    if job.state == DONE:
-        st.session_state[TASK_SHOWN_KEY] = job.key
-    elif job.state != CANCELLED:  # cancelled: the stop button's callback has said so
-        st.session_state[TASK_FAILED_KEY] = f"The training failed: {job.error}"
-    st.rerun()  # drawn again from the top, with the button back and the outcome below
 
 
 def _show_outcome(spec: TaskSpec, outcome: TrainOutcome) -> None:

@@ -35,10 +35,17 @@ from lstm_core.figures.memory import trained_states_figure, training_figure
 from lstm_core.io.weights import MAX_WEIGHTS_BYTES, weights_from_bytes, weights_to_bytes
 from lstm_core.learned.adding import TrainingResult, train_pair
 from lstm_core.model.settings import SETTING
-from lstm_core.serving.jobs import CANCELLED, DONE, Job
+from lstm_core.serving.jobs import Job
 from ui.caches import LAB, TRAINED, byte_cached
 from ui.figure import show_figure
-from ui.jobs import duration_text, follow, job_runner, session_id
+from ui.jobs import (
+    JobSlots,
+    expected_time,
+    follow_training,
+    job_runner,
+    pending_job,
+    session_id,
+)
 
 TRAINED_SPEC_KEY = "memory_trained_spec"  # the TrainSpec this session trained or looked up
 TRAINED_NOTE = (
@@ -46,6 +53,13 @@ TRAINED_NOTE = (
     "another pair."
 )
 TRAINING_KEY = "memory_training"  # the TrainSpec of this session's training in progress
+SLOTS = JobSlots(
+    running=TRAINING_KEY,
+    shown=TRAINED_SPEC_KEY,
+    stopped="memory_training_stopped",
+    failed="memory_training_failed",
+    stop_button="memory_train_stop",
+)
 # |r| from which a unit is said to carry the first marked value (an untrained model: ~0.1).
 CLEAR_CORRELATION = 0.5
 
@@ -123,18 +137,7 @@ def training_section(default_seed: int) -> None:
     )
     spec = TrainSpec(seq_len=int(seq_len), hidden_dim=int(hidden), steps=int(steps), seed=int(seed))
     runner = job_runner()
-    running = st.session_state.get(TRAINING_KEY)
-    job = runner.find(running) if running is not None else None
-    if running is not None and job is None:  # it finished while this session was elsewhere
-        del st.session_state[TRAINING_KEY]
-        if trained_result(running) is not None:
-            st.session_state[TRAINED_SPEC_KEY] = running
-    stopped = st.session_state.pop(STOPPED_KEY, None)
-    if stopped is not None:
-        st.info(stopped)
-    failed = st.session_state.pop(FAILED_KEY, None)
-    if failed is not None:
-        st.error(failed)
+    job = pending_job(SLOTS, lambda key: trained_result(key) is not None)
     if job is None:
         stored = trained_result(spec)
         # In one slot, so that the expected time and the button go as soon as the training
@@ -142,7 +145,13 @@ def training_section(default_seed: int) -> None:
         before_training = st.empty()
         with before_training.container():
             if stored is None:
-                _expected_time(spec)
+                expected_time(
+                    rate_key(spec),
+                    training_work(spec),
+                    DEFAULT_TRAINING_RATE,
+                    "the default size as timed on a server busy with a whole class",
+                    of_what=" for both models",
+                )
             if stored is not None and st.session_state.get(TRAINED_SPEC_KEY) == spec:
                 st.caption(TRAINED_NOTE)
                 clicked = False
@@ -172,63 +181,12 @@ def training_section(default_seed: int) -> None:
                 st.session_state[TRAINING_KEY] = spec
                 before_training.empty()
     if job is not None:
-        _follow_training(job)
+        follow_training(job, SLOTS, _describe)
     shown_spec = st.session_state.get(TRAINED_SPEC_KEY)
     result = trained_result(shown_spec) if shown_spec is not None else None
     if result is not None:
         _show_training(result)
     _load_weights_section(default_seq_len=int(seq_len))
-
-
-def _expected_time(spec: TrainSpec) -> None:
-    """The expected training time, before the click: measured rate, and the queue ahead."""
-    runner = job_runner()
-    measured = runner.rate(rate_key(spec))
-    seconds = runner.estimate(rate_key(spec), training_work(spec), DEFAULT_TRAINING_RATE)
-    source = (
-        "at the rate the last training of this size ran on this server"
-        if measured
-        else "a cautious guess: the default size as timed on a server busy with a whole "
-        "class (faster on a quiet one)"
-    )
-    text = f"Expected training time: {duration_text(seconds)} for both models, {source}."
-    ahead = runner.ahead_seconds()
-    if ahead > 0:
-        text += f" Another training runs first: it starts in {duration_text(ahead)}."
-    st.caption(text)
-
-
-STOPPED_KEY = "memory_training_stopped"  # set by the stop button for the next run to say so
-FAILED_KEY = "memory_training_failed"  # why a training failed, for the next run to say
-
-
-def _stop_training(job: Job) -> None:
-    """The stop button's callback: this session no longer waits for `job`."""
-    job_runner().release(job, session_id())
-    st.session_state.pop(TRAINING_KEY, None)
-    st.session_state[STOPPED_KEY] = (
-        "Training stopped (it goes on for the other sessions waiting for it)."
-        if job.owners
-        else "Training stopped."
-    )
-
-
-def _follow_training(job: Job) -> None:
-    """Progress of this session's training, with a stop button; the result when done."""
-    stop_slot = st.empty()
-    stop_slot.button(
-        "Stop the training", key="memory_train_stop", on_click=_stop_training, args=(job,)
-    )
-    follow(job, _describe)
-    stop_slot.empty()
-    st.session_state.pop(TRAINING_KEY, None)
-    if job.state == DONE:
-        st.session_state[TRAINED_SPEC_KEY] = job.key
-    elif job.state != CANCELLED:  # cancelled: the stop button's callback has said so
-        st.session_state[FAILED_KEY] = f"The training failed: {job.error}"
-    # Drawn again from the top: the button above the progress is back (no stop button for a
-    # training that has ended), and what happened is said above it.
-    st.rerun()
 
 
 def _show_training(result: TrainingResult) -> None:

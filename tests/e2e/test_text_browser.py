@@ -137,3 +137,15 @@ def test_a_row_clicked_in_the_cell_table_shows_its_unit(
     click_row(page, clicked, len(rows), 150)
     c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C_t")
     assert url_query(page) == {"cell_label": "in_string", "cell_unit": str(rows[clicked].unit)}
+    # Both stay picked in the table; a rerun that picks nothing new leaves the view alone.
+    area = page.get_by_role("textbox", name="Text (type or paste Python")
+    typed = "x = [1]\n"
+    area.fill(typed)
+    area.press("Control+Enter")
+    page.wait_for_function(
+        f"() => (({DRAWN_CHARACTERS})()[0] || []).length === {len(typed)}",
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+    c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C_t")
+    assert url_query(page) == {"cell_label": "in_string", "cell_unit": str(rows[clicked].unit)}

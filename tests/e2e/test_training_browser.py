@@ -74,7 +74,7 @@ def test_a_counter_trained_here_opens_in_the_explorer(
     explorer.wait_for(timeout=CHART_TIMEOUT_MS)
     assert page.get_by_text("it keeps the count").count() == 1
     explorer.click()
-    page.get_by_text("The brackets task's model, trained in this session").wait_for(
+    page.get_by_text("The brackets task's model, trained in the app's Memory lab").wait_for(
         timeout=CHART_TIMEOUT_MS
     )
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=CHART_TIMEOUT_MS)

@@ -6,7 +6,7 @@ from conftest import APP, APPTEST_TIMEOUT, chart_specs
 from streamlit.testing.v1 import AppTest
 
 from lstm_core.analysis.training import DEFAULT_TRAINING_RATE, TrainSpec, rate_key, training_work
-from lstm_core.learned.tasks import get_task, task_spec, task_work
+from lstm_core.learned.tasks import get_task, task_rate_key, task_spec, task_work
 from ui.jobs import duration_text, job_runner
 from ui.model_source import (
     MODEL_KEY,
@@ -122,7 +122,7 @@ def test_the_expected_training_time_is_shown_before_the_click() -> None:
     assert expected[0].startswith(f"Expected training time: {duration_text(seconds)} for both")
     brackets = task_spec("brackets")
     seconds = job_runner().estimate(
-        ("task", "brackets", brackets.hidden_dim, brackets.batch_size),
+        task_rate_key(brackets),
         task_work(brackets),
         get_task("brackets").defaults.busy_rate,
     )
@@ -170,3 +170,20 @@ def test_a_task_trains_here_and_opens_in_the_explorer_beside_the_shipped_model()
     shipped = "trained by `python -m lstm_core train --task recall`"
     assert any(shipped in c.value for c in at.caption)
     assert not any("trained in the app's Memory lab" in c.value for c in at.caption)
+
+
+def test_each_task_keeps_its_settings_and_its_model_across_a_switch() -> None:
+    at = memory_page(memory_task="brackets", task_hidden_brackets=6, task_steps_brackets=20)
+    at.button(key="memory_task_train").click().run()
+    assert any("(seed 0, 6 units, 20 steps" in m.value for m in at.markdown)
+    at.radio(key="memory_task").set_value("recall").run()
+    assert not at.exception
+    assert not any(m.value.startswith("**Trained in") for m in at.markdown)  # none for recall
+    at.radio(key="memory_task").set_value("brackets").run()
+    assert at.number_input(key="task_hidden_brackets").value == 6
+    assert any("(seed 0, 6 units, 20 steps" in m.value for m in at.markdown)
+    # Other settings: their own button, and the model trained before stays in view, named.
+    at.number_input(key="task_hidden_brackets").set_value(7).run()
+    assert at.button(key="memory_task_train").label == "Train the brackets LSTM"
+    note = "Below: the model trained with seed 0, 6 units, 20 steps"
+    assert any(c.value.startswith(note) for c in at.caption)

@@ -33,6 +33,7 @@ from lstm_core.learned.tasks import (
 from lstm_core.model.source import (
     CODE_VIEW_CHARS,
     ModelSource,
+    SourceRun,
     rank_cells,
     run_source,
     sha256,
@@ -100,6 +101,22 @@ def test_the_shipped_brackets_model_counts_in_c() -> None:
     assert run.labels["depth"].shape == (2, 64)
 
 
+def assert_script_reruns(script: Path, run: SourceRun, *args: str) -> None:
+    """Run a reproduce script that imports this repository's lstm_core; its printed final
+    states must be the app's."""
+    repository = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": repository},
+    )
+    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    torch.testing.assert_close(torch.tensor(printed["h_n"]), run.trace.h_n)
+    torch.testing.assert_close(torch.tensor(printed["c_n"]), run.trace.c_n)
+
+
 @pytest.fixture(scope="module")
 def recall_trained_here() -> TrainOutcome:
     """A recall model as the Memory lab trains one: seed 3, T = 20, a few steps."""
@@ -146,17 +163,7 @@ def test_a_task_models_reproduce_script_reads_its_own_seed(
     path.write_bytes(weights)
     script = tmp_path / source_script_name(run)
     script.write_text(source_script(run, path.name))
-    repository = str(Path(__file__).resolve().parents[1])  # the script imports its lstm_core
-    done = subprocess.run(
-        [sys.executable, str(script), str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": repository},
-    )
-    printed = json.loads(done.stdout.strip().splitlines()[-1])
-    torch.testing.assert_close(torch.tensor(printed["h_n"]), run.trace.h_n)
-    torch.testing.assert_close(torch.tensor(printed["c_n"]), run.trace.c_n)
+    assert_script_reruns(script, run, str(path))
 
 
 def test_the_sidebar_switches_between_the_shipped_model_and_the_one_trained_here(
@@ -409,17 +416,7 @@ def test_the_code_models_reproduce_script_reads_the_same_text(tmp_path: Path) ->
     run = run_source(ModelSource(kind="code"))
     script = tmp_path / source_script_name(run)
     script.write_text(source_script(run, "code.safetensors"))
-    repository = str(Path(__file__).resolve().parents[1])  # the script imports its lstm_core
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": repository},
-    )
-    printed = json.loads(done.stdout.strip().splitlines()[-1])
-    torch.testing.assert_close(torch.tensor(printed["h_n"]), run.trace.h_n)
-    torch.testing.assert_close(torch.tensor(printed["c_n"]), run.trace.c_n)
+    assert_script_reruns(script, run)
 
 
 def test_step_rows_follow_each_direction_and_the_projection() -> None:

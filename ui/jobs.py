@@ -113,6 +113,30 @@ def pending_job(slots: JobSlots, has_result: Callable[[Hashable], bool]) -> Job 
     return job
 
 
+def start_training(
+    slots: JobSlots,
+    spec: Hashable,
+    function: Callable[..., object],
+    work: float,
+    rate_key: Hashable,
+    default_rate: float,
+    on_done: Callable[[Job], None],
+) -> Job:
+    """Queue `function(spec)` as this session's training (the job's key is `spec`)."""
+    job = job_runner().submit(
+        spec,
+        function,
+        (spec,),
+        session_id(),
+        work=work,
+        rate_key=rate_key,
+        default_rate=default_rate,
+        on_done=on_done,
+    )
+    st.session_state[slots.running] = spec
+    return job
+
+
 def expected_time(
     rate_key: Hashable, work: float, default_rate: float, guess: str, of_what: str = ""
 ) -> None:

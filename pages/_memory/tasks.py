@@ -31,9 +31,8 @@ from ui.jobs import (
     JobSlots,
     expected_time,
     follow_training,
-    job_runner,
     pending_job,
-    session_id,
+    start_training,
 )
 from ui.model_source import keep_trained_here
 from ui.source_pages import show_in_explorer
@@ -120,7 +119,6 @@ def task_training_section(default_seed: int) -> None:
         "settings give identical weights.",
     )
     spec = task_spec(task_name, seed=int(seed), hidden_dim=int(hidden), steps=int(steps))
-    runner = job_runner()
     task_slots = slots(task_name)
     job = pending_job(task_slots, lambda key: TRAINED.get(_cache_key(key)) is not None)
     if job is None:
@@ -147,17 +145,15 @@ def task_training_section(default_seed: int) -> None:
                 st.session_state[task_slots.shown] = spec
                 before_training.empty()
             else:
-                job = runner.submit(
+                job = start_training(
+                    task_slots,
                     spec,
                     train_task,
-                    (spec,),
-                    session_id(),
-                    work=task_work(spec),
-                    rate_key=task_rate_key(spec),
-                    default_rate=defaults.busy_rate,
-                    on_done=_store,
+                    task_work(spec),
+                    task_rate_key(spec),
+                    defaults.busy_rate,
+                    _store,
                 )
-                st.session_state[task_slots.running] = spec
                 before_training.empty()
     if job is not None:
         follow_training(job, task_slots, _describe)

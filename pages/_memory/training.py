@@ -42,9 +42,8 @@ from ui.jobs import (
     JobSlots,
     expected_time,
     follow_training,
-    job_runner,
     pending_job,
-    session_id,
+    start_training,
 )
 
 TRAINED_SPEC_KEY = "memory_trained_spec"  # the TrainSpec this session trained or looked up
@@ -136,7 +135,6 @@ def training_section(default_seed: int) -> None:
         help="Seeds the weights and every training batch.",
     )
     spec = TrainSpec(seq_len=int(seq_len), hidden_dim=int(hidden), steps=int(steps), seed=int(seed))
-    runner = job_runner()
     job = pending_job(SLOTS, lambda key: trained_result(key) is not None)
     if job is None:
         stored = trained_result(spec)
@@ -168,17 +166,15 @@ def training_section(default_seed: int) -> None:
                 st.session_state[TRAINED_SPEC_KEY] = spec
                 before_training.caption(TRAINED_NOTE)  # in the button's place, this run already
             else:
-                job = runner.submit(
+                job = start_training(
+                    SLOTS,
                     spec,
                     train_pair,
-                    (spec,),
-                    session_id(),
-                    work=training_work(spec),
-                    rate_key=rate_key(spec),
-                    default_rate=DEFAULT_TRAINING_RATE,
-                    on_done=_store,
+                    training_work(spec),
+                    rate_key(spec),
+                    DEFAULT_TRAINING_RATE,
+                    _store,
                 )
-                st.session_state[TRAINING_KEY] = spec
                 before_training.empty()
     if job is not None:
         follow_training(job, SLOTS, _describe)

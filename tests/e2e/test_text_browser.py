@@ -60,14 +60,7 @@ def test_the_strips_are_drawn_and_follow_typed_text(
         assert len(first) == 2 and first[0] == first[1] and len(first[0]) > 100
         screenshot(page, f"text_view_{scheme}")
         typed = 'total = sum([(a, "b")[0] for a in range(3)])\n'
-        area = page.get_by_role("textbox", name="Text (type or paste Python")
-        area.fill(typed)
-        area.press("Control+Enter")
-        page.wait_for_function(
-            f"() => (({DRAWN_CHARACTERS})()[0] || []).length === {len(typed)}",
-            timeout=CHART_TIMEOUT_MS,
-        )
-        wait_until_idle(page)
+        type_text(page, typed)
         second = strip_characters(page)
         assert second[0] == second[1]
         assert "".join(second[0]) == typed.replace("\n", "↵")
@@ -83,6 +76,18 @@ def c_strip_title_is(page: Page, title: str) -> None:
         """title => (document.querySelector('.js-plotly-plot')?._fullLayout?.title?.text || '')
             .startsWith(title)""",
         arg=title,
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+
+
+def type_text(page: Page, typed: str) -> None:
+    """Type `typed` into the text box and wait until both strips draw its characters."""
+    area = page.get_by_role("textbox", name="Text (type or paste Python")
+    area.fill(typed)
+    area.press("Control+Enter")
+    page.wait_for_function(
+        f"() => (({DRAWN_CHARACTERS})()[0] || []).length === {len(typed)}",
         timeout=CHART_TIMEOUT_MS,
     )
     wait_until_idle(page)
@@ -138,14 +143,6 @@ def test_a_row_clicked_in_the_cell_table_shows_its_unit(
     c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C_t")
     assert url_query(page) == {"cell_label": "in_string", "cell_unit": str(rows[clicked].unit)}
     # Both stay picked in the table; a rerun that picks nothing new leaves the view alone.
-    area = page.get_by_role("textbox", name="Text (type or paste Python")
-    typed = "x = [1]\n"
-    area.fill(typed)
-    area.press("Control+Enter")
-    page.wait_for_function(
-        f"() => (({DRAWN_CHARACTERS})()[0] || []).length === {len(typed)}",
-        timeout=CHART_TIMEOUT_MS,
-    )
-    wait_until_idle(page)
+    type_text(page, "x = [1]\n")
     c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C_t")
     assert url_query(page) == {"cell_label": "in_string", "cell_unit": str(rows[clicked].unit)}

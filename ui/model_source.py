@@ -19,7 +19,7 @@ from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, lstm_prefixes, read_te
 from lstm_core.io.csv_input import parse_csv
 from lstm_core.io.npy_input import parse_npy
 from lstm_core.learned.charmodel import read_metadata
-from lstm_core.learned.outcome import weights_file_name
+from lstm_core.learned.outcome import task_model_words, weights_file_name
 from lstm_core.model.source import (
     TRAINED_MODELS,
     CellRanking,
@@ -28,7 +28,6 @@ from lstm_core.model.source import (
     rank_cells,
     run_source,
     sha256,
-    task_model_words,
 )
 from lstm_core.serving.cache import BudgetError
 from ui.caches import LAB, RUNS
@@ -128,8 +127,7 @@ def load_seeded_preset(name: str) -> None:
 def choose_learned_counter() -> None:
     """Button callback: the trained brackets model, its depth unit shown."""
     st.session_state[MODEL_KEY] = TRAINED_MODELS["brackets"]
-    if trained_here("brackets") is not None:  # the starting point shows the shipped model
-        st.session_state[OWN_WEIGHTS_KEY + "brackets"] = SHIPPED
+    choose_weights("brackets", trained_here_ones=False)  # the starting point: the shipped model
     st.session_state[FOCUS_KEY] = "depth"
     # Whatever the user picked there before: the starting point shows the depth unit alone.
     for key in (units_key("depth"), layer_key("depth")):
@@ -142,9 +140,14 @@ def trained_here(kind: str) -> tuple[str, bytes] | None:
 
 
 def keep_trained_here(kind: str, weights: bytes) -> None:
-    """Keep a task model trained in this session and make it the one the pages run."""
+    """Keep a task model trained in this session (the last one per task)."""
     st.session_state.setdefault(TRAINED_HERE_KEY, {})[kind] = (sha256(weights), weights)
-    st.session_state[OWN_WEIGHTS_KEY + kind] = TRAINED_HERE
+
+
+def choose_weights(kind: str, trained_here_ones: bool) -> None:
+    """A callback's choice for `kind`'s Weights switch (only with a model trained here)."""
+    if trained_here(kind) is not None:
+        st.session_state[OWN_WEIGHTS_KEY + kind] = TRAINED_HERE if trained_here_ones else SHIPPED
 
 
 def units_key(label: str | None) -> str:

@@ -42,14 +42,11 @@ from ui.figure import show_figure
 from ui.model_source import (
     FOCUS_KEY,
     MODEL_KEY,
-    OWN_WEIGHTS_KEY,
-    SHIPPED,
-    TRAINED_HERE,
+    choose_weights,
     layer_key,
     source_cells_or_stop,
     source_file_name,
     source_run_or_stop,
-    trained_here,
     units_key,
 )
 
@@ -126,8 +123,7 @@ def show_in_explorer(
     layer, own = divmod(unit, hidden_size)
     suffix = picks_suffix(weights_sha256)
     st.session_state[MODEL_KEY] = TRAINED_MODELS[kind]
-    if weights_sha256 or trained_here(kind) is not None:
-        st.session_state[OWN_WEIGHTS_KEY + kind] = TRAINED_HERE if weights_sha256 else SHIPPED
+    choose_weights(kind, trained_here_ones=bool(weights_sha256))
     st.session_state[FOCUS_KEY] = label
     st.session_state[layer_key(label) + suffix] = layer
     st.session_state[units_key(label) + suffix] = [own]

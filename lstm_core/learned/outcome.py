@@ -20,6 +20,17 @@ def trained_seed(metadata: dict[str, str]) -> int:
     return int(metadata.get("seed", "0"))
 
 
+def task_model_words(metadata: dict[str, str]) -> str:
+    """How a task model's weights file was trained, from its metadata: "seed 3, 16 units,
+    200 steps"."""
+    words = [f"seed {trained_seed(metadata)}"]
+    if "hidden_dim" in metadata:
+        words.append(f"{int(metadata['hidden_dim'])} units")
+    if "steps" in metadata:
+        words.append(f"{int(metadata['steps']):,} steps")
+    return ", ".join(words)
+
+
 def weights_file_name(metadata: dict[str, str]) -> str:
     """The file name a task model's weights are saved under, from its metadata:
     "brackets_H16_T64_seed3_steps200.safetensors"."""

@@ -36,7 +36,7 @@ from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
 from lstm_core.learned.charmodel import encode, model_from_bytes, read_metadata, text_states
 from lstm_core.learned.corpus import held_out_text
 from lstm_core.learned.labels import label_text
-from lstm_core.learned.outcome import trained_seed
+from lstm_core.learned.outcome import task_model_words, trained_seed
 from lstm_core.learned.tasks import (
     TaskBatch,
     get_task,
@@ -194,17 +194,6 @@ def _task_input(task_name: str, weights: bytes) -> tuple[nn.Module, TaskBatch, t
     model = model_from_state(task_name, load_safetensors(weights)).eval()
     test = held_out_of(task, metadata)
     return model, test, task.lstm_input(model, test.inputs)
-
-
-def task_model_words(metadata: dict[str, str]) -> str:
-    """How a task model's weights file was trained, from its metadata: "seed 3, 16 units,
-    200 steps"."""
-    words = [f"seed {trained_seed(metadata)}"]
-    if "hidden_dim" in metadata:
-        words.append(f"{int(metadata['hidden_dim'])} units")
-    if "steps" in metadata:
-        words.append(f"{int(metadata['steps']):,} steps")
-    return ", ".join(words)
 
 
 @torch.no_grad()

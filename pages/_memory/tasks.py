@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core.learned.outcome import TrainOutcome, weights_file_name
+from lstm_core.learned.outcome import TrainOutcome, task_model_words, weights_file_name
 from lstm_core.learned.tasks import (
     HIDDEN_RANGE,
     SEED_RANGE,
@@ -24,7 +24,7 @@ from lstm_core.learned.tasks import (
     task_work,
     train_task,
 )
-from lstm_core.model.source import sha256, task_model_words
+from lstm_core.model.source import sha256
 from lstm_core.serving.jobs import Job
 from ui.caches import TRAINED
 from ui.jobs import (
@@ -172,9 +172,8 @@ def _show_outcome(spec: TaskSpec, outcome: TrainOutcome) -> None:
     """The held-out score, the cell finder's table, the weights and the way to the Explorer."""
     task = get_task(spec.task)
     st.markdown(
-        f"**Trained in {outcome.seconds:.1f} s** (seed {spec.seed}, {spec.hidden_dim} units, "
-        f"{spec.steps:,} steps; last training loss {outcome.final_loss:.4f}). "
-        + task.score_summary(outcome.held_out)
+        f"**Trained in {outcome.seconds:.1f} s** ({task_model_words(outcome.metadata)}; last "
+        f"training loss {outcome.final_loss:.4f}). " + task.score_summary(outcome.held_out)
     )
     rows = [
         {

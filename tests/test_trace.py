@@ -14,7 +14,7 @@ from torch import nn
 import lstm_core
 from lstm_core import trace
 from lstm_core.figures.states import state_figure
-from lstm_core.figures.traced import trace_view
+from lstm_core.figures.traced import label_figure, trace_view
 
 pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +116,32 @@ def test_a_projected_trace_draws_o_tanh_c_and_says_so() -> None:
         traced.manual_h[0, 0],
         traced.unprojected_h[0, 0] @ _bidirectional_projected().weight_hr_l0.detach().t(),
     )
+
+
+def test_the_label_chart_draws_the_label_and_the_units_c_and_h_on_its_own_axis() -> None:
+    torch.manual_seed(0)
+    traced = trace(nn.LSTM(3, 4, 2), torch.randn(12, 1, 3))  # (T, B, I)
+    cell_state = traced.c[1, 0, 0, :, 2]  # (T,)
+    for sign in (1.0, -1.0):
+        label = (sign * cell_state)[None].clone()  # (B, T): a label that C follows exactly
+        label[0, :3] = float("nan")  # undefined steps are left out of the sign
+        figure = label_figure(traced, label, "depth", unit=2, layer=1)
+        drawn_label, h_line, c_line = figure.data  # C last: drawn over h
+        np.testing.assert_allclose(drawn_label.y[3:], label[0, 3:].numpy())
+        np.testing.assert_allclose(c_line.y, cell_state.numpy())
+        np.testing.assert_allclose(h_line.y, traced.h[1, 0, 0, :, 2].numpy())
+        assert c_line.line.color != h_line.line.color
+        assert (c_line.yaxis, h_line.yaxis) == ("y2", "y2")
+        unit_axis = figure.layout.yaxis2
+        assert unit_axis.showgrid is False and unit_axis.tickmode == "auto"
+        if sign > 0:
+            assert unit_axis.autorange is True and "upside down" not in unit_axis.title.text
+        else:
+            assert unit_axis.autorange == "reversed"
+            assert unit_axis.title.text == "unit 2 of layer 1 (upside down)"
+            assert "upside down" in figure.layout.title.text
+    with pytest.raises(ValueError, match=r"label must be \(B, T\)"):
+        label_figure(traced, cell_state[None, :5], "depth", unit=2)
 
 
 def test_the_readme_notebook_example_runs() -> None:

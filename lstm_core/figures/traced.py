@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from lstm_core.figures.colors import NEUTRAL_COLOR, unit_color
+from lstm_core.analysis.cell_finder import pearson
+from lstm_core.figures.colors import NEUTRAL_COLOR, STATE_COLORS, unit_color
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
 from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
 from lstm_core.figures.text import SHOWN
@@ -236,7 +237,9 @@ def label_figure(
 
     label (B, T) for the trace's batch items (NaN where undefined); unit < hidden_size (h is
     drawn only without a projection, where h's unit k is C's unit k). `characters`: the text
-    read, one character a step (T of them), shown on hover; "" for other inputs.
+    read, one character a step (T of them), shown on hover; "" for other inputs. The unit's
+    axis is drawn upside down when its C falls as the label rises (r(C, label) < 0 over the
+    drawn steps), so that a unit that follows the label looks like it, and the axis says so.
     """
     trace_view(trace, direction)
     if tuple(label.shape) != (trace.batch_size, trace.seq_len):
@@ -249,11 +252,15 @@ def label_figure(
         raise ValueError(f"layer must be in 0..{trace.num_layers - 1}, got {layer}")
     steps = np.arange(trace.seq_len)
     unit_text = f"unit {unit}" + (f" of layer {layer}" if trace.num_layers > 1 else "")
+    cell_state = trace.c[layer, direction, batch, :, unit]  # (T,)
+    shown_label = label[batch]  # (T,), NaN where undefined
+    defined = shown_label.isfinite()
+    falls = bool(pearson(cell_state[defined, None], shown_label[defined])[0] < 0)
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_trace(
         go.Scatter(
             x=steps,
-            y=label[batch].numpy(),
+            y=shown_label.numpy(),
             name=label_name,
             mode="lines",
             line={"color": NEUTRAL_COLOR, "width": 3, "shape": "hv"},
@@ -270,29 +277,41 @@ def label_figure(
         ),
         secondary_y=False,
     )
-    states = [("C", trace.c, "solid")]
-    if not trace.proj_size:
-        states.append(("h", trace.h, "dot"))
-    for name, values, dash in states:
+    # h first and thinner, so that C, the state the chart is about, is drawn over it.
+    states = [] if trace.proj_size else [("h", trace.h, "dot", 1.4)]
+    states.append(("C", trace.c, "solid", 2.0))
+    for name, values, dash, width in states:
         figure.add_trace(
             go.Scatter(
                 x=steps,
                 y=values[layer, direction, batch, :, unit].numpy(),
                 name=f"{name} {unit_text}",
                 mode="lines",
-                line={"color": unit_color(unit), "width": 2, "dash": dash},
+                line={"color": STATE_COLORS[name.lower()], "width": width, "dash": dash},
+                hovertemplate=f"t = %{{x}}: {name} = %{{y:.4f}}<extra></extra>",
             ),
             secondary_y=True,
         )
+    drawn = "C (solid) and h (dotted)" if not trace.proj_size else "C"
     figure.update_layout(
         title={
-            "text": f"{label_name} (grey, left axis) beside {unit_text}'s C (solid) and h "
-            f"(dotted), batch item {batch}",
+            "text": f"{label_name} (grey, left axis) beside {unit_text}'s {drawn}, batch item "
+            f"{batch}"
+            + (": its axis upside down, as C falls where the label rises" if falls else ""),
             "font": {"size": 14},
         },
         height=340,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
     )
     figure.update_xaxes(title_text="time step t")
     figure.update_yaxes(title_text=label_name, secondary_y=False)
-    figure.update_yaxes(title_text=unit_text, secondary_y=True)
+    # Its own round ticks and no second grid: ticks synced to the label's grid would fall on
+    # values like 0.244 that say nothing.
+    figure.update_yaxes(
+        title_text=unit_text + (" (upside down)" if falls else ""),
+        autorange="reversed" if falls else True,
+        tickmode="auto",
+        showgrid=False,
+        secondary_y=True,
+    )
     return figure

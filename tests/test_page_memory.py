@@ -163,6 +163,9 @@ def test_a_task_trains_here_and_opens_in_the_explorer_beside_the_shipped_model()
     assert units.value == [focus_unit]
     assert any("Memory lab (seed 2, 16 units, 40 steps)" in c.value for c in at.caption)
     assert any(f"stored_value unit is unit {focus_unit}," in c.value for c in at.caption)
+    # Its figures' file names name this model, not the shipped one.
+    configs = " ".join(chart.proto.config for chart in at.get("plotly_chart"))
+    assert "lstm_states_recall_H16_T" in configs and "_seed2_steps40" in configs
     # Back to the shipped model (the sidebar's Weights switch: tests/test_model_source.py).
     at.session_state[OWN_WEIGHTS_KEY + "recall"] = SHIPPED
     at.run()
@@ -170,6 +173,8 @@ def test_a_task_trains_here_and_opens_in_the_explorer_beside_the_shipped_model()
     shipped = "trained by `python -m lstm_core train --task recall`"
     assert any(shipped in c.value for c in at.caption)
     assert not any("trained in the app's Memory lab" in c.value for c in at.caption)
+    configs = " ".join(chart.proto.config for chart in at.get("plotly_chart"))
+    assert "lstm_states_recall" in configs and "_seed2_steps40" not in configs
 
 
 def test_each_task_keeps_its_settings_and_its_model_across_a_switch() -> None:

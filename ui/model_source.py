@@ -1,13 +1,10 @@
 """The sidebar's "Model" choice and the run of a loaded or trained model, shared by every page.
 
-The choice makes a `lstm_core.model.source.ModelSource` (hashable: kind, the file's sha256, the
-input's sha256, the noise settings); `source_run_or_stop` runs it through
-`lstm_core.model.source.run_source`, cached in the byte-bounded RUNS cache (ui/caches.py)
-under that source, and `source_cells_or_stop` ranks a trained model's cells
-(`lstm_core.model.source.rank_cells`), cached there under the model's kind and weights. An
-uploaded file's bytes, and a task model's trained in the Memory lab, are kept in this
-session's st.session_state only (a link carries model=file, and whoever opens it is asked for
-the file, as with signal=csv; model=brackets opens the shipped model).
+The choice makes a hashable `lstm_core.model.source.ModelSource`; `source_run_or_stop` runs it
+(`run_source`) and `source_cells_or_stop` ranks a trained model's cells (`rank_cells`), both
+cached in the byte-bounded RUNS cache (ui/caches.py). An upload's bytes, and a task model's
+trained in the Memory lab, stay in this session only: a link carries model=file, and whoever
+opens it is asked for the file; model=brackets opens the shipped model.
 """
 
 from __future__ import annotations
@@ -55,9 +52,7 @@ WEIGHTS_ERROR_KEY = "model_weights_error"
 TRAINED_HERE_KEY = "model_trained_here"
 OWN_WEIGHTS_KEY = "model_task_weights_"
 SHIPPED, TRAINED_HERE = "shipped", "trained here"
-# The label whose best unit the Explorer shows (its label picker's key; a starting point sets
-# it, e.g. "depth").
-FOCUS_KEY = "model_focus"
+FOCUS_KEY = "model_focus"  # the label whose best unit the Explorer shows (e.g. "depth")
 UNITS_KEY = "explorer_src_units"  # the Explorer's units picker; see units_key
 LAYER_KEY = "explorer_src_layer"  # its layer picker; see layer_key
 _URL_APPLIED_KEY = "model_url_applied"
@@ -341,6 +336,11 @@ def source_file_name(source: ModelSource) -> str:
     if source.file_sha256:
         return weights_file_name(read_metadata(_weights_of(source)))
     return f"{source.kind}.safetensors"
+
+
+def source_name(source: ModelSource) -> str:
+    """How export files name the model: its weights file's name without the suffix."""
+    return source_file_name(source).rsplit(".", 1)[0]
 
 
 def _weights_of(source: ModelSource) -> bytes | None:

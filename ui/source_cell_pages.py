@@ -13,7 +13,7 @@ from lstm_core.figures.traced import gates_figure
 from lstm_core.model.source import ModelSource, shapes_table
 from lstm_core.model.trace import step_rows
 from ui.figure import show_figure
-from ui.model_source import source_run_or_stop
+from ui.model_source import source_name, source_run_or_stop
 from ui.source_pages import pickers
 
 
@@ -30,7 +30,7 @@ def gates_body(source: ModelSource) -> None:
         direction,
         batch,
         source_key=("model_source", source),
-        name=f"lstm_gates_{source.kind}",
+        name=f"lstm_gates_{source_name(source)}",
         key="gates_heatmaps",
         model_title=source.title,
     )

@@ -46,6 +46,7 @@ from ui.model_source import (
     layer_key,
     source_cells_or_stop,
     source_file_name,
+    source_name,
     source_run_or_stop,
     units_key,
 )
@@ -186,7 +187,7 @@ def explorer_body(source: ModelSource) -> None:
         layer_widget=layer_widget,
     )
     key = ("model_source", source)
-    name = f"lstm_states_{source.kind}"
+    name = f"lstm_states_{source_name(source)}"
     if t.proj_size:
         h_units = columns[3].multiselect(
             f"h units (of {t.proj_size})",
@@ -272,7 +273,7 @@ def explorer_body(source: ModelSource) -> None:
             batch,
             run.text,
             source_key=key,
-            name=f"lstm_{focus.label}_{source.kind}",
+            name=f"lstm_{focus.label}_{source_name(source)}",
             key="explorer_label",
         )
         shown_label = run.labels[focus.label][batch]  # (T,), NaN where undefined

@@ -246,7 +246,8 @@ def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_l
         named = stacked_unit_name(match.unit, hidden, run.trace.num_layers)
         assert f"{match.r_c:+.3f}" in caption and f"unit is {named}," in caption
         label_view = chart_specs(at)[1]
-        label_line, c_line = label_view["data"][0], label_view["data"][1]
+        label_line = label_view["data"][0]
+        c_line = next(line for line in label_view["data"] if line["name"].startswith("C "))
         np.testing.assert_array_equal(decode(label_line["y"]), run.labels[label][0])
         np.testing.assert_allclose(
             decode(c_line["y"]), run.trace.c[layer, 0, 0, :, unit].numpy(), atol=1e-6

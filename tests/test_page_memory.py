@@ -192,3 +192,16 @@ def test_each_task_keeps_its_settings_and_its_model_across_a_switch() -> None:
     assert at.button(key="memory_task_train").label == "Train the brackets LSTM"
     note = "Below: the model trained with seed 0, 6 units, 20 steps"
     assert any(c.value.startswith(note) for c in at.caption)
+
+
+def test_the_training_settings_are_kept_across_a_visit_to_another_page() -> None:
+    at = memory_page()
+    picked = {"train_seq_len": 30, "train_hidden": 9, "task_hidden_brackets": 5}
+    for key, value in picked.items():
+        at.number_input(key=key).set_value(value)
+    at.run()
+    at.switch_page("pages/explorer.py").run()
+    assert not at.exception
+    at.switch_page("pages/memory.py").run()
+    assert not at.exception
+    assert {key: at.number_input(key=key).value for key in picked} == picked

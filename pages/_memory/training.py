@@ -106,6 +106,7 @@ def training_section(default_seed: int) -> None:
         value=100,
         step=10,
         key="train_seq_len",
+        persist_state="session",
         help="Steps per sequence. 100 is the classic setting.",
     )
     hidden = columns[1].number_input(
@@ -114,6 +115,7 @@ def training_section(default_seed: int) -> None:
         HIDDEN_RANGE[1],
         value=DEFAULT_HIDDEN,
         key="train_hidden",
+        persist_state="session",
         help="The same for both models.",
     )
     steps = columns[2].number_input(
@@ -123,6 +125,7 @@ def training_section(default_seed: int) -> None:
         value=DEFAULT_STEPS,
         step=100,
         key="train_steps",
+        persist_state="session",
         help=f"Budget per model. At T = 100 the LSTM's loss sits near {BASELINE_MSE:.3f} for "
         f"hundreds of steps, then drops; how many depends on the seed (up to about "
         f"{SUGGESTED_STEPS:,}).",
@@ -132,6 +135,7 @@ def training_section(default_seed: int) -> None:
         *SETTING["seed"].range,
         value=default_seed,
         key="train_seed",
+        persist_state="session",
         help="Seeds the weights and every training batch.",
     )
     spec = TrainSpec(seq_len=int(seq_len), hidden_dim=int(hidden), steps=int(steps), seed=int(seed))

@@ -18,6 +18,7 @@ from lstm_core.model.config import (
     ConfigError,
     RunConfig,
 )
+from lstm_core.model.settings import RUN_SETTINGS
 
 FIELDS = tuple(field.name for field in dataclasses.fields(RunConfig))  # input_values last
 
@@ -73,3 +74,29 @@ def test_replace_on_a_valid_config_is_valid_or_a_config_error(changes: dict[str,
     except ConfigError:
         return
     assert_valid_config(config)
+
+
+def test_a_file_name_tag_names_every_setting_that_is_not_its_default() -> None:
+    assert DEFAULT_CONFIG.label() == "I4_H8_T100_seed0"
+    changed = DEFAULT_CONFIG.replace(
+        num_layers=2, forget_bias=0.0, input_scale=0.5, signal="sine", frequency=0.1
+    )
+    assert changed.label() == "I4_H8_T100_seed0_L2_fb0_scale0.5_sine_f0.1"
+    # The frequency only matters to the sine; the batch and the precision are named too.
+    assert DEFAULT_CONFIG.replace(frequency=0.1, batch_size=3, dtype="float64").label() == (
+        "I4_H8_T100_seed0_B3_float64"
+    )
+    # Two configs that differ in any setting get different tags (the seed included).
+    configs = [DEFAULT_CONFIG.replace(chrono_t_max=50.0), DEFAULT_CONFIG.replace(seed=1)]
+    assert len({config.label() for config in [DEFAULT_CONFIG, *configs]}) == 3
+
+
+def test_every_setting_changed_alone_changes_the_file_name_tag() -> None:
+    for setting in RUN_SETTINGS:
+        if setting.kind == "choice":
+            values = [value for value in setting.choices if value not in ("csv", setting.default)]
+        else:
+            values = [value for value in setting.range if value != setting.default]
+        config = DEFAULT_CONFIG.replace(signal="sine") if setting.name == "frequency" else None
+        base = config or DEFAULT_CONFIG
+        assert base.replace(**{setting.name: values[0]}).label() != base.label(), setting.name

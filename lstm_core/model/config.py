@@ -103,8 +103,27 @@ class RunConfig:
         return out
 
     def label(self) -> str:
-        """Short tag for file names, e.g. ``I3_H8_T100_seed0``."""
-        return f"I{self.input_dim}_H{self.hidden_dim}_T{self.seq_len}_seed{self.seed}"
+        """Short tag for file names: the sizes and the seed, then each other setting that is not
+        its default, e.g. ``I3_H8_T100_seed0``, ``I4_H8_T100_seed0_L2_fb0_scale0_sine_f0.1``."""
+        tags = [f"I{self.input_dim}", f"H{self.hidden_dim}", f"T{self.seq_len}", f"seed{self.seed}"]
+        for name, tag in _LABEL_TAGS.items():
+            value = getattr(self, name)
+            if value != DEFAULTS[name] and (name != "frequency" or self.signal == "sine"):
+                tags.append(tag.format(value))
+        return "_".join(tags)
+
+
+# How label() names a setting that is not its default (the sizes and the seed are always named).
+_LABEL_TAGS: dict[str, str] = {
+    "batch_size": "B{}",
+    "num_layers": "L{}",
+    "forget_bias": "fb{:g}",
+    "chrono_t_max": "chrono{:g}",
+    "input_scale": "scale{:g}",
+    "signal": "{}",
+    "frequency": "f{:g}",
+    "dtype": "{}",
+}
 
 
 def _is_real(value: Any) -> bool:

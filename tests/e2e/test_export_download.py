@@ -61,7 +61,7 @@ def test_parquet_download_holds_every_state(
     button.scroll_into_view_if_needed()
     with page.expect_download(timeout=CHART_TIMEOUT_MS) as info:
         button.click()
-    assert info.value.suggested_filename == "lstm_trajectories_I4_H2_T10_seed0.parquet"
+    assert info.value.suggested_filename == "lstm_trajectories_I4_H2_T10_seed0_L2.parquet"
     frame = pd.read_parquet(info.value.path())
     assert list(frame.columns) == ["impl", "layer", "batch", "t", "unit", "state", "value"]
     assert len(frame) == 8 * 2 * 1 * 10 * 2

@@ -129,11 +129,13 @@ def test_a_link_to_the_code_model_follows_the_label_picked(
     page.get_by_text(f"unit {unit} of layer {layer}'s C").first.wait_for(timeout=CHART_TIMEOUT_MS)
     wait_until_idle(page)
     assert "model=code" in page.url
-    # The label figure as plotly.js drew it: the depth, then that unit's C, each character named.
-    label_line, c_line = page.evaluate(
-        """() => document.querySelectorAll('.js-plotly-plot')[1]._fullData.slice(0, 2)
-            .map(t => ({y: Array.from(t.y, Number), customdata: t.customdata || null}))"""
+    # The label figure as plotly.js drew it: the depth, each character named, and that unit's C.
+    drawn = page.evaluate(
+        """() => document.querySelectorAll('.js-plotly-plot')[1]._fullData.map(t => ({
+            name: t.name, y: Array.from(t.y, Number), customdata: t.customdata || null}))"""
     )
+    label_line = drawn[0]
+    c_line = next(line for line in drawn if line["name"].startswith("C "))
     np.testing.assert_array_equal(label_line["y"], run.labels["bracket_depth"][0].numpy())
     np.testing.assert_allclose(c_line["y"], run.trace.c[layer, 0, 0, :, unit].numpy(), atol=1e-6)
     assert label_line["customdata"][:3] == [f"'{char}'" for char in run.text[:3]]

@@ -10,7 +10,7 @@ from lstm_core.figures.text import text_state_figure
 from lstm_core.io.urlstate import choice_from_link, index_from_link
 from lstm_core.learned.cell_table import best_units
 from lstm_core.learned.charmodel import trained_steps, unit_name
-from lstm_core.learned.labels import KARPATHY_LABELS, LABEL_TITLES, label_title
+from lstm_core.learned.labels import LABEL_TITLES, label_title, opening_label
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from lstm_core.model.source import TRAINED_MODELS
 from ui.entry import require_app
@@ -131,11 +131,9 @@ if LABEL_PARAM in linked:
     except ValueError as reason:
         link_warning(str(reason))
 if st.session_state.get(label_key) not in best_of:
-    # The page opens on the clearest of the cells Karpathy et al. found, the label its best
-    # unit follows most closely (of all labels, if the text varies in none of those).
-    firsts = [row for row in rows if row.rank == 1]
-    found = [row for row in firsts if row.label in KARPATHY_LABELS] or firsts
-    st.session_state[label_key] = max(found, key=lambda row: abs(row.r_c)).label
+    st.session_state[label_key] = opening_label(
+        {row.label: row.r_c for row in rows if row.rank == 1}
+    )
 if UNIT_PARAM in linked:
     try:
         st.session_state[unit_key_of(st.session_state[label_key])] = index_from_link(

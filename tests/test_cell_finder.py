@@ -12,6 +12,7 @@ from lstm_core.analysis.cell_finder import (
     find_cells,
     pearson,
     ranked_units,
+    unit_r,
 )
 
 
@@ -72,3 +73,15 @@ def test_correlations_over_several_labels_at_once_are_each_label_s_own() -> None
         torch.testing.assert_close(r_h, pearson(h, labels[name]))
     with pytest.raises(ValueError, match="'short'"):
         correlations(c, h, {"short": torch.zeros(299)})
+
+
+def test_one_units_r_leaves_out_the_steps_without_a_label() -> None:
+    states = torch.tensor([1.0, 2.0, 3.0, 100.0])
+    label = torch.tensor([2.0, 4.0, 6.0, float("nan")])
+    assert unit_r(states, label) == pytest.approx(1.0)
+    assert unit_r(-states, label) == pytest.approx(-1.0)
+    every_step = torch.tensor([1.0, 1.0, 1.0, 5.0])
+    assert unit_r(states, every_step) == pytest.approx(np.corrcoef(states, every_step)[0, 1])
+    assert unit_r(torch.ones(4), label) == 0.0  # a flat state follows nothing
+    with pytest.raises(ValueError, match=r"both be \(T,\)"):
+        unit_r(states, label[:3])

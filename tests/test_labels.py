@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from lstm_core.learned.corpus import read_source, stdlib_files
-from lstm_core.learned.labels import LABEL_NAMES, label_text, scan_labels
+from lstm_core.learned.labels import (
+    LABEL_NAMES,
+    label_text,
+    label_title,
+    opening_label,
+    scan_labels,
+)
 
 
 def _row(labels: dict, name: str) -> list[int]:
@@ -80,3 +86,13 @@ def test_the_scanner_agrees_with_tokenize_on_library_source(index: int) -> None:
     for name in LABEL_NAMES:
         agreement = (tokenized[name] == scanned[name]).float().mean().item()
         assert agreement > 0.97, name
+
+
+def test_a_view_opens_on_the_clearest_of_the_quote_depth_and_column_cells() -> None:
+    best_r = {"indentation": 0.9, "column": -0.88, "bracket_depth": -0.79, "in_string": 0.69}
+    assert opening_label(best_r) == "column"  # indentation is clearer, but not one of the three
+    assert opening_label({"stored_value": -0.97, "current_input": 0.99}) == "current_input"
+    with pytest.raises(ValueError, match="no labels"):
+        opening_label({})
+    assert label_title("bracket_depth") == "bracket depth"
+    assert label_title("stored_value") == "stored value"

@@ -17,11 +17,12 @@ from safetensors.torch import save
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
+from lstm_core.analysis.cell_finder import unit_r
 from lstm_core.figures.text import text_around
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned import held_out_text, label_text, load_text_model
 from lstm_core.learned.charmodel import encode, stacked_unit_name
-from lstm_core.learned.labels import LABEL_TITLES
+from lstm_core.learned.labels import KARPATHY_LABELS, LABEL_TITLES
 from lstm_core.learned.outcome import TrainOutcome, weights_file_name
 from lstm_core.learned.tasks import (
     get_task,
@@ -235,6 +236,19 @@ def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_l
     hidden = run.trace.hidden_size
     picker = at.selectbox(key=FOCUS_KEY)
     assert picker.options[0].startswith(LABEL_TITLES[next(iter(cells))])  # best |r(C)| first
+    # It opens on the clearest of the quote, depth and column cells, as the text view does.
+    clearest = max(KARPATHY_LABELS, key=lambda name: abs(cells[name].r_c))
+    assert picker.value == clearest
+    # The r on the characters drawn, beside the ranking's over the whole file.
+    layer, unit = divmod(cells[clearest].unit, hidden)
+    drawn_r = unit_r(run.trace.c[layer, 0, 0, :, unit], run.labels[clearest][0])
+    assert any(
+        c.value.startswith(
+            f"Over the {run.trace.seq_len:,} characters drawn, unit {unit} of "
+            f"layer {layer} has r(C, {clearest}) = {drawn_r:+.3f} and r(h, {clearest}) = "
+        )
+        for c in at.caption
+    )
     for label in ("bracket_depth", "column"):
         picker.set_value(label).run()
         assert not at.exception and not at.error
@@ -503,7 +517,7 @@ def test_a_label_held_for_a_whole_sequence_says_where_its_correlation_shows() ->
     recall = app_on("Trained: recall")
     recall.selectbox(key=FOCUS_KEY).set_value("stored_value").run()
     assert not recall.exception
-    note = "Within one sequence the stored_value is one value"
+    note = "Within one sequence the stored value is one value"
     assert any(note in caption.value for caption in recall.caption)
     recall.selectbox(key=FOCUS_KEY).set_value("current_input").run()
     assert not any("Within one sequence" in caption.value for caption in recall.caption)

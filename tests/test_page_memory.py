@@ -162,7 +162,7 @@ def test_a_task_trains_here_and_opens_in_the_explorer_beside_the_shipped_model()
     units = at.multiselect(key=units_key("stored_value") + picks_suffix(weights_sha256))
     assert units.value == [focus_unit]
     assert any("Memory lab (seed 2, 16 units, 40 steps)" in c.value for c in at.caption)
-    assert any(f"stored_value unit is unit {focus_unit}," in c.value for c in at.caption)
+    assert any(f"stored value unit is unit {focus_unit}," in c.value for c in at.caption)
     # Its figures' file names name this model, not the shipped one.
     configs = " ".join(chart.proto.config for chart in at.get("plotly_chart"))
     assert "lstm_states_recall_H16_T" in configs and "_seed2_steps40" in configs

@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_core.analysis.cell_finder import UnitMatch, constant_labels
+from lstm_core.analysis.cell_finder import UnitMatch, constant_labels, unit_r
 from lstm_core.analysis.metrics import (
     MEAN_FORGET_MEANING,
     MEMORY_TIME_MEANING,
@@ -29,7 +29,7 @@ from lstm_core.figures.traced import label_figure, projected_states_figure
 from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned.charmodel import stacked_unit_name
-from lstm_core.learned.labels import label_title
+from lstm_core.learned.labels import label_title, opening_label
 from lstm_core.model.source import (
     TRAINED_MODELS,
     CellRanking,
@@ -138,12 +138,15 @@ def go_to_explorer_if_asked() -> None:
 
 
 def focus_picker(ranking: CellRanking) -> UnitMatch | None:
-    """The label whose best unit the Explorer opens on (a picker when the model has several,
-    best |r(C)| first); None for a model without labels."""
+    """The label whose best unit the Explorer shows (a picker when the model has several, best
+    |r(C)| first; it opens on lstm_core.learned.labels.opening_label's); None for a model without
+    labels."""
     if not ranking.cells:
         return None
     if st.session_state.get(FOCUS_KEY) not in ranking.cells:
-        st.session_state[FOCUS_KEY] = next(iter(ranking.cells))
+        st.session_state[FOCUS_KEY] = opening_label(
+            {name: match.r_c for name, match in ranking.cells.items()}
+        )
     if len(ranking.cells) > 1:
         st.selectbox(
             "label",
@@ -287,6 +290,23 @@ def explorer_body(source: ModelSource) -> None:
                     else "raise batch_size (B) in the sidebar (under More) and compare the "
                     "batch items' C."
                 )
+            )
+        else:
+            # The ranking's r is over all the held-out data; the chart draws a part of it.
+            drawn_r = {
+                name: unit_r(states[layer, direction, batch, :, shown], shown_label)
+                for name, states in (("C", t.c), ("h", t.h))
+                if name == "C" or not t.proj_size
+            }
+            st.caption(
+                f"Over the {t.seq_len:,} {'characters' if run.text else 'steps'} drawn, "
+                f"unit {shown}"
+                + (f" of layer {layer}" if t.num_layers > 1 else "")
+                + " has "
+                + " and ".join(
+                    f"r({name}, {focus.label}) = {r:+.3f}" for name, r in drawn_r.items()
+                )
+                + "."
             )
     measured = cached_source_persistence(source, layer, direction, batch, bool(t.proj_size))
     cap_note = memory_cap_note(t.seq_len, measured.memory_time_cap)

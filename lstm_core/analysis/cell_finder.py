@@ -42,6 +42,18 @@ def pearson(states: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     return _r(_centered(states), _centered(values[:, None]))[:, 0]
 
 
+def unit_r(states: torch.Tensor, label: torch.Tensor) -> float:
+    """Pearson's r between one unit's states (T,) and a label (T,) over the steps where the
+    label is defined (finite); 0 when either does not vary there."""
+    if states.shape != label.shape or states.ndim != 1:
+        raise ValueError(
+            f"states and label must both be (T,), got {tuple(states.shape)} and "
+            f"{tuple(label.shape)}"
+        )
+    defined = label.isfinite()
+    return float(pearson(states[defined, None], label[defined])[0])
+
+
 @dataclass(frozen=True)
 class UnitMatch:
     """One label's best unit: the unit whose C correlates most (by |r|) with the label."""

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from lstm_core.analysis.cell_finder import pearson
+from lstm_core.analysis.cell_finder import unit_r
 from lstm_core.figures.colors import NEUTRAL_COLOR, STATE_COLORS, unit_color
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
 from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
@@ -252,10 +252,8 @@ def label_figure(
         raise ValueError(f"layer must be in 0..{trace.num_layers - 1}, got {layer}")
     steps = np.arange(trace.seq_len)
     unit_text = f"unit {unit}" + (f" of layer {layer}" if trace.num_layers > 1 else "")
-    cell_state = trace.c[layer, direction, batch, :, unit]  # (T,)
     shown_label = label[batch]  # (T,), NaN where undefined
-    defined = shown_label.isfinite()
-    falls = bool(pearson(cell_state[defined, None], shown_label[defined])[0] < 0)
+    falls = unit_r(trace.c[layer, direction, batch, :, unit], shown_label) < 0
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_trace(
         go.Scatter(
@@ -293,15 +291,21 @@ def label_figure(
             secondary_y=True,
         )
     drawn = "C (solid) and h (dotted)" if not trace.proj_size else "C"
+    batch_text = f", batch item {batch}" if trace.batch_size > 1 else ""
     figure.update_layout(
         title={
-            "text": f"{label_name} (grey, left axis) beside {unit_text}'s {drawn}, batch item "
-            f"{batch}"
-            + (": its axis upside down, as C falls where the label rises" if falls else ""),
+            "text": f"{label_name} (grey, left axis) beside {unit_text}'s {drawn}{batch_text}"
+            + (
+                f"<br><sup>right axis upside down: this C falls where the {label_name} rises</sup>"
+                if falls
+                else ""
+            ),
             "font": {"size": 14},
         },
-        height=340,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        height=380,
+        # Below the axis title: above the plot it ran into the right axis's title.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "xanchor": "left", "x": 0},
+        margin={"t": 70},
     )
     figure.update_xaxes(title_text="time step t")
     figure.update_yaxes(title_text=label_name, secondary_y=False)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Mapping
 
 import torch
 
@@ -47,9 +48,18 @@ LABEL_TITLES: dict[str, str] = {
 
 
 def label_title(name: str) -> str:
-    """How a page names label `name`: its LABEL_TITLES entry, or the name itself (a task's
-    label such as "depth")."""
-    return LABEL_TITLES.get(name, name)
+    """How a page names label `name`: its LABEL_TITLES entry, or the name in words (a task's
+    label: "depth", "stored value")."""
+    return LABEL_TITLES.get(name, name.replace("_", " "))
+
+
+def opening_label(best_r: Mapping[str, float]) -> str:
+    """The label a view opens on, from each label's best r: the clearest of KARPATHY_LABELS
+    (by |r|), or of all labels when none of those is there."""
+    if not best_r:
+        raise ValueError("no labels to open on")
+    found = [name for name in best_r if name in KARPATHY_LABELS] or list(best_r)
+    return max(found, key=lambda name: abs(best_r[name]))
 
 
 OPENERS = "([{"

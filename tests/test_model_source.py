@@ -167,6 +167,29 @@ def test_a_task_models_reproduce_script_reads_its_own_seed(
     assert_script_reruns(script, run, str(path))
 
 
+def test_a_shipped_models_script_runs_as_downloaded_and_says_what_it_needs(
+    tmp_path: Path,
+) -> None:
+    run = run_source(ModelSource(kind="brackets"))
+    script = tmp_path / source_script_name(run)
+    script.write_text(source_script(run, "brackets.safetensors"))
+    assert_script_reruns(script, run)  # no argument: the shipped file
+    # Without this repository on the path, or with a wrong file: one line that says what to do.
+    outside = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    for args, env, said in (
+        ([], outside, "needs the LSTM State Explorer's lstm_core: run it as PYTHONPATH="),
+        (["missing.safetensors"], None, "No weights file missing.safetensors"),
+    ):
+        done = subprocess.run(
+            [sys.executable, str(script), *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env or {**outside, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        )
+        assert done.returncode == 1 and said in done.stderr, done.stderr
+
+
 def test_the_sidebar_switches_between_the_shipped_model_and_the_one_trained_here(
     recall_trained_here: TrainOutcome,
 ) -> None:

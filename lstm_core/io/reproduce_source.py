@@ -78,20 +78,29 @@ print(json.dumps({{"h_n": h_n.tolist(), "c_n": c_n.tolist()}}))
 _TASK_SCRIPT = '''\
 """Rerun the LSTM State Explorer's view of the trained {task} model.
 
-Run: python {script} [WEIGHTS]   (needs torch, safetensors and this repository's lstm_core).
+Run: PYTHONPATH=<the LSTM State Explorer's folder> python {script} [WEIGHTS]
+(it needs torch, safetensors and that folder's lstm_core; WEIGHTS: {weights_help}).
 Its last printed line is one JSON object {{"h_n": ..., "c_n": ...}}: nn.LSTM's final states.
 """
 
 import json
 import sys
+from pathlib import Path
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from lstm_core.learned.tasks import get_task, held_out_of, model_from_state
+try:
+    from lstm_core.learned.tasks import get_task, held_out_of, model_from_state
+    from lstm_core.model.source import trained_weights_path
+except ModuleNotFoundError:
+    sys.exit("This script needs the LSTM State Explorer's lstm_core: run it as "
+             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}")
 
-WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else {file_name!r}
+WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else {default_weights}
+if not Path(WEIGHTS).is_file():
+    sys.exit(f"No weights file {{WEIGHTS}}: {missing_help}")
 task = get_task({task!r})
 model = model_from_state({task!r}, load_file(WEIGHTS)).eval()
 with safe_open(WEIGHTS, "pt") as weights_file:
@@ -106,8 +115,9 @@ print(json.dumps({{"h_n": h_n.tolist(), "c_n": c_n.tolist()}}))
 _CODE_SCRIPT = '''\
 """Rerun the LSTM State Explorer's view of the trained code model.
 
-Run: python {script} [WEIGHTS]   (needs torch, safetensors and this repository's lstm_core;
-WEIGHTS: a file saved by `python -m lstm_core train --task code --save`, else the shipped one).
+Run: PYTHONPATH=<the LSTM State Explorer's folder> python {script} [WEIGHTS]
+(it needs torch, safetensors and that folder's lstm_core; WEIGHTS: a file saved by
+`python -m lstm_core train --task code --save`, else the shipped model).
 Its last printed line is one JSON object {{"h_n": ..., "c_n": ...}}: nn.LSTM's final states.
 """
 
@@ -116,8 +126,12 @@ import sys
 
 import torch
 
-from lstm_core.learned import held_out_text, load_text_model
-from lstm_core.learned.charmodel import encode
+try:
+    from lstm_core.learned import held_out_text, load_text_model
+    from lstm_core.learned.charmodel import encode
+except ModuleNotFoundError:
+    sys.exit("This script needs the LSTM State Explorer's lstm_core: run it as "
+             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}")
 
 WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else "code"  # a weights file, or the shipped model
 model, metadata = load_text_model(WEIGHTS)  # read as tensors: nothing in the file runs
@@ -135,16 +149,26 @@ def source_script_name(run: SourceRun) -> str:
 
 
 def source_script(run: SourceRun, file_name: str) -> str:
-    """The script that reruns `run`, loading the weights from `file_name` by default (the code
-    model's: the shipped model, by name)."""
+    """The script that reruns `run`, loading the weights from `file_name` by default (a shipped
+    model's: its file in this repository, found by lstm_core)."""
     source, spec = run.source, run.spec
     if source.kind == "code":
         return _CODE_SCRIPT.format(script=source_script_name(run), chars=len(run.text))
     if source.kind != "file":
+        shipped = not source.file_sha256
         return _TASK_SCRIPT.format(
             task=source.kind,
             script=source_script_name(run),
-            file_name=file_name,
+            weights_help="the shipped model's file, unless given"
+            if shipped
+            else f"by default {file_name}, as the Memory lab saves it",
+            default_weights=f"str(trained_weights_path({source.kind!r}))"
+            if shipped
+            else repr(file_name),
+            missing_help="give the path of a weights file"
+            if shipped
+            else "save it from the Memory lab (Save the trained LSTM) into the folder you run "
+            "this from, or give its path",
             batch_size=run.trace.batch_size,
         )
     return _FILE_SCRIPT.format(

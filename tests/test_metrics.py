@@ -247,6 +247,25 @@ def test_verdict_says_so_both_ways() -> None:
     assert no.predicted_half_life_c == pytest.approx(1.0)
 
 
+def test_a_memory_time_is_never_below_zero() -> None:
+    # A sign flip every step: tau = 1 + 2 rho(1) is about -1 from the first window, whose
+    # estimate the window rule accepts; the integrated time of such a series is 0.
+    series = torch.tensor([(-1.0) ** t for t in range(40)])
+    assert memory_time(series).item() == 0.0
+
+
+def test_a_run_under_min_steps_measures_no_memory_time() -> None:
+    generator = torch.Generator().manual_seed(0)
+    hidden, cell = torch.randn(2, MIN_STEPS - 1, 3, generator=generator)
+    measured = persistence(hidden, cell, torch.full((MIN_STEPS - 1, 3), 0.5))
+    assert measured.regime == "too-short"
+    assert math.isnan(measured.memory_time_h) and math.isnan(measured.memory_time_c)
+    assert measured.to_dict()["memory_time_c"] is None
+    assert "memory time" not in measured.verdict  # it names the step changes only
+    longer = persistence(*torch.randn(2, MIN_STEPS, 3, generator=generator), torch.rand(20, 3))
+    assert 0 <= longer.memory_time_c <= longer.memory_time_cap
+
+
 def test_two_steps_are_too_short() -> None:
     two = torch.zeros(2, 3)
     measured = persistence(two, two, two)

@@ -69,7 +69,9 @@ def memory_time(series: torch.Tensor) -> torch.Tensor:
     (see WINDOW_FACTOR). White noise gives 1, a state that keeps a share phi of itself each
     step (1 + phi) / (1 - phi). A unit whose window does not close within MAX_LAG_FRACTION of
     the run (a random walk, or a memory too long for this run) gets memory_time_cap(T): the
-    run is too short to say more than "at least this". A flat unit gets the cap too.
+    run is too short to say more than "at least this". A flat unit gets the cap too. An
+    estimate below 0 (a state that flips sign every step, on a short run) counts as 0, the
+    true value's floor.
     """
     s = _as_series(series)
     max_window = max(1, int(s.shape[0] * MAX_LAG_FRACTION))
@@ -80,7 +82,7 @@ def memory_time(series: torch.Tensor) -> torch.Tensor:
     first = closed.to(torch.int8).argmax(dim=0)  # first closed window (0 if none)
     estimate = tau.gather(0, first.unsqueeze(0))[0]
     cap = memory_time_cap(s.shape[0])
-    return torch.where(closed.any(dim=0), estimate.clamp(max=cap), torch.full_like(estimate, cap))
+    return torch.where(closed.any(dim=0), estimate.clamp(0.0, cap), torch.full_like(estimate, cap))
 
 
 def lag1_autocorrelation(series: torch.Tensor) -> torch.Tensor:
@@ -270,6 +272,8 @@ def persistence(hidden: torch.Tensor, cell: torch.Tensor, forget_gate: torch.Ten
             f"change per step C {medians['step_change_c']:.2f} vs h "
             f"{medians['step_change_h']:.2f} of its spread"
         )
+        # The cap (T / 10) is under two steps here: an estimate would say nothing.
+        medians["memory_time_h"] = medians["memory_time_c"] = math.nan
     if regime == "persists":
         verdict = f"C persists while h fluctuates: {numbers}."
     else:

@@ -139,8 +139,8 @@ REGIMES: dict[str, str] = {
     "persists": "C persists while h fluctuates.",
     "too-short": "The run is too short to measure how long h remembers.",
     "default-init": (
-        "The forget gate is about 0.5 (PyTorch's default init): C halves every step, so both "
-        "states forget within a few steps and C is no slower than h."
+        "The forget gate is about 0.5, as PyTorch's default init makes it: C halves every "
+        "step, so both states forget within a few steps and C is no slower than h."
     ),
     "saturated": (
         "C has grown so large that tanh(C) is pinned at ±1: h only switches between ±o and "

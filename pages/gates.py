@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lstm_core.analysis.gate_stats import forget_gate_of_bias
 from lstm_core.figures.downsample import heatmap_columns
 from lstm_core.figures.gates import (
     forget_mean_figure,
@@ -11,6 +12,7 @@ from lstm_core.figures.gates import (
     gate_lines,
     saturation_figure,
 )
+from lstm_core.model.config import OPENING_PRESET, PRESETS
 from ui.entry import require_app
 from ui.figure import show_figure
 from ui.pickers import view_pickers
@@ -85,10 +87,12 @@ show_figure(
 )
 
 st.subheader("Mean forget gate per unit")
+_opening_bias = PRESETS[OPENING_PRESET].forget_bias
 st.markdown(
     "C keeps the share f̄ of itself per step, so information halves in about ln 0.5 / ln f̄ "
-    "steps (hover a bar). PyTorch's default init puts f near σ(0) = 0.5; a forget bias of +3 "
-    "lifts it near σ(3) ≈ 0.95."
+    "steps (hover a bar). PyTorch's default init puts f near σ(0) = 0.5; the opening preset's "
+    f"forget bias of {_opening_bias:+g} lifts it near σ({_opening_bias:g}) ≈ "
+    f"{forget_gate_of_bias(_opening_bias):.2f}."
 )
 show_figure(
     forget_mean_figure,

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, mean_per_unit, saturation_shares
+from lstm_core.analysis.gate_stats import (
+    SATURATION_THRESHOLDS,
+    forget_gate_of_bias,
+    mean_per_unit,
+    saturation_shares,
+)
 
 
 def test_saturation_shares_known_answer() -> None:
@@ -48,3 +53,8 @@ def test_saturation_thresholds_sit_a_tenth_inside_each_gates_range() -> None:
         "g": (-0.9, 0.9),
         "o": (0.1, 0.9),
     }
+
+
+def test_a_forget_bias_gives_its_sigmoid() -> None:
+    assert forget_gate_of_bias(0.0) == 0.5
+    assert forget_gate_of_bias(5.0) == pytest.approx(1 / (1 + np.exp(-5.0)))  # 0.9933

@@ -43,3 +43,8 @@ def mean_per_unit(gate: torch.Tensor | np.ndarray) -> np.ndarray:
     if values.ndim != 2 or values.shape[0] == 0:
         raise ValueError(f"gate must be (T, H) with T >= 1, got shape {values.shape}")
     return values.mean(axis=0)
+
+
+def forget_gate_of_bias(bias: float) -> float:
+    """σ(bias): the forget gate a bias gives while the gate's other inputs are near 0."""
+    return float(torch.sigmoid(torch.tensor(bias, dtype=torch.float64)))

@@ -271,9 +271,10 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
     figure.add_hline(
         y=0.5,
         line={"dash": "dot", "color": NEUTRAL_COLOR},
-        annotation_text="σ(0) = 0.5: C halves every step",
-        annotation_position="top right",
-        annotation_bgcolor="rgba(128,128,128,0.25)",  # reads on a light and a dark page
+        # In the right margin: inside the plot, a forget bias's bars near 1 ran over it.
+        annotation_text="σ(0) = 0.5:<br>C halves<br>every step",
+        annotation_position="right",
+        annotation_align="left",
     )
     figure.update_layout(
         title={"text": f"Mean forget gate per unit: {_view_title(result, layer, batch)}"},
@@ -281,6 +282,6 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
         xaxis_title="unit",
         yaxis={"title": "mean f<sub>t</sub> over time", "range": [0, 1.05]},
         height=320,
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        margin={"l": 60, "r": 100, "t": 60, "b": 40},
     )
     return figure

@@ -14,7 +14,7 @@ from torch import nn
 import lstm_core
 from lstm_core import trace
 from lstm_core.figures.states import state_figure
-from lstm_core.figures.traced import label_figure, trace_view
+from lstm_core.figures.traced import label_figure, projected_states_figure, trace_view
 
 pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +116,18 @@ def test_a_projected_trace_draws_o_tanh_c_and_says_so() -> None:
         traced.manual_h[0, 0],
         traced.unprojected_h[0, 0] @ _bidirectional_projected().weight_hr_l0.detach().t(),
     )
+
+
+def test_a_projected_lstms_h_and_c_panels_do_not_share_unit_colours() -> None:
+    traced = trace(_bidirectional_projected(), torch.randn(7, 1, 3))  # P = 2, H = 5
+    figure = projected_states_figure(traced, layer=1, direction=0)
+    lines = {line.name: line for line in figure.data}
+    assert set(lines) == {"h unit 0", "h unit 1", *(f"C unit {k}" for k in range(5))}
+    np.testing.assert_allclose(lines["h unit 1"].y, traced.h[1, 0, 0, :, 1].numpy())
+    np.testing.assert_allclose(lines["C unit 4"].y, traced.c[1, 0, 0, :, 4].numpy())
+    h_colours = {lines[f"h unit {k}"].line.color for k in range(2)}
+    assert len(h_colours) == 2
+    assert not h_colours & {lines[f"C unit {k}"].line.color for k in range(5)}
 
 
 def test_the_label_chart_draws_the_label_and_the_units_c_and_h_on_its_own_axis() -> None:

@@ -47,6 +47,12 @@ def unit_color(unit: int) -> str:
     return UNIT_COLORS[unit % len(UNIT_COLORS)]
 
 
+def projected_unit_color(unit: int) -> str:
+    """A projected h's unit `unit` (of P): the colours from the end, so that beside C's units
+    (from the start) h's unit k does not look like C's unit k, which it is not."""
+    return UNIT_COLORS[-1 - unit % len(UNIT_COLORS)]
+
+
 def unit_colors(units: Sequence[int]) -> list[str]:
     """Colours for the units drawn together, every one different (up to len(UNIT_COLORS)).
 

@@ -19,7 +19,12 @@ import torch
 from plotly.subplots import make_subplots
 
 from lstm_core.analysis.cell_finder import unit_r
-from lstm_core.figures.colors import NEUTRAL_COLOR, STATE_COLORS, unit_color
+from lstm_core.figures.colors import (
+    NEUTRAL_COLOR,
+    STATE_COLORS,
+    projected_unit_color,
+    unit_color,
+)
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
 from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
 from lstm_core.figures.text import SHOWN
@@ -193,7 +198,8 @@ def projected_states_figure(
         horizontal_spacing=0.08,
     )
     steps = np.arange(trace.seq_len)
-    for column, (name, values, units) in enumerate((("h", h, h_units), ("C", c, c_units)), 1):
+    panels = (("h", h, h_units, projected_unit_color, "dot"), ("C", c, c_units, unit_color, None))
+    for column, (name, values, units, color, dash) in enumerate(panels, 1):
         for unit in units:
             figure.add_trace(
                 go.Scatter(
@@ -201,7 +207,7 @@ def projected_states_figure(
                     y=values[:, unit],
                     mode=line_mode(trace.seq_len),
                     name=f"{name} unit {unit}",
-                    line={"color": unit_color(unit), "width": 1.6},
+                    line={"color": color(unit), "width": 1.6, "dash": dash},
                     hovertemplate=f"t=%{{x}} · {name}[{unit}] = %{{y:.4f}}<extra></extra>",
                 ),
                 row=1,

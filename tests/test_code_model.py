@@ -330,7 +330,7 @@ def test_the_readme_text_notebook_example_runs_the_documented_depth_unit() -> No
     )
     assert len(drawn) == len(text)
     title = namespace["figure"].layout.title.text  # type: ignore[attr-defined]
-    assert title == f"unit {unit} (layer 0): C_t after each character"
+    assert title == f"unit {unit} (layer 0): C<sub>t</sub> after each character"
 
 
 def test_a_file_named_like_a_shipped_model_is_read_by_its_path(

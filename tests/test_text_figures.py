@@ -39,7 +39,7 @@ def test_the_colour_scale_is_the_apps_diverging_one_centred_on_zero() -> None:
     trace = figure.data[0]
     assert [list(stop) for stop in trace.colorscale] == DIVERGING_COLORSCALE
     assert (trace.zmin, trace.zmid, trace.zmax) == (-2.0, 0.0, 2.0)
-    assert (trace.colorbar.title.text, trace.colorbar.title.side) == ("C_t[0]", "right")
+    assert (trace.colorbar.title.text, trace.colorbar.title.side) == ("C<sub>t</sub>[0]", "right")
 
 
 def test_the_title_names_the_unit_as_the_caller_asks() -> None:
@@ -47,8 +47,11 @@ def test_the_title_names_the_unit_as_the_caller_asks() -> None:
     named = text_state_figure(
         TEXT, [0.1] * len(TEXT), state="c", unit=5, unit_title="unit 5 (layer 1, its unit 1)"
     )
-    assert plain.layout.title.text == "unit 5: C_t after each character"
-    assert named.layout.title.text == "unit 5 (layer 1, its unit 1): C_t after each character"
+    assert plain.layout.title.text == "unit 5: C<sub>t</sub> after each character"
+    assert (
+        named.layout.title.text
+        == "unit 5 (layer 1, its unit 1): C<sub>t</sub> after each character"
+    )
 
 
 def test_h_keeps_its_whole_range_on_the_colour_bar() -> None:
@@ -61,7 +64,7 @@ def test_the_hover_gives_the_value_and_the_four_gates() -> None:
     figure = text_state_figure(TEXT, [0.5] * len(TEXT), state="h", unit=7, gates=gates)
     hover = figure.data[0].hovertext[1][3]
     assert "'c'" in hover and "line 2, col 4 (text[" in hover
-    assert "h_t[7] = +0.5000" in hover
+    assert "h<sub>t</sub>[7] = +0.5000" in hover
     assert all(f"{name} 0.250" in hover for name in "ifgo")
 
 

@@ -87,7 +87,7 @@ def test_another_label_starts_at_its_best_unit() -> None:
     assert at.number_input(key="text_unit_code_bracket_depth").value == best
     title = chart_specs(at)[0]["layout"]["title"]["text"]
     config = loaded_model("code").model.config
-    assert title.startswith(f"{unit_name(best, config)}: C_t")
+    assert title.startswith(f"{unit_name(best, config)}: C<sub>t</sub>")
 
 
 def pick_row(at: AppTest, row: int, how: str = "rows") -> AppTest:
@@ -112,7 +112,7 @@ def test_a_row_picked_in_the_table_shows_its_unit_and_the_pickers_move_on_from_i
     assert at.number_input(key="text_unit_code_column").value == unit
     assert (at.query_params["cell_label"], at.query_params["cell_unit"]) == ("column", str(unit))
     title = chart_specs(at)[0]["layout"]["title"]["text"]
-    assert title.startswith(f"{unit_name(unit, config)}: C_t")
+    assert title.startswith(f"{unit_name(unit, config)}: C<sub>t</sub>")
     first_table = at.dataframe[0].key
     # Moving on with the unit picker: the view is the picker's, and the table is drawn afresh
     # with nothing picked, so a click on the same row shows it again.
@@ -238,8 +238,8 @@ def test_a_stacked_model_s_units_are_named_by_layer(
     unit_input.set_value(6).run()
     assert not at.exception
     chart_titles = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
-    assert "unit 6 (layer 1, its unit 2): C_t after each character" in chart_titles
-    assert "unit 6 (layer 1, its unit 2): h_t after each character" in chart_titles
+    assert "unit 6 (layer 1, its unit 2): C<sub>t</sub> after each character" in chart_titles
+    assert "unit 6 (layer 1, its unit 2): h<sub>t</sub> after each character" in chart_titles
 
 
 def test_open_in_the_explorer_shows_the_unit_on_the_code_model() -> None:

@@ -22,7 +22,7 @@ WRAP_COLUMNS = 100  # a longer source line continues on the next row
 CELL_PX = (9, 19)  # (width, height) of one character's cell on screen
 SHOWN = {"\n": "↵", "\t": "→"}
 CONTINUED = "↪"  # first cell of a row that carries on the line above (no state of its own)
-STATE_NAMES = {"c": "C_t", "h": "h_t"}
+STATE_NAMES = {"c": "C<sub>t</sub>", "h": "h<sub>t</sub>"}
 
 
 @dataclass(frozen=True)

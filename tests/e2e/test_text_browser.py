@@ -120,17 +120,17 @@ def test_a_row_clicked_in_the_cell_table_shows_its_unit(
     open_text_view(page, streamlit_server)
     # Its box, in the narrow column left of the label.
     click_row(page, index, len(rows), 15)
-    c_strip_title_is(page, f"{unit_name(row.unit, model.config)}: C_t")
+    c_strip_title_is(page, f"{unit_name(row.unit, model.config)}: C<sub>t</sub>")
     assert url_query(page) == {"cell_label": "column", "cell_unit": str(row.unit)}
     screenshot(page, "text_view_row_picked")
     # One step back is the view before the pick: the link changed label and unit in one go.
     page.go_back()
-    c_strip_title_is(page, f"{unit_name(opening.unit, model.config)}: C_t")
+    c_strip_title_is(page, f"{unit_name(opening.unit, model.config)}: C<sub>t</sub>")
     assert url_query(page) == {"cell_label": opening.label, "cell_unit": str(opening.unit)}
     # The view moved on from the pick, so one click on that row, on its label this time,
     # shows it again.
     click_row(page, index, len(rows), 150)
-    c_strip_title_is(page, f"{unit_name(row.unit, model.config)}: C_t")
+    c_strip_title_is(page, f"{unit_name(row.unit, model.config)}: C<sub>t</sub>")
     assert url_query(page) == {"cell_label": "column", "cell_unit": str(row.unit)}
     # A row's box ticked, then a cell of another row clicked: the latest click is the view.
     ticked, clicked = (
@@ -138,11 +138,11 @@ def test_a_row_clicked_in_the_cell_table_shows_its_unit(
         for label, rank in (("bracket_depth", 1), ("in_string", 2))
     )
     click_row(page, ticked, len(rows), 15)
-    c_strip_title_is(page, f"{unit_name(rows[ticked].unit, model.config)}: C_t")
+    c_strip_title_is(page, f"{unit_name(rows[ticked].unit, model.config)}: C<sub>t</sub>")
     click_row(page, clicked, len(rows), 150)
-    c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C_t")
+    c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C<sub>t</sub>")
     assert url_query(page) == {"cell_label": "in_string", "cell_unit": str(rows[clicked].unit)}
     # Both stay picked in the table; a rerun that picks nothing new leaves the view alone.
     type_text(page, "x = [1]\n")
-    c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C_t")
+    c_strip_title_is(page, f"{unit_name(rows[clicked].unit, model.config)}: C<sub>t</sub>")
     assert url_query(page) == {"cell_label": "in_string", "cell_unit": str(rows[clicked].unit)}

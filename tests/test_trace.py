@@ -14,7 +14,12 @@ from torch import nn
 import lstm_core
 from lstm_core import trace
 from lstm_core.figures.states import state_figure
-from lstm_core.figures.traced import label_figure, projected_states_figure, trace_view
+from lstm_core.figures.traced import (
+    FLIP_MIN_R,
+    label_figure,
+    projected_states_figure,
+    trace_view,
+)
 
 pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +156,17 @@ def test_the_label_chart_draws_the_label_and_the_units_c_and_h_on_its_own_axis()
         else:
             assert unit_axis.autorange == "reversed"
             assert unit_axis.title.text == "unit 2 of layer 1 (upside down)"
-            assert "upside down" in figure.layout.title.text
+            assert "upside down, as r(C, depth) = -1.00 over these steps" in (
+                figure.layout.title.text
+            )
+    # A weak r's sign says nothing: the axis stays the right way up.
+    noise = torch.randn(12, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    label = (noise - 0.05 * cell_state.double())[None]  # (B, T)
+    drawn_r = float(np.corrcoef(cell_state.double(), label[0])[0, 1])
+    assert -FLIP_MIN_R < drawn_r < 0
+    figure = label_figure(traced, label, "depth", unit=2, layer=1)
+    assert figure.layout.yaxis2.autorange is True
+    assert "upside down" not in figure.layout.title.text
     with pytest.raises(ValueError, match=r"label must be \(B, T\)"):
         label_figure(traced, cell_state[None, :5], "depth", unit=2)
 

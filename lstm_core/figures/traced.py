@@ -229,6 +229,11 @@ def projected_states_figure(
     return figure
 
 
+# How clearly a unit's C must run against the label before its axis is drawn upside down: a
+# weak r's sign is noise, and flipping on it would claim a relation the chart does not show.
+FLIP_MIN_R = 0.3
+
+
 def label_figure(
     trace: Trace,
     label: torch.Tensor,
@@ -244,8 +249,9 @@ def label_figure(
     label (B, T) for the trace's batch items (NaN where undefined); unit < hidden_size (h is
     drawn only without a projection, where h's unit k is C's unit k). `characters`: the text
     read, one character a step (T of them), shown on hover; "" for other inputs. The unit's
-    axis is drawn upside down when its C falls as the label rises (r(C, label) < 0 over the
-    drawn steps), so that a unit that follows the label looks like it, and the axis says so.
+    axis is drawn upside down when its C clearly falls as the label rises (r(C, label) at most
+    -FLIP_MIN_R over the drawn steps), so that a unit that follows the label looks like it, and
+    the title says so.
     """
     trace_view(trace, direction)
     if tuple(label.shape) != (trace.batch_size, trace.seq_len):
@@ -259,7 +265,8 @@ def label_figure(
     steps = np.arange(trace.seq_len)
     unit_text = f"unit {unit}" + (f" of layer {layer}" if trace.num_layers > 1 else "")
     shown_label = label[batch]  # (T,), NaN where undefined
-    falls = unit_r(trace.c[layer, direction, batch, :, unit], shown_label) < 0
+    drawn_r = unit_r(trace.c[layer, direction, batch, :, unit], shown_label)
+    falls = drawn_r <= -FLIP_MIN_R
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_trace(
         go.Scatter(
@@ -302,7 +309,8 @@ def label_figure(
         title={
             "text": f"{label_name} (grey, left axis) beside {unit_text}'s {drawn}{batch_text}"
             + (
-                f"<br><sup>right axis upside down: this C falls where the {label_name} rises</sup>"
+                f"<br><sup>right axis upside down, as r(C, {label_name}) = {drawn_r:+.2f} "
+                "over these steps</sup>"
                 if falls
                 else ""
             ),

@@ -267,8 +267,9 @@ def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_l
     drawn_r = unit_r(run.trace.c[layer, 0, 0, :, unit], run.labels[clearest][0])
     assert any(
         c.value.startswith(
-            f"Over the {run.trace.seq_len:,} characters drawn, unit {unit} of "
-            f"layer {layer} has r(C, {clearest}) = {drawn_r:+.3f} and r(h, {clearest}) = "
+            f"Over the {run.trace.seq_len:,} characters drawn, "
+            f"{stacked_unit_name(cells[clearest].unit, hidden, run.trace.num_layers)} has "
+            f"r(C, {clearest}) = {drawn_r:+.3f} and r(h, {clearest}) = "
         )
         for c in at.caption
     )

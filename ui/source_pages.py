@@ -298,11 +298,14 @@ def explorer_body(source: ModelSource) -> None:
                 for name, states in (("C", t.c), ("h", t.h))
                 if name == "C" or not t.proj_size
             }
+            labelled = int(shown_label.isfinite().sum())  # the steps unit_r reads
+            shown_name = stacked_unit_name(
+                layer * t.hidden_size + shown, t.hidden_size, t.num_layers
+            )
             st.caption(
-                f"Over the {t.seq_len:,} {'characters' if run.text else 'steps'} drawn, "
-                f"unit {shown}"
-                + (f" of layer {layer}" if t.num_layers > 1 else "")
-                + " has "
+                f"Over the {labelled:,} {'characters' if run.text else 'steps'} drawn"
+                + (" that have a label" if labelled < t.seq_len else "")
+                + f", {shown_name} has "
                 + " and ".join(
                     f"r({name}, {focus.label}) = {r:+.3f}" for name, r in drawn_r.items()
                 )

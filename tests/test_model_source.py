@@ -456,6 +456,16 @@ def test_the_code_models_reproduce_script_reads_the_same_text(tmp_path: Path) ->
     script = tmp_path / source_script_name(run)
     script.write_text(source_script(run, "code.safetensors"))
     assert_script_reruns(script, run)
+    repository = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, str(script), "missing.safetensors"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": repository},
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("Cannot read missing.safetensors: "), done.stderr
 
 
 def test_step_rows_follow_each_direction_and_the_projection() -> None:

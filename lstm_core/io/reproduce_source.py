@@ -79,7 +79,8 @@ _TASK_SCRIPT = '''\
 """Rerun the LSTM State Explorer's view of the trained {task} model.
 
 Run: PYTHONPATH=<the LSTM State Explorer's folder> python {script} [WEIGHTS]
-(it needs torch, safetensors and that folder's lstm_core; WEIGHTS: {weights_help}).
+(it needs that folder's lstm_core and the packages it lists in requirements.txt;
+WEIGHTS: {weights_help}).
 Its last printed line is one JSON object {{"h_n": ..., "c_n": ...}}: nn.LSTM's final states.
 """
 
@@ -94,9 +95,12 @@ from safetensors.torch import load_file
 try:
     from lstm_core.learned.tasks import get_task, held_out_of, model_from_state
     from lstm_core.model.source import trained_weights_path
-except ModuleNotFoundError:
+except ModuleNotFoundError as missing:
+    if (missing.name or "").split(".")[0] != "lstm_core":
+        raise  # another package lstm_core needs: pip says which
     sys.exit("This script needs the LSTM State Explorer's lstm_core: run it as "
-             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}")
+             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}, "
+             "or pip install that folder first")
 
 WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else {default_weights}
 if not Path(WEIGHTS).is_file():
@@ -116,8 +120,8 @@ _CODE_SCRIPT = '''\
 """Rerun the LSTM State Explorer's view of the trained code model.
 
 Run: PYTHONPATH=<the LSTM State Explorer's folder> python {script} [WEIGHTS]
-(it needs torch, safetensors and that folder's lstm_core; WEIGHTS: a file saved by
-`python -m lstm_core train --task code --save`, else the shipped model).
+(it needs that folder's lstm_core and the packages it lists in requirements.txt; WEIGHTS:
+a file saved by `python -m lstm_core train --task code --save`, else the shipped model).
 Its last printed line is one JSON object {{"h_n": ..., "c_n": ...}}: nn.LSTM's final states.
 """
 
@@ -129,12 +133,18 @@ import torch
 try:
     from lstm_core.learned import held_out_text, load_text_model
     from lstm_core.learned.charmodel import encode
-except ModuleNotFoundError:
+except ModuleNotFoundError as missing:
+    if (missing.name or "").split(".")[0] != "lstm_core":
+        raise  # another package lstm_core needs: pip says which
     sys.exit("This script needs the LSTM State Explorer's lstm_core: run it as "
-             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}")
+             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}, "
+             "or pip install that folder first")
 
 WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else "code"  # a weights file, or the shipped model
-model, metadata = load_text_model(WEIGHTS)  # read as tensors: nothing in the file runs
+try:
+    model, metadata = load_text_model(WEIGHTS)  # read as tensors: nothing in the file runs
+except (OSError, ValueError) as error:
+    sys.exit(f"Cannot read {{WEIGHTS}}: {{error}}")
 text = held_out_text(int(metadata.get("seed", "0"))).text[:{chars}]  # source it never saw
 with torch.no_grad():
     x = model.embedding(encode(text)[None])  # (1, T, E): what the LSTM reads

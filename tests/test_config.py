@@ -100,3 +100,9 @@ def test_every_setting_changed_alone_changes_the_file_name_tag() -> None:
         config = DEFAULT_CONFIG.replace(signal="sine") if setting.name == "frequency" else None
         base = config or DEFAULT_CONFIG
         assert base.replace(**{setting.name: values[0]}).label() != base.label(), setting.name
+
+
+def test_settings_that_differ_past_six_digits_get_different_tags() -> None:
+    near = DEFAULT_CONFIG.replace(forget_bias=1.5000001)
+    assert near.label() != DEFAULT_CONFIG.replace(forget_bias=1.5).label()
+    assert near.label() == "I4_H8_T100_seed0_fb1.5000001"

@@ -18,10 +18,12 @@ from lstm_core import RunConfig, simulate
 from lstm_core.figures.states import state_figure, unit_color
 from lstm_core.io import image as export_module
 from lstm_core.io.image import (
+    MAX_NAME_CHARS,
     ExportFailed,
     ExportUnavailable,
     figure_bytes,
     image_filename,
+    safe_name,
 )
 from ui.export import plotly_config
 
@@ -148,3 +150,12 @@ def test_file_names_and_toolbar_config() -> None:
     assert image_filename(base, "pdf") == "lstm_states_I3_H8_T100_seed0.pdf"
     options = plotly_config(base)["toImageButtonOptions"]
     assert options == {"format": "png", "filename": base, "scale": 2}
+
+
+def test_a_users_file_name_is_made_fit_for_a_download() -> None:
+    assert safe_name("my model (v2)") == "my_model_v2"
+    assert safe_name("résumé #1 50%") == "r_sum_1_50"
+    assert safe_name("") == safe_name("###") == "checkpoint"  # nothing of it is left
+    assert safe_name("..", fallback="upload") == "upload"
+    assert len(safe_name("x" * 300)) == MAX_NAME_CHARS
+    assert safe_name("brackets_H16_T64_seed0_steps200") == "brackets_H16_T64_seed0_steps200"

@@ -14,6 +14,7 @@ import streamlit as st
 
 from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, lstm_prefixes, read_tensors
 from lstm_core.io.csv_input import parse_csv
+from lstm_core.io.image import safe_name
 from lstm_core.io.npy_input import parse_npy
 from lstm_core.learned.charmodel import read_metadata
 from lstm_core.learned.outcome import task_model_words, weights_file_name
@@ -32,7 +33,6 @@ from ui.settings import load_preset
 from ui.share import change_link, link_warning
 
 MODEL_PARAM = "model"  # the URL key of the model source
-
 MODEL_KEY = "model_source"  # the sidebar's choice: one of MODEL_CHOICES' labels
 MODEL_CHOICES: dict[str, str] = {  # label -> ModelSource.kind
     "Seeded nn.LSTM": "seeded",
@@ -340,7 +340,7 @@ def source_file_name(source: ModelSource) -> str:
 
 def source_name(source: ModelSource) -> str:
     """How export files name the model: its weights file's name without the suffix."""
-    return source_file_name(source).rsplit(".", 1)[0]
+    return safe_name(source_file_name(source).rsplit(".", 1)[0])
 
 
 def _weights_of(source: ModelSource) -> bytes | None:

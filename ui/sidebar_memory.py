@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lstm_core.analysis.gate_stats import forget_gate_of_bias
 from lstm_core.io.csv_input import MAX_CSV_BYTES, parse_csv
 from ui.caches import LAB, byte_cached
 from ui.settings import store_settings
@@ -26,8 +27,9 @@ FORGET_INITS: dict[str, tuple[float, bool]] = {
 FORGET_INIT_HELP = (
     "- **0**: PyTorch's default init: f ≈ σ(0) = 0.5, C halves every step.\n"
     "- **+1**: the unit forget bias of Keras and Jozefowicz et al. 2015.\n"
-    "- **+3**: f ≈ 0.95, C becomes a slow state.\n"
-    "- **+5**: f ≈ 0.98, the opening preset: C's half-life is tens of steps.\n"
+    f"- **+3**: f ≈ σ(3) = {forget_gate_of_bias(3.0):.2f}, C becomes a slow state.\n"
+    f"- **+5**: f ≈ σ(5) = {forget_gate_of_bias(5.0):.2f}, the opening preset: C's half-life "
+    "is tens of steps.\n"
     "- **chrono**: Tallec & Ollivier 2018: b_f ~ log U(1, T_max − 1), b_i = −b_f, "
     "with T_max = seq_len."
 )

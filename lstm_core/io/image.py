@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -240,3 +241,15 @@ def image_filename(basename: str, fmt: str, scale: float = 1.0) -> str:
     """`basename.png`, `basename@2x.png` for scale 2, `basename.svg`, ..."""
     suffix = f"@{scale:g}x" if fmt == "png" and scale != 1 else ""
     return f"{basename}{suffix}.{fmt}"
+
+
+# At most this many characters of a user's own name go into a download's name.
+MAX_NAME_CHARS = 60
+
+
+def safe_name(name: str, fallback: str = "checkpoint") -> str:
+    """`name` (e.g. an upload's file name without its suffix) made fit for a download's name:
+    letters, digits, ".", "_" and "-" only (a run of others becomes "_"), at most
+    MAX_NAME_CHARS characters; `fallback` when nothing is left."""
+    kept = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:MAX_NAME_CHARS]
+    return kept or fallback

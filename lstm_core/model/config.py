@@ -117,11 +117,11 @@ class RunConfig:
 _LABEL_TAGS: dict[str, str] = {
     "batch_size": "B{}",
     "num_layers": "L{}",
-    "forget_bias": "fb{:g}",
-    "chrono_t_max": "chrono{:g}",
-    "input_scale": "scale{:g}",
+    "forget_bias": "fb{:.10g}",
+    "chrono_t_max": "chrono{:.10g}",
+    "input_scale": "scale{:.10g}",
     "signal": "{}",
-    "frequency": "f{:g}",
+    "frequency": "f{:.10g}",
     "dtype": "{}",
 }
 

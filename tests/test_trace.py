@@ -143,22 +143,27 @@ def test_the_label_chart_draws_the_label_and_the_units_c_and_h_on_its_own_axis()
         label = (sign * cell_state)[None].clone()  # (B, T): a label that C follows exactly
         label[0, :3] = float("nan")  # undefined steps are left out of the sign
         figure = label_figure(traced, label, "depth", unit=2, layer=1)
-        drawn_label, h_line, c_line = figure.data  # C last: drawn over h
+        drawn_label, c_line, second_label, h_line = figure.data  # C's row, then h's
         np.testing.assert_allclose(drawn_label.y[3:], label[0, 3:].numpy())
+        np.testing.assert_allclose(second_label.y[3:], label[0, 3:].numpy())
         np.testing.assert_allclose(c_line.y, cell_state.numpy())
         np.testing.assert_allclose(h_line.y, traced.h[1, 0, 0, :, 2].numpy())
         assert c_line.line.color != h_line.line.color
-        assert (c_line.yaxis, h_line.yaxis) == ("y2", "y2")
-        unit_axis = figure.layout.yaxis2
-        assert unit_axis.showgrid is False and unit_axis.tickmode == "auto"
+        # Each state on its own right axis, beside the label on the left.
+        assert (drawn_label.yaxis, c_line.yaxis, second_label.yaxis, h_line.yaxis) == (
+            "y",
+            "y2",
+            "y3",
+            "y4",
+        )
+        c_axis = figure.layout.yaxis2
+        assert c_axis.showgrid is False and c_axis.tickmode == "auto"
         if sign > 0:
-            assert unit_axis.autorange is True and "upside down" not in unit_axis.title.text
+            assert c_axis.autorange is True and "upside down" not in c_axis.title.text
         else:
-            assert unit_axis.autorange == "reversed"
-            assert unit_axis.title.text == "unit 2 of layer 1 (upside down)"
-            assert "upside down, as r(C, depth) = -1.00 over these steps" in (
-                figure.layout.title.text
-            )
+            assert c_axis.autorange == "reversed"
+            assert c_axis.title.text == "C (upside down)"
+            assert "r(C, depth) = -1.00" in figure.layout.title.text
     # A weak r's sign says nothing: the axis stays the right way up.
     noise = torch.randn(12, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     label = (noise - 0.05 * cell_state.double())[None]  # (B, T)
@@ -166,7 +171,7 @@ def test_the_label_chart_draws_the_label_and_the_units_c_and_h_on_its_own_axis()
     assert -FLIP_MIN_R < drawn_r < 0
     figure = label_figure(traced, label, "depth", unit=2, layer=1)
     assert figure.layout.yaxis2.autorange is True
-    assert "upside down" not in figure.layout.title.text
+    assert "r(C, depth)" not in figure.layout.title.text
     with pytest.raises(ValueError, match=r"label must be \(B, T\)"):
         label_figure(traced, cell_state[None, :5], "depth", unit=2)
 

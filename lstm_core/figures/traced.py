@@ -249,9 +249,9 @@ def label_figure(
     label (B, T) for the trace's batch items (NaN where undefined); unit < hidden_size (h is
     drawn only without a projection, where h's unit k is C's unit k). `characters`: the text
     read, one character a step (T of them), shown on hover; "" for other inputs. The unit's
-    axis is drawn upside down when its C clearly falls as the label rises (r(C, label) at most
-    -FLIP_MIN_R over the drawn steps), so that a unit that follows the label looks like it, and
-    the title says so.
+    C is drawn above h, each on its own right axis; an axis is drawn upside down when that state
+    clearly falls as the label rises (r at most -FLIP_MIN_R over the drawn steps), so that a
+    unit that follows the label looks like it, and the title says so.
     """
     trace_view(trace, direction)
     if tuple(label.shape) != (trace.batch_size, trace.seq_len):
@@ -265,71 +265,98 @@ def label_figure(
     steps = np.arange(trace.seq_len)
     unit_text = f"unit {unit}" + (f" of layer {layer}" if trace.num_layers > 1 else "")
     shown_label = label[batch]  # (T,), NaN where undefined
-    drawn_r = unit_r(trace.c[layer, direction, batch, :, unit], shown_label)
-    falls = drawn_r <= -FLIP_MIN_R
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_trace(
-        go.Scatter(
-            x=steps,
-            y=shown_label.numpy(),
-            name=label_name,
-            mode="lines",
-            line={"color": NEUTRAL_COLOR, "width": 3, "shape": "hv"},
-            **(
-                {
-                    # Quoted, so that a space shows; a newline and a tab as the text view has them.
-                    "customdata": [f"'{SHOWN.get(char, char)}'" for char in characters],
-                    "hovertemplate": "t = %{x}: %{customdata}<br>"
-                    + f"{label_name} = %{{y}}<extra></extra>",
-                }
-                if characters
-                else {}
-            ),
-        ),
-        secondary_y=False,
+    # C, then h: a row each, so that each state gets its own scale (a counter's C can run to
+    # tens while h stays within ±1) beside the same label.
+    states = [("C", trace.c)] + ([] if trace.proj_size else [("h", trace.h)])
+    figure = make_subplots(
+        rows=len(states),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        specs=[[{"secondary_y": True}]] * len(states),
     )
-    # h first and thinner, so that C, the state the chart is about, is drawn over it.
-    states = [] if trace.proj_size else [("h", trace.h, "dot", 1.4)]
-    states.append(("C", trace.c, "solid", 2.0))
-    for name, values, dash, width in states:
+    flipped = []
+    for row, (name, values) in enumerate(states, 1):
+        series = values[layer, direction, batch, :, unit]  # (T,)
+        drawn_r = unit_r(series, shown_label)
+        falls = drawn_r <= -FLIP_MIN_R
+        if falls:
+            flipped.append(f"r({name}, {label_name}) = {drawn_r:+.2f}")
         figure.add_trace(
             go.Scatter(
                 x=steps,
-                y=values[layer, direction, batch, :, unit].numpy(),
+                y=shown_label.numpy(),
+                name=label_name,
+                legendgroup="label",
+                showlegend=row == 1,
+                mode="lines",
+                line={"color": NEUTRAL_COLOR, "width": 3, "shape": "hv"},
+                **(
+                    {
+                        # Quoted, so that a space shows; a newline and a tab as the text
+                        # view has them.
+                        "customdata": [f"'{SHOWN.get(char, char)}'" for char in characters],
+                        "hovertemplate": "t = %{x}: %{customdata}<br>"
+                        + f"{label_name} = %{{y}}<extra></extra>",
+                    }
+                    if characters
+                    else {}
+                ),
+            ),
+            row=row,
+            col=1,
+            secondary_y=False,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=steps,
+                y=series.numpy(),
                 name=f"{name} {unit_text}",
                 mode="lines",
-                line={"color": STATE_COLORS[name.lower()], "width": width, "dash": dash},
+                # h, often switching every step, thinner and see-through over the label
+                line={"color": STATE_COLORS[name.lower()], "width": 2 if name == "C" else 1.2},
+                opacity=1.0 if name == "C" else 0.75,
                 hovertemplate=f"t = %{{x}}: {name} = %{{y:.4f}}<extra></extra>",
             ),
+            row=row,
+            col=1,
             secondary_y=True,
         )
-    drawn = "C (solid) and h (dotted)" if not trace.proj_size else "C"
+        figure.update_yaxes(title_text=label_name, row=row, col=1, secondary_y=False)
+        # Its own round ticks and no second grid: ticks synced to the label's grid would fall
+        # on values like 0.244 that say nothing.
+        figure.update_yaxes(
+            title_text=f"{name}" + (" (upside down)" if falls else ""),
+            autorange="reversed" if falls else True,
+            tickmode="auto",
+            showgrid=False,
+            row=row,
+            col=1,
+            secondary_y=True,
+        )
+    drawn = "C (top) and h (below)" if not trace.proj_size else "C"
     batch_text = f", batch item {batch}" if trace.batch_size > 1 else ""
     figure.update_layout(
         title={
-            "text": f"{label_name} (grey, left axis) beside {unit_text}'s {drawn}{batch_text}"
+            "text": f"{label_name} (grey, left axes) beside {unit_text}'s {drawn}{batch_text}"
             + (
-                f"<br><sup>right axis upside down, as r(C, {label_name}) = {drawn_r:+.2f} "
-                "over these steps</sup>"
-                if falls
+                f"<br><sup>right axis upside down where {' and '.join(flipped)} over these "
+                "steps</sup>"
+                if flipped
                 else ""
             ),
             "font": {"size": 14},
         },
-        height=380,
+        height=300 + 180 * (len(states) - 1),
         # Below the axis title: above the plot it ran into the right axis's title.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "xanchor": "left", "x": 0},
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.12 * 2 / (len(states) + 1),
+            "xanchor": "left",
+            "x": 0,
+        },
         margin={"t": 70},
     )
-    figure.update_xaxes(title_text="time step t")
-    figure.update_yaxes(title_text=label_name, secondary_y=False)
-    # Its own round ticks and no second grid: ticks synced to the label's grid would fall on
-    # values like 0.244 that say nothing.
-    figure.update_yaxes(
-        title_text=unit_text + (" (upside down)" if falls else ""),
-        autorange="reversed" if falls else True,
-        tickmode="auto",
-        showgrid=False,
-        secondary_y=True,
-    )
+    figure.update_xaxes(title_text="time step t", row=len(states), col=1)
     return figure

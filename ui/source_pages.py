@@ -262,6 +262,8 @@ def explorer_body(source: ModelSource) -> None:
                 "C holds it and keeps it; h shows only a squashed, gated view of it."
                 if abs(focus.r_c) - abs(focus.best_r_h) > CONTRAST
                 else "Here h exposes it nearly as well as C does."
+                if abs(focus.best_r_h) < abs(focus.r_c)
+                else "Here h exposes it at least as clearly as C holds it."
             )
         )
         shown = units[0] if not t.proj_size and units else focus_unit

@@ -140,7 +140,7 @@ REGIMES: dict[str, str] = {
     "too-short": "The run is too short to measure how long h remembers.",
     "default-init": (
         "The forget gate is about 0.5, as PyTorch's default init makes it: C halves every "
-        "step, so both states forget within a few steps and C is no slower than h."
+        "step, so both states forget within a few steps and C is not the slow state."
     ),
     "saturated": (
         "C has grown so large that tanh(C) is pinned at ±1: h only switches between ±o and "
@@ -253,7 +253,7 @@ def persistence(hidden: torch.Tensor, cell: torch.Tensor, forget_gate: torch.Ten
             saturated_share=saturated,
             c_persists=False,
             regime="too-short",
-            verdict=f"This run does NOT show C persisting: {REGIMES['too-short']}",
+            verdict=f"This run does NOT show C persisting. {REGIMES['too-short']}",
         )
     medians = {
         "memory_time_h": float(memory_time(hidden).median()),
@@ -277,7 +277,7 @@ def persistence(hidden: torch.Tensor, cell: torch.Tensor, forget_gate: torch.Ten
     if regime == "persists":
         verdict = f"C persists while h fluctuates: {numbers}."
     else:
-        verdict = f"This run does NOT show C persisting: {REGIMES[regime]} ({numbers}.)"
+        verdict = f"This run does NOT show C persisting. {REGIMES[regime]} ({numbers}.)"
         if regime == "default-init":
             verdict += (
                 f" The mean forget gate is {mean_forget:.2f}: C keeps {mean_forget:.0%} of "

@@ -20,6 +20,7 @@ from lstm_core.analysis.training import (
     trace_trained,
 )
 from lstm_core.cli.main import main
+from lstm_core.figures.memory import trained_states_figure
 from lstm_core.io.weights import lstm_only_state, weights_from_bytes
 from lstm_core.learned.adding import train_model, train_pair
 from lstm_core.model.kernels import native_kernel
@@ -151,3 +152,7 @@ def test_trace_of_a_trained_model_picks_the_unit_with_the_largest_correlation() 
     with native_kernel(), torch.no_grad():
         output, _ = model(x[:1])  # (1, T, H): h of the shown sequence, whole-sequence call
     torch.testing.assert_close(trace.h, output[0])
+    # The chart names that unit by its r, whether or not the model learned the task.
+    names = {line.name for line in trained_states_figure(trace).data}
+    r = float(trace.c_correlation[trace.memory_unit])
+    assert f"unit {trace.memory_unit} (r = {r:+.2f} with the 1st value)" in names

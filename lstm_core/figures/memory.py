@@ -232,8 +232,9 @@ def training_figure(result: TrainingResult) -> go.Figure:
 def trained_states_figure(trace: TrainedTrace) -> go.Figure:
     """The trained LSTM's h_t (left) and C_t (right) on one test sequence.
 
-    The memory unit is drawn thick and coloured, every other unit thin and grey; dotted lines
-    mark the two marked positions.
+    The unit whose C follows the first marked value best (`memory_unit`, named with its r) is
+    drawn thick and coloured, every other unit thin and grey; dotted lines mark the two marked
+    positions.
     """
     if not isinstance(trace, TrainedTrace):
         raise TypeError(f"expected a TrainedTrace, got {type(trace).__name__}")
@@ -243,6 +244,7 @@ def trained_states_figure(trace: TrainedTrace) -> go.Figure:
     if not 0 <= trace.memory_unit < hidden:
         raise ValueError(f"memory unit must be in 0..{hidden - 1}")
     t = np.arange(steps)
+    memory_r = float(trace.c_correlation[trace.memory_unit])  # over the test set
     figure = make_subplots(
         rows=1,
         cols=2,
@@ -276,7 +278,8 @@ def trained_states_figure(trace: TrainedTrace) -> go.Figure:
                 y=values[:, unit],
                 mode="lines",
                 line={"color": MODEL_COLORS["lstm"], "width": 3},
-                name=f"unit {unit} (memory unit)",
+                # Named by its r, not as "the memory unit": an untrained model has none.
+                name=f"unit {unit} (r = {memory_r:+.2f} with the 1st value)",
                 legendgroup="memory",
                 showlegend=column == 1,
                 hovertemplate=f"unit {unit} · t = %{{x}}<br>{label} = %{{y:.3f}}<extra></extra>",

@@ -120,7 +120,9 @@ if config.num_layers > 1 or config.batch_size > 1 or config.hidden_dim > MAX_LIN
 start, stop = window_control(config.seq_len)
 whole_run = (start, stop) == (0, config.seq_len)
 window = None if whole_run else (start, stop)
-states_name = f"lstm_states_{config.label()}" + ("" if whole_run else f"_t{start}-{stop - 1}")
+states_name = f"lstm_states_{config.view_label(layer, batch)}" + (
+    "" if whole_run else f"_t{start}-{stop - 1}"
+)
 view = (config, layer, batch, tuple(units))
 show_figure(state_figure, *view, window=window, name=states_name, key="explorer_states")
 
@@ -131,7 +133,7 @@ if not whole_run or config.hidden_dim > MAX_LINE_UNITS:
         st.caption(
             f"The whole run; the shaded band is the window above (steps {start}-{stop - 1})."
         )
-    overview_name = f"lstm_states_overview_{config.label()}"
+    overview_name = f"lstm_states_overview_{config.view_label(layer, batch)}"
     if config.hidden_dim > MAX_LINE_UNITS:
         show_figure(
             state_heatmap,
@@ -256,7 +258,7 @@ if st.toggle("Per unit: lag-1 autocorrelation of h and C", key="explorer_show_pe
         config,
         layer,
         batch,
-        name=f"lstm_persistence_{config.label()}",
+        name=f"lstm_persistence_{config.view_label(layer, batch)}",
         key="explorer_persistence",
     )
 

@@ -31,7 +31,7 @@ st.markdown(
 
 config, _ = seeded_run_or_stop(gates_body)
 layer, batch, units = view_pickers(config, "gates", default_units=4)
-view = f"{config.label()}_l{layer}_b{batch}"
+view = config.view_label(layer, batch)
 
 st.subheader("Units × time")
 show_figure(

@@ -106,3 +106,10 @@ def test_settings_that_differ_past_six_digits_get_different_tags() -> None:
     near = DEFAULT_CONFIG.replace(forget_bias=1.5000001)
     assert near.label() != DEFAULT_CONFIG.replace(forget_bias=1.5).label()
     assert near.label() == "I4_H8_T100_seed0_fb1.5000001"
+
+
+def test_a_figures_name_tells_its_layer_and_batch_item_when_there_are_several() -> None:
+    assert DEFAULT_CONFIG.view_label(0, 0) == "I4_H8_T100_seed0"
+    shapes = DEFAULT_CONFIG.replace(num_layers=2, batch_size=2)
+    assert shapes.view_label(1, 0) == "I4_H8_T100_seed0_B2_L2_l1_b0"
+    assert shapes.view_label(0, 1) != shapes.view_label(0, 0)

@@ -112,6 +112,15 @@ class RunConfig:
                 tags.append(tag.format(value))
         return "_".join(tags)
 
+    def view_label(self, layer: int, batch: int) -> str:
+        """label() for a figure of one layer and batch item: ``_l1`` with several layers,
+        ``_b2`` with several batch items, e.g. ``I5_H8_T4_seed0_B2_fb0_scale0_b1``."""
+        return (
+            self.label()
+            + (f"_l{layer}" if self.num_layers > 1 else "")
+            + (f"_b{batch}" if self.batch_size > 1 else "")
+        )
+
 
 # How label() names a setting that is not its default (the sizes and the seed are always named).
 _LABEL_TAGS: dict[str, str] = {

@@ -190,6 +190,12 @@ def explorer_body(source: ModelSource) -> None:
         layer_widget=layer_widget,
     )
     key = ("model_source", source)
+    # A figure's name tells what it draws of the run; the CSV holds all of it.
+    drawn = (
+        (f"_l{layer}" if t.num_layers > 1 else "")
+        + ("_reverse" if direction == 1 else "")
+        + (f"_b{batch}" if t.batch_size > 1 else "")
+    )
     name = f"lstm_states_{source_name(source)}"
     if t.proj_size:
         h_units = columns[3].multiselect(
@@ -215,7 +221,7 @@ def explorer_body(source: ModelSource) -> None:
             t,
             *view,
             source_key=key,
-            name=name,
+            name=name + drawn,
             key="explorer_states",
             model_title=source.title,
         )
@@ -243,7 +249,7 @@ def explorer_body(source: ModelSource) -> None:
             t,
             *view,
             source_key=key,
-            name=name,
+            name=name + drawn,
             key="explorer_states",
             model_title=source.title,
         )
@@ -278,7 +284,7 @@ def explorer_body(source: ModelSource) -> None:
             batch,
             run.text,
             source_key=key,
-            name=f"lstm_{focus.label}_{source_name(source)}",
+            name=f"lstm_{focus.label}_{source_name(source)}{drawn}",
             key="explorer_label",
         )
         shown_label = run.labels[focus.label][batch]  # (T,), NaN where undefined

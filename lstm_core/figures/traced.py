@@ -352,11 +352,11 @@ def label_figure(
         legend={
             "orientation": "h",
             "yanchor": "top",
-            "y": -0.12 * 2 / (len(states) + 1),
+            "y": -0.25 if len(states) == 1 else -0.2,
             "xanchor": "left",
             "x": 0,
         },
-        margin={"t": 70},
+        margin={"t": 70, "b": 90},
     )
     figure.update_xaxes(title_text="time step t", row=len(states), col=1)
     return figure

@@ -75,6 +75,16 @@ print("output", tuple(output.shape), "h_n", tuple(h_n.shape), "c_n", tuple(c_n.s
 print(json.dumps({{"h_n": h_n.tolist(), "c_n": c_n.tolist()}}))
 '''
 
+# The task and code scripts' imports of lstm_core end with this: one line on how to run the
+# script where lstm_core cannot be found, instead of a traceback.
+_NEEDS_LSTM_CORE = """\
+except ModuleNotFoundError as missing:
+    if (missing.name or "").split(".")[0] != "lstm_core":
+        raise  # another package lstm_core needs: pip says which
+    sys.exit("This script needs the LSTM State Explorer's lstm_core: run it as "
+             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}, "
+             "or pip install that folder first")"""
+
 _TASK_SCRIPT = '''\
 """Rerun the LSTM State Explorer's view of the trained {task} model.
 
@@ -95,12 +105,7 @@ from safetensors.torch import load_file
 try:
     from lstm_core.learned.tasks import get_task, held_out_of, model_from_state
     from lstm_core.model.source import trained_weights_path
-except ModuleNotFoundError as missing:
-    if (missing.name or "").split(".")[0] != "lstm_core":
-        raise  # another package lstm_core needs: pip says which
-    sys.exit("This script needs the LSTM State Explorer's lstm_core: run it as "
-             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}, "
-             "or pip install that folder first")
+{needs_lstm_core}
 
 WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else {default_weights}
 if not Path(WEIGHTS).is_file():
@@ -133,12 +138,7 @@ import torch
 try:
     from lstm_core.learned import held_out_text, load_text_model
     from lstm_core.learned.charmodel import encode
-except ModuleNotFoundError as missing:
-    if (missing.name or "").split(".")[0] != "lstm_core":
-        raise  # another package lstm_core needs: pip says which
-    sys.exit("This script needs the LSTM State Explorer's lstm_core: run it as "
-             "PYTHONPATH=<the LSTM State Explorer's folder> python {script}, "
-             "or pip install that folder first")
+{needs_lstm_core}
 
 WEIGHTS = sys.argv[1] if len(sys.argv) > 1 else "code"  # a weights file, or the shipped model
 try:
@@ -162,13 +162,18 @@ def source_script(run: SourceRun, file_name: str) -> str:
     """The script that reruns `run`, loading the weights from `file_name` by default (a shipped
     model's: its file in this repository, found by lstm_core)."""
     source, spec = run.source, run.spec
+    script = source_script_name(run)
+    needs_lstm_core = _NEEDS_LSTM_CORE.format(script=script)
     if source.kind == "code":
-        return _CODE_SCRIPT.format(script=source_script_name(run), chars=len(run.text))
+        return _CODE_SCRIPT.format(
+            script=script, chars=len(run.text), needs_lstm_core=needs_lstm_core
+        )
     if source.kind != "file":
         shipped = not source.file_sha256
         return _TASK_SCRIPT.format(
             task=source.kind,
-            script=source_script_name(run),
+            script=script,
+            needs_lstm_core=needs_lstm_core,
             weights_help="the shipped model's file, unless given"
             if shipped
             else f"by default {file_name}, as the Memory lab saves it",
@@ -182,7 +187,7 @@ def source_script(run: SourceRun, file_name: str) -> str:
             batch_size=run.trace.batch_size,
         )
     return _FILE_SCRIPT.format(
-        script=source_script_name(run),
+        script=script,
         file_name=file_name,
         prefix=spec.prefix,
         seed=source.seed,

@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_core.analysis.cell_finder import UnitMatch, constant_labels, unit_r
+from lstm_core.analysis.cell_finder import UnitMatch, constant_labels
 from lstm_core.analysis.metrics import (
     MEAN_FORGET_MEANING,
     MEMORY_TIME_MEANING,
@@ -25,11 +25,16 @@ from lstm_core.analysis.metrics import (
     persistence,
 )
 from lstm_core.figures.states import MAX_LINE_UNITS, default_units
-from lstm_core.figures.traced import label_figure, projected_states_figure
+from lstm_core.figures.traced import (
+    label_correlations,
+    label_figure,
+    projected_states_figure,
+)
 from lstm_core.figures.traced import states_figure as traced_states_figure
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned.charmodel import stacked_unit_name
 from lstm_core.learned.labels import label_title, opening_label
+from lstm_core.model.config import view_tag
 from lstm_core.model.source import (
     TRAINED_MODELS,
     CellRanking,
@@ -191,11 +196,7 @@ def explorer_body(source: ModelSource) -> None:
     )
     key = ("model_source", source)
     # A figure's name tells what it draws of the run; the CSV holds all of it.
-    drawn = (
-        (f"_l{layer}" if t.num_layers > 1 else "")
-        + ("_reverse" if direction == 1 else "")
-        + (f"_b{batch}" if t.batch_size > 1 else "")
-    )
+    drawn = view_tag(t.num_layers, t.batch_size, layer, batch, direction)
     name = f"lstm_states_{source_name(source)}"
     if t.proj_size:
         h_units = columns[3].multiselect(
@@ -301,11 +302,7 @@ def explorer_body(source: ModelSource) -> None:
             )
         else:
             # The ranking's r is over all the held-out data; the chart draws a part of it.
-            drawn_r = {
-                name: unit_r(states[layer, direction, batch, :, shown], shown_label)
-                for name, states in (("C", t.c), ("h", t.h))
-                if name == "C" or not t.proj_size
-            }
+            drawn_r = label_correlations(t, run.labels[focus.label], shown, layer, direction, batch)
             labelled = int(shown_label.isfinite().sum())  # the steps unit_r reads
             shown_name = stacked_unit_name(
                 layer * t.hidden_size + shown, t.hidden_size, t.num_layers

@@ -234,6 +234,24 @@ def projected_states_figure(
 FLIP_MIN_R = 0.3
 
 
+def label_correlations(
+    trace: Trace,
+    label: torch.Tensor,
+    unit: int,
+    layer: int = 0,
+    direction: int = 0,
+    batch: int = 0,
+) -> dict[str, float]:
+    """r of one unit's C and h (h only without a projection) with label[batch] over the steps
+    it is defined on: what label_figure draws, as numbers. label (B, T), NaN where undefined."""
+    shown_label = label[batch]  # (T,)
+    states = {"C": trace.c} | ({} if trace.proj_size else {"h": trace.h})
+    return {
+        name: unit_r(values[layer, direction, batch, :, unit], shown_label)
+        for name, values in states.items()
+    }
+
+
 def label_figure(
     trace: Trace,
     label: torch.Tensor,
@@ -268,6 +286,7 @@ def label_figure(
     # C, then h: a row each, so that each state gets its own scale (a counter's C can run to
     # tens while h stays within ±1) beside the same label.
     states = [("C", trace.c)] + ([] if trace.proj_size else [("h", trace.h)])
+    drawn_rs = label_correlations(trace, label, unit, layer, direction, batch)
     figure = make_subplots(
         rows=len(states),
         cols=1,
@@ -278,7 +297,7 @@ def label_figure(
     flipped = []
     for row, (name, values) in enumerate(states, 1):
         series = values[layer, direction, batch, :, unit]  # (T,)
-        drawn_r = unit_r(series, shown_label)
+        drawn_r = drawn_rs[name]
         falls = drawn_r <= -FLIP_MIN_R
         if falls:
             flipped.append(f"r({name}, {label_name}) = {drawn_r:+.2f}")

@@ -113,13 +113,19 @@ class RunConfig:
         return "_".join(tags)
 
     def view_label(self, layer: int, batch: int) -> str:
-        """label() for a figure of one layer and batch item: ``_l1`` with several layers,
-        ``_b2`` with several batch items, e.g. ``I5_H8_T4_seed0_B2_fb0_scale0_b1``."""
-        return (
-            self.label()
-            + (f"_l{layer}" if self.num_layers > 1 else "")
-            + (f"_b{batch}" if self.batch_size > 1 else "")
-        )
+        """label() for a figure of one layer and batch item (view_tag), e.g.
+        ``I5_H8_T4_seed0_B2_fb0_scale0_b1``."""
+        return self.label() + view_tag(self.num_layers, self.batch_size, layer, batch)
+
+
+def view_tag(num_layers: int, batch_size: int, layer: int, batch: int, direction: int = 0) -> str:
+    """What a figure's file name adds for the part of a run it draws: ``_l1`` with several
+    layers, ``_reverse`` for a reverse direction, ``_b2`` with several batch items."""
+    return (
+        (f"_l{layer}" if num_layers > 1 else "")
+        + ("_reverse" if direction == 1 else "")
+        + (f"_b{batch}" if batch_size > 1 else "")
+    )
 
 
 # How label() names a setting that is not its default (the sizes and the seed are always named).

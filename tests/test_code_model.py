@@ -340,3 +340,26 @@ def test_a_file_named_like_a_shipped_model_is_read_by_its_path(
     Path("code").write_bytes(b"not the shipped weights")
     assert weights_bytes("./code") == b"not the shipped weights"
     assert weights_bytes("code") == SHIPPED_MODELS["code"].read_bytes()
+
+
+def test_chrono_timescale_gives_each_unit_a_memory_length_from_the_seed() -> None:
+    stack = {"seed": 4, "hidden_dim": 8, "steps": 1, "on_step": None, "num_layers": 2, **SMALL}
+    global_rng = torch.get_rng_state()
+    # A learning rate of 0 leaves the starting weights as they were drawn.
+    chrono = train_code(**stack, chrono_timescale=64, learning_rate=0.0)
+    assert torch.equal(torch.get_rng_state(), global_rng)
+    for k in range(2):
+        bias = chrono.state[f"lstm.bias_ih_l{k}"] + chrono.state[f"lstm.bias_hh_l{k}"]
+        input_bias, forget_bias = bias[:8], bias[8:16]
+        memory = forget_bias.exp()  # f = u / (1 + u): C keeps about 1 + u steps
+        assert bool(((memory >= 1.0 - 1e-5) & (memory <= 63.0 + 1e-4)).all())
+        assert memory.std() > 1.0  # one length per unit, not one for all
+        torch.testing.assert_close(input_bias, -forget_bias)
+    assert chrono.metadata["chrono_timescale"] == "64"
+    again = train_code(**stack, chrono_timescale=64, learning_rate=0.0)
+    torch.testing.assert_close(again.state["lstm.bias_ih_l1"], chrono.state["lstm.bias_ih_l1"])
+    plain = train_code(**stack, learning_rate=0.0)
+    assert "chrono_timescale" not in plain.metadata
+    torch.testing.assert_close(plain.state["lstm.weight_hh_l0"], chrono.state["lstm.weight_hh_l0"])
+    with pytest.raises(ValueError, match="chrono_timescale"):
+        train_code(**stack, chrono_timescale=1)

@@ -95,6 +95,7 @@ def train_code(
     learning_rate: float = LEARNING_RATE,
     init_from: Path | None = None,
     dropout: float = 0.0,
+    chrono_timescale: int = 0,
     held_out_chars: int = HELD_OUT_MAX_CHARS,
     max_seconds: float | None = None,
     checkpoint: Path | None = None,
@@ -104,19 +105,21 @@ def train_code(
     """Train the code model; the seed draws the corpus subset, the weights and the stream
     offsets, each from its own private generator.
 
-    `num_layers` stacks LSTM layers of `hidden_dim` units each. `corpus_chars` bounds the
-    training text (the stdlib's test suites in it when `corpus_with_tests`), `held_out_chars`
-    the held-out one; `chunk_len` is the backpropagation window over `batch_size` streams;
-    `learning_rate` is Adam's peak rate. `init_from` names a weights file of the same size to
-    continue from instead of the seed's random weights. `dropout` zeroes that share of each
-    layer's h where the next layer or the head reads it, and scales the rest by 1 / (1 -
-    dropout), during training only (masks drawn from the seed's own generator; the training
-    loss is then taken with dropout on, the held-out figures without). `hidden_dim` and `steps`
-    default to DEFAULT_HIDDEN_DIM and DEFAULT_STEPS. Training stops early when `on_step`
-    returns True or after `max_seconds` (the learning rate then decays by whichever of steps
-    or seconds is further along). Every `checkpoint_every` steps the weights so far are
-    written to `checkpoint` (safetensors, also at the end) and `on_checkpoint(step, model)`
-    is called.
+    `num_layers` stacks LSTM layers of `hidden_dim` units each. `corpus_chars` bounds the training
+    text (the stdlib's test suites in it when `corpus_with_tests`), `held_out_chars` the held-out
+    one; `chunk_len` is the backpropagation window over `batch_size` streams; `learning_rate` is
+    Adam's peak rate. `init_from` names a weights file of the same size to continue from instead of
+    the seed's random weights. `dropout` zeroes that share of each layer's h where the next layer or
+    the head reads it, and scales the rest by 1 / (1 - dropout), during training only (masks drawn
+    from the seed's own generator; the training loss is then taken with dropout on, the held-out
+    figures without). `chrono_timescale` T > 1 starts every unit with a memory of its own length
+    (chrono initialisation, Tallec & Ollivier 2018): forget bias log(u) and input bias -log(u), u
+    drawn uniformly from [1, T - 1] by the seed's own generator, instead of the forget bias of 1;
+    only for random weights. `hidden_dim` and `steps` default to DEFAULT_HIDDEN_DIM and
+    DEFAULT_STEPS. Training stops early when `on_step` returns True or after `max_seconds` (the
+    learning rate then decays by whichever of steps or seconds is further along). Every
+    `checkpoint_every` steps the weights so far are written to `checkpoint` (safetensors, also at
+    the end) and `on_checkpoint(step, model)` is called.
     Returns the outcome with held-out loss, the unigram baseline and the cells on held-out text.
     """
     hidden_dim = DEFAULT_HIDDEN_DIM if hidden_dim is None else hidden_dim
@@ -127,8 +130,12 @@ def train_code(
         raise ValueError(f"learning_rate must be a number >= 0, got {learning_rate}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    if chrono_timescale and (chrono_timescale < 2 or init_from is not None):
+        raise ValueError("chrono_timescale must be >= 2, and only for random weights")
     config = CharConfig(hidden_dim=hidden_dim, embedding_dim=embedding_dim, num_layers=num_layers)
     model = CharLSTM(config, torch.Generator().manual_seed(seed))
+    if chrono_timescale:
+        _chrono_init(model, chrono_timescale, torch.Generator().manual_seed(seed + 3))
     init_metadata: dict[str, str] = {}
     if init_from is not None:
         start, start_metadata = model_from_bytes(init_from.read_bytes())
@@ -161,6 +168,7 @@ def train_code(
         "batch_size": str(batch_size),
         "learning_rate": str(learning_rate),
         **({"dropout": str(dropout)} if dropout > 0 else {}),
+        **({"chrono_timescale": str(chrono_timescale)} if chrono_timescale else {}),
         **init_metadata,
     }
     started = time.perf_counter()
@@ -228,6 +236,21 @@ def train_code(
         # text view and `cells --model FILE` read.
         metadata=weights_header(config, metadata),
     )
+
+
+def _chrono_init(model: CharLSTM, timescale: int, generator: torch.Generator) -> None:
+    """Chrono initialisation of every layer: forget bias log(u), input bias -log(u), with u
+    uniform in [1, timescale - 1] per unit, so that unit's C starts out keeping what it holds
+    for about u steps."""
+    hidden = model.config.hidden_dim
+    with torch.no_grad():
+        for k in range(model.config.num_layers):
+            bias_ih = getattr(model.lstm, f"bias_ih_l{k}")  # (4H,): gates i, f, g, o
+            bias_hh = getattr(model.lstm, f"bias_hh_l{k}")
+            memory = torch.empty(hidden).uniform_(1.0, timescale - 1.0, generator=generator)
+            bias_ih[hidden : 2 * hidden] = memory.log()
+            bias_ih[:hidden] = -memory.log()
+            bias_hh[: 2 * hidden] = 0.0
 
 
 def _dropout_forward(
@@ -319,6 +342,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share of each layer's h zeroed where the next layer or the head reads it",
     )
+    parser.add_argument(
+        "--chrono-timescale",
+        type=int,
+        default=0,
+        help="chrono initialisation up to this many steps (random weights only; 0: forget bias 1)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     args = parser.parse_args(argv)
@@ -353,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         learning_rate=args.learning_rate,
         init_from=args.init_from,
         dropout=args.dropout,
+        chrono_timescale=args.chrono_timescale,
         max_seconds=args.max_seconds,
         checkpoint=args.save,
         checkpoint_every=args.checkpoint_every,

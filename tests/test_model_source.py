@@ -17,7 +17,7 @@ from safetensors.torch import save
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from lstm_core.analysis.cell_finder import unit_r
+from lstm_core.analysis.cell_finder import UnitMatch, unit_r
 from lstm_core.figures.text import text_around
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned import held_out_text, label_text, load_text_model
@@ -33,12 +33,15 @@ from lstm_core.learned.tasks import (
 )
 from lstm_core.model.source import (
     CODE_VIEW_CHARS,
+    CellRanking,
     ModelSource,
     SourceRun,
     rank_cells,
     run_source,
     sha256,
     shapes_table,
+    steps_read,
+    units_holding,
 )
 from lstm_core.model.trace import step_rows
 from ui.model_source import (
@@ -90,6 +93,40 @@ def test_a_checkpoint_source_checks_the_input_and_the_bytes() -> None:
         run_source(source, data, np.zeros((6, 2)))
     with pytest.raises(ValueError, match="not the file"):
         run_source(source, data + b"0")
+
+
+def test_steps_read_lists_the_words_and_labels_around_a_step() -> None:
+    run = run_source(ModelSource(kind="brackets", batch_size=2))
+    rows = steps_read(run, 1, 0, around=2)
+    assert [row["t"] for row in rows] == ["0", "1", "2"]  # clipped at the start
+    assert [row["reads"] for row in rows] == list(run.step_words[1][:3])
+    assert [float(row["depth"]) for row in rows] == run.labels["depth"][1, :3].tolist()
+    depth = 0
+    for symbol, row in zip(run.step_words[1], steps_read(run, 1, 63, around=63), strict=True):
+        depth += {"(": 1, ")": -1}.get(symbol, 0)  # Dyck-1: the depth after each symbol
+        assert float(row["depth"]) == depth
+    assert steps_read(run_source(ModelSource(kind="code")), 0, 5) == []  # characters instead
+    with pytest.raises(ValueError, match="not in this run"):
+        steps_read(run, 2, 0)
+    recall = run_source(ModelSource(kind="recall", batch_size=1))
+    gap = {row["stored value"] for row in steps_read(recall, 0, 39, around=39)}
+    assert "" in gap and len(gap) == 2  # undefined outside the gap, one value inside it
+
+
+def test_units_holding_maps_the_ranking_onto_a_layer() -> None:
+    def match(label: str, unit: int) -> UnitMatch:
+        return UnitMatch(label, unit, 0.9, 0.5, unit, 0.5)
+
+    ranking = CellRanking(
+        {
+            "column": match("column", 90),
+            "bracket_depth": match("bracket_depth", 300),
+            "in_string": match("in_string", 90),
+        }
+    )
+    assert units_holding(ranking, 256, 0) == {90: ["column in the line", "inside a string"]}
+    assert units_holding(ranking, 256, 1) == {44: ["bracket depth"]}
+    assert units_holding(CellRanking(), 256, 0) == {}
 
 
 def test_the_shipped_brackets_model_counts_in_c() -> None:
@@ -384,9 +421,10 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
         both = "both directions" in table.loc["output", "what"]
         assert both == (kind == "Your checkpoint")
     elif page.endswith("step.py"):
-        cells = at.dataframe[0].value
+        # A task model's input around the step comes first; a checkpoint's W_hr step after.
+        cells = at.dataframe[1 if kind == "Trained: brackets" else 0].value
         np.testing.assert_allclose(cells["f·C_{t-1}"] + cells["i·g"], cells["C_t"], atol=1e-5)
-        assert len(at.dataframe) == (2 if kind == "Your checkpoint" else 1)  # W_hr's step
+        assert len(at.dataframe) == (1 if kind == "Trained: code" else 2)
         if kind == "Trained: code":  # the character that step reads, in its line
             run = run_source(ModelSource(kind="code"))
             assert at.code[0].value == text_around(run.text, 1)
@@ -394,6 +432,32 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
         assert any("seeded nn.LSTM only" in i.value for i in at.info)
     if page.endswith(("gates.py", "step.py")):  # shown in part, and the page says which part
         assert any("drawn for the seeded nn.LSTM only" in c.value for c in at.caption)
+
+
+def test_step_through_on_a_task_model_names_the_input_and_the_cells_first() -> None:
+    at = app_on("Trained: recall")
+    at.switch_page("pages/step.py").run()
+    at.slider(key="step_src_t").set_value(6).run()
+    assert not at.exception and not at.error
+    run = run_source(ModelSource(kind="recall", batch_size=2))
+    read = at.dataframe[0].value
+    assert list(read.index) == [str(t) for t in range(3, 10)]  # three steps either side
+    assert list(read["reads"]) == list(run.step_words[0][3:10])
+    np.testing.assert_allclose(
+        read["current input"].astype(float), run.labels["current_input"][0, 3:10], atol=5e-3
+    )
+    assert any(f"reads **{run.step_words[0][6]}**" in c.value for c in at.caption)
+    cells = at.dataframe[1].value
+    found = rank_cells(ModelSource(kind="recall")).cells
+    first = sorted({found["stored_value"].unit, found["current_input"].unit})
+    assert list(cells.index[: len(first)]) == first
+    assert cells.loc[found["stored_value"].unit, "cell for"] == "stored value"
+    assert sorted(cells.index) == list(range(run.trace.hidden_size))  # every unit still there
+    np.testing.assert_allclose(
+        cells["C_t"].loc[list(range(run.trace.hidden_size))],
+        run.trace.c[0, 0, 0, 6].numpy(),
+        atol=1e-5,
+    )
 
 
 def test_a_link_with_model_brackets_opens_the_trained_model_and_keeps_it() -> None:

@@ -220,3 +220,21 @@ def test_a_task_training_runs_as_a_job_and_stops() -> None:
     assert job.wait(1800.0)
     assert job.state == CANCELLED
     assert pid is not None and not Path(f"/proc/{pid}").exists()
+
+
+def test_step_words_name_what_each_step_reads() -> None:
+    generator = torch.Generator().manual_seed(5)
+    brackets = get_task("brackets").batch(2, 12, generator)
+    words = get_task("brackets").step_words(brackets.inputs)
+    assert [len(row) for row in words] == [12, 12]
+    assert "".join(words[0]) == "".join(SYMBOLS[token] for token in brackets.inputs[0].tolist())
+    recall = get_task("recall").batch(3, 20, generator)
+    for row, x in zip(get_task("recall").step_words(recall.inputs), recall.inputs, strict=True):
+        assert row.count("query") == 1 and row.index("query") == int(x[:, QUERY].argmax())
+        marked = [t for t, word in enumerate(row) if word.endswith(", marked")]
+        assert marked == [int(x[:, MARK].argmax())]
+        assert row[marked[0]] == f"value {float(x[marked[0], VALUE]):+.2f}, marked"
+    adding = get_task("adding").batch(1, 10, generator)
+    words = get_task("adding").step_words(adding.inputs)[0]
+    assert sum(word.endswith(", marked") for word in words) == 2  # the two numbers to add
+    assert words[0].startswith(f"value {float(adding.inputs[0, 0, 0]):.2f}")

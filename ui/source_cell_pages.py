@@ -10,10 +10,10 @@ import streamlit as st
 
 from lstm_core.figures.text import text_around
 from lstm_core.figures.traced import gates_figure
-from lstm_core.model.source import ModelSource, shapes_table
+from lstm_core.model.source import ModelSource, shapes_table, steps_read, units_holding
 from lstm_core.model.trace import step_rows
 from ui.figure import show_figure
-from ui.model_source import source_name, source_run_or_stop
+from ui.model_source import source_cells_or_stop, source_name, source_run_or_stop
 from ui.source_pages import pickers
 
 
@@ -85,6 +85,21 @@ def step_body(source: ModelSource) -> None:
     if run.text:
         st.caption(f"Step t = {step} reads the character at the caret:")
         st.code(text_around(run.text, step), language=None)
+    read = steps_read(run, batch, step)
+    if read:
+        st.caption(
+            f"Step t = {step} of sequence {batch} reads **{run.step_words[batch][step]}**. "
+            "The steps around it, with what each label holds after that step:"
+        )
+        st.dataframe(
+            pd.DataFrame(read)
+            .set_index("t")
+            .style.apply(
+                lambda row: ["font-weight: bold" if row.name == str(step) else ""] * len(row),
+                axis=1,
+            ),
+            key="step_src_reads",
+        )
     st.markdown(
         "C_t = f_t ⊙ C_{t−1} + i_t ⊙ g_t, then o_t ⊙ tanh(C_t), unit by unit, with this "
         "model's numbers"
@@ -94,7 +109,20 @@ def step_body(source: ModelSource) -> None:
             else "."
         )
     )
-    st.dataframe(pd.DataFrame(rows).set_index("unit"), key="step_src_cells")
+    cells = pd.DataFrame(rows).set_index("unit")
+    held = (
+        units_holding(source_cells_or_stop(source), t.hidden_size, layer) if not direction else {}
+    )
+    if held:
+        # The cell finder's units first: the rows worth reading on a trained model.
+        cells.insert(0, "cell for", [", ".join(held.get(k, [])) for k in cells.index])
+        cells = pd.concat([cells.loc[sorted(held)], cells.drop(index=sorted(held))])
+        st.caption(
+            "The units the cell finder names come first ("
+            + "; ".join(f"{', '.join(names)}: unit {k}" for k, names in sorted(held.items()))
+            + "); the other units follow in order."
+        )
+    st.dataframe(cells, key="step_src_cells")
     if projected:
         st.markdown(
             f"**The projection step**: h_t = W_hr (o_t ⊙ tanh C_t) maps the {t.hidden_size} "

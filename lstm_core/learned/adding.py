@@ -84,6 +84,13 @@ class AddingTask(Task):
     def new_model(self, hidden_dim: int, generator: torch.Generator) -> nn.Module:
         return new_model(self.kind, hidden_dim, generator)
 
+    def step_words(self, inputs: torch.Tensor) -> list[list[str]]:
+        # Channel 0 the value, channel 1 the marker (lstm_core.analysis.training.adding_batch).
+        return [
+            [f"value {value:.2f}" + (", marked" if marker > 0 else "") for value, marker in row]
+            for row in inputs.tolist()
+        ]
+
     def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
         return ((output - batch.targets) ** 2).mean()
 

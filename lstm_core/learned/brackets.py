@@ -84,6 +84,9 @@ class BracketsTask(Task):
     def lstm_input(self, model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
         return model.embedding(inputs)  # (B, T, E)
 
+    def step_words(self, inputs: torch.Tensor) -> list[list[str]]:
+        return [[SYMBOLS[token] for token in row] for row in inputs.tolist()]
+
     def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
         logits = output[:, :-1]  # (B, T-1, V): step t predicts symbol t + 1
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch.targets.reshape(-1))

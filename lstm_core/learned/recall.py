@@ -98,6 +98,15 @@ class RecallTask(Task):
             model.recurrent.bias_ih_l0[hidden_dim : 2 * hidden_dim] += FORGET_BIAS  # f rows
         return model
 
+    def step_words(self, inputs: torch.Tensor) -> list[list[str]]:
+        def words(step: list[float]) -> str:
+            if step[QUERY] > 0:
+                return "query"
+            value = f"value {step[VALUE]:+.2f}"
+            return f"{value}, marked" if step[MARK] > 0 else value
+
+        return [[words(step) for step in row] for row in inputs.tolist()]
+
     def _errors(self, output: torch.Tensor, batch: TaskBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """MSE at the query steps and at every other step."""
         squared = (output - batch.targets) ** 2  # (B, T)

@@ -102,6 +102,11 @@ class Task(ABC):
         return inputs
 
     @abstractmethod
+    def step_words(self, inputs: torch.Tensor) -> list[list[str]]:
+        """What each step of `inputs` reads, in a few words: B lists of T strings (Step
+        through names the input of the step it shows)."""
+
+    @abstractmethod
     def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
         """The scalar training loss of the model's output on `batch`."""
 

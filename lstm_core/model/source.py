@@ -23,6 +23,7 @@ app's caches; the bytes themselves are passed to `run_source` beside it.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +36,10 @@ from lstm_core.analysis.cell_finder import UnitMatch, find_cells
 from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
 from lstm_core.learned.charmodel import encode, model_from_bytes, read_metadata, text_states
 from lstm_core.learned.corpus import held_out_text
-from lstm_core.learned.labels import label_text
+from lstm_core.learned.labels import label_text, label_title
 from lstm_core.learned.outcome import task_model_words, trained_seed
 from lstm_core.learned.tasks import (
+    Task,
     TaskBatch,
     get_task,
     held_out_of,
@@ -118,6 +120,8 @@ class SourceRun:
     labels: dict[str, torch.Tensor] = field(default_factory=dict)
     description: str = ""  # one sentence: what the model and its input are
     text: str = ""  # the characters read, one a step (the code model), else ""
+    # A task model's input in words, one per step of each sequence drawn (B × T), else ().
+    step_words: tuple[tuple[str, ...], ...] = ()
 
     def __repr__(self) -> str:
         return f"SourceRun({self.source.kind}, {self.trace!r})"
@@ -184,21 +188,21 @@ def _run_file(source: ModelSource, weights: bytes, input_values: np.ndarray | No
     )
 
 
-def _task_input(task_name: str, weights: bytes) -> tuple[nn.Module, TaskBatch, torch.Tensor]:
-    """A task model, the held-out batch of its training seed and length, and what its nn.LSTM
-    reads of that batch (N, T, I)."""
+def _task_input(task_name: str, weights: bytes) -> tuple[Task, nn.Module, TaskBatch, torch.Tensor]:
+    """The task, its model, the held-out batch of its training seed and length, and what its
+    nn.LSTM reads of that batch (N, T, I)."""
     task = get_task(task_name)
     metadata = read_metadata(weights)
     if metadata.get("task", task_name) != task_name:
         raise ValueError(f"these weights hold a {metadata['task']} model, not a {task_name} one")
     model = model_from_state(task_name, load_safetensors(weights)).eval()
     test = held_out_of(task, metadata)
-    return model, test, task.lstm_input(model, test.inputs)
+    return task, model, test, task.lstm_input(model, test.inputs)
 
 
 @torch.no_grad()
 def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
-    model, test, x = _task_input(source.kind, weights)  # x (N, T, I)
+    task, model, test, x = _task_input(source.kind, weights)  # x (N, T, I)
     shown = max(1, min(source.batch_size, x.shape[0]))
     run = trace(model.recurrent, x[:shown])
     made = (
@@ -211,6 +215,7 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
         spec=_spec_of(model.recurrent),
         trace=run,
         labels={name: values[:shown] for name, values in test.labels.items()},
+        step_words=tuple(tuple(row) for row in task.step_words(test.inputs[:shown])),
         description=(
             f"The {source.kind} task's model, {made}, reading {shown} held-out sequence(s) "
             f"of {x.shape[1]} steps through its input layer."
@@ -278,7 +283,7 @@ def _trained_weights(source: ModelSource, weights: bytes | None) -> bytes:
 
 @torch.no_grad()
 def _task_cells(task_name: str, weights: bytes) -> CellRanking:
-    model, test, x = _task_input(task_name, weights)  # x (N, T, I)
+    _, model, test, x = _task_input(task_name, weights)  # x (N, T, I)
     full = trace(model.recurrent, x, max_states=10**8)
     cells = label_cells(full.h[-1, 0], full.c[-1, 0], test.labels)  # last layer, forward
     return CellRanking(strongest_first(cells), "all held-out sequences")
@@ -309,6 +314,36 @@ def rank_cells(source: ModelSource, weights: bytes | None = None) -> CellRanking
     if source.kind == "code":
         return _code_cells(weights)
     return _task_cells(source.kind, weights)
+
+
+def steps_read(run: SourceRun, batch: int, step: int, around: int = 3) -> list[dict[str, str]]:
+    """A task model's input from step - around to step + around of sequence `batch`, one row a
+    step: "t", "reads" (the task's words) and each label's value after that step ("" where
+    the label is undefined). Empty when the run has no step words (a file or the code model).
+    """
+    if not run.step_words:
+        return []
+    if not (0 <= batch < len(run.step_words) and 0 <= step < len(run.step_words[batch])):
+        raise ValueError(f"batch item {batch} / step {step} is not in this run")
+    words = run.step_words[batch]
+    rows = []
+    for t in range(max(0, step - around), min(len(words), step + around + 1)):
+        row = {"t": str(t), "reads": words[t]}
+        for name, values in run.labels.items():
+            value = float(values[batch, t])
+            row[label_title(name)] = "" if math.isnan(value) else f"{value:.3g}"
+        rows.append(row)
+    return rows
+
+
+def units_holding(ranking: CellRanking, hidden_size: int, layer: int) -> dict[int, list[str]]:
+    """The cell finder's units in layer `layer` (forward): {its unit k < hidden_size: the
+    labels whose best C unit it is}, from the ranking's layer-by-layer numbering."""
+    held: dict[int, list[str]] = {}
+    for name, match in ranking.cells.items():
+        if match.unit // hidden_size == layer:
+            held.setdefault(match.unit % hidden_size, []).append(label_title(name))
+    return held
 
 
 def shapes_table(run: SourceRun) -> list[dict[str, str]]:

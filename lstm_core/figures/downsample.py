@@ -50,6 +50,14 @@ def line_indices(y: np.ndarray, points: int) -> np.ndarray:
     return np.union1d(chosen, [0, y.size - 1, int(y.argmin()), int(y.argmax())])
 
 
+def downsampled_note(steps: int, points: int) -> str:
+    """A title's note when lines of `steps` steps are drawn with `line_indices(.., points)`:
+    "" when every step is drawn."""
+    if steps <= points:
+        return ""
+    return f" · downsampled, each line's min/max kept (≤ {points + 2} points per line)"
+
+
 def heatmap_columns(steps: int, units: int) -> int:
     """How many time columns a units x time heatmap may have on screen (1 <= n <= steps)."""
     if steps < 1 or units < 1:

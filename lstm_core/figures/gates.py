@@ -21,7 +21,12 @@ from lstm_core.figures.colors import (
     unit_color,
     unit_colors,
 )
-from lstm_core.figures.downsample import bin_time, heatmap_columns, line_indices
+from lstm_core.figures.downsample import (
+    bin_time,
+    downsampled_note,
+    heatmap_columns,
+    line_indices,
+)
 from lstm_core.figures.states import check_view, line_mode
 from lstm_core.model.cell import GATE_RANGES
 from lstm_core.model.config import describe_init
@@ -166,11 +171,7 @@ def gate_lines(
             )
         low, high = GATE_RANGES[name]
         figure.update_yaxes(range=[low - 0.03, high + 0.03], title_text=name, row=row, col=1)
-    note = (
-        f" · downsampled, each line's min/max kept (≤ {max_points + 2} points per line)"
-        if result.config.seq_len > max_points
-        else ""
-    )
+    note = downsampled_note(result.config.seq_len, max_points)
     figure.update_xaxes(title_text="time step t", row=4, col=1)
     figure.update_layout(
         title={"text": f"Gates of picked units: {_view_title(result, layer, batch)}{note}"},

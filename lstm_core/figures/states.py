@@ -25,7 +25,12 @@ from lstm_core.figures.colors import (
     unit_color,
     unit_colors,
 )
-from lstm_core.figures.downsample import bin_time, line_indices, points_per_line
+from lstm_core.figures.downsample import (
+    bin_time,
+    downsampled_note,
+    line_indices,
+    points_per_line,
+)
 from lstm_core.model.config import clamp_window, describe_init
 from lstm_core.model.simulate import SimulationResult
 
@@ -215,6 +220,7 @@ def state_figure(
                 f"LSTM states: input {config.input_dim}, hidden {config.hidden_dim}, "
                 f"{steps} steps, seed {config.seed}, {describe_init(config)}"
                 f" · layer {layer}, batch item {batch}{shown}"
+                + downsampled_note(stop - start, points)
             ),
             "font": {"size": 14},
         },

@@ -45,7 +45,7 @@ def test_long_runs_are_binned_for_the_screen() -> None:
     assert "mean of 25 steps" in figure.layout.title.subtitle.text
     lines = gate_lines(long, units=[0, 3], max_points=200)
     assert all(len(trace.x) <= 202 for trace in lines.data)
-    assert "min/max kept" in lines.layout.title.text
+    assert "min and max kept (≤ 202 points per line)" in lines.layout.title.subtitle.text
     for trace, unit in zip(lines.data[2:4], [0, 3], strict=True):  # f of units 0 and 3
         f = long.gates["f"][0, 0, :, unit].double().numpy()
         np.testing.assert_array_equal(np.asarray(trace.y), f[np.asarray(trace.x)])

@@ -154,17 +154,17 @@ def test_builders_output_passes_plotlys_validation(small_run: SimulationResult) 
 def test_short_runs_are_drawn_whole(small_run: SimulationResult) -> None:
     figure = state_figure(small_run, 0, 0, [1], max_points=5000)
     np.testing.assert_array_equal(np.asarray(figure.data[0].x), np.arange(3000))
-    assert "downsampled" not in figure.layout.title.text
+    assert not figure.layout.title.subtitle.text
 
 
-def test_a_downsampled_figure_says_so_in_its_title(small_run: SimulationResult) -> None:
+def test_a_downsampled_figure_says_so_under_its_title(small_run: SimulationResult) -> None:
     drawn = state_figure(small_run, 0, 0, [1], max_points=500)
     assert len(drawn.data[0].x) <= 502
-    assert "downsampled, each line's min/max kept (≤ 502 points per line)" in (
-        drawn.layout.title.text
+    assert drawn.layout.title.subtitle.text == (
+        "Downsampled: each line's shape, min and max kept (≤ 502 points per line)"
     )
     window = state_figure(small_run, 0, 0, [1], max_points=500, window=(100, 400))
-    assert "downsampled" not in window.layout.title.text  # 300 steps: every one drawn
+    assert not window.layout.title.subtitle.text  # 300 steps: every one drawn
 
 
 def test_heatmap_cells_are_the_binned_means_of_the_states(small_run: SimulationResult) -> None:

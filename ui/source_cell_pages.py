@@ -99,6 +99,7 @@ def step_body(source: ModelSource) -> None:
                 axis=1,
             ),
             key="step_src_reads",
+            width="content",
         )
     st.markdown(
         "C_t = f_t ⊙ C_{t−1} + i_t ⊙ g_t, then o_t ⊙ tanh(C_t), unit by unit, with this "
@@ -122,7 +123,11 @@ def step_body(source: ModelSource) -> None:
             + "; ".join(f"{', '.join(names)}: unit {k}" for k, names in sorted(held.items()))
             + "); the other units follow in order."
         )
-    st.dataframe(cells, key="step_src_cells")
+    st.dataframe(
+        cells,
+        key="step_src_cells",
+        column_config={"cell for": st.column_config.TextColumn(width="medium")},
+    )
     if projected:
         st.markdown(
             f"**The projection step**: h_t = W_hr (o_t ⊙ tanh C_t) maps the {t.hidden_size} "

@@ -51,11 +51,11 @@ def line_indices(y: np.ndarray, points: int) -> np.ndarray:
 
 
 def downsampled_note(steps: int, points: int) -> str:
-    """A title's note when lines of `steps` steps are drawn with `line_indices(.., points)`:
+    """A figure's subtitle when lines of `steps` steps are drawn with `line_indices(.., points)`:
     "" when every step is drawn."""
     if steps <= points:
         return ""
-    return f" · downsampled, each line's min/max kept (≤ {points + 2} points per line)"
+    return f"Downsampled: each line's shape, min and max kept (≤ {points + 2} points per line)"
 
 
 def heatmap_columns(steps: int, units: int) -> int:

@@ -174,7 +174,10 @@ def gate_lines(
     note = downsampled_note(result.config.seq_len, max_points)
     figure.update_xaxes(title_text="time step t", row=4, col=1)
     figure.update_layout(
-        title={"text": f"Gates of picked units: {_view_title(result, layer, batch)}{note}"},
+        title={
+            "text": f"Gates of picked units: {_view_title(result, layer, batch)}",
+            "subtitle": {"text": note},
+        },
         title_font_size=13,
         height=760,
         margin={"l": 60, "r": 20, "t": 80, "b": 50},

@@ -59,6 +59,7 @@ OVERVIEW_MAX_BINS = 600
 # runs, so that plotly.js's automargin has nothing to add. When it has (l 60 -> 62, b 50 -> 53),
 # it draws the whole figure a second time, a large part of a slider move at the default size.
 STATE_MARGIN: dict[str, int] = {"l": 70, "r": 20, "t": 80, "b": 60}
+SUBTITLE_HEIGHT = 16  # px more at the top for a title's second line
 # The window's mark on the whole-run overview: a light band that reads on white and on dark,
 # edged in the same colour so that a short window on an opaque heatmap still shows.
 WINDOW_MARK_COLOR = "rgba(255, 193, 7, 0.25)"
@@ -214,18 +215,21 @@ def state_figure(
     if not whole:
         layout["xaxis"]["range"] = [start, stop - 1]
     shown = "" if whole else f" · steps {start}-{stop - 1}"
+    note = downsampled_note(stop - start, points)
     layout.update(
+        # The downsampling note on a line of its own: beside a long model title it would run
+        # past a narrow chart.
         title={
             "text": (
                 f"LSTM states: input {config.input_dim}, hidden {config.hidden_dim}, "
                 f"{steps} steps, seed {config.seed}, {describe_init(config)}"
                 f" · layer {layer}, batch item {batch}{shown}"
-                + downsampled_note(stop - start, points)
             ),
+            "subtitle": {"text": note},
             "font": {"size": 14},
         },
-        height=430,
-        margin=dict(STATE_MARGIN),
+        height=430 + (SUBTITLE_HEIGHT if note else 0),
+        margin=dict(STATE_MARGIN, t=STATE_MARGIN["t"] + (SUBTITLE_HEIGHT if note else 0)),
         legend={"title": {"text": "unit"}},
         hovermode="closest",
     )

@@ -13,6 +13,9 @@ from lstm_core.analysis.metrics import (
     STEP_CHANGE_RATIO,
     Persistence,
     is_default_init,
+    measure_text,
+    memory_cap_note,
+    memory_text,
     persistence,
     suggested_fix,
 )
@@ -27,13 +30,14 @@ from lstm_core.figures.states import (
 from lstm_core.model.checks import NonFinite, first_nonfinite
 from lstm_core.model.config import OPENING_PRESET, PRESETS
 from ui.caches import VIEWS, byte_cached
+from ui.cell_link import forget_cell_link
 from ui.entry import require_app
 from ui.export import data_downloads, reproduce_section
 from ui.figure import show_figure
 from ui.model_source import model_kind
 from ui.runs import cached_simulate, seeded_run_or_stop
 from ui.settings import store_settings
-from ui.source_pages import explorer_body, measure_text, memory_cap_note, memory_text
+from ui.source_pages import explorer_body
 from ui.window import window_control
 
 require_app()
@@ -81,6 +85,7 @@ with st.expander("The equations (PyTorch's gate order i, f, g, o)"):
 
 
 config, result = seeded_run_or_stop(explorer_body)
+forget_cell_link()  # a trained model's label and unit, left in the link when it was shown
 nonfinite = cached_first_nonfinite(config)
 if nonfinite is not None:  # overflowed: report it rather than draw NaN as lines
     st.error(nonfinite.message(config.dtype))

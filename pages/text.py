@@ -7,15 +7,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core.figures.text import text_state_figure
-from lstm_core.io.urlstate import choice_from_link, index_from_link
 from lstm_core.learned.cell_table import best_units
 from lstm_core.learned.charmodel import trained_steps, unit_name
 from lstm_core.learned.labels import LABEL_TITLES, label_title, opening_label
 from lstm_core.learned.shipped import SHIPPED_MODELS
 from lstm_core.model.source import TRAINED_MODELS
+from ui.cell_link import linked_cell, write_cell_link
 from ui.entry import require_app
 from ui.figure import show_figure
-from ui.share import link_warning, page_link_changes, write_page_link
 from ui.source_pages import go_to_explorer_if_asked, show_in_explorer
 from ui.text_model import MAX_TEXT_CHARS, held_out, held_out_table, loaded_model, text_run
 
@@ -23,9 +22,6 @@ require_app()
 go_to_explorer_if_asked()
 
 OUTSIDE_STRINGS_COLUMN = "r(C), outside strings"
-# The URL keys of this page's own link: the label and unit in view (the model has one choice).
-LABEL_PARAM = "cell_label"
-UNIT_PARAM = "cell_unit"
 PICKED_KEY = "text_table_picked"  # (label, unit) of the table's picked row, while in view
 TABLE_DRAWN_KEY = "text_table_drawn"  # how often the table was drawn afresh, to clear a pick
 SELECTION_KEY = "text_table_selection"  # (table key, rows, cells' rows) picked at the last run
@@ -122,25 +118,15 @@ def unit_key_of(label: str) -> str:
 
 # The view below (label, unit) is decided before the table is drawn, so the table can show
 # whether its picked row is still the one in view.
-linked = page_link_changes("text", (LABEL_PARAM, UNIT_PARAM))
-if LABEL_PARAM in linked:
-    try:
-        st.session_state[label_key] = choice_from_link(
-            LABEL_PARAM, linked[LABEL_PARAM], list(best_of)
-        )
-    except ValueError as reason:
-        link_warning(str(reason))
+linked_label, linked_unit = linked_cell("text", list(best_of), config.units)
+if linked_label is not None:
+    st.session_state[label_key] = linked_label
 if st.session_state.get(label_key) not in best_of:
     st.session_state[label_key] = opening_label(
         {row.label: row.r_c for row in rows if row.rank == 1}
     )
-if UNIT_PARAM in linked:
-    try:
-        st.session_state[unit_key_of(st.session_state[label_key])] = index_from_link(
-            UNIT_PARAM, linked[UNIT_PARAM], config.units
-        )
-    except ValueError as reason:
-        link_warning(str(reason))
+if linked_unit is not None:
+    st.session_state[unit_key_of(st.session_state[label_key])] = linked_unit
 label_in_view = st.session_state[label_key]
 st.session_state.setdefault(unit_key_of(label_in_view), best_of[label_in_view])
 in_view = (label_in_view, st.session_state[unit_key_of(label_in_view)])
@@ -228,7 +214,7 @@ unit = int(
         help=f"The best unit for {LABEL_TITLES[label]} is {unit_name(best, config)}.",
     )
 )
-write_page_link("text", {LABEL_PARAM: label, UNIT_PARAM: str(unit)})
+write_cell_link("text", label, unit)
 st.caption("The address bar holds the label and unit (not the text): copy it to share this view.")
 if model_name in TRAINED_MODELS:
     st.button(

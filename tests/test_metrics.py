@@ -14,6 +14,9 @@ from lstm_core.analysis.metrics import (
     autocorrelation,
     classify,
     lag1_autocorrelation,
+    measure_text,
+    memory_cap_note,
+    memory_text,
     memory_time,
     memory_time_cap,
     persistence,
@@ -283,3 +286,17 @@ def test_too_short_runs_give_json_ready_metrics_and_no_fix_for_a_csv_input() -> 
     # Its steps are the file's rows: no button can lengthen the run.
     assert suggested_fix("too-short", csv_config) is None
     assert suggested_fix("too-short", RunConfig(seq_len=5)) is not None
+
+
+def test_metric_texts_mark_the_cap_and_what_cannot_be_measured() -> None:
+    assert memory_text(12.34, 50.0) == "12.3"
+    assert memory_text(50.0, 50.0) == "≥ 50"
+    assert memory_text(float("nan"), 50.0) == "n/a"
+    assert memory_text(3.0, float("nan")) == "n/a"
+    assert measure_text(0.126) == "0.13" and measure_text(float("nan")) == "n/a"
+    assert memory_cap_note(MIN_STEPS - 1, float("nan")).startswith(
+        f"A run needs at least {MIN_STEPS} steps"
+    )
+    assert memory_cap_note(1000, 250.0) == (
+        "A run of 1,000 steps measures memory times up to 250 steps; '≥' marks the cap."
+    )

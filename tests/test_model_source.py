@@ -471,6 +471,44 @@ def test_a_link_with_model_brackets_opens_the_trained_model_and_keeps_it() -> No
     assert chart_specs(at)[0]["layout"]["title"]["text"].startswith("Trained brackets model:")
 
 
+def test_the_explorer_link_holds_a_trained_models_label_and_unit() -> None:
+    warm_code_model_views()
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.query_params.update({"model": "code", "cell_label": "bracket_depth", "cell_unit": "300"})
+    at.run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.selectbox(key=FOCUS_KEY).value == "bracket_depth"
+    # Unit 300, numbered layer by layer: layer 1's unit 44.
+    hidden = run_source(ModelSource(kind="code")).trace.hidden_size
+    assert at.selectbox(key=layer_key("bracket_depth")).value == 300 // hidden
+    assert at.multiselect(key=units_key("bracket_depth")).value == [300 % hidden]
+    assert (at.query_params["cell_label"], at.query_params["cell_unit"]) == ("bracket_depth", "300")
+    # The pickers move the link.
+    at.selectbox(key=FOCUS_KEY).set_value("column").run()
+    column = rank_cells(ModelSource(kind="code")).cells["column"]
+    assert at.query_params["cell_label"] == "column"
+    assert at.query_params["cell_unit"] == str(column.unit)
+    # The seeded model has no labels: the link drops them.
+    at.session_state[MODEL_KEY] = "Seeded nn.LSTM"
+    at.run()
+    assert not at.exception
+    assert chart_specs(at)[0]["layout"]["title"]["text"].startswith("LSTM states:")
+    assert "cell_label" not in at.query_params and "cell_unit" not in at.query_params
+
+
+def test_an_explorer_link_to_a_label_the_model_lacks_is_warned_about() -> None:
+    at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
+    at.query_params.update({"model": "brackets", "cell_label": "column", "cell_unit": "99"})
+    at.run()
+    assert not at.exception and not at.error
+    warnings = " ".join(w.value for w in at.warning)
+    assert "cell_label: 'column' is not one of depth" in warnings
+    assert "cell_unit: '99' is not a number from 0 to" in warnings
+    depth = rank_cells(ModelSource(kind="brackets")).cells["depth"]
+    assert at.multiselect(key=units_key("depth")).value == [depth.unit]
+    assert at.query_params["cell_unit"] == str(depth.unit)
+
+
 def test_a_link_with_model_file_asks_for_the_file() -> None:
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
     at.query_params["model"] = "file"

@@ -10,7 +10,6 @@ the same layer / direction / batch pickers (`pickers`) and the same run.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +19,9 @@ from lstm_core.analysis.cell_finder import UnitMatch, constant_labels
 from lstm_core.analysis.metrics import (
     MEAN_FORGET_MEANING,
     MEMORY_TIME_MEANING,
-    MIN_STEPS,
     Persistence,
+    memory_cap_note,
+    memory_text,
     persistence,
 )
 from lstm_core.figures.states import MAX_LINE_UNITS, default_units
@@ -42,6 +42,7 @@ from lstm_core.model.source import (
 )
 from lstm_core.model.trace import DIRECTION_NAMES, Trace
 from ui.caches import VIEWS, byte_cached
+from ui.cell_link import forget_cell_link, linked_cell, write_cell_link
 from ui.export import CSV_MAX_ROWS
 from ui.figure import show_figure
 from ui.model_source import (
@@ -59,27 +60,6 @@ from ui.model_source import (
 # |r(C)| above h's best |r| by more than this: the caption calls h a squashed view of it.
 CONTRAST = 0.1
 _EXPLORER_ASKED_KEY = "explorer_asked"  # set by show_in_explorer for the next run
-
-
-def memory_text(value: float, cap: float) -> str:
-    """A memory time: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
-    if math.isnan(value) or math.isnan(cap):
-        return "n/a"
-    return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
-
-
-def memory_cap_note(steps: int, cap: float) -> str:
-    """What a run of `steps` steps can measure of a memory time, for the metrics' help."""
-    if steps < MIN_STEPS:
-        return f"A run needs at least {MIN_STEPS} steps to measure a memory time."
-    return (
-        f"A run of {steps:,} steps measures memory times up to {cap:.0f} steps; '≥' marks the cap."
-    )
-
-
-def measure_text(value: float) -> str:
-    """A measured number to two decimals, or 'n/a' where the run is too short to measure it."""
-    return "n/a" if math.isnan(value) else f"{value:.2f}"
 
 
 def pickers(
@@ -126,14 +106,19 @@ def show_in_explorer(
     """Button callback: the Explorer on trained model `kind` (the weights trained in this
     session with that sha256, or the shipped ones), showing `unit` (numbered layer by layer)
     for `label`; the page then calls go_to_explorer_if_asked."""
-    layer, own = divmod(unit, hidden_size)
-    suffix = picks_suffix(weights_sha256)
     st.session_state[MODEL_KEY] = TRAINED_MODELS[kind]
     choose_weights(kind, trained_here_ones=bool(weights_sha256))
+    focus_on(label, unit, hidden_size, picks_suffix(weights_sha256))
+    st.session_state[_EXPLORER_ASKED_KEY] = True
+
+
+def focus_on(label: str, unit: int, hidden_size: int, suffix: str) -> None:
+    """Set the Explorer's label, layer and units pickers (keys ending `suffix`) to show `unit`,
+    numbered layer by layer, for `label`."""
+    layer, own = divmod(unit, hidden_size)
     st.session_state[FOCUS_KEY] = label
     st.session_state[layer_key(label) + suffix] = layer
     st.session_state[units_key(label) + suffix] = [own]
-    st.session_state[_EXPLORER_ASKED_KEY] = True
 
 
 def go_to_explorer_if_asked() -> None:
@@ -177,13 +162,22 @@ def explorer_body(source: ModelSource) -> None:
         with st.expander(f"The text it reads ({len(run.text):,} characters)"):
             st.code(run.text, language="python")
     ranking = source_cells_or_stop(source)
+    per_lstm = picks_suffix(source.file_sha256, source.lstm_prefix)
+    if ranking.cells:
+        label, unit = linked_cell("explorer", list(ranking.cells), t.hidden_size * t.num_layers)
+        label = label or st.session_state.get(FOCUS_KEY)
+        if label in ranking.cells:
+            st.session_state[FOCUS_KEY] = label
+            if unit is not None:
+                focus_on(label, unit, t.hidden_size, per_lstm)
+    else:
+        forget_cell_link()
     focus = focus_picker(ranking)
     focus_layer, focus_unit = divmod(focus.unit, t.hidden_size) if focus else (0, 0)
     columns = st.columns(4)
     label = None if focus is None else focus.label
-    # The picks of a checkpoint's LSTM are its own: each file uploaded, and each LSTM picked
-    # in it, opens on its default units.
-    per_lstm = picks_suffix(source.file_sha256, source.lstm_prefix)
+    # The picks of a checkpoint's LSTM are its own (per_lstm): each file uploaded, and each LSTM
+    # picked in it, opens on its default units.
     units_widget, layer_widget = units_key(label) + per_lstm, layer_key(label) + per_lstm
     # A picker whose value is already set (by the user, or by show_in_explorer) takes no
     # default: Streamlit warns when a widget gets both.
@@ -274,6 +268,7 @@ def explorer_body(source: ModelSource) -> None:
             )
         )
         shown = units[0] if not t.proj_size and units else focus_unit
+        write_cell_link("explorer", focus.label, layer * t.hidden_size + shown)
         show_figure(
             label_figure,
             t,

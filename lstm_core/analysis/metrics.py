@@ -350,3 +350,24 @@ def _as_series(series: torch.Tensor) -> torch.Tensor:
     if series.dim() != 2 or series.shape[0] < 2:
         raise ValueError("series must be (T, N) with T >= 2")
     return series.double()
+
+
+def memory_text(value: float, cap: float) -> str:
+    """A memory time: '12.3', '≥ 10' at the run's cap, 'n/a' if not measured."""
+    if math.isnan(value) or math.isnan(cap):
+        return "n/a"
+    return f"≥ {cap:.0f}" if value >= cap else f"{value:.1f}"
+
+
+def memory_cap_note(steps: int, cap: float) -> str:
+    """What a run of `steps` steps can measure of a memory time, for the metrics' help."""
+    if steps < MIN_STEPS:
+        return f"A run needs at least {MIN_STEPS} steps to measure a memory time."
+    return (
+        f"A run of {steps:,} steps measures memory times up to {cap:.0f} steps; '≥' marks the cap."
+    )
+
+
+def measure_text(value: float) -> str:
+    """A measured number to two decimals, or 'n/a' where the run is too short to measure it."""
+    return "n/a" if math.isnan(value) else f"{value:.2f}"

@@ -110,16 +110,15 @@ NO_RUN_NOTES = {
     text_view.url_path: "This page runs the trained text model picked on it, over the text "
     f"on it: the run settings do not apply, so they are hidden here. {KEPT}",
 }
+explorer = st.Page(
+    "pages/explorer.py", title="Explorer: h_t and C_t", icon=":material/show_chart:", default=True
+)
+# Pages that put settings of their own in the link (a trained model's label and unit): the
+# browser keeps a history entry for every update, so they write the whole link at once.
+OWN_LINK_PAGES = {explorer.url_path, text_view.url_path}
 navigation = st.navigation(
     {
-        "States": [
-            st.Page(
-                "pages/explorer.py",
-                title="Explorer: h_t and C_t",
-                icon=":material/show_chart:",
-                default=True,
-            ),
-        ],
+        "States": [explorer],
         "Inside the cell": [
             st.Page("pages/gates.py", title="Gate inspector", icon=":material/traffic:"),
             st.Page("pages/step.py", title="Step through", icon=":material/play_circle:"),
@@ -136,5 +135,6 @@ no_run_note = NO_RUN_NOTES.get(navigation.url_path)
 sidebar(no_run_note)
 sync_url(shown=no_run_note is None)  # the session keeps them for the other pages
 sync_model_url(shown=no_run_note is None)
-publish_link()  # before the page: after an st.stop() in it, nothing more reaches the browser
+if navigation.url_path not in OWN_LINK_PAGES:
+    publish_link()  # a page with a link of its own writes the sidebar's changes with its own
 navigation.run()

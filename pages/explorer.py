@@ -37,6 +37,7 @@ from ui.figure import show_figure
 from ui.model_source import model_kind
 from ui.runs import cached_simulate, seeded_run_or_stop
 from ui.settings import store_settings
+from ui.share import stop_page
 from ui.source_pages import explorer_body
 from ui.window import window_control
 
@@ -89,7 +90,7 @@ forget_cell_link()  # a trained model's label and unit, left in the link when it
 nonfinite = cached_first_nonfinite(config)
 if nonfinite is not None:  # overflowed: report it rather than draw NaN as lines
     st.error(nonfinite.message(config.dtype))
-    st.stop()
+    stop_page()
 
 # Pickers only where there is something to pick: every widget is re-sent and re-rendered on
 # each rerun (benchmarks: slider -> redrawn).
@@ -120,7 +121,7 @@ if config.num_layers > 1 or config.batch_size > 1 or config.hidden_dim > MAX_LIN
         )
         if not units:
             st.warning("Pick at least one unit to draw.")
-            st.stop()
+            stop_page()
 
 start, stop = window_control(config.seq_len)
 whole_run = (start, stop) == (0, config.seq_len)

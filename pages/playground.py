@@ -12,6 +12,7 @@ from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
 from ui.entry import require_app
 from ui.equations import term
 from ui.figure import show_figure
+from ui.share import stop_page
 
 require_app()
 
@@ -104,7 +105,7 @@ try:
     update = cell_update(**values)
 except ValueError as error:
     st.error(f"These values cannot make an update: {error}.")
-    st.stop()
+    stop_page()
 
 st.subheader("The update, written out")
 # The values set by hand with three decimals, what the update makes of them with four.

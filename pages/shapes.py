@@ -9,6 +9,7 @@ from ui.entry import require_app
 from ui.model_source import current_source
 from ui.runs import run_or_stop
 from ui.settings import load_preset
+from ui.share import stop_page
 from ui.source_cell_pages import shapes_body
 from ui.state import current_config
 
@@ -27,7 +28,7 @@ st.markdown(
 )
 if model_source is not None:  # a checkpoint or a trained model
     shapes_body(model_source)
-    st.stop()
+    stop_page()
 st.button(
     "Load the shapes example",
     key="shapes_preset",
@@ -38,7 +39,7 @@ st.button(
 
 config = current_config()
 if config is None:
-    st.stop()
+    stop_page()
 result = run_or_stop(config)
 # The letters of the docs and of every shape comment (I is the input size, not 1 or l).
 B, T, I, H, L = (  # noqa: E741

@@ -12,6 +12,7 @@ from ui.equations import term
 from ui.figure import show_figure
 from ui.pickers import view_pickers
 from ui.runs import seeded_run_or_stop
+from ui.share import stop_page
 from ui.source_cell_pages import step_body
 
 require_app()
@@ -35,7 +36,7 @@ config, result = seeded_run_or_stop(step_body)
 layer, batch, units = view_pickers(config, "step", default_units=3)
 if not units:
     st.warning("Pick at least one unit to write out.")
-    st.stop()
+    stop_page()
 last = config.seq_len - 1
 # Keep t inside the run when the sidebar shortens it (before the slider is drawn).
 st.session_state[STEP_KEY] = min(int(st.session_state.get(STEP_KEY, OPENING_STEP)), last)

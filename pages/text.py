@@ -15,6 +15,7 @@ from lstm_core.model.source import TRAINED_MODELS
 from ui.cell_link import linked_cell, write_cell_link
 from ui.entry import require_app
 from ui.figure import show_figure
+from ui.share import stop_page
 from ui.source_pages import go_to_explorer_if_asked, show_in_explorer
 from ui.text_model import MAX_TEXT_CHARS, held_out, held_out_table, loaded_model, text_run
 
@@ -79,7 +80,7 @@ try:
     loaded = loaded_model(model_name)
 except ValueError as error:
     st.error(f"The model {model_name!r} cannot be read: {error}")
-    st.stop()
+    stop_page()
 metadata = loaded.metadata
 config = loaded.model.config
 size = (
@@ -237,7 +238,7 @@ text = st.text_area(
 text = text.replace("\r\n", "\n").replace("\r", "\n")
 if not text:
     st.info("Type or paste some text to see the unit over it.")
-    st.stop()
+    stop_page()
 run = text_run(model_name, text)
 base = f"text_{model_name}_unit{unit}"
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lstm_core.io.urlstate import choice_from_link, index_from_link
-from ui.share import change_link, link_warning, page_link_changes, publish_link, write_page_link
+from ui.share import (
+    change_link,
+    link_warning,
+    page_link_changes,
+    publish_link,
+    write_page_link,
+)
 
 LABEL_PARAM = "cell_label"
 UNIT_PARAM = "cell_unit"

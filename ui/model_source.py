@@ -30,7 +30,7 @@ from lstm_core.model.source import (
 from lstm_core.serving.cache import BudgetError
 from ui.caches import LAB, RUNS
 from ui.settings import load_preset
-from ui.share import change_link, link_warning
+from ui.share import change_link, link_warning, stop_page
 
 MODEL_PARAM = "model"  # the URL key of the model source
 MODEL_KEY = "model_source"  # the sidebar's choice: one of MODEL_CHOICES' labels
@@ -314,7 +314,7 @@ def current_source() -> ModelSource | None:
                 "with torch.save (read as data; nothing in it runs)."
             )
         )
-        st.stop()
+        stop_page()
     values = st.session_state.get(INPUT_KEY)
     return ModelSource(
         kind="file",
@@ -372,11 +372,11 @@ def source_run_or_stop(source: ModelSource) -> SourceRun:
         run = RUNS.get_or_compute(("model_source", source), compute)
     except BudgetError as error:
         st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
-        st.stop()
+        stop_page()
         raise
     if isinstance(run, str):
         st.error(f"This model cannot run: {run}.")
-        st.stop()
+        stop_page()
     return run
 
 
@@ -396,5 +396,5 @@ def source_cells_or_stop(source: ModelSource) -> CellRanking:
         return RUNS.get_or_compute(("source_cells", source.kind, source.file_sha256), compute)
     except BudgetError as error:
         st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
-        st.stop()
+        stop_page()
         raise

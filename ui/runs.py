@@ -18,6 +18,7 @@ from lstm_core.model.source import ModelSource
 from lstm_core.serving.cache import BudgetError
 from ui.caches import RUNS, byte_cached
 from ui.model_source import current_source
+from ui.share import stop_page
 from ui.state import current_config
 
 
@@ -38,8 +39,8 @@ def run_or_stop(config: RunConfig) -> SimulationResult:
             f"The server has no room for this run right now ({error}). Other sessions' large "
             "runs are using the memory kept for runs: try again shortly, or lower the size."
         )
-        st.stop()
-        raise  # st.stop() ends the script; this line is never reached
+        stop_page()
+        raise  # stop_page() ends the script; this line is never reached
 
 
 def seeded_run_or_stop(
@@ -53,8 +54,8 @@ def seeded_run_or_stop(
     source = current_source()
     if source is not None:
         source_body(source)
-        st.stop()
+        stop_page()
     config = current_config()
     if config is None:
-        st.stop()
+        stop_page()
     return config, run_or_stop(config)

@@ -1,11 +1,13 @@
 """Share a view: the sidebar settings in the URL (st.query_params) and as a JSON file.
 
 app.py calls `apply_url_once()` before the sidebar widgets exist, `sync_url()` after them,
-`config_file_controls()` inside the sidebar, and `publish_link()` before the page runs; a page
-with settings of its own writes them with `write_page_link()`. Everything that changes the URL
-queues its change with `change_link()`; `publish_link()` writes the queued changes in one
-update, because the browser keeps a history entry for every update, and Back should step from
-one view to the one before, not through half-written links.
+`config_file_controls()` inside the sidebar, and `publish_link()` before the page runs, except
+on a page with settings of its own: that page writes the sidebar's changes with its own, by
+`write_page_link()`. Everything that changes the URL queues its change with `change_link()`;
+`publish_link()` writes the queued changes in one update, because the browser keeps a history
+entry for every update, and Back should step from one view to the one before, not through
+half-written links. Nothing a run sends after st.stop() reaches the browser, so a page stops
+with `stop_page()`, which writes what is queued first.
 Parsing lives in `lstm_core.io.urlstate`.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import NoReturn
 
 import streamlit as st
 
@@ -146,8 +149,15 @@ def page_link_changes(page: str, keys: tuple[str, ...]) -> dict[str, str]:
 
 
 def write_page_link(page: str, values: dict[str, str]) -> None:
-    """Put a page's own settings in the URL in one update, and remember them as written by the
-    page."""
+    """Put a page's own settings in the URL with the run's other changes, in one update, and
+    remember them as written by the page."""
     change_link(values)
     publish_link()
     st.session_state[_written_key(page)] = dict(values)
+
+
+def stop_page() -> NoReturn:
+    """st.stop(), after writing the run's URL changes (nothing sent after st.stop() arrives)."""
+    publish_link()
+    st.stop()
+    raise AssertionError("st.stop() returned")  # it raises; this line is never reached

@@ -56,6 +56,7 @@ from ui.model_source import (
     source_run_or_stop,
     units_key,
 )
+from ui.share import stop_page
 
 # |r(C)| above h's best |r| by more than this: the caption calls h a squashed view of it.
 CONTRAST = 0.1
@@ -209,7 +210,7 @@ def explorer_body(source: ModelSource) -> None:
         )
         if not h_units or not c_units:
             st.warning("Pick at least one unit of h and one of C to draw.")
-            st.stop()
+            stop_page()
         view = (layer, direction, batch, tuple(h_units), tuple(c_units))
         show_figure(
             projected_states_figure,
@@ -237,7 +238,7 @@ def explorer_body(source: ModelSource) -> None:
         )
         if not units:
             st.warning("Pick at least one unit to draw.")
-            st.stop()
+            stop_page()
         view = (layer, direction, batch, tuple(units))
         show_figure(
             traced_states_figure,

@@ -55,6 +55,23 @@ def test_the_window_comes_from_the_link_and_goes_back_into_it(
     assert not page_errors.all(), page_errors.all()
 
 
+def test_changing_the_trained_model_is_one_step_in_the_browser_history(
+    page: Page, page_errors: PageErrors, streamlit_server: StreamlitServer
+) -> None:
+    open_app(page, streamlit_server, "?model=code&cell_label=column")
+    before = page.evaluate("history.length")
+    # The sidebar's model= and the Explorer's own cell_label / cell_unit change together.
+    page.locator('[data-testid="stSidebar"]').get_by_text("Trained: brackets").click()
+    page.wait_for_function(
+        "() => new URL(location.href).searchParams.get('cell_label') === 'depth'",
+        timeout=CHART_TIMEOUT_MS,
+    )
+    wait_until_idle(page)
+    assert url_query(page)["model"] == "brackets"
+    assert page.evaluate("history.length") == before + 1
+    assert not page_errors.all(), page_errors.all()
+
+
 def _backgrounds(page: Page) -> list[str]:
     """Every drawn chart's paper colour as plotly.js resolved it, without spaces."""
     return page.evaluate(

@@ -29,6 +29,7 @@ from lstm_core.figures.states import (
 )
 from lstm_core.model.checks import NonFinite, first_nonfinite
 from lstm_core.model.config import OPENING_PRESET, PRESETS
+from lstm_core.model.source import TRAINED_MODELS
 from ui.caches import VIEWS, byte_cached
 from ui.cell_link import forget_cell_link
 from ui.entry import require_app
@@ -85,8 +86,11 @@ with st.expander("The equations (PyTorch's gate order i, f, g, o)"):
     )
 
 
+if model_kind() not in TRAINED_MODELS:
+    # The seeded model and a checkpoint have no labels (and a checkpoint may stop to ask for
+    # its file): a trained model's label and unit leave the link first.
+    forget_cell_link()
 config, result = seeded_run_or_stop(explorer_body)
-forget_cell_link()  # a trained model's label and unit, left in the link when it was shown
 nonfinite = cached_first_nonfinite(config)
 if nonfinite is not None:  # overflowed: report it rather than draw NaN as lines
     st.error(nonfinite.message(config.dtype))

@@ -25,14 +25,16 @@ UNIT_PARAM = "cell_unit"
 def linked_cell(page: str, labels: Sequence[str], units: int) -> tuple[str | None, int | None]:
     """The label (one of `labels`) and unit (< `units`) a link asks `page` to show, each None
     when the link does not ask (ui.share.page_link_changes) or asks for one there is not, which
-    gets a warning."""
+    gets a warning. A unit goes with its label: with a label there is not, it is not used."""
     linked = page_link_changes(page, (LABEL_PARAM, UNIT_PARAM))
     label = unit = None
     if LABEL_PARAM in linked:
         try:
             label = choice_from_link(LABEL_PARAM, linked[LABEL_PARAM], labels)
         except ValueError as reason:
-            link_warning(str(reason))
+            dropped = f", and {UNIT_PARAM} with it" if UNIT_PARAM in linked else ""
+            link_warning(f"{reason}{dropped}")
+            return None, None
     if UNIT_PARAM in linked:
         try:
             unit = index_from_link(UNIT_PARAM, linked[UNIT_PARAM], units)

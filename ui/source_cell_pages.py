@@ -88,8 +88,9 @@ def step_body(source: ModelSource) -> None:
     read = steps_read(run, batch, step)
     if read:
         st.caption(
-            f"Step t = {step} of sequence {batch} reads **{run.step_words[batch][step]}**. "
-            "The steps around it, with what each label holds after that step:"
+            f"Step t = {step} of batch item {batch} reads `{run.step_words[batch][step]}`. "
+            "The steps around it, with what each label holds after that step (blank: the "
+            "label is not defined there, as a stored value outside its gap):"
         )
         st.dataframe(
             pd.DataFrame(read)

@@ -42,12 +42,13 @@ from lstm_core.model.source import (
 )
 from lstm_core.model.trace import DIRECTION_NAMES, Trace
 from ui.caches import VIEWS, byte_cached
-from ui.cell_link import forget_cell_link, linked_cell, write_cell_link
+from ui.cell_link import linked_cell, write_cell_link
 from ui.export import CSV_MAX_ROWS
 from ui.figure import show_figure
 from ui.model_source import (
     FOCUS_KEY,
     MODEL_KEY,
+    MODEL_PARAM,
     choose_weights,
     layer_key,
     source_cells_or_stop,
@@ -164,15 +165,15 @@ def explorer_body(source: ModelSource) -> None:
             st.code(run.text, language="python")
     ranking = source_cells_or_stop(source)
     per_lstm = picks_suffix(source.file_sha256, source.lstm_prefix)
-    if ranking.cells:
+    # A label and unit in the link belong to the model= beside them: Back can reach another
+    # model's link while the sidebar keeps this model.
+    if ranking.cells and st.query_params.get(MODEL_PARAM) == source.url_value:
         label, unit = linked_cell("explorer", list(ranking.cells), t.hidden_size * t.num_layers)
         label = label or st.session_state.get(FOCUS_KEY)
         if label in ranking.cells:
             st.session_state[FOCUS_KEY] = label
             if unit is not None:
                 focus_on(label, unit, t.hidden_size, per_lstm)
-    else:
-        forget_cell_link()
     focus = focus_picker(ranking)
     focus_layer, focus_unit = divmod(focus.unit, t.hidden_size) if focus else (0, 0)
     columns = st.columns(4)

@@ -113,7 +113,8 @@ def config_from_json(text: str | bytes) -> tuple[dict[str, Any], list[str]]:
 def choice_from_link(key: str, text: str, choices: Sequence[str]) -> str:
     """A page's link value that must be one of `choices`; ValueError naming them otherwise."""
     if text not in choices:
-        raise ValueError(f"{key}: {text!r} is not one of {', '.join(choices)}")
+        named = f"one of {', '.join(choices)}" if len(choices) > 1 else f"{choices[0]} (the one)"
+        raise ValueError(f"{key}: {text!r} is not {named}")
     return text
 
 

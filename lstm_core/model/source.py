@@ -318,8 +318,9 @@ def rank_cells(source: ModelSource, weights: bytes | None = None) -> CellRanking
 
 def steps_read(run: SourceRun, batch: int, step: int, around: int = 3) -> list[dict[str, str]]:
     """A task model's input from step - around to step + around of sequence `batch`, one row a
-    step: "t", "reads" (the task's words) and each label's value after that step ("" where
-    the label is undefined). Empty when the run has no step words (a file or the code model).
+    step: "t", "reads" (the task's words) and each label's value after that step (a whole
+    number, else to two decimals with its sign; "" where the label is undefined). Empty when the
+    run has no step words (a file or the code model).
     """
     if not run.step_words:
         return []
@@ -331,7 +332,13 @@ def steps_read(run: SourceRun, batch: int, step: int, around: int = 3) -> list[d
         row = {"t": str(t), "reads": words[t]}
         for name, values in run.labels.items():
             value = float(values[batch, t])
-            row[label_title(name)] = "" if math.isnan(value) else f"{value:.3g}"
+            row[label_title(name)] = (
+                ""
+                if math.isnan(value)
+                else str(int(value))
+                if value.is_integer()
+                else f"{value:+.2f}"  # as the task's words write a value
+            )
         rows.append(row)
     return rows
 

@@ -373,7 +373,6 @@ def source_run_or_stop(source: ModelSource) -> SourceRun:
     except BudgetError as error:
         st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
         stop_page()
-        raise
     if isinstance(run, str):
         st.error(f"This model cannot run: {run}.")
         stop_page()
@@ -397,4 +396,3 @@ def source_cells_or_stop(source: ModelSource) -> CellRanking:
     except BudgetError as error:
         st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
         stop_page()
-        raise

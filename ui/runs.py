@@ -40,7 +40,6 @@ def run_or_stop(config: RunConfig) -> SimulationResult:
             "runs are using the memory kept for runs: try again shortly, or lower the size."
         )
         stop_page()
-        raise  # stop_page() ends the script; this line is never reached
 
 
 def seeded_run_or_stop(

@@ -169,11 +169,11 @@ def explorer_body(source: ModelSource) -> None:
     # model's link while the sidebar keeps this model.
     if ranking.cells and st.query_params.get(MODEL_PARAM) == source.url_value:
         label, unit = linked_cell("explorer", list(ranking.cells), t.hidden_size * t.num_layers)
-        label = label or st.session_state.get(FOCUS_KEY)
-        if label in ranking.cells:
+        if label is not None:
             st.session_state[FOCUS_KEY] = label
-            if unit is not None:
-                focus_on(label, unit, t.hidden_size, per_lstm)
+        focused = st.session_state.get(FOCUS_KEY)
+        if unit is not None and focused in ranking.cells:
+            focus_on(focused, unit, t.hidden_size, per_lstm)
     focus = focus_picker(ranking)
     focus_layer, focus_unit = divmod(focus.unit, t.hidden_size) if focus else (0, 0)
     columns = st.columns(4)

@@ -320,6 +320,7 @@ def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_l
         caption = next(c.value for c in at.caption if f"r(C, {label})" in c.value)
         named = stacked_unit_name(match.unit, hidden, run.trace.num_layers)
         assert f"{match.r_c:+.3f}" in caption and f"unit is {named}," in caption
+        assert "The chart below draws" not in caption  # it draws the cell finder's unit
         label_view = chart_specs(at)[1]
         label_line = label_view["data"][0]
         c_line = next(line for line in label_view["data"] if line["name"].startswith("C "))
@@ -483,6 +484,10 @@ def test_the_explorer_link_holds_a_trained_models_label_and_unit() -> None:
     assert at.selectbox(key=layer_key("bracket_depth")).value == 300 // hidden
     assert at.multiselect(key=units_key("bracket_depth")).value == [300 % hidden]
     assert (at.query_params["cell_label"], at.query_params["cell_unit"]) == ("bracket_depth", "300")
+    # The caption names the cell finder's unit, and says the chart draws the linked one.
+    caption = next(c.value for c in at.caption if "r(C, bracket_depth)" in c.value)
+    named = stacked_unit_name(300, hidden, run_source(ModelSource(kind="code")).trace.num_layers)
+    assert caption.endswith(f"The chart below draws the unit picked above, {named}.")
     # The pickers move the link.
     at.selectbox(key=FOCUS_KEY).set_value("column").run()
     column = rank_cells(ModelSource(kind="code")).cells["column"]

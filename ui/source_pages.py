@@ -251,6 +251,7 @@ def explorer_body(source: ModelSource) -> None:
             model_title=source.title,
         )
     if focus is not None:
+        shown = units[0] if not t.proj_size and units else focus_unit
         # Named as the text view and the cells CLI name them: "unit 300 (layer 1, its unit 44)".
         c_unit, h_unit = (
             stacked_unit_name(unit, t.hidden_size, t.num_layers)
@@ -268,8 +269,13 @@ def explorer_body(source: ModelSource) -> None:
                 if abs(focus.best_r_h) < abs(focus.r_c)
                 else "Here h exposes it at least as clearly as C holds it."
             )
+            + (
+                ""
+                if layer * t.hidden_size + shown == focus.unit
+                else " The chart below draws the unit picked above, "
+                f"{stacked_unit_name(layer * t.hidden_size + shown, t.hidden_size, t.num_layers)}."
+            )
         )
-        shown = units[0] if not t.proj_size and units else focus_unit
         write_cell_link("explorer", focus.label, layer * t.hidden_size + shown)
         show_figure(
             label_figure,

@@ -100,6 +100,8 @@ def test_steps_read_lists_the_words_and_labels_around_a_step() -> None:
     rows = steps_read(run, 1, 0, around=2)
     assert [row["t"] for row in rows] == ["0", "1", "2"]  # clipped at the start
     assert [row["reads"] for row in rows] == list(run.step_words[1][:3])
+    assert [row["answers"] for row in rows] == list(run.step_answers[1][:3])
+    assert all(row["answers"].startswith("P(next `)`) ") for row in rows)
     assert [float(row["depth"]) for row in rows] == run.labels["depth"][1, :3].tolist()
     depth = 0
     for symbol, row in zip(run.step_words[1], steps_read(run, 1, 63, around=63), strict=True):
@@ -444,6 +446,7 @@ def test_step_through_on_a_task_model_names_the_input_and_the_cells_first() -> N
     read = at.dataframe[0].value
     assert list(read.index) == [str(t) for t in range(3, 10)]  # three steps either side
     assert list(read["reads"]) == list(run.step_words[0][3:10])
+    assert list(read["answers"]) == list(run.step_answers[0][3:10])
     np.testing.assert_allclose(
         read["current input"].astype(float), run.labels["current_input"][0, 3:10], atol=5.1e-3
     )

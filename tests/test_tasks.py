@@ -238,3 +238,26 @@ def test_step_words_name_what_each_step_reads() -> None:
     words = get_task("adding").step_words(adding.inputs)[0]
     assert sum(word.endswith(", marked") for word in words) == 2  # the two numbers to add
     assert words[0].startswith(f"value {float(adding.inputs[0, 0, 0]):.2f}")
+
+
+def test_step_answers_put_the_models_answer_beside_what_it_should_be() -> None:
+    generator = torch.Generator().manual_seed(6)
+    brackets = get_task("brackets").batch(2, 30, generator)
+    # Equal logits: every symbol 1/5; the source gives `)` 0.25 when a bracket is open, else 0.
+    uniform = torch.zeros(2, 30, len(SYMBOLS))
+    for row, depths in zip(
+        get_task("brackets").step_answers(uniform, brackets), brackets.labels["depth"], strict=True
+    ):
+        assert row == [
+            f"P(next `)`) 0.20 (source {0.25 if depth > 0 else 0.0:.2f})" for depth in depths
+        ]
+    recall = get_task("recall").batch(2, 20, generator)
+    answers = get_task("recall").step_answers(torch.full((2, 20), 0.5), recall)
+    for row, x in zip(answers, recall.inputs, strict=True):
+        query = int(x[:, QUERY].argmax())
+        marked = float(x[int(x[:, MARK].argmax()), VALUE])  # the query's target
+        assert row[query] == f"+0.50 (target {marked:+.2f})"
+        assert row[0] == f"+0.50 (target {float(x[0, VALUE]):+.2f})"  # else the current value
+        assert len(row) == 20
+    adding = get_task("adding").batch(1, 10, generator)
+    assert get_task("adding").step_answers(torch.zeros(1), adding) == []  # one answer a sequence

@@ -89,8 +89,9 @@ def step_body(source: ModelSource) -> None:
     if read:
         st.caption(
             f"Step t = {step} of batch item {batch} reads `{run.step_words[batch][step]}`. "
-            "The steps around it, with what each label holds after that step (blank: the "
-            "label is not defined there, as a stored value outside its gap):"
+            "The steps around it: what the model answers after each step, beside what it "
+            "should, and what each label holds after it (blank: the label is not defined "
+            "there, as a stored value outside its gap):"
         )
         st.dataframe(
             pd.DataFrame(read)

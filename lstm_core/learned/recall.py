@@ -107,6 +107,15 @@ class RecallTask(Task):
 
         return [[words(step) for step in row] for row in inputs.tolist()]
 
+    def step_answers(self, output: torch.Tensor, batch: TaskBatch) -> list[list[str]]:
+        return [
+            [
+                f"{value:+.2f} (target {target:+.2f})"
+                for value, target in zip(row, want, strict=True)
+            ]
+            for row, want in zip(output.tolist(), batch.targets.tolist(), strict=True)
+        ]
+
     def _errors(self, output: torch.Tensor, batch: TaskBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """MSE at the query steps and at every other step."""
         squared = (output - batch.targets) ** 2  # (B, T)

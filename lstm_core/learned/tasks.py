@@ -106,6 +106,12 @@ class Task(ABC):
         """What each step of `inputs` reads, in a few words: B lists of T strings (Step
         through names the input of the step it shows)."""
 
+    def step_answers(self, output: torch.Tensor, batch: TaskBatch) -> list[list[str]]:
+        """What the model answers after each step of `batch` beside what it should, in a few
+        words, from its `output` on `batch`: B lists of T strings; [] for a task whose model
+        answers once a sequence."""
+        return []
+
     @abstractmethod
     def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
         """The scalar training loss of the model's output on `batch`."""

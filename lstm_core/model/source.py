@@ -122,6 +122,8 @@ class SourceRun:
     text: str = ""  # the characters read, one a step (the code model), else ""
     # A task model's input in words, one per step of each sequence drawn (B × T), else ().
     step_words: tuple[tuple[str, ...], ...] = ()
+    # What the model answers after each of those steps beside what it should, else ().
+    step_answers: tuple[tuple[str, ...], ...] = ()
 
     def __repr__(self) -> str:
         return f"SourceRun({self.source.kind}, {self.trace!r})"
@@ -205,6 +207,11 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
     task, model, test, x = _task_input(source.kind, weights)  # x (N, T, I)
     shown = max(1, min(source.batch_size, x.shape[0]))
     run = trace(model.recurrent, x[:shown])
+    drawn = TaskBatch(
+        inputs=test.inputs[:shown],
+        targets=test.targets[:shown],
+        labels={name: values[:shown] for name, values in test.labels.items()},
+    )
     made = (
         f"trained in the app's Memory lab ({task_model_words(read_metadata(weights))})"
         if source.file_sha256
@@ -214,8 +221,9 @@ def _run_task(source: ModelSource, weights: bytes) -> SourceRun:
         source=source,
         spec=_spec_of(model.recurrent),
         trace=run,
-        labels={name: values[:shown] for name, values in test.labels.items()},
-        step_words=tuple(tuple(row) for row in task.step_words(test.inputs[:shown])),
+        labels=drawn.labels,
+        step_words=tuple(tuple(row) for row in task.step_words(drawn.inputs)),
+        step_answers=tuple(tuple(row) for row in task.step_answers(model(drawn.inputs), drawn)),
         description=(
             f"The {source.kind} task's model, {made}, reading {shown} held-out sequence(s) "
             f"of {x.shape[1]} steps through its input layer."
@@ -318,7 +326,8 @@ def rank_cells(source: ModelSource, weights: bytes | None = None) -> CellRanking
 
 def steps_read(run: SourceRun, batch: int, step: int, around: int = 3) -> list[dict[str, str]]:
     """A task model's input from step - around to step + around of sequence `batch`, one row a
-    step: "t", "reads" (the task's words) and each label's value after that step (a whole
+    step: "t", "reads" (the task's words), "answers" (the model's answer after that step beside
+    what it should be, for a task that answers every step) and each label's value (a whole
     number, else to two decimals with its sign; "" where the label is undefined). Empty when the
     run has no step words (a file or the code model).
     """
@@ -330,6 +339,8 @@ def steps_read(run: SourceRun, batch: int, step: int, around: int = 3) -> list[d
     rows = []
     for t in range(max(0, step - around), min(len(words), step + around + 1)):
         row = {"t": str(t), "reads": words[t]}
+        if run.step_answers:
+            row["answers"] = run.step_answers[batch][t]
         for name, values in run.labels.items():
             value = float(values[batch, t])
             row[label_title(name)] = (

@@ -101,7 +101,7 @@ def test_steps_read_lists_the_words_and_labels_around_a_step() -> None:
     assert [row["t"] for row in rows] == ["0", "1", "2"]  # clipped at the start
     assert [row["reads"] for row in rows] == list(run.step_words[1][:3])
     assert [row["answers"] for row in rows] == list(run.step_answers[1][:3])
-    assert all(row["answers"].startswith("P(next `)`) ") for row in rows)
+    assert all(row["answers"].startswith('P(")" next) ') for row in rows)
     assert [float(row["depth"]) for row in rows] == run.labels["depth"][1, :3].tolist()
     depth = 0
     for symbol, row in zip(run.step_words[1], steps_read(run, 1, 63, around=63), strict=True):
@@ -450,7 +450,11 @@ def test_step_through_on_a_task_model_names_the_input_and_the_cells_first() -> N
     np.testing.assert_allclose(
         read["current input"].astype(float), run.labels["current_input"][0, 3:10], atol=5.1e-3
     )
-    assert any(f"reads `{run.step_words[0][6]}`" in c.value for c in at.caption)
+    caption = next(c.value for c in at.caption if f"reads `{run.step_words[0][6]}`" in c.value)
+    # The blank cells are explained where the table has some.
+    assert ("(blank: the label is not defined there" in caption) == bool(
+        (read == "").any(axis=None)
+    )
     cells = at.dataframe[1].value
     found = rank_cells(ModelSource(kind="recall")).cells
     first = sorted({found["stored_value"].unit, found["current_input"].unit})

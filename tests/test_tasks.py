@@ -249,7 +249,7 @@ def test_step_answers_put_the_models_answer_beside_what_it_should_be() -> None:
         get_task("brackets").step_answers(uniform, brackets), brackets.labels["depth"], strict=True
     ):
         assert row == [
-            f"P(next `)`) 0.20 (source {0.25 if depth > 0 else 0.0:.2f})" for depth in depths
+            f'P(")" next) 0.20 (source {0.25 if depth > 0 else 0.0:.2f})' for depth in depths
         ]
     recall = get_task("recall").batch(2, 20, generator)
     answers = get_task("recall").step_answers(torch.full((2, 20), 0.5), recall)

@@ -89,9 +89,13 @@ def step_body(source: ModelSource) -> None:
     if read:
         st.caption(
             f"Step t = {step} of batch item {batch} reads `{run.step_words[batch][step]}`. "
-            "The steps around it: what the model answers after each step, beside what it "
-            "should, and what each label holds after it (blank: the label is not defined "
-            "there, as a stored value outside its gap):"
+            "The steps around it: what the model answers after each step beside the right "
+            "answer, and what each label holds after it"
+            + (
+                " (blank: the label is not defined there, as a stored value outside its gap):"
+                if any(value == "" for row in read for value in row.values())
+                else ":"
+            )
         )
         st.dataframe(
             pd.DataFrame(read)
@@ -102,6 +106,7 @@ def step_body(source: ModelSource) -> None:
             ),
             key="step_src_reads",
             width="content",
+            column_config={"answers": st.column_config.TextColumn(width="medium")},
         )
     st.markdown(
         "C_t = f_t ⊙ C_{t−1} + i_t ⊙ g_t, then o_t ⊙ tanh(C_t), unit by unit, with this "

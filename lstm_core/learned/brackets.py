@@ -88,12 +88,12 @@ class BracketsTask(Task):
         return [[SYMBOLS[token] for token in row] for row in inputs.tolist()]
 
     def step_answers(self, output: torch.Tensor, batch: TaskBatch) -> list[list[str]]:
-        # P(next is `)`) is the one answer that needs the count: the source's is P_CLOSE at
+        # P(")" next) is the one answer that needs the count: the source's is P_CLOSE at
         # depth > 0 and 0 at depth 0.
         closing = output.softmax(dim=-1)[..., CLOSE]  # (B, T)
         source = source_probabilities(batch.labels["depth"])[..., CLOSE]  # (B, T)
         return [
-            [f"P(next `)`) {p:.2f} (source {q:.2f})" for p, q in zip(row, truth, strict=True)]
+            [f'P(")" next) {p:.2f} (source {q:.2f})' for p, q in zip(row, truth, strict=True)]
             for row, truth in zip(closing.tolist(), source.tolist(), strict=True)
         ]
 

@@ -14,10 +14,12 @@ from lstm_core.analysis.cell_finder import find_cells
 from lstm_core.learned import charmodel
 from lstm_core.learned.charmodel import (
     UNKNOWN_ID,
+    VOCAB_SIZE,
     VOCABULARY,
     CharConfig,
     CharLSTM,
     encode,
+    expected_next,
     model_from_bytes,
     next_character_loss,
     run_text,
@@ -43,6 +45,20 @@ SMALL = {"corpus_chars": 150_000, "held_out_chars": 4_000, "chunk_len": 128}
 def test_encode_maps_printable_ascii_and_marks_the_rest_unknown() -> None:
     assert encode("a\n~").tolist() == [VOCABULARY.index("a"), VOCABULARY.index("\n"), 94]
     assert encode("é").tolist() == [UNKNOWN_ID]
+
+
+def test_expected_next_names_the_likeliest_characters_and_the_one_that_comes() -> None:
+    text = "ab\n"
+    logits = torch.full((3, VOCAB_SIZE), -30.0)
+    logits[0, encode("b")[0]] = 10.0  # after "a": "b", all but certain
+    logits[1, encode("\n")[0]] = logits[1, encode("c")[0]] = 0.0  # after "b": newline or "c"
+    logits[2, UNKNOWN_ID] = 10.0  # after the newline: a character outside the vocabulary
+    words = expected_next(logits, text, top=2)
+    assert words[0].startswith("'b' 1.00  ") and words[0].endswith("0.00  · next: 'b'")
+    assert words[1] in ("'↵' 0.50  'c' 0.50  · next: '↵'", "'c' 0.50  '↵' 0.50  · next: '↵'")
+    assert words[2].startswith("another 1.00") and words[2].endswith("· next: (the text ends)")
+    with pytest.raises(ValueError, match="logits must be"):
+        expected_next(logits[:2], text)
 
 
 def test_a_short_training_beats_the_unigram_baseline_on_held_out_source() -> None:

@@ -17,7 +17,7 @@ from safetensors.torch import save
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from lstm_core.analysis.cell_finder import UnitMatch, unit_r
+from lstm_core.analysis.cell_finder import unit_r
 from lstm_core.figures.text import text_around
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned import held_out_text, label_text, load_text_model
@@ -33,15 +33,11 @@ from lstm_core.learned.tasks import (
 )
 from lstm_core.model.source import (
     CODE_VIEW_CHARS,
-    CellRanking,
     ModelSource,
     SourceRun,
     rank_cells,
     run_source,
     sha256,
-    shapes_table,
-    steps_read,
-    units_holding,
 )
 from lstm_core.model.trace import step_rows
 from ui.model_source import (
@@ -93,42 +89,6 @@ def test_a_checkpoint_source_checks_the_input_and_the_bytes() -> None:
         run_source(source, data, np.zeros((6, 2)))
     with pytest.raises(ValueError, match="not the file"):
         run_source(source, data + b"0")
-
-
-def test_steps_read_lists_the_words_and_labels_around_a_step() -> None:
-    run = run_source(ModelSource(kind="brackets", batch_size=2))
-    rows = steps_read(run, 1, 0, around=2)
-    assert [row["t"] for row in rows] == ["0", "1", "2"]  # clipped at the start
-    assert [row["reads"] for row in rows] == list(run.step_words[1][:3])
-    assert [row["answers"] for row in rows] == list(run.step_answers[1][:3])
-    assert all(row["answers"].startswith('P(")" next) ') for row in rows)
-    assert [float(row["depth"]) for row in rows] == run.labels["depth"][1, :3].tolist()
-    depth = 0
-    for symbol, row in zip(run.step_words[1], steps_read(run, 1, 63, around=63), strict=True):
-        depth += {"(": 1, ")": -1}.get(symbol, 0)  # Dyck-1: the depth after each symbol
-        assert float(row["depth"]) == depth
-    assert steps_read(run_source(ModelSource(kind="code")), 0, 5) == []  # characters instead
-    with pytest.raises(ValueError, match="not in this run"):
-        steps_read(run, 2, 0)
-    recall = run_source(ModelSource(kind="recall", batch_size=1))
-    gap = {row["stored value"] for row in steps_read(recall, 0, 39, around=39)}
-    assert "" in gap and len(gap) == 2  # undefined outside the gap, one value inside it
-
-
-def test_units_holding_maps_the_ranking_onto_a_layer() -> None:
-    def match(label: str, unit: int) -> UnitMatch:
-        return UnitMatch(label, unit, 0.9, 0.5, unit, 0.5)
-
-    ranking = CellRanking(
-        {
-            "column": match("column", 90),
-            "bracket_depth": match("bracket_depth", 300),
-            "in_string": match("in_string", 90),
-        }
-    )
-    assert units_holding(ranking, 256, 0) == {90: ["column in the line", "inside a string"]}
-    assert units_holding(ranking, 256, 1) == {44: ["bracket depth"]}
-    assert units_holding(CellRanking(), 256, 0) == {}
 
 
 def test_the_shipped_brackets_model_counts_in_c() -> None:
@@ -334,18 +294,6 @@ def test_the_explorer_on_the_code_model_opens_on_its_best_cell_and_follows_the_l
         assert label_line["customdata"][0] == f"'{run.text[0]}'"
 
 
-def test_shapes_table_names_the_projection_and_the_directions() -> None:
-    _, data = projected_bidirectional()
-    run = run_source(
-        ModelSource(kind="file", file_sha256=sha256(data), seq_len=6, batch_size=2), data
-    )
-    shapes = {row["tensor"]: row["shape"] for row in shapes_table(run)}
-    assert shapes["h_n"] == "(4, 2, 3)" and shapes["c_n"] == "(4, 2, 5)"
-    assert shapes["h_t"] == "(2, 3)" and shapes["C_t"] == "(2, 5)"
-    assert shapes["weight_hr_l1_reverse"] == "(3, 5)"
-    assert shapes["output"] == "(2, 6, 6)"
-
-
 def app_on(kind_label: str, data: bytes | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
     at.session_state[MODEL_KEY] = kind_label
@@ -431,6 +379,9 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
         if kind == "Trained: code":  # the character that step reads, in its line
             run = run_source(ModelSource(kind="code"))
             assert at.code[0].value == text_around(run.text, 1)
+            # then what the model expects after it, and the character that does come
+            assert at.code[1].value == run.step_answers[0][1]
+            assert at.code[1].value.endswith(f"· next: '{run.text[2]}'")
     else:
         assert any("seeded nn.LSTM only" in i.value for i in at.info)
     if page.endswith(("gates.py", "step.py")):  # shown in part, and the page says which part

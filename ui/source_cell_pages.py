@@ -10,7 +10,8 @@ import streamlit as st
 
 from lstm_core.figures.text import text_around
 from lstm_core.figures.traced import gates_figure
-from lstm_core.model.source import ModelSource, shapes_table, steps_read, units_holding
+from lstm_core.model.source import ModelSource
+from lstm_core.model.source_tables import shapes_table, steps_read, units_holding
 from lstm_core.model.trace import step_rows
 from ui.figure import show_figure
 from ui.model_source import source_cells_or_stop, source_name, source_run_or_stop
@@ -85,6 +86,8 @@ def step_body(source: ModelSource) -> None:
     if run.text:
         st.caption(f"Step t = {step} reads the character at the caret:")
         st.code(text_around(run.text, step), language=None)
+        st.caption("After it, the model's three likeliest next characters, and the one that comes:")
+        st.code(run.step_answers[0][step], language=None)
     read = steps_read(run, batch, step)
     if read:
         st.caption(

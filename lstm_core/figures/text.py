@@ -16,11 +16,11 @@ import plotly.graph_objects as go
 import torch
 
 from lstm_core.figures.colors import DIVERGING_COLORSCALE, NEUTRAL_COLOR
+from lstm_core.learned.charmodel import SHOWN
 from lstm_core.model.simulate import GATE_NAMES
 
 WRAP_COLUMNS = 100  # a longer source line continues on the next row
 CELL_PX = (9, 19)  # (width, height) of one character's cell on screen
-SHOWN = {"\n": "↵", "\t": "→"}
 CONTINUED = "↪"  # first cell of a row that carries on the line above (no state of its own)
 STATE_NAMES = {"c": "C<sub>t</sub>", "h": "h<sub>t</sub>"}
 

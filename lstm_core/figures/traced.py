@@ -27,7 +27,7 @@ from lstm_core.figures.colors import (
 )
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
 from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
-from lstm_core.figures.text import SHOWN
+from lstm_core.learned.charmodel import SHOWN
 from lstm_core.model.trace import DIRECTION_NAMES, FILE_MODEL_TITLE, Trace
 
 

@@ -23,6 +23,8 @@ VOCABULARY: str = "".join(chr(code) for code in range(32, 127)) + "\n\t"
 UNKNOWN_ID: int = len(VOCABULARY)
 VOCAB_SIZE: int = len(VOCABULARY) + 1
 _IDS: dict[str, int] = {char: index for index, char in enumerate(VOCABULARY)}
+# How a character without a glyph is written wherever the app shows one character.
+SHOWN: dict[str, str] = {"\n": "↵", "\t": "→"}
 WEIGHTS_FORMAT = "lstm-state-explorer/char-lstm"
 # A weights file larger than this is refused before it is parsed.
 MAX_WEIGHTS_BYTES = 64_000_000
@@ -90,6 +92,28 @@ class CharLSTM(nn.Module):
         x = self.embedding(ids)  # (B, T, E)
         output, final = self.lstm(x, state)  # (B, T, H)
         return self.head(output), final
+
+
+def expected_next(logits: torch.Tensor, text: str, top: int = 3) -> list[str]:
+    """After each character of `text`, the model's `top` likeliest next characters with their
+    probabilities, then the character that does come next: len(text) strings, from the
+    model's logits (T, V) on `text`."""
+    if logits.shape != (len(text), VOCAB_SIZE):
+        raise ValueError(f"logits must be ({len(text)}, {VOCAB_SIZE}), got {tuple(logits.shape)}")
+    probabilities, ids = logits.softmax(dim=-1).topk(top, dim=-1)  # (T, top) each
+    words = []
+    for t, (row, row_ids) in enumerate(zip(probabilities.tolist(), ids.tolist(), strict=True)):
+        likeliest = "  ".join(
+            f"{_quoted(VOCABULARY[index]) if index < len(VOCABULARY) else 'another'} {p:.2f}"
+            for p, index in zip(row, row_ids, strict=True)
+        )
+        comes = _quoted(text[t + 1]) if t + 1 < len(text) else "(the text ends)"
+        words.append(f"{likeliest}  · next: {comes}")
+    return words
+
+
+def _quoted(char: str) -> str:
+    return f"'{SHOWN.get(char, char)}'"
 
 
 def run_steps(metadata: dict[str, str]) -> str:

@@ -23,7 +23,6 @@ app's caches; the bytes themselves are passed to `run_source` beside it.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +33,15 @@ from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
 from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
-from lstm_core.learned.charmodel import encode, model_from_bytes, read_metadata, text_states
+from lstm_core.learned.charmodel import (
+    encode,
+    expected_next,
+    model_from_bytes,
+    read_metadata,
+    text_states,
+)
 from lstm_core.learned.corpus import held_out_text
-from lstm_core.learned.labels import label_text, label_title
+from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import task_model_words, trained_seed
 from lstm_core.learned.tasks import (
     Task,
@@ -122,7 +127,8 @@ class SourceRun:
     text: str = ""  # the characters read, one a step (the code model), else ""
     # A task model's input in words, one per step of each sequence drawn (B × T), else ().
     step_words: tuple[tuple[str, ...], ...] = ()
-    # What the model answers after each of those steps beside what it should, else ().
+    # What the model answers after each step beside the right answer (B × T): a task model's
+    # output and target, the code model's likeliest next characters and the next one; else ().
     step_answers: tuple[tuple[str, ...], ...] = ()
 
     def __repr__(self) -> str:
@@ -240,10 +246,12 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
     x = model.embedding(encode(text)[None])  # (1, T, E): what the nn.LSTM reads
     config = model.config
     layers = "one layer" if config.num_layers == 1 else f"{config.num_layers} layers"
+    run = trace(model.lstm, x)
+    logits = model.head(run.h[-1, 0, 0])  # (T, V), from the last layer's h
     return SourceRun(
         source=source,
         spec=_spec_of(model.lstm),
-        trace=trace(model.lstm, x),
+        trace=run,
         # (1, T) each, copied out of the whole source's labels so that those can go.
         labels={name: values[None, : len(text)].clone() for name, values in labels.items()},
         description=(
@@ -253,6 +261,7 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
             "trained on, through its embedding: step t is character t."
         ),
         text=text,
+        step_answers=(tuple(expected_next(logits, text)),),
     )
 
 
@@ -322,82 +331,3 @@ def rank_cells(source: ModelSource, weights: bytes | None = None) -> CellRanking
     if source.kind == "code":
         return _code_cells(weights)
     return _task_cells(source.kind, weights)
-
-
-def steps_read(run: SourceRun, batch: int, step: int, around: int = 3) -> list[dict[str, str]]:
-    """A task model's input from step - around to step + around of sequence `batch`, one row a
-    step: "t", "reads" (the task's words), "answers" (the model's answer after that step beside
-    what it should be, for a task that answers every step) and each label's value (a whole
-    number, else to two decimals with its sign; "" where the label is undefined). Empty when the
-    run has no step words (a file or the code model).
-    """
-    if not run.step_words:
-        return []
-    if not (0 <= batch < len(run.step_words) and 0 <= step < len(run.step_words[batch])):
-        raise ValueError(f"batch item {batch} / step {step} is not in this run")
-    words = run.step_words[batch]
-    rows = []
-    for t in range(max(0, step - around), min(len(words), step + around + 1)):
-        row = {"t": str(t), "reads": words[t]}
-        if run.step_answers:
-            row["answers"] = run.step_answers[batch][t]
-        for name, values in run.labels.items():
-            value = float(values[batch, t])
-            row[label_title(name)] = (
-                ""
-                if math.isnan(value)
-                else str(int(value))
-                if value.is_integer()
-                else f"{value:+.2f}"  # as the task's words write a value
-            )
-        rows.append(row)
-    return rows
-
-
-def units_holding(ranking: CellRanking, hidden_size: int, layer: int) -> dict[int, list[str]]:
-    """The cell finder's units in layer `layer` (forward): {its unit k < hidden_size: the
-    labels whose best C unit it is}, from the ranking's layer-by-layer numbering."""
-    held: dict[int, list[str]] = {}
-    for name, match in ranking.cells.items():
-        if match.unit // hidden_size == layer:
-            held.setdefault(match.unit % hidden_size, []).append(label_title(name))
-    return held
-
-
-def shapes_table(run: SourceRun) -> list[dict[str, str]]:
-    """Every tensor of this model's run and its shape, read from the tensors themselves.
-
-    Rows {"tensor", "shape", "what"}: x, output, h_n, c_n, h_t and C_t of one step, and each
-    nn.LSTM parameter (weight_hr_l{k} with a projection, `_reverse` when bidirectional).
-    """
-    t = run.trace
-    layer_step = t.h[0, 0, :, 0]  # (B, P)
-    cell_step = t.c[0, 0, :, 0]  # (B, H)
-    rows = [
-        ("x", t.x, "the input nn.LSTM reads, batch first (B, T, I)"),
-        (
-            "output",
-            t.output,
-            "every step's h of the last layer"
-            + (", both directions side by side" if t.num_directions == 2 else ""),
-        ),
-        ("h_n", t.h_n, "the last h of every layer and direction (D·L, B, P or H)"),
-        ("c_n", t.c_n, "the last C of every layer and direction (D·L, B, H)"),
-        ("h_t", layer_step, "one step's hidden state: proj_size wide when projected"),
-        ("C_t", cell_step, "one step's cell state: always hidden_size wide"),
-    ]
-    table = [
-        {"tensor": name, "shape": str(tuple(tensor.shape)), "what": what}
-        for name, tensor, what in rows
-    ]
-    for name, shape in run.spec.shapes().items():
-        kind = name.split("_l")[0]
-        what = {
-            "weight_ih": "input → the four gates (4H, features read)",
-            "weight_hh": "previous h → the four gates (4H, P or H)",
-            "bias_ih": "bias of the input part (4H)",
-            "bias_hh": "bias of the recurrent part (4H)",
-            "weight_hr": "the projection h = W_hr (o ⊙ tanh C) (P, H)",
-        }[kind]
-        table.append({"tensor": name, "shape": str(shape), "what": what})
-    return table

@@ -48,17 +48,17 @@ def test_encode_maps_printable_ascii_and_marks_the_rest_unknown() -> None:
 
 
 def test_expected_next_names_the_likeliest_characters_and_the_one_that_comes() -> None:
-    text = "ab\n"
+    upcoming = "b\n"  # the text read is "ab\n": after "a" comes "b", then a newline, then the end
     logits = torch.full((3, VOCAB_SIZE), -30.0)
     logits[0, encode("b")[0]] = 10.0  # after "a": "b", all but certain
     logits[1, encode("\n")[0]] = logits[1, encode("c")[0]] = 0.0  # after "b": newline or "c"
     logits[2, UNKNOWN_ID] = 10.0  # after the newline: a character outside the vocabulary
-    words = expected_next(logits, text, top=2)
+    words = expected_next(logits, upcoming, top=2)
     assert words[0].startswith("'b' 1.00  ") and words[0].endswith("0.00  · next: 'b'")
     assert words[1] in ("'↵' 0.50  'c' 0.50  · next: '↵'", "'c' 0.50  '↵' 0.50  · next: '↵'")
     assert words[2].startswith("another 1.00") and words[2].endswith("· next: (the text ends)")
     with pytest.raises(ValueError, match="logits must be"):
-        expected_next(logits[:2], text)
+        expected_next(logits[:, :5], upcoming)
 
 
 def test_a_short_training_beats_the_unigram_baseline_on_held_out_source() -> None:

@@ -21,7 +21,7 @@ from lstm_core.analysis.cell_finder import unit_r
 from lstm_core.figures.text import text_around
 from lstm_core.io.reproduce_source import source_script, source_script_name
 from lstm_core.learned import held_out_text, label_text, load_text_model
-from lstm_core.learned.charmodel import encode, stacked_unit_name
+from lstm_core.learned.charmodel import encode, expected_next, quoted_char, stacked_unit_name
 from lstm_core.learned.labels import KARPATHY_LABELS, LABEL_TITLES
 from lstm_core.learned.outcome import TrainOutcome, weights_file_name
 from lstm_core.learned.tasks import (
@@ -237,6 +237,12 @@ def test_the_code_model_reads_its_held_out_source_as_plain_pytorch_does() -> Non
     torch.testing.assert_close(run.trace.output, output)
     torch.testing.assert_close(run.trace.h_n, h_n)
     torch.testing.assert_close(run.trace.c_n, c_n)
+    # After each step: the model's own likeliest next characters, and the one that comes,
+    # also after the last character shown (the source goes on).
+    with torch.no_grad():
+        logits, _ = model(encode(text)[None])  # (1, T, V)
+    assert run.step_answers == (tuple(expected_next(logits[0], source.text[1 : len(text) + 1])),)
+    assert run.step_answers[0][-1].endswith(f"· next: {quoted_char(source.text[len(text)])}")
     # Each label over the characters read, as labelled within the whole held-out source.
     for name, values in label_text(source.text).items():
         torch.testing.assert_close(run.labels[name], values[None, : len(text)])
@@ -445,7 +451,7 @@ def test_the_explorer_link_holds_a_trained_models_label_and_unit() -> None:
     # The caption names the cell finder's unit, and says the chart draws the linked one.
     caption = next(c.value for c in at.caption if "r(C, bracket_depth)" in c.value)
     named = stacked_unit_name(300, hidden, run_source(ModelSource(kind="code")).trace.num_layers)
-    assert caption.endswith(f"The chart below draws the unit picked above, {named}.")
+    assert caption.endswith(f"The chart below draws the first unit picked above, {named}.")
     # The pickers move the link.
     at.selectbox(key=FOCUS_KEY).set_value("column").run()
     column = rank_cells(ModelSource(kind="code")).cells["column"]

@@ -243,21 +243,25 @@ def test_step_words_name_what_each_step_reads() -> None:
 def test_step_answers_put_the_models_answer_beside_what_it_should_be() -> None:
     generator = torch.Generator().manual_seed(6)
     brackets = get_task("brackets").batch(2, 30, generator)
-    # Equal logits: every symbol 1/5; the source gives `)` 0.25 when a bracket is open, else 0.
-    uniform = torch.zeros(2, 30, len(SYMBOLS))
+    # Equal logits, every symbol 1/5, but at step 7, where `)` is all but certain; the source
+    # gives `)` 0.25 after a step that leaves a bracket open, else 0.
+    logits = torch.zeros(2, 30, len(SYMBOLS))
+    logits[:, 7, CLOSE] = 30.0
     for row, depths in zip(
-        get_task("brackets").step_answers(uniform, brackets), brackets.labels["depth"], strict=True
+        get_task("brackets").step_answers(logits, brackets), brackets.labels["depth"], strict=True
     ):
         assert row == [
-            f'P(")" next) 0.20 (source {0.25 if depth > 0 else 0.0:.2f})' for depth in depths
+            f'P(")" next) {1.0 if t == 7 else 0.2:.2f} (source {0.25 if depth > 0 else 0.0:.2f})'
+            for t, depth in enumerate(depths)
         ]
     recall = get_task("recall").batch(2, 20, generator)
-    answers = get_task("recall").step_answers(torch.full((2, 20), 0.5), recall)
+    output = torch.arange(20.0).expand(2, 20) / 100  # step t answers t / 100
+    answers = get_task("recall").step_answers(output, recall)
     for row, x in zip(answers, recall.inputs, strict=True):
         query = int(x[:, QUERY].argmax())
         marked = float(x[int(x[:, MARK].argmax()), VALUE])  # the query's target
-        assert row[query] == f"+0.50 (target {marked:+.2f})"
-        assert row[0] == f"+0.50 (target {float(x[0, VALUE]):+.2f})"  # else the current value
+        assert row[query] == f"+{query / 100:.2f} (target {marked:+.2f})"
+        assert row[0] == f"+0.00 (target {float(x[0, VALUE]):+.2f})"  # else the current value
         assert len(row) == 20
     adding = get_task("adding").batch(1, 10, generator)
     assert get_task("adding").step_answers(torch.zeros(1), adding) == []  # one answer a sequence

@@ -10,6 +10,7 @@ import streamlit as st
 
 from lstm_core.figures.text import text_around
 from lstm_core.figures.traced import gates_figure
+from lstm_core.learned.charmodel import EXPECTED_SHOWN
 from lstm_core.model.source import ModelSource
 from lstm_core.model.source_tables import shapes_table, steps_read, units_holding
 from lstm_core.model.trace import step_rows
@@ -86,14 +87,22 @@ def step_body(source: ModelSource) -> None:
     if run.text:
         st.caption(f"Step t = {step} reads the character at the caret:")
         st.code(text_around(run.text, step), language=None)
-        st.caption("After it, the model's three likeliest next characters, and the one that comes:")
+        st.caption(
+            f"After it, the model's {EXPECTED_SHOWN} likeliest next characters, and the one "
+            "that comes:"
+        )
         st.code(run.step_answers[0][step], language=None)
     read = steps_read(run, batch, step)
     if read:
         st.caption(
             f"Step t = {step} of batch item {batch} reads `{run.step_words[batch][step]}`. "
-            "The steps around it: what the model answers after each step beside the right "
-            "answer, and what each label holds after it"
+            "The steps around it: "
+            + (
+                "what the model answers after each step beside the right answer, and "
+                if run.step_answers
+                else ""
+            )
+            + "what each label holds after each step"
             + (
                 " (blank: the label is not defined there, as a stored value outside its gap):"
                 if any(value == "" for row in read for value in row.values())

@@ -252,6 +252,7 @@ def explorer_body(source: ModelSource) -> None:
         )
     if focus is not None:
         shown = units[0] if not t.proj_size and units else focus_unit
+        drawn_unit = layer * t.hidden_size + shown  # numbered layer by layer, as focus.unit
         # Named as the text view and the cells CLI name them: "unit 300 (layer 1, its unit 44)".
         c_unit, h_unit = (
             stacked_unit_name(unit, t.hidden_size, t.num_layers)
@@ -271,12 +272,12 @@ def explorer_body(source: ModelSource) -> None:
             )
             + (
                 ""
-                if layer * t.hidden_size + shown == focus.unit
-                else " The chart below draws the unit picked above, "
-                f"{stacked_unit_name(layer * t.hidden_size + shown, t.hidden_size, t.num_layers)}."
+                if drawn_unit == focus.unit
+                else " The chart below draws the first unit picked above, "
+                f"{stacked_unit_name(drawn_unit, t.hidden_size, t.num_layers)}."
             )
         )
-        write_cell_link("explorer", focus.label, layer * t.hidden_size + shown)
+        write_cell_link("explorer", focus.label, drawn_unit)
         show_figure(
             label_figure,
             t,

@@ -27,7 +27,7 @@ from lstm_core.figures.colors import (
 )
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
 from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
-from lstm_core.learned.charmodel import SHOWN
+from lstm_core.learned.charmodel import quoted_char
 from lstm_core.model.trace import DIRECTION_NAMES, FILE_MODEL_TITLE, Trace
 
 
@@ -314,7 +314,7 @@ def label_figure(
                     {
                         # Quoted, so that a space shows; a newline and a tab as the text
                         # view has them.
-                        "customdata": [f"'{SHOWN.get(char, char)}'" for char in characters],
+                        "customdata": [quoted_char(char) for char in characters],
                         "hovertemplate": "t = %{x}: %{customdata}<br>"
                         + f"{label_name} = %{{y}}<extra></extra>",
                     }

@@ -25,6 +25,7 @@ VOCAB_SIZE: int = len(VOCABULARY) + 1
 _IDS: dict[str, int] = {char: index for index, char in enumerate(VOCABULARY)}
 # How a character without a glyph is written wherever the app shows one character.
 SHOWN: dict[str, str] = {"\n": "↵", "\t": "→"}
+EXPECTED_SHOWN = 3  # likeliest next characters that expected_next names
 WEIGHTS_FORMAT = "lstm-state-explorer/char-lstm"
 # A weights file larger than this is refused before it is parsed.
 MAX_WEIGHTS_BYTES = 64_000_000
@@ -94,25 +95,27 @@ class CharLSTM(nn.Module):
         return self.head(output), final
 
 
-def expected_next(logits: torch.Tensor, text: str, top: int = 3) -> list[str]:
-    """After each character of `text`, the model's `top` likeliest next characters with their
-    probabilities, then the character that does come next: len(text) strings, from the
-    model's logits (T, V) on `text`."""
-    if logits.shape != (len(text), VOCAB_SIZE):
-        raise ValueError(f"logits must be ({len(text)}, {VOCAB_SIZE}), got {tuple(logits.shape)}")
+def expected_next(logits: torch.Tensor, upcoming: str, top: int = EXPECTED_SHOWN) -> list[str]:
+    """After each step, the model's `top` likeliest next characters with their probabilities,
+    then the character that does come next: T strings, from the model's logits (T, V) on a text
+    and `upcoming`, the characters that follow each step (the text from its second character;
+    steps beyond it say so)."""
+    if logits.dim() != 2 or logits.shape[1] != VOCAB_SIZE:
+        raise ValueError(f"logits must be (T, {VOCAB_SIZE}), got {tuple(logits.shape)}")
     probabilities, ids = logits.softmax(dim=-1).topk(top, dim=-1)  # (T, top) each
     words = []
     for t, (row, row_ids) in enumerate(zip(probabilities.tolist(), ids.tolist(), strict=True)):
         likeliest = "  ".join(
-            f"{_quoted(VOCABULARY[index]) if index < len(VOCABULARY) else 'another'} {p:.2f}"
+            f"{quoted_char(VOCABULARY[index]) if index < len(VOCABULARY) else 'another'} {p:.2f}"
             for p, index in zip(row, row_ids, strict=True)
         )
-        comes = _quoted(text[t + 1]) if t + 1 < len(text) else "(the text ends)"
+        comes = quoted_char(upcoming[t]) if t < len(upcoming) else "(the text ends)"
         words.append(f"{likeliest}  · next: {comes}")
     return words
 
 
-def _quoted(char: str) -> str:
+def quoted_char(char: str) -> str:
+    """One character as the app shows it: in quotes, a newline or tab as its glyph (SHOWN)."""
     return f"'{SHOWN.get(char, char)}'"
 
 

@@ -261,7 +261,8 @@ def _run_code(source: ModelSource, weights: bytes) -> SourceRun:
             "trained on, through its embedding: step t is character t."
         ),
         text=text,
-        step_answers=(tuple(expected_next(logits, text)),),
+        # The held-out source goes on past the characters shown: its next one is known.
+        step_answers=(tuple(expected_next(logits, held_out.text[1 : len(text) + 1])),),
     )
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from lstm_core.figures.text import text_around
 from lstm_core.figures.traced import gates_figure
-from lstm_core.learned.charmodel import EXPECTED_SHOWN
+from lstm_core.learned.charmodel import NEXT_CHARACTERS_SHOWN
 from lstm_core.model.source import ModelSource
 from lstm_core.model.source_tables import shapes_table, steps_read, units_holding
 from lstm_core.model.trace import step_rows
@@ -88,7 +88,7 @@ def step_body(source: ModelSource) -> None:
         st.caption(f"Step t = {step} reads the character at the caret:")
         st.code(text_around(run.text, step), language=None)
         st.caption(
-            f"After it, the model's {EXPECTED_SHOWN} likeliest next characters, and the one "
+            f"After it, the model's {NEXT_CHARACTERS_SHOWN} likeliest next characters, and the one "
             "that comes:"
         )
         st.code(run.step_answers[0][step], language=None)

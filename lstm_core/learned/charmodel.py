@@ -25,7 +25,7 @@ VOCAB_SIZE: int = len(VOCABULARY) + 1
 _IDS: dict[str, int] = {char: index for index, char in enumerate(VOCABULARY)}
 # How a character without a glyph is written wherever the app shows one character.
 SHOWN: dict[str, str] = {"\n": "↵", "\t": "→"}
-EXPECTED_SHOWN = 3  # likeliest next characters that expected_next names
+NEXT_CHARACTERS_SHOWN = 3  # likeliest next characters that expected_next names
 WEIGHTS_FORMAT = "lstm-state-explorer/char-lstm"
 # A weights file larger than this is refused before it is parsed.
 MAX_WEIGHTS_BYTES = 64_000_000
@@ -95,7 +95,9 @@ class CharLSTM(nn.Module):
         return self.head(output), final
 
 
-def expected_next(logits: torch.Tensor, upcoming: str, top: int = EXPECTED_SHOWN) -> list[str]:
+def expected_next(
+    logits: torch.Tensor, upcoming: str, top: int = NEXT_CHARACTERS_SHOWN
+) -> list[str]:
     """After each step, the model's `top` likeliest next characters with their probabilities,
     then the character that does come next: T strings, from the model's logits (T, V) on a text
     and `upcoming`, the characters that follow each step (the text from its second character;

@@ -151,7 +151,9 @@ UNITS_SHOWN = """() => [...document.querySelectorAll('[data-testid="stMultiSelec
     .map(tag => tag.getAttribute('aria-label'))"""
 
 # The names of the line traces the first chart draws (one per unit and panel).
-DRAWN_LINES = """() => document.querySelector('.js-plotly-plot')._fullData
+# While a rerun replaces the chart there may be no plot, or one not drawn yet: no lines then,
+# so that a wait on them goes on waiting instead of failing.
+DRAWN_LINES = """() => (document.querySelector('.js-plotly-plot')?._fullData ?? [])
     .filter(trace => trace.mode === 'lines').map(trace => trace.name)"""
 
 

@@ -17,7 +17,9 @@ def csv_script() -> None:
     from ui.sidebar_memory import csv_upload_control
 
     st.session_state.setdefault("signal", "csv")
-    csv_upload_control()
+    # "elsewhere": a page that does not draw the uploader (the Gate playground, the text view).
+    if not st.session_state.get("elsewhere"):
+        csv_upload_control()
 
 
 def forget_init_script() -> None:
@@ -34,7 +36,7 @@ def forget_init_script() -> None:
 
 def test_a_good_csv_goes_to_session_state_and_a_bad_one_shows_an_error() -> None:
     at = AppTest.from_function(csv_script, default_timeout=APPTEST_TIMEOUT).run()
-    assert at.session_state["input_values"] is None
+    assert "input_values" not in at.session_state
     at.file_uploader(key="input_csv_file").upload("x.csv", b"a,b\n1,2\n3,4\n5,6\n", "text/csv")
     at.run()
     assert not at.exception
@@ -43,6 +45,25 @@ def test_a_good_csv_goes_to_session_state_and_a_bad_one_shows_an_error() -> None
     assert not at.exception
     assert at.session_state["input_values"] is None
     assert any("y.csv: row 2 has 1 values" in error.value for error in at.error)
+
+
+def test_the_csv_rows_outlive_a_page_without_the_uploader_until_the_file_is_removed() -> None:
+    rows = ((1.0, 2.0), (3.0, 4.0), (5.0, 6.0))
+    at = AppTest.from_function(csv_script, default_timeout=APPTEST_TIMEOUT).run()
+    at.file_uploader(key="input_csv_file").upload("x.csv", b"a,b\n1,2\n3,4\n5,6\n", "text/csv")
+    at.run()
+    at.session_state["elsewhere"] = True
+    at.run()
+    at.session_state["elsewhere"] = False
+    at.run()  # the uploader is drawn again, empty: Streamlit dropped its value
+    assert not at.exception
+    assert at.session_state["input_values"] == rows
+    assert any("x.csv: 3 steps × 2 features" in caption.value for caption in at.caption)
+    at.file_uploader(key="input_csv_file").set_value(("x.csv", b"1,2\n", "text/csv")).run()
+    assert at.session_state["input_values"] == ((1.0, 2.0),)
+    at.file_uploader(key="input_csv_file").set_value(None).run()
+    assert at.session_state["input_values"] is None
+    assert not at.caption
 
 
 def test_forget_init_presets_set_the_bias_or_chrono_and_follow_the_slider() -> None:

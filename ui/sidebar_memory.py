@@ -16,6 +16,8 @@ from ui.state import INPUT_VALUES_KEY
 
 FORGET_INIT_KEY = "forget_init"
 CSV_FILE_KEY = "input_csv_file"
+CSV_NAME_KEY = "input_csv_name"  # the kept rows' file name
+CSV_ERROR_KEY = "input_csv_error"  # why the last file uploaded could not be read
 # label -> (forget_bias, chrono on?)
 FORGET_INITS: dict[str, tuple[float, bool]] = {
     "0": (0.0, False),
@@ -83,17 +85,25 @@ def _parse(data: bytes) -> tuple[tuple[float, ...], ...]:
 
 
 def _csv_uploaded() -> None:
-    """on_change of the uploader: the sidebar's input_dim and seq_len (and so the link) take
-    the file's shape. A callback runs before the script, while those widgets may still be set;
-    a bad file changes nothing here (the run below reports it)."""
+    """on_change of the uploader: keep the rows (and the file's name) for the session, and the
+    sidebar's input_dim and seq_len (and so the link) take the file's shape. A callback runs
+    before the script, while those widgets may still be set. The rows are kept here, not from
+    the widget's value: a page that does not draw the uploader drops its value, not the file."""
     upload = st.session_state.get(CSV_FILE_KEY)
-    if upload is None:
+    st.session_state.pop(CSV_ERROR_KEY, None)
+    if upload is None:  # the user removed the file
+        st.session_state[INPUT_VALUES_KEY] = None
+        st.session_state.pop(CSV_NAME_KEY, None)
         return
     try:
         rows = _parse(upload.getvalue())
-    except ValueError:
+    except ValueError as error:
+        st.session_state[INPUT_VALUES_KEY] = None
+        st.session_state.pop(CSV_NAME_KEY, None)
+        st.session_state[CSV_ERROR_KEY] = f"{upload.name}: {error}"
         return
     st.session_state[INPUT_VALUES_KEY] = rows
+    st.session_state[CSV_NAME_KEY] = upload.name
     store_settings({"seq_len": len(rows), "input_dim": len(rows[0])})
 
 
@@ -108,7 +118,7 @@ def csv_upload_control() -> None:
     """The CSV uploader (shown while signal == "csv"); rows go to INPUT_VALUES_KEY."""
     if st.session_state.get("signal") != "csv":
         return
-    upload = st.file_uploader(
+    st.file_uploader(
         "input CSV",
         type=["csv", "txt"],
         key=CSV_FILE_KEY,
@@ -118,17 +128,13 @@ def csv_upload_control() -> None:
             f"input_dim and seq_len follow the file. At most {MAX_CSV_BYTES // 1_000_000} MB."
         ),
     )
-    if upload is None:
-        st.session_state[INPUT_VALUES_KEY] = None
+    if CSV_ERROR_KEY in st.session_state:
+        st.error(st.session_state[CSV_ERROR_KEY])
+    rows = st.session_state.get(INPUT_VALUES_KEY)
+    if rows is None:
         return
-    try:
-        rows = _parse(upload.getvalue())
-    except ValueError as error:
-        st.session_state[INPUT_VALUES_KEY] = None
-        st.sidebar.error(f"{upload.name}: {error}")
-        return
-    st.session_state[INPUT_VALUES_KEY] = rows
     st.caption(
-        f"{upload.name}: {len(rows)} steps × {len(rows[0])} features. A link holds the "
-        "settings and this shape, not the numbers: whoever opens it is asked for the file."
+        f"{st.session_state.get(CSV_NAME_KEY, 'The file')}: {len(rows)} steps × {len(rows[0])} "
+        "features. A link holds the settings and this shape, not the numbers: whoever opens it "
+        "is asked for the file."
     )

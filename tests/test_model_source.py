@@ -434,6 +434,8 @@ def test_a_link_with_model_brackets_opens_the_trained_model_and_keeps_it() -> No
     assert at.query_params["model"] == "brackets"
     assert any("brackets task's model" in c.value for c in at.caption)
     assert chart_specs(at)[0]["layout"]["title"]["text"].startswith("Trained brackets model:")
+    downloads = {b.proto.label: b.proto.disabled for b in at.get("download_button")}
+    assert downloads["⬇ Data as CSV"] is False and downloads["⬇ Data as Parquet"] is False
 
 
 def test_the_explorer_link_holds_a_trained_models_label_and_unit() -> None:

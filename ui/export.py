@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from lstm_core import RunConfig
 from lstm_core.io.image import INSTALL_HINT, figure_bytes, find_browser, image_filename
-from lstm_core.io.tidy import data_bytes
+from lstm_core.io.tidy import data_bytes, to_csv_bytes, to_parquet_bytes
 from ui.runs import cached_simulate
 
 # (format, scale, button label, help)
@@ -26,9 +27,13 @@ IMAGE_CHOICES: tuple[tuple[str, float, str, str], ...] = (
     ("svg", 1, "SVG", "Vector: scales without blur; edit in Inkscape or a browser."),
     ("pdf", 1, "PDF", "Vector: papers (LaTeX \\includegraphics)."),
 )
-# Above this many rows a CSV is too big for a browser download (README, Export and share):
-# it is left to the CLI; Parquet stays available.
-CSV_MAX_ROWS = 10_000_000
+# Above this size a CSV is too big for a browser download (README, Export and share): it is
+# left to the CLI; Parquet stays available.
+CSV_MAX_BYTES = 320_000_000
+# Bytes a row, for the sizes the buttons announce: the tidy long form holds one value a row, a
+# traced model's frame (Trace.frame) eight.
+TIDY_ROW_BYTES = {"csv": 32, "parquet": 4}
+TRACE_ROW_BYTES = {"csv": 104, "parquet": 45}
 MIME_TYPES: dict[str, str] = {
     "png": "image/png",
     "svg": "image/svg+xml",
@@ -86,34 +91,40 @@ def figure_downloads(figure: go.Figure | Callable[[], go.Figure], basename: str,
             )
 
 
-def data_downloads(config: RunConfig, basename: str, key: str) -> None:
-    """CSV and Parquet of every trajectory of the run of `config` in tidy long form, made on
-    click from the cached run (held by nothing else meanwhile: the run cache stays the one
-    that bounds the memory runs take).
+def size_text(nbytes: float) -> str:
+    """A download's size for a person: "about 2 kB", "about 310 MB"."""
+    if nbytes < 1e6:
+        return f"about {max(1, round(nbytes / 1e3)):,} kB"
+    return f"about {nbytes / 1e6:,.0f} MB"
 
-    CSV is offered up to CSV_MAX_ROWS (≈32 bytes a row); above that Parquet, or the CLI.
-    """
-    # torch h, c + manual h, c, i, f, g, o; each (L, B, T, H)
-    rows = 8 * config.num_layers * config.batch_size * config.seq_len * config.hidden_dim
-    too_big = rows > CSV_MAX_ROWS
-    st.caption(
-        f"Tidy long form, one row per value ({rows:,} rows): columns impl (torch / manual), "
-        "layer, batch, t, unit, state (h, c, i, f, g, o), value. Made when you click."
-    )
+
+def _csv_and_parquet(
+    make: Callable[[str], bytes],
+    rows: int,
+    row_bytes: dict[str, int],
+    basename: str,
+    key: str,
+    cli_hint: str,
+) -> None:
+    """The CSV and Parquet buttons side by side; `make(fmt)` writes the bytes on click. CSV is
+    disabled, with a reason, above CSV_MAX_BYTES."""
+    csv_bytes = rows * row_bytes["csv"]
+    too_big = csv_bytes > CSV_MAX_BYTES
     csv_help = (
-        f"Above {CSV_MAX_ROWS:,} rows CSV is too large for a browser download: use "
-        f"Parquet, or `python -m lstm_core export {basename}.csv [flags]`."
+        f"{size_text(csv_bytes)}: above {size_text(CSV_MAX_BYTES)} a CSV is too large for a "
+        f"browser download. Use Parquet{cli_hint}."
         if too_big
-        else f"Plain text, opens anywhere: about {rows * 32 / 1e6:,.0f} MB."
+        else f"Plain text, opens anywhere: {size_text(csv_bytes)}."
     )
     parquet_help = (
-        "Compact and typed (about 4 bytes a row): pandas.read_parquet, polars, DuckDB, R."
+        f"Compact and typed ({size_text(rows * row_bytes['parquet'])}): pandas.read_parquet, "
+        "polars, DuckDB, R."
     )
     offers = (("CSV", "csv", csv_help, too_big), ("Parquet", "parquet", parquet_help, False))
     for column, (name, fmt, help_text, disabled) in zip(st.columns(2), offers, strict=True):
         column.download_button(
             f"⬇ Data as {name}",
-            data=lambda fmt=fmt: data_bytes(cached_simulate(config), fmt),
+            data=lambda fmt=fmt: make(fmt),
             file_name=f"{basename}.{fmt}",
             mime=MIME_TYPES[fmt],
             key=f"{key}_{fmt}",
@@ -124,11 +135,50 @@ def data_downloads(config: RunConfig, basename: str, key: str) -> None:
         )
 
 
+def data_downloads(config: RunConfig, basename: str, key: str) -> None:
+    """CSV and Parquet of every trajectory of the run of `config` in tidy long form, made on
+    click from the cached run (held by nothing else meanwhile: the run cache stays the one
+    that bounds the memory runs take). CSV is offered up to CSV_MAX_BYTES; above that Parquet,
+    or the CLI.
+    """
+    # torch h, c + manual h, c, i, f, g, o; each (L, B, T, H)
+    rows = 8 * config.num_layers * config.batch_size * config.seq_len * config.hidden_dim
+    st.caption(
+        f"Tidy long form, one row per value ({rows:,} rows): columns impl (torch / manual), "
+        "layer, batch, t, unit, state (h, c, i, f, g, o), value. Made when you click."
+    )
+    _csv_and_parquet(
+        lambda fmt: data_bytes(cached_simulate(config), fmt),
+        rows,
+        TIDY_ROW_BYTES,
+        basename,
+        key,
+        f", or `python -m lstm_core export {basename}.csv [flags]`",
+    )
+
+
+def trace_downloads(frame: Callable[[], pd.DataFrame], rows: int, basename: str, key: str) -> None:
+    """CSV and Parquet of a traced model's states (`frame()`: Trace.frame, `rows` rows), made
+    on click. CSV is offered up to CSV_MAX_BYTES; Parquet always."""
+    st.caption(
+        f"One row per layer, direction, batch item, step and unit ({rows:,} rows): h, c "
+        "(nn.LSTM), i, f, g, o, manual_h, manual_c (the hand-written cell). Made when you click."
+    )
+    _csv_and_parquet(
+        lambda fmt: to_csv_bytes(frame()) if fmt == "csv" else to_parquet_bytes(frame()),
+        rows,
+        TRACE_ROW_BYTES,
+        basename,
+        key,
+        "",
+    )
+
+
 # st.code gets slow past this; longer scripts (CSV input embedded) are download-only.
 MAX_SHOWN_SCRIPT_CHARS = 60_000
 
 
-def reproduce_section(config: Any, key: str) -> None:
+def reproduce_section(config: RunConfig, key: str) -> None:
     """The plain-PyTorch script that rebuilds `config`'s run: shown in an expander, downloadable."""
     from lstm_core.io.reproduce import reproduce_script, script_filename
 

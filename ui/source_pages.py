@@ -43,7 +43,7 @@ from lstm_core.model.source import (
 from lstm_core.model.trace import DIRECTION_NAMES, Trace
 from ui.caches import VIEWS, byte_cached
 from ui.cell_link import linked_cell, write_cell_link
-from ui.export import CSV_MAX_ROWS
+from ui.export import trace_downloads
 from ui.figure import show_figure
 from ui.model_source import (
     FOCUS_KEY,
@@ -362,16 +362,7 @@ def explorer_body(source: ModelSource) -> None:
         f"reaches {float(t.c.abs().max()):.3g}, not a different computation."
     )
     st.subheader("Take it with you")
-    rows = t.c.numel()
-    if rows <= CSV_MAX_ROWS:
-        st.download_button(
-            f"⬇ Every state as CSV ({rows:,} rows)",
-            data=lambda: t.frame().to_csv(index=False),
-            file_name=f"{name}.csv",
-            mime="text/csv",
-            key="explorer_src_csv",
-            on_click="ignore",
-        )
+    trace_downloads(t.frame, t.c.numel(), name, "explorer_src_data")
     script = source_script(run, source_file_name(source))
     with st.expander("Reproduce this run (a standalone script that loads the same file)"):
         st.code(script, language="python")

@@ -19,6 +19,8 @@ from lstm_core.analysis.memory import (
     STATE_NAMES,
     MemoryLab,
     half_life_text,
+    half_life_verdict,
+    loop_effect,
     memory_lab,
 )
 from lstm_core.analysis.metrics import MEAN_FORGET_MEANING
@@ -80,17 +82,10 @@ def lab_section(config: RunConfig) -> None:
             half_life_text(lab.half_life[name], steps),
             help=f"Half-life: {HALF_LIFE_MEANING}.",
         )
-    measured_c = lab.half_life["lstm_c"]
-    if measured_c is None or measured_c > 1.5 * lab.predicted_half_life_c:
-        effect = "writes it back into C: here it lasts longer than f̄ alone predicts"
-    elif measured_c < lab.predicted_half_life_c / 1.5:
-        effect = "can also cancel it: here it fades sooner than f̄ alone predicts"
-    else:
-        effect = "here changes it little"
     st.caption(
         "Predicted and measured can differ: the prediction follows C's own path only (each "
         "step multiplies C by f, taken at its mean f̄), while the measured difference also goes "
-        f"round the loop C → h → gates → C, which {effect}."
+        f"round the loop C → h → gates → C, which {loop_effect(lab)}."
     )
     show_figure(
         perturbation_figure,
@@ -121,37 +116,9 @@ def lab_section(config: RunConfig) -> None:
     )
 
 
-# A C half-life of fewer steps than this is no long memory, whatever the other states do.
-SHORTEST_VERDICT = 5
-
-
 def _explain_half_lives(lab: MemoryLab) -> None:
-    steps = lab.config.seq_len
-    c_life, h_life = lab.half_life["lstm_c"], lab.half_life["lstm_h"]
-    longest_other = max(
-        (lab.half_life[n] if lab.half_life[n] is not None else steps + 1)
-        for n in ("gru_h", "rnn_h")
-    )
-    c_value = c_life if c_life is not None else steps + 1
-    if c_life is None and steps < SHORTEST_VERDICT:
-        st.info(
-            f"The run has {steps} step{'s' if steps > 1 else ''}: too short to tell how long a "
-            f"state remembers (C has not halved within it). Raise the steps to "
-            f"{SHORTEST_VERDICT} or more in the sidebar."
-        )
-    elif c_value > longest_other and c_value >= SHORTEST_VERDICT:
-        st.success(
-            f"The LSTM's C keeps the perturbation longest: half-life "
-            f"{half_life_text(c_life, steps)} against {half_life_text(h_life, steps)} for its h "
-            f"and {half_life_text(lab.half_life['gru_h'], steps)} / "
-            f"{half_life_text(lab.half_life['rnn_h'], steps)} for the GRU / RNN."
-        )
-    else:
-        st.warning(
-            "With these settings the LSTM's C does not remember the first input for long "
-            f"(half-life {half_life_text(c_life, steps)}). Raise the forget bias (+3 to +5) or use "
-            "chrono initialisation in the sidebar."
-        )
+    verdict = half_life_verdict(lab)
+    {"info": st.info, "success": st.success, "warning": st.warning}[verdict.kind](verdict.text)
 
 
 st.title("Memory lab: where does the memory live?")

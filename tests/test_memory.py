@@ -19,7 +19,9 @@ from lstm_core.analysis.memory import (
     check_lab_size,
     half_life,
     half_life_text,
+    half_life_verdict,
     jacobian_norms,
+    loop_effect,
     memory_lab,
     perturbation_differences,
     seeded_rnns,
@@ -230,3 +232,59 @@ def test_the_opening_run_keeps_the_perturbation_in_c_and_lets_h_halve() -> None:
     assert lab.half_life["lstm_c"] is None
     h_life = lab.half_life["lstm_h"]
     assert h_life is not None and h_life < 100 // 2
+
+
+def lab_with(
+    half_lives: dict[str, int | None], steps: int = 50, mean_forget: float = 0.9
+) -> MemoryLab:
+    """A MemoryLab holding only the given half-lives (what the verdicts read)."""
+    empty = {name: torch.zeros(steps) for name in STATE_NAMES}
+    return MemoryLab(
+        config=RunConfig(seq_len=steps),
+        mean_forget=mean_forget,
+        predicted_half_life_c=math.log(0.5) / math.log(mean_forget),  # 6.58 steps at 0.9
+        difference=empty,
+        half_life=half_lives,
+        gradient=empty,
+        forget_product=torch.ones(steps),
+    )
+
+
+@pytest.mark.parametrize(
+    ("c", "h", "gru", "rnn", "kind", "says"),
+    [
+        (30, 3, 10, 2, "success", "C keeps the perturbation longest: half-life 30 steps"),
+        (None, 3, 10, 2, "success", "half-life > 50 against 3 steps"),
+        (None, 3, None, 2, "info", "neither the LSTM's C nor the GRU h has halved"),
+        (2, 1, 1, 1, "warning", "does not remember the first input for long (half-life 2"),
+        (
+            12,
+            3,
+            20,
+            2,
+            "warning",
+            "C is not the longest memory: its half-life is 12 steps, the GRU h's 20",
+        ),
+        (12, 3, 2, None, "warning", "the RNN h's > 50"),
+    ],
+)
+def test_the_half_life_verdict_names_what_was_measured(
+    c: int | None, h: int | None, gru: int | None, rnn: int | None, kind: str, says: str
+) -> None:
+    verdict = half_life_verdict(lab_with({"lstm_c": c, "lstm_h": h, "gru_h": gru, "rnn_h": rnn}))
+    assert verdict.kind == kind
+    assert says in verdict.text
+
+
+def test_a_run_too_short_to_halve_says_so() -> None:
+    verdict = half_life_verdict(lab_with(dict.fromkeys(STATE_NAMES), steps=3))
+    assert verdict.kind == "info" and "The run has 3 steps: too short" in verdict.text
+
+
+@pytest.mark.parametrize(
+    ("c", "effect"),
+    [(None, "writes it back"), (10, "writes it back"), (7, "changes it little"), (4, "cancel")],
+)
+def test_the_loop_effect_compares_measured_and_predicted(c: int | None, effect: str) -> None:
+    # predicted 6.58 steps: 10 > 1.5 x 6.58, 4 < 6.58 / 1.5
+    assert effect in loop_effect(lab_with({"lstm_c": c, "lstm_h": 1, "gru_h": 1, "rnn_h": 1}))

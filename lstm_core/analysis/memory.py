@@ -156,6 +156,83 @@ class MemoryLab:
         }
 
 
+# A C half-life of fewer steps than this is no long memory, whatever the other states do.
+SHORTEST_VERDICT = 5
+# Measured and predicted C half-lives further apart than this factor: the loop through h and
+# the gates changed how long C keeps the perturbation, and the page says which way.
+LOOP_EFFECT_FACTOR = 1.5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a lab run shows, in one sentence: `kind` is "info" (the run cannot tell),
+    "success" (C keeps the perturbation longest) or "warning" (it does not)."""
+
+    kind: str
+    text: str
+
+
+def loop_effect(lab: MemoryLab) -> str:
+    """How the loop C -> h -> gates -> C changed C's half-life against f̄'s prediction, as the
+    end of a sentence ("... which writes it back into C: ...")."""
+    measured = lab.half_life["lstm_c"]
+    predicted = lab.predicted_half_life_c
+    if measured is None or measured > LOOP_EFFECT_FACTOR * predicted:
+        return "writes it back into C: here it lasts longer than f̄ alone predicts"
+    if measured < predicted / LOOP_EFFECT_FACTOR:
+        return "can also cancel it: here it fades sooner than f̄ alone predicts"
+    return "here changes it little"
+
+
+def half_life_verdict(lab: MemoryLab) -> Verdict:
+    """Whether the LSTM's C keeps the first input's perturbation longer than the other three
+    states (a half-life of "> T" counts as T + 1 steps), and what to change when it does not."""
+    steps = lab.config.seq_len
+    lives = {name: lab.half_life[name] for name in STATE_NAMES}
+    text = {name: half_life_text(life, steps) for name, life in lives.items()}
+    c_life = lives["lstm_c"]
+    c_steps = c_life if c_life is not None else steps + 1
+    rivals = {
+        name: life if life is not None else steps + 1
+        for name, life in lives.items()
+        if name in ("gru_h", "rnn_h")
+    }
+    longest_rival = max(rivals, key=lambda name: rivals[name])
+    raise_it = "Raise the forget bias (+3 to +5) or use chrono initialisation in the sidebar."
+    if c_life is None and steps < SHORTEST_VERDICT:
+        return Verdict(
+            "info",
+            f"The run has {steps} step{'s' if steps > 1 else ''}: too short to tell how long a "
+            f"state remembers (C has not halved within it). Raise the steps to "
+            f"{SHORTEST_VERDICT} or more in the sidebar.",
+        )
+    if c_steps > rivals[longest_rival] and c_steps >= SHORTEST_VERDICT:
+        return Verdict(
+            "success",
+            f"The LSTM's C keeps the perturbation longest: half-life {text['lstm_c']} against "
+            f"{text['lstm_h']} for its h and {text['gru_h']} / {text['rnn_h']} for the GRU / RNN.",
+        )
+    if c_life is None:  # so a rival has not halved either
+        return Verdict(
+            "info",
+            f"Within these {steps} steps neither the LSTM's C nor the "
+            f"{STATE_LABELS[longest_rival]} has halved: the run is too short to tell which "
+            "keeps the first input longer. Raise the steps in the sidebar.",
+        )
+    if c_life < SHORTEST_VERDICT:
+        return Verdict(
+            "warning",
+            "With these settings the LSTM's C does not remember the first input for long "
+            f"(half-life {text['lstm_c']}). {raise_it}",
+        )
+    return Verdict(
+        "warning",
+        f"With these settings the LSTM's C is not the longest memory: its half-life is "
+        f"{text['lstm_c']}, the {STATE_LABELS[longest_rival]}'s {text[longest_rival]}. "
+        f"{raise_it}",
+    )
+
+
 def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -245,9 +247,12 @@ base = f"text_{model_name}_unit{unit}"
 # Each strip's own title names the unit and the state, in the app and in its exported image.
 show_figure(unit_strip, (model_name, text), unit, "c", name=f"{base}_c", key="text_c_strip")
 show_figure(unit_strip, (model_name, text), unit, "h", name=f"{base}_h", key="text_h_strip")
-difference = (run.manual_h - run.h).abs().max().item()
 st.caption(
     f"h_t comes from nn.LSTM; C_t and the gates from the written-out equations with the same "
-    f"weights (max |h difference| {difference:.1e}). Loss on this text: {run.loss:.3f} "
-    "nats per character."
+    f"weights (max |h difference| {run.max_h_difference:.1e}). "
+    + (
+        "Loss: none for one character (it needs a next character to predict)."
+        if math.isnan(run.loss)
+        else f"Loss on this text: {run.loss:.3f} nats per character."
+    )
 )

@@ -76,6 +76,16 @@ def test_another_text_changes_the_strips() -> None:
         for b, a in zip(before, after, strict=True)
     )
     assert np.count_nonzero(~np.isnan(after[0])) == len('x = ("a", [1, 2])\n')
+    assert any("Loss on this text: " in caption.value for caption in at.caption)
+
+
+def test_one_character_has_strips_and_no_loss() -> None:
+    at = open_text_page()
+    at.text_area(key="text_input").input("x").run()
+    assert not at.exception and not at.error
+    assert [np.count_nonzero(~np.isnan(values)) for values in strip_values(at)] == [1, 1]
+    captions = " ".join(caption.value for caption in at.caption)
+    assert "Loss: none for one character" in captions and "nan" not in captions
 
 
 def test_another_label_starts_at_its_best_unit() -> None:

@@ -179,7 +179,13 @@ class TextRun(TextStates):
 
     gates: dict[str, torch.Tensor]  # "i", "f", "g", "o" -> (T, L·H)
     manual_h: torch.Tensor  # (T, L·H) the hand-written cell's h, to check against h
-    loss: float  # mean next-character cross-entropy over the text, nats per character
+    loss: float  # mean next-character cross-entropy over the text, nats per character; NaN
+    # for a one-character text (nothing after it to predict)
+
+    @property
+    def max_h_difference(self) -> float:
+        """Largest |h| difference between the hand-written cell and nn.LSTM, over the text."""
+        return (self.manual_h - self.h).abs().max().item()
 
 
 def _read(model: CharLSTM, text: str, with_gates: bool) -> dict[str, torch.Tensor]:

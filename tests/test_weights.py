@@ -15,7 +15,7 @@ from conftest import ROOT
 from safetensors.torch import save
 
 from lstm_core import RunConfig, simulate
-from lstm_core.analysis.training import TrainSpec, expected_shapes
+from lstm_core.analysis.training import HIDDEN_RANGE, TrainSpec, expected_shapes
 from lstm_core.io.weights import (
     MAX_WEIGHTS_BYTES,
     WEIGHTS_FORMAT,
@@ -75,6 +75,17 @@ def test_wrong_weight_files_get_a_clear_error(
     torch.save(trained, tmp_path / "model.pt")
     with pytest.raises(ValueError, match="not a safetensors"):
         weights_from_bytes((tmp_path / "model.pt").read_bytes())
+
+
+def test_a_well_formed_file_of_a_size_the_lab_does_not_run_is_refused() -> None:
+    # Shapes and keys agree; only the hidden size is outside the range a TrainSpec takes.
+    high = HIDDEN_RANGE[1]
+    shapes = expected_shapes("lstm", 2, high + 1)
+    state = {name: torch.zeros(shape) for name, shape in shapes.items()}
+    with pytest.raises(
+        ValueError, match=f"has {high + 1} units; the adding problem runs 1 to {high}"
+    ):
+        weights_from_bytes(save(state))
 
 
 def test_saving_refuses_a_state_that_is_not_the_spec(trained: dict[str, torch.Tensor]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from lstm_core.analysis.training import TrainSpec, check_lstm_state
+from lstm_core.analysis.training import HIDDEN_RANGE, TrainSpec, check_lstm_state
 from lstm_core.learned.charmodel import read_safetensors
 
 # Uploaded weight files above this size are refused before parsing.
@@ -46,6 +46,11 @@ def weights_from_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict[str, 
         raise ValueError(
             "this safetensors file holds no trained adding-problem LSTM "
             "(no 'readout.weight' tensor); save one from the Memory lab"
+        )
+    low, high = HIDDEN_RANGE
+    if not low <= hidden.shape[1] <= high:
+        raise ValueError(
+            f"its LSTM has {hidden.shape[1]} units; the adding problem runs {low} to {high}"
         )
     check_lstm_state(state, int(hidden.shape[1]))
     return state, metadata

@@ -292,7 +292,9 @@ def _load_weights_section(default_seq_len: int) -> None:
             seq_len = int(metadata.get("seq_len", default_seq_len))
             TrainSpec(seq_len=seq_len)  # validates the length
         except ValueError:
-            st.error(f"{upload.name} names no valid sequence length; using T = {default_seq_len}.")
+            st.warning(
+                f"{upload.name} names no valid sequence length; using T = {default_seq_len}."
+            )
             seq_len = default_seq_len
         st.caption(
             f"Loaded {upload.name}: task {metadata.get('task', '?')}, T = {seq_len}, "

@@ -39,11 +39,13 @@ def session_id() -> str:
 
 
 def duration_text(seconds: float) -> str:
-    """'about 1 min 30 s', 'about 40 s', 'a few seconds'."""
+    """'about 1 min 30 s', 'about 2 min', 'about 40 s', 'a few seconds'."""
     if seconds < 5:
         return "a few seconds"
     minutes, rest = divmod(round(seconds / 5) * 5, 60)
-    return f"about {minutes} min {rest} s" if minutes else f"about {rest} s"
+    if not minutes:
+        return f"about {rest} s"
+    return f"about {minutes} min {rest} s" if rest else f"about {minutes} min"
 
 
 def follow(job: Job, describe: Callable[[Job], str]) -> Job:

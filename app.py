@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core import LIMITS
-from lstm_core.model.config import MAX_STATE_ELEMENTS, OPENING_PRESET
+from lstm_core import LIMITS, RunConfig
+from lstm_core.analysis.gate_stats import forget_gate_of_bias
+from lstm_core.model.config import MAX_STATE_ELEMENTS, OPENING_PRESET, PRESETS
 from ui.entry import freeze_startup_objects
 from ui.model_source import (
     apply_model_url_once,
@@ -37,6 +38,32 @@ apply_model_url_once()
 decide_screen_theme()
 
 
+def _preset_help() -> dict[str, str]:
+    """Each starting point's button help, read from its RunConfig."""
+    opening, default, snippet = (
+        PRESETS[name] for name in (OPENING_PRESET, "PyTorch default", "Canonical example")
+    )
+
+    def gate(config: RunConfig) -> str:
+        bias = config.forget_bias
+        return f"forget gate ≈ σ({bias:g}) = {forget_gate_of_bias(bias):.2f}"
+
+    return {
+        OPENING_PRESET: f"{gate(opening)}: C keeps most of itself; input scale "
+        f"{opening.input_scale:g} keeps h fluctuating at every size.",
+        "PyTorch default": f"PyTorch's own init: {gate(default)}, C halves each step.",
+        "Canonical example": (
+            f"The seeded PyTorch snippet: manual_seed({snippet.seed}), randn(1, "
+            f"{snippet.seq_len}, {snippet.input_dim}), nn.LSTM({snippet.input_dim}, "
+            f"{snippet.hidden_dim}): seed {snippet.seed}, input {snippet.input_dim}, hidden "
+            f"{snippet.hidden_dim}, {snippet.seq_len} steps."
+        ),
+    }
+
+
+PRESET_HELP = _preset_help()
+
+
 def sidebar(no_run_note: str | None) -> None:
     """The run settings and the share controls; on a page that uses no run, its note instead."""
     with st.sidebar:
@@ -53,15 +80,7 @@ def sidebar(no_run_note: str | None) -> None:
                 on_click=load_seeded_preset,
                 args=(name,),
                 use_container_width=True,
-                help={
-                    OPENING_PRESET: "Forget gate ≈ 0.98: C keeps most of itself; input scale "
-                    "2 keeps h fluctuating at every size.",
-                    "PyTorch default": "PyTorch's own init: forget gate ≈ 0.5, C halves each step.",
-                    "Canonical example": (
-                        "The seeded PyTorch snippet: manual_seed(0), randn(1, 4, 3), "
-                        "nn.LSTM(3, 2): seed 0, input 3, hidden 2, 4 steps."
-                    ),
-                }[name],
+                help=PRESET_HELP[name],
             )
         st.button(
             "Learned counter (brackets)",

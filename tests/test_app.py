@@ -6,6 +6,8 @@ import numpy as np
 from conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
 from streamlit.testing.v1 import AppTest
 
+from lstm_core.model.config import OPENING_PRESET
+
 
 def run_app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=APPTEST_TIMEOUT)
@@ -48,6 +50,11 @@ def test_pytorch_default_preset_says_nothing_persists() -> None:
 
 def test_canonical_preset_sets_the_brief_sizes() -> None:
     at = run_app()
+    # The buttons' help reads each starting point's settings.
+    assert "nn.LSTM(3, 2): seed 0, input 3, hidden 2, 4 steps" in (
+        at.button(key="preset_Canonical example").help
+    )
+    assert "σ(5) = 0.99" in at.button(key=f"preset_{OPENING_PRESET}").help
     at.button(key="preset_Canonical example").click().run()
     assert not at.exception
     # forget bias 0, yet its measured mean forget gate is far from 0.5: no default-init note

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core.analysis.gate_stats import forget_gate_of_bias
+from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, forget_gate_of_bias
 from lstm_core.figures.downsample import heatmap_columns
 from lstm_core.figures.gates import (
     forget_mean_figure,
@@ -12,6 +12,7 @@ from lstm_core.figures.gates import (
     gate_lines,
     saturation_figure,
 )
+from lstm_core.model.cell import gate_range_text
 from lstm_core.model.config import OPENING_PRESET, PRESETS
 from ui.entry import require_app
 from ui.figure import show_figure
@@ -25,8 +26,9 @@ st.title("Gate inspector")
 st.markdown(
     "The four gates decide every update: the **forget gate f_t** how much of $C_{t-1}$ to keep, "
     "the **input gate i_t** how much of the **candidate g_t (C̃_t)** to write, and the "
-    "**output gate o_t** how much of tanh(C_t) to show as h_t. Sigmoid gates live in [0, 1], "
-    "the tanh candidate in [-1, 1]; the colour scales are fixed to those ranges."
+    "**output gate o_t** how much of tanh(C_t) to show as h_t. Sigmoid gates live in "
+    f"{gate_range_text('f')}, the tanh candidate in {gate_range_text('g')}; the colour scales "
+    "are fixed to those ranges."
 )
 
 config, _ = seeded_run_or_stop(gates_body)
@@ -70,9 +72,11 @@ else:
 
 st.subheader("Saturation (Karpathy et al. 2015)")
 st.markdown(
-    "For each gate and unit: the share of steps the gate is **left-saturated** (below 0.1, "
-    "nearly shut) against the share it is **right-saturated** (above 0.9, nearly open); for "
-    "the candidate g the thresholds are -0.9 and 0.9. A forget gate high on the y-axis "
+    "For each gate and unit: the share of steps the gate is **left-saturated** (below "
+    f"{SATURATION_THRESHOLDS['f'][0]:g}, nearly shut) against the share it is "
+    f"**right-saturated** (above {SATURATION_THRESHOLDS['f'][1]:g}, nearly open); for the "
+    f"candidate g the thresholds are {SATURATION_THRESHOLDS['g'][0]:g} and "
+    f"{SATURATION_THRESHOLDS['g'][1]:g}. A forget gate high on the y-axis "
     "keeps C almost unchanged most of the time: an integrator, the slow memory. Points near "
     "(0, 0) work in the gate's middle range."
 )

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lstm_core.figures.updates import cell_flow_figure, playground_figure
-from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
+from lstm_core.model.cell import GATE_RANGES, WORKED_EXAMPLE, cell_update, gate_range_text
 from ui.entry import require_app
 from ui.equations import term
 from ui.figure import show_figure
@@ -81,7 +81,7 @@ labels = {
     "c_prev": ("C_{t-1}", "The memory before this step."),
     "f": ("forget f", "Share of C_{t-1} kept: 1 keeps all, 0 wipes it."),
     "i": ("input i", "Share of the candidate written."),
-    "g": ("candidate C̃ (g)", "What would be written, in [-1, 1]."),
+    "g": ("candidate C̃ (g)", f"What would be written, in {gate_range_text('g')}."),
     "o": ("output o", "Share of tanh(C_t) exposed as h_t."),
 }
 values: dict[str, list[float]] = {name: [] for name in FIELDS}
@@ -97,8 +97,8 @@ for unit in range(int(count)):
                 label, -50.0, 50.0, step=0.1, format="%.3f", key=key, help=help_text
             )
         else:
-            low = -1.0 if name == "g" else 0.0
-            value = column.slider(label, low, 1.0, step=0.01, key=key, help=help_text)
+            low, high = GATE_RANGES[name]
+            value = column.slider(label, low, high, step=0.01, key=key, help=help_text)
         values[name].append(float(value))
 
 try:

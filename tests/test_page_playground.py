@@ -9,7 +9,7 @@ import pytest
 from conftest import APP, APPTEST_TIMEOUT, chart_specs, open_page
 from streamlit.testing.v1 import AppTest
 
-from lstm_core.model.cell import WORKED_EXAMPLE, cell_update
+from lstm_core.model.cell import GATE_RANGES, WORKED_EXAMPLE, cell_update
 
 
 def reading(**gates: float) -> str:
@@ -70,3 +70,10 @@ def test_playground_follows_the_controls() -> None:
     assert numbers["C_t"] == expected.c and numbers["h_t (exposed)"] == expected.h
     at.button(key="playground_example").click().run()
     assert playground_numbers(at)["C_t"] == cell_update(**WORKED_EXAMPLE).c
+
+
+def test_each_gate_slider_spans_that_gates_range() -> None:
+    at = open_page("playground")
+    for name, (low, high) in GATE_RANGES.items():
+        slider = at.slider(key=f"playground_{name}_0")
+        assert (slider.min, slider.max) == (low, high)

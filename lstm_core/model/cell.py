@@ -22,6 +22,14 @@ GATE_RANGES: dict[str, tuple[float, float]] = {
     "g": (-1.0, 1.0),
     "o": (0.0, 1.0),
 }
+
+
+def gate_range_text(name: str) -> str:
+    """Where gate `name` ("i", "f", "g", "o") lies, as text: "[0, 1]", "[-1, 1]"."""
+    low, high = GATE_RANGES[name]
+    return f"[{low:g}, {high:g}]"
+
+
 # The products of an update, in the order the equations compute them.
 PRODUCTS: tuple[str, ...] = (
     "c_prev",
@@ -113,7 +121,7 @@ def cell_update(
             low, high = GATE_RANGES[name]
             outside = [v for v in values if not low <= v <= high]
             if outside:
-                raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {outside[0]:g}")
+                raise ValueError(f"{name} must lie in {gate_range_text(name)}, got {outside[0]:g}")
     kept = [fv * cv for fv, cv in zip(f, c_prev, strict=True)]
     written = [iv * gv for iv, gv in zip(i, g, strict=True)]
     c = [k + w for k, w in zip(kept, written, strict=True)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core import RunConfig
+from lstm_core.figures.colors import UNIT_COLORS
+from lstm_core.figures.gates import MAX_GATE_UNITS
 
 
 def view_pickers(config: RunConfig, prefix: str, default_units: int) -> tuple[int, int, list[int]]:
@@ -32,7 +34,8 @@ def view_pickers(config: RunConfig, prefix: str, default_units: int) -> tuple[in
         range(config.hidden_dim),
         default=list(range(min(config.hidden_dim, default_units))),
         key=key,
-        max_selections=8,
-        help="Up to 8 units, each in its own colour (the same colour on every page).",
+        max_selections=MAX_GATE_UNITS,
+        help=f"Up to {MAX_GATE_UNITS} units, each in its own colour (units 0 to "
+        f"{len(UNIT_COLORS) - 1} keep theirs on every page).",
     )
     return int(layer), int(batch), [int(u) for u in units]

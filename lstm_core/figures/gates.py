@@ -40,6 +40,9 @@ GATE_TITLES: dict[str, str] = {
 }
 # Points per line drawn at most; longer runs are downsampled (`downsample.line_indices`).
 MAX_LINE_POINTS = 2000
+# Units picked at most on the Gate inspector and Step through: each unit is a line in every
+# gate's panel and a row of the step's table, and more lines than this per panel blur together.
+MAX_GATE_UNITS = 8
 
 
 def _view_title(result: SimulationResult, layer: int, batch: int) -> str:

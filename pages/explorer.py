@@ -36,6 +36,7 @@ from ui.entry import require_app
 from ui.export import data_downloads, reproduce_section
 from ui.figure import show_figure
 from ui.model_source import model_kind
+from ui.pickers import LAYER_HELP
 from ui.runs import cached_simulate, seeded_run_or_stop
 from ui.settings import store_settings
 from ui.share import stop_page
@@ -107,7 +108,7 @@ if config.num_layers > 1 or config.batch_size > 1 or config.hidden_dim > MAX_LIN
             "layer",
             range(config.num_layers),
             key="explorer_layer",
-            help="Layer k reads layer k-1's h.",
+            help=LAYER_HELP,
         )
     if config.batch_size > 1:
         batch = picker_columns[1].selectbox(

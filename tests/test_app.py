@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import APP, APPTEST_TIMEOUT, chart_specs, decode
 from streamlit.testing.v1 import AppTest
 
 from lstm_core.model.config import OPENING_PRESET
+from lstm_core.serving.cache import BudgetError
 
 
 def run_app() -> AppTest:
@@ -98,3 +100,22 @@ def test_many_units_get_a_picker() -> None:
     assert len(picker.value) == 8
     picker.set_value([3, 39]).run()
     assert {t["name"] for t in chart_specs(at)[0]["data"]} == {"unit 3", "unit 39"}
+
+
+def test_a_run_the_server_has_no_room_for_says_so_and_the_page_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ui.runs
+
+    def full(config: object) -> None:
+        raise BudgetError("other runs hold 3.0 GB of 3.0 GB")
+
+    monkeypatch.setattr(ui.runs, "cached_simulate", full)
+    at = run_app()
+    assert not at.exception
+    assert [error.value for error in at.error] == [
+        "The server has no room for this run right now (other runs hold 3.0 GB of 3.0 GB). "
+        "Other sessions' large runs are using the memory kept for runs: try again shortly, or "
+        "lower the size."
+    ]
+    assert not at.get("plotly_chart")

@@ -30,7 +30,7 @@ from lstm_core.model.source import (
 from lstm_core.serving.cache import BudgetError
 from ui.caches import LAB, RUNS
 from ui.settings import load_preset
-from ui.share import change_link, link_warning, stop_page
+from ui.share import change_link, link_warning, no_room_and_stop, stop_page
 
 MODEL_PARAM = "model"  # the URL key of the model source
 MODEL_KEY = "model_source"  # the sidebar's choice: one of MODEL_CHOICES' labels
@@ -371,8 +371,7 @@ def source_run_or_stop(source: ModelSource) -> SourceRun:
     try:
         run = RUNS.get_or_compute(("model_source", source), compute)
     except BudgetError as error:
-        st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
-        stop_page()
+        no_room_and_stop(error)
     if isinstance(run, str):
         st.error(f"This model cannot run: {run}.")
         stop_page()
@@ -394,5 +393,4 @@ def source_cells_or_stop(source: ModelSource) -> CellRanking:
     try:
         return RUNS.get_or_compute(("source_cells", source.kind, source.file_sha256), compute)
     except BudgetError as error:
-        st.error(f"The server has no room for this run right now ({error}). Try again shortly.")
-        stop_page()
+        no_room_and_stop(error)

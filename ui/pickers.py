@@ -8,6 +8,9 @@ from lstm_core import RunConfig
 from lstm_core.figures.colors import UNIT_COLORS
 from lstm_core.figures.gates import MAX_GATE_UNITS
 
+# The layer pickers' help, on every page.
+LAYER_HELP = "Layer k reads layer k-1's h."
+
 
 def view_pickers(config: RunConfig, prefix: str, default_units: int) -> tuple[int, int, list[int]]:
     """Layer, batch item and units pickers (keys `<prefix>_layer|batch|units`)."""
@@ -16,7 +19,7 @@ def view_pickers(config: RunConfig, prefix: str, default_units: int) -> tuple[in
         "layer",
         range(config.num_layers),
         key=f"{prefix}_layer",
-        help="Layer k reads layer k-1's h.",
+        help=LAYER_HELP,
     )
     batch = columns[1].selectbox(
         "batch item",

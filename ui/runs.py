@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import streamlit as st
-
 from lstm_core import RunConfig, SimulationResult, simulate
 from lstm_core.model.simulate import result_nbytes
 from lstm_core.model.source import ModelSource
 from lstm_core.serving.cache import BudgetError
 from ui.caches import RUNS, byte_cached
 from ui.model_source import current_source
-from ui.share import stop_page
+from ui.share import no_room_and_stop, stop_page
 from ui.state import current_config
 
 
@@ -35,11 +33,7 @@ def run_or_stop(config: RunConfig) -> SimulationResult:
     try:
         return cached_simulate(config)
     except BudgetError as error:
-        st.error(
-            f"The server has no room for this run right now ({error}). Other sessions' large "
-            "runs are using the memory kept for runs: try again shortly, or lower the size."
-        )
-        stop_page()
+        no_room_and_stop(error)
 
 
 def seeded_run_or_stop(

@@ -161,3 +161,12 @@ def stop_page() -> NoReturn:
     publish_link()
     st.stop()
     raise AssertionError("st.stop() returned")  # it raises; this line is never reached
+
+
+def no_room_and_stop(error: Exception) -> NoReturn:
+    """Say the server's memory for runs is taken just now (`error`: the BudgetError), and stop."""
+    st.error(
+        f"The server has no room for this run right now ({error}). Other sessions' large "
+        "runs are using the memory kept for runs: try again shortly, or lower the size."
+    )
+    stop_page()

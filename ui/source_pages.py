@@ -57,6 +57,7 @@ from ui.model_source import (
     source_run_or_stop,
     units_key,
 )
+from ui.pickers import LAYER_HELP
 from ui.share import stop_page
 
 # |r(C)| above h's best |r| by more than this: the caption calls h a squashed view of it.
@@ -77,8 +78,8 @@ def pickers(
             index=layer_default,
             key=layer_widget or f"{page}_src_layer",
             persist_state="session",  # kept across pages, as the sidebar's settings are
-            help="Layer k reads layer "
-            "k-1's h (both directions' h, side by side, when bidirectional).",
+            help=LAYER_HELP
+            + (" Both directions' h, side by side." if t.num_directions == 2 else ""),
         )
     if t.num_directions == 2:
         direction = columns[1].selectbox(

@@ -8,7 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from lstm_core.figures.updates import cell_flow_figure, playground_figure
-from lstm_core.model.cell import GATE_RANGES, WORKED_EXAMPLE, cell_update, gate_range_text
+from lstm_core.model.cell import (
+    GATE_RANGES,
+    PRODUCT_HEADINGS,
+    WORKED_EXAMPLE,
+    cell_update,
+    gate_range_text,
+)
 from ui.entry import require_app
 from ui.equations import term
 from ui.figure import show_figure
@@ -134,14 +140,17 @@ for unit in range(len(update.c)):
     )
 st.dataframe(
     pd.DataFrame(
-        {
-            "unit": range(len(update.c)),
-            "C_{t-1}": update.c_prev,
-            "f⊙C_{t-1} (kept)": update.kept,
-            "i⊙g (written)": update.written,
-            "C_t": update.c,
-            "tanh(C_t)": update.tanh_c,
-            "h_t (exposed)": update.h,
+        {"unit": list(update.units)}
+        | {
+            PRODUCT_HEADINGS[name] + words: getattr(update, name)
+            for name, words in (
+                ("c_prev", ""),
+                ("kept", " (kept)"),
+                ("written", " (written)"),
+                ("c", ""),
+                ("tanh_c", ""),
+                ("h", " (exposed)"),
+            )
         }
     ),
     key="playground_table",

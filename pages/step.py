@@ -66,21 +66,7 @@ st.button(
 
 def formula_rows(breakdown: CellUpdate) -> pd.DataFrame:
     return pd.DataFrame(
-        {
-            "unit": list(breakdown.units),
-            "C_{t-1}": breakdown.c_prev,
-            "f_t": breakdown.f,
-            "f⊙C_{t-1}": breakdown.kept,
-            "i_t": breakdown.i,
-            "g_t": breakdown.g,
-            "i⊙g": breakdown.written,
-            "C_t": breakdown.c,
-            "o_t": breakdown.o,
-            "tanh(C_t)": breakdown.tanh_c,
-            "h_t": breakdown.h,
-            "nn.LSTM C_t": breakdown.c_lstm,
-            "nn.LSTM h_t": breakdown.h_lstm,
-        }
+        breakdown.table() | {"nn.LSTM C_t": breakdown.c_lstm, "nn.LSTM h_t": breakdown.h_lstm}
     )
 
 

@@ -39,7 +39,7 @@ from lstm_core.model.source import (
     run_source,
     sha256,
 )
-from lstm_core.model.trace import step_rows
+from lstm_core.model.trace import UNPROJECTED_HEADING, step_rows
 from ui.model_source import (
     FOCUS_KEY,
     INPUT_KEY,
@@ -380,7 +380,7 @@ def test_every_page_runs_on_a_loaded_model(page: str, kind: str) -> None:
     elif page.endswith("step.py"):
         # A task model's input around the step comes first; a checkpoint's W_hr step after.
         cells = at.dataframe[1 if kind == "Trained: brackets" else 0].value
-        np.testing.assert_allclose(cells["f·C_{t-1}"] + cells["i·g"], cells["C_t"], atol=1e-5)
+        np.testing.assert_allclose(cells["f⊙C_{t-1}"] + cells["i⊙g"], cells["C_t"], atol=1e-5)
         assert len(at.dataframe) == (1 if kind == "Trained: code" else 2)
         if kind == "Trained: code":  # the character that step reads, in its line
             run = run_source(ModelSource(kind="code"))
@@ -573,10 +573,15 @@ def test_step_rows_follow_each_direction_and_the_projection() -> None:
     np.testing.assert_allclose([r["C_{t-1}"] for r in rows], t.c[1, 1, 0, 4].numpy(), atol=1e-6)
     np.testing.assert_allclose([r["C_t"] for r in rows], t.c[1, 1, 0, 3].numpy(), atol=1e-6)
     weight_hr = lstm.weight_hr_l1_reverse.detach()  # (P, H)
-    o_tanh_c = torch.tensor([r["o·tanh C_t"] for r in rows])
+    o_tanh_c = torch.tensor([r[UNPROJECTED_HEADING] for r in rows])
     h = [r["h_t = (W_hr (o ⊙ tanh C_t))_j"] for r in projected]
     np.testing.assert_allclose(h, (weight_hr @ o_tanh_c).numpy(), atol=1e-5)
     np.testing.assert_allclose(h, t.h[1, 1, 0, 3].numpy(), atol=1e-5)
+    # Without a projection the last column is h_t itself, nn.LSTM's.
+    plain = run_source(ModelSource(kind="brackets", batch_size=1)).trace
+    rows, projected = step_rows(plain, layer=0, direction=0, batch=0, step=5)
+    assert projected == [] and list(rows[0])[-1] == "h_t"
+    np.testing.assert_allclose([r["h_t"] for r in rows], plain.h[0, 0, 0, 5].numpy(), atol=1e-6)
 
 
 class _TwoLSTMs(nn.Module):

@@ -30,6 +30,20 @@ def gate_range_text(name: str) -> str:
     return f"[{low:g}, {high:g}]"
 
 
+# Each product's column heading in the update tables (Step through on every model, the
+# playground), in the order a step computes them: f keeps, i writes g, o shows tanh(C_t).
+PRODUCT_HEADINGS: dict[str, str] = {
+    "c_prev": "C_{t-1}",
+    "f": "f_t",
+    "kept": "f⊙C_{t-1}",
+    "i": "i_t",
+    "g": "g_t",
+    "written": "i⊙g",
+    "c": "C_t",
+    "o": "o_t",
+    "tanh_c": "tanh(C_t)",
+    "h": "h_t",
+}
 # The products of an update, in the order the equations compute them.
 PRODUCTS: tuple[str, ...] = (
     "c_prev",
@@ -76,6 +90,12 @@ class CellUpdate:
     def to_dict(self) -> dict[str, list[float]]:
         """The products by name (PRODUCTS), as lists."""
         return {name: list(getattr(self, name)) for name in PRODUCTS}
+
+    def table(self) -> dict[str, list[float] | list[int]]:
+        """Every product by its PRODUCT_HEADINGS heading, after a "unit" column."""
+        return {"unit": list(self.units)} | {
+            heading: list(getattr(self, name)) for name, heading in PRODUCT_HEADINGS.items()
+        }
 
     def position(self, unit: int) -> int:
         """Where `unit` is in the per-unit lists; ValueError if it is not one of `units`."""

@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from lstm_core.model.cell import PRODUCT_HEADINGS
 from lstm_core.model.config import MAX_STATE_ELEMENTS
 from lstm_core.model.simulate import GATE_NAMES
 from lstm_core.model.stack import run_stack
@@ -215,13 +216,18 @@ def trace(
     )
 
 
+# step_rows' heading for o ⊙ tanh(C_t) when a projection maps it to h_t.
+UNPROJECTED_HEADING = "o⊙tanh(C_t)"
+
+
 def step_rows(
     t: Trace, layer: int, direction: int, batch: int, step: int
 ) -> tuple[list[dict[str, float | int]], list[dict[str, float | int]]]:
     """The update of one step, unit by unit, from the hand-written cell's values.
 
-    Returns (cell rows, projection rows). Cell rows, one per cell unit k < H: C_{t-1}, f, i, g,
-    f·C_{t-1}, i·g, C_t (= their sum), o, tanh C_t, o·tanh C_t. Projection rows (empty without
+    Returns (cell rows, projection rows). Cell rows, one per cell unit k < H: "unit", then each
+    product under its PRODUCT_HEADINGS heading (o ⊙ tanh C_t under UNPROJECTED_HEADING with a
+    projection, where it is not h_t). Projection rows (empty without
     a projection), one per h unit j < P: h_t[j] = Σ_k W_hr[j, k] (o ⊙ tanh C_t)[k]. `step` is
     the sequence index t; the reverse direction reads the sequence backwards, so the state it
     had before step t is at index t + 1.
@@ -243,21 +249,25 @@ def step_rows(
     unprojected = t.unprojected_h[layer, direction, batch, step]  # (H,)
     rows: list[dict[str, float | int]] = []
     for k in range(t.hidden_size):
-        rows.append(
-            {
-                "unit": k,
-                "C_{t-1}": float(previous[k]),
-                "f": float(gates["f"][k]),
-                "i": float(gates["i"][k]),
-                "g": float(gates["g"][k]),
-                "f·C_{t-1}": float(kept[k]),
-                "i·g": float(written[k]),
-                "C_t": float(cell[step, k]),
-                "o": float(gates["o"][k]),
-                "tanh C_t": float(squashed[k]),
-                "o·tanh C_t": float(unprojected[k]),
-            }
-        )
+        values = {
+            "c_prev": previous[k],
+            "f": gates["f"][k],
+            "kept": kept[k],
+            "i": gates["i"][k],
+            "g": gates["g"][k],
+            "written": written[k],
+            "c": cell[step, k],
+            "o": gates["o"][k],
+            "tanh_c": squashed[k],
+            "h": unprojected[k],
+        }
+        row: dict[str, float | int] = {"unit": k}
+        for name, heading in PRODUCT_HEADINGS.items():
+            # With a projection, o ⊙ tanh(C_t) is what W_hr maps to h_t, not h_t itself.
+            row[UNPROJECTED_HEADING if name == "h" and t.proj_size else heading] = float(
+                values[name]
+            )
+        rows.append(row)
     projected: list[dict[str, float | int]] = []
     if t.proj_size:
         h = t.manual_h[layer, direction, batch, step]  # (P,)

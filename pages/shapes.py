@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+import torch
 
 from ui.entry import require_app
 from ui.model_source import current_source
@@ -52,7 +53,7 @@ B, T, I, H, L = (  # noqa: E741
 st.markdown(f"**Settings:** B = {B}, T = {T}, I = {I}, H = {H}, L = {L}.")
 
 
-def shape_text(tensor) -> str:
+def shape_text(tensor: torch.Tensor) -> str:
     """The tensor's shape as Python prints a tuple: (2, 4, 5), (32,)."""
     return str(tuple(tensor.shape))
 
@@ -74,9 +75,8 @@ st.dataframe(
     key="shapes_io",
     hide_index=True,
 )
-last_step_gap = (result.output[:, -1] - result.h_n[-1]).abs().max().item()
 st.caption(
-    f"output[:, -1] is h_n[-1] (max |difference| {last_step_gap:.3g}): the last step of the "
+    f"output[:, -1] is h_n[-1] (max |difference| {result.last_step_gap:.3g}): the last step of the "
     "last layer appears in both. nn.LSTM returns C only for the last step; the app calls it "
     "again on every step at once, as one-step sequences from the previous state, to keep "
     f"every C_t: h and C of shape {shape_text(result.c)} = (L, B, T, H)."

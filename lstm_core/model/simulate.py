@@ -52,6 +52,11 @@ class SimulationResult:
     # the last step against c_n (the latter includes the hand-written C's drift over the run)
     stepped_vs_whole: float = 0.0
 
+    @property
+    def last_step_gap(self) -> float:
+        """max |output[:, -1] - h_n[-1]|: the last layer's last step, which both return."""
+        return (self.output[:, -1] - self.h_n[-1]).abs().max().item()
+
 
 def input_weight_factor(config: RunConfig) -> float:
     """What layer 0's drawn weight_ih is multiplied by: s * sqrt(H / I), or 1 when s = 0."""

@@ -12,6 +12,7 @@ import torch
 
 from lstm_core.analysis.training import (
     BASELINE_MSE,
+    TrainedTrace,
     TrainSpec,
     adding_batch,
     evaluate,
@@ -156,3 +157,21 @@ def test_trace_of_a_trained_model_picks_the_unit_with_the_largest_correlation() 
     names = {line.name for line in trained_states_figure(trace).data}
     r = float(trace.c_correlation[trace.memory_unit])
     assert f"unit {trace.memory_unit} (r = {r:+.2f} with the 1st value)" in names
+
+
+def test_a_trained_trace_reads_its_correlations() -> None:
+    correlations = torch.tensor([0.2, -0.95, 0.91])  # (H,)
+    trace = TrainedTrace(
+        x=torch.zeros(4, 2),
+        h=torch.zeros(4, 3),
+        c=torch.zeros(4, 3),
+        markers=(0, 2),
+        prediction=1.0,
+        target=1.0,
+        c_correlation=correlations,
+        h_correlation=torch.tensor([0.1, -0.3, 0.6]),
+        memory_unit=1,
+    )
+    assert trace.memory_r_c == pytest.approx(-0.95) and trace.memory_r_h == pytest.approx(-0.3)
+    assert trace.best_abs_r_h == pytest.approx(0.6)
+    assert trace.strong_c_units == 2  # |-0.95| and 0.91 reach 0.9

@@ -199,6 +199,12 @@ def load_regressor(state: dict[str, torch.Tensor]) -> SequenceRegressor:
     return model
 
 
+# |r| from which a unit is said to carry the first marked value (an untrained model's best
+# unit sits far below), and from which it carries it closely.
+CLEAR_CORRELATION = 0.5
+STRONG_CORRELATION = 0.9
+
+
 @dataclass(frozen=True)
 class TrainedTrace:
     """The trained LSTM on test sequences: states, markers, and the unit that keeps value 1."""
@@ -215,6 +221,26 @@ class TrainedTrace:
     c_correlation: torch.Tensor
     h_correlation: torch.Tensor  # the same for h: (H,)
     memory_unit: int  # argmax |c_correlation|
+
+    @property
+    def memory_r_c(self) -> float:
+        """r of the memory unit's C (the largest |r| of any C unit)."""
+        return float(self.c_correlation[self.memory_unit])
+
+    @property
+    def memory_r_h(self) -> float:
+        """r of the memory unit's h."""
+        return float(self.h_correlation[self.memory_unit])
+
+    @property
+    def best_abs_r_h(self) -> float:
+        """The largest |r| of any h unit."""
+        return float(self.h_correlation.abs().max())
+
+    @property
+    def strong_c_units(self) -> int:
+        """How many C units reach |r| >= STRONG_CORRELATION."""
+        return int((self.c_correlation.abs() >= STRONG_CORRELATION).sum())
 
 
 @torch.no_grad()

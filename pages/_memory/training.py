@@ -17,12 +17,14 @@ import streamlit as st
 
 from lstm_core.analysis.training import (
     BASELINE_MSE,
+    CLEAR_CORRELATION,
     DEFAULT_HIDDEN,
     DEFAULT_STEPS,
     DEFAULT_TRAINING_RATE,
     HIDDEN_RANGE,
     SEQ_LEN_RANGE,
     STEPS_RANGE,
+    STRONG_CORRELATION,
     SUGGESTED_STEPS,
     TEST_SEQUENCES,
     TrainedTrace,
@@ -59,8 +61,6 @@ SLOTS = JobSlots(
     failed="memory_training_failed",
     stop_button="memory_train_stop",
 )
-# |r| from which a unit is said to carry the first marked value (an untrained model: ~0.1).
-CLEAR_CORRELATION = 0.5
 
 
 def trained_result(spec: TrainSpec) -> TrainingResult | None:
@@ -233,9 +233,7 @@ def show_trace(weights: bytes, seq_len: int, key: str) -> None:
     """The trained LSTM's h_t and C_t on a test sequence, and the unit that keeps value 1."""
     trace = cached_trace(weights, seq_len)
     unit = trace.memory_unit
-    r_c = float(trace.c_correlation[unit])
-    r_h_same = float(trace.h_correlation[unit])
-    r_h_best = float(trace.h_correlation.abs().max())
+    r_c, r_h_same, r_h_best = trace.memory_r_c, trace.memory_r_h, trace.best_abs_r_h
     show_figure(
         trained_states_figure,
         trace,
@@ -248,8 +246,8 @@ def show_trace(weights: bytes, seq_len: int, key: str) -> None:
         "state one step before the second mark (when only the first value is to be kept) and "
         f"the first marked value. C unit {unit} has the largest |r| = {abs(r_c):.2f} "
         f"(r = {r_c:+.2f}); the same unit's h gives r = {r_h_same:+.2f}, the best h unit "
-        f"|r| = {r_h_best:.2f}. C units with |r| ≥ 0.9: "
-        f"{int((trace.c_correlation.abs() >= 0.9).sum())} of {trace.c.shape[1]}."
+        f"|r| = {r_h_best:.2f}. C units with |r| ≥ {STRONG_CORRELATION:g}: "
+        f"{trace.strong_c_units} of {trace.c.shape[1]}."
     )
     if abs(r_c) < CLEAR_CORRELATION:
         st.warning(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_core import RunConfig
+from lstm_core import LIMITS, RunConfig
 from lstm_core.analysis.metrics import (
     FIX_SETTINGS,
     MEAN_FORGET_MEANING,
@@ -257,8 +257,8 @@ if uses_opening_init or (fix is not None and set(fix.changes) <= set(FIX_SETTING
         f"a forget bias of {_opening.forget_bias:+g} keeps the forget gate near 1, so C keeps "
         f"most of itself every step, and input weights drawn U(−{_opening.input_scale:g}/√I, "
         f"{_opening.input_scale:g}/√I) let the input move the gates at every hidden size, so h "
-        "keeps fluctuating; with PyTorch's own U(−1/√H, 1/√H) a few inputs barely move 512 units "
-        "and h turns as slow as C."
+        "keeps fluctuating; with PyTorch's own U(−1/√H, 1/√H) a few inputs barely move "
+        f"{LIMITS['hidden_dim'][1]} units and h turns as slow as C."
     )
 
 # A toggle rather than an expander: a collapsed expander still draws its chart, and every

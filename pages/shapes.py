@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from lstm_core.model.config import PRESETS
 from ui.entry import require_app
 from ui.model_source import current_source
 from ui.runs import run_or_stop
@@ -17,6 +18,7 @@ from ui.state import current_config
 require_app()
 
 SHAPES_PRESET = "Shapes example"
+_example = PRESETS[SHAPES_PRESET]
 
 
 st.title("Tensor shapes")
@@ -35,7 +37,9 @@ st.button(
     key="shapes_preset",
     on_click=load_preset,
     args=(SHAPES_PRESET,),
-    help="batch 2, 4 steps, 5 features, hidden 8, one layer.",
+    help=f"batch {_example.batch_size}, {_example.seq_len} steps, {_example.input_dim} features, "
+    f"hidden {_example.hidden_dim}, "
+    + ("one layer." if _example.num_layers == 1 else f"{_example.num_layers} layers."),
 )
 
 config = current_config()

@@ -18,7 +18,9 @@ import streamlit as st
 from lstm_core.analysis.training import (
     BASELINE_MSE,
     CLEAR_CORRELATION,
+    DEFAULT_BATCH,
     DEFAULT_HIDDEN,
+    DEFAULT_LR,
     DEFAULT_STEPS,
     DEFAULT_TRAINING_RATE,
     HIDDEN_RANGE,
@@ -96,18 +98,19 @@ def training_section(default_seed: int) -> None:
         "tenth and one in the second half. The target is the sum of the two marked values. "
         f"Always predicting 1.0 scores MSE {BASELINE_MSE:.3f}; doing better needs the first "
         "value kept for at least 40% of the sequence. An LSTM and a same-size vanilla RNN "
-        "(tanh) train with the same budget (Adam, lr 0.01, batch 64, the same batches)."
+        f"(tanh) train with the same budget (Adam, lr {DEFAULT_LR:g}, batch {DEFAULT_BATCH}, the "
+        "same batches)."
     )
     columns = st.columns(4)
     seq_len = columns[0].number_input(
         "sequence length T",
         SEQ_LEN_RANGE[0],
         SEQ_LEN_RANGE[1],
-        value=100,
+        value=TrainSpec.seq_len,
         step=10,
         key="train_seq_len",
         persist_state="session",
-        help="Steps per sequence. 100 is the classic setting.",
+        help=f"Steps per sequence. {TrainSpec.seq_len} is the classic setting.",
     )
     hidden = columns[1].number_input(
         "hidden units",

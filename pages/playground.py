@@ -16,7 +16,7 @@ from lstm_core.model.cell import (
     gate_range_text,
 )
 from ui.entry import require_app
-from ui.equations import term
+from ui.equations import update_latex
 from ui.figure import show_figure
 from ui.share import stop_page
 
@@ -116,16 +116,9 @@ except ValueError as error:
 st.subheader("The update, written out")
 # The values set by hand with three decimals, what the update makes of them with four.
 for unit in range(len(update.c)):
-    st.latex(
-        rf"\text{{unit {unit}: }} C_t = {update.f[unit]:.3f} \times "
-        rf"{term(update.c_prev[unit], 3)} + {update.i[unit]:.3f} \times "
-        rf"{term(update.g[unit], 3)} = {update.kept[unit]:.4f} + "
-        rf"{term(update.written[unit])} = {update.c[unit]:.4f}"
-    )
-    st.latex(
-        rf"h_t = o \odot \tanh(C_t) = {update.o[unit]:.3f} \times \tanh({update.c[unit]:.4f}) = "
-        rf"{update.o[unit]:.3f} \times {term(update.tanh_c[unit])} = {update.h[unit]:.4f}"
-    )
+    cell_line, hidden_line = update_latex(update, unit, given_digits=3)
+    st.latex(rf"\text{{unit {unit}: }} {cell_line}")
+    st.latex(hidden_line)
     st.markdown(
         f"**Unit {unit}.** "
         + plain_reading(

@@ -8,7 +8,7 @@ import streamlit as st
 from lstm_core.figures.updates import cell_flow_figure
 from lstm_core.model.cell import CellUpdate, step_update
 from ui.entry import require_app
-from ui.equations import term
+from ui.equations import update_latex
 from ui.figure import show_figure
 from ui.pickers import view_pickers
 from ui.runs import seeded_run_or_stop
@@ -100,16 +100,8 @@ def step_view() -> None:
         st.caption("At t = 0 the cell starts from zero: $C_{-1} = 0$, $h_{-1} = 0$.")
     for n, unit in enumerate(breakdown.units):
         st.markdown(f"**unit {unit}**")
-        st.latex(
-            rf"C_t = f_t \odot C_{{t-1}} + i_t \odot g_t = {breakdown.f[n]:.4f} \times "
-            rf"{term(breakdown.c_prev[n])} + {breakdown.i[n]:.4f} \times {term(breakdown.g[n])}"
-            rf" = {breakdown.kept[n]:.4f} + {term(breakdown.written[n])} = {breakdown.c[n]:.4f}"
-        )
-        st.latex(
-            rf"h_t = o_t \odot \tanh(C_t) = {breakdown.o[n]:.4f} \times "
-            rf"\tanh({breakdown.c[n]:.4f}) = {breakdown.o[n]:.4f} \times "
-            rf"{term(breakdown.tanh_c[n])} = {breakdown.h[n]:.4f}"
-        )
+        for line in update_latex(breakdown, n):
+            st.latex(line)
     st.markdown("Every number of this step, and nn.LSTM's own C_t and h_t beside them:")
     st.dataframe(
         formula_rows(breakdown),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
+from lstm_core.analysis.gate_stats import update_reading
 from lstm_core.figures.updates import cell_flow_figure, playground_figure
 from lstm_core.model.cell import (
     GATE_RANGES,
@@ -27,27 +26,6 @@ UNITS_KEY = "playground_units"
 FIELDS = ("c_prev", "f", "i", "g", "o")
 # Value of a unit beyond the worked example's two.
 NEUTRAL = {"c_prev": 0.5, "f": 0.5, "i": 0.5, "g": 0.5, "o": 0.5}
-
-
-def plain_reading(c_prev: float, f: float, i: float, g: float, o: float, c: float, h: float) -> str:
-    """One sentence per unit in plain words: what was forgotten, written and exposed."""
-    forgotten = 1.0 - f
-    if forgotten < 0.1:
-        forget_text = f"keeps almost all of its memory ({f:.0%} of C_t-1 = {c_prev:.3g})"
-    elif forgotten > 0.9:
-        forget_text = f"wipes almost all of its memory (keeps only {f:.0%} of {c_prev:.3g})"
-    else:
-        forget_text = f"forgets {forgotten:.0%} of its memory C_t-1 = {c_prev:.3g}"
-    written = i * g
-    if i < 0.1:
-        write_text = f"writes almost nothing (input gate {i:.2f})"
-    else:
-        write_text = f"writes {written:+.3g} ({i:.0%} of the candidate {g:+.3g})"
-    if o < 0.1:
-        expose_text = f"keeps C_t = {c:.3g} hidden (output gate {o:.2f}): h_t = {h:.3g}"
-    else:
-        expose_text = f"shows {o:.0%} of tanh(C_t) = {math.tanh(c):.3g}: h_t = {h:.3g}"
-    return f"It {forget_text}, {write_text}, and {expose_text}."
 
 
 def field_key(name: str, unit: int) -> str:
@@ -119,18 +97,7 @@ for unit in range(len(update.c)):
     cell_line, hidden_line = update_latex(update, unit, given_digits=3)
     st.latex(rf"\text{{unit {unit}: }} {cell_line}")
     st.latex(hidden_line)
-    st.markdown(
-        f"**Unit {unit}.** "
-        + plain_reading(
-            update.c_prev[unit],
-            update.f[unit],
-            update.i[unit],
-            update.g[unit],
-            update.o[unit],
-            update.c[unit],
-            update.h[unit],
-        )
-    )
+    st.markdown(f"**Unit {unit}.** " + update_reading(update, unit))
 st.dataframe(
     pd.DataFrame(
         {"unit": list(update.units)}

@@ -77,7 +77,7 @@ def figure_downloads(figure: go.Figure | Callable[[], go.Figure], basename: str,
         if find_browser() is None:
             st.info(f"Image export needs Chrome or Chromium. {INSTALL_HINT}")
             return
-        st.caption(f"`{basename}` · rendered when you click (≈0.3 s, longer for big runs)")
+        st.caption(f"`{basename}` · rendered when you click (a moment; longer for big runs)")
         for fmt, scale, label, text in IMAGE_CHOICES:
             st.download_button(
                 label,

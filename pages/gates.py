@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, forget_gate_of_bias
-from lstm_core.figures.downsample import heatmap_columns
+from lstm_core.figures.downsample import bin_widths, heatmap_columns
 from lstm_core.figures.gates import (
     forget_mean_figure,
     gate_heatmaps,
@@ -47,7 +47,7 @@ show_figure(
 )
 columns = heatmap_columns(config.seq_len, config.hidden_dim)
 if columns < config.seq_len:
-    shortest, longest = config.seq_len // columns, -(-config.seq_len // columns)
+    shortest, longest = bin_widths(config.seq_len, columns)
     widths = f"{shortest}" if shortest == longest else f"{shortest}-{longest}"
     st.caption(
         f"{config.seq_len:,} steps × {config.hidden_dim} units are too many cells to send to "

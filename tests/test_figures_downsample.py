@@ -21,6 +21,7 @@ from lstm_core.figures.downsample import (
     MAX_HEATMAP_COLUMNS,
     MAX_POINTS_PER_LINE,
     bin_time,
+    bin_widths,
     heatmap_columns,
     line_indices,
     points_per_line,
@@ -235,6 +236,9 @@ def test_bin_time_uneven_bins_cover_every_step_once() -> None:
     np.testing.assert_array_equal(bins.start[1:], bins.stop[:-1])
     weights = (bins.stop - bins.start)[None, :]
     np.testing.assert_allclose((bins.values * weights).sum(axis=1), values.sum(axis=0))
+    # 1003 steps in 10 bins: 100 or 101 steps each, as the gate page's caption says.
+    assert bin_widths(1003, 10) == (100, 101) == (weights.min(), weights.max())
+    assert bin_widths(10, 5) == (2, 2) and bin_widths(7, 1000) == (1, 1)
 
 
 def test_bin_time_without_binning_is_the_identity() -> None:

@@ -78,6 +78,17 @@ class TimeBins:
         return bool(np.any(self.stop - self.start > 1))
 
 
+def _bin_edges(steps: int, columns: int) -> np.ndarray:
+    """The edges of `columns` <= `steps` near-equal consecutive bins: (columns + 1,), rising."""
+    return np.linspace(0, steps, columns + 1).round().astype(np.int64)
+
+
+def bin_widths(steps: int, columns: int) -> tuple[int, int]:
+    """The fewest and the most steps in one of bin_time's bins over `steps` steps."""
+    widths = np.diff(_bin_edges(steps, min(columns, steps)))
+    return int(widths.min()), int(widths.max())
+
+
 def bin_time(values: torch.Tensor | np.ndarray, columns: int) -> TimeBins:
     """Average (T, H) values over `columns` near-equal consecutive time bins -> (H, columns).
 
@@ -90,7 +101,7 @@ def bin_time(values: torch.Tensor | np.ndarray, columns: int) -> TimeBins:
         raise ValueError(f"columns must be at least 1, got {columns}")
     steps = array.shape[0]
     n = min(columns, steps)
-    edges = np.linspace(0, steps, n + 1).round().astype(np.int64)  # (n + 1,) strictly rising
+    edges = _bin_edges(steps, n)  # (n + 1,)
     sums = np.add.reduceat(array, edges[:-1], axis=0)  # (n, H)
     counts = np.diff(edges)[:, None]
     return TimeBins(values=(sums / counts).T, start=edges[:-1], stop=edges[1:])

@@ -77,6 +77,18 @@ def test_bad_input_is_refused_in_one_sentence() -> None:
         trace(nn.LSTM(3, 5).half(), torch.zeros(5, 1, 3))
 
 
+def test_the_mean_forget_gate_of_a_gate_set_by_its_bias_alone() -> None:
+    lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True, batch_first=True)
+    with torch.no_grad():
+        for name, parameter in lstm.named_parameters():
+            parameter.zero_()
+            if name.startswith("bias_ih_l1_reverse"):
+                parameter[3:6] = 2.0  # PyTorch's gate order i, f, g, o: the f block
+    t = trace(lstm, torch.randn(2, 5, 2, generator=torch.Generator().manual_seed(0)))
+    assert t.mean_forget(1, 1, 0) == pytest.approx(1 / (1 + np.exp(-2.0)))  # σ(2)
+    assert t.mean_forget(0, 0, 1) == pytest.approx(0.5)  # σ(0)
+
+
 def test_the_frame_has_one_row_per_state_value() -> None:
     lstm = _bidirectional_projected()
     traced = trace(lstm, torch.randn(4, 2, 3, generator=torch.Generator().manual_seed(3)))

@@ -72,6 +72,11 @@ class Trace:
         """The width of h: P, or H without a projection."""
         return self.proj_size or self.hidden_size
 
+    def mean_forget(self, layer: int, direction: int, batch: int) -> float:
+        """The mean forget gate over the units and steps of one layer, direction and batch item:
+        the share of itself C keeps per step, on average."""
+        return float(self.gates["f"][layer, direction, batch].mean())
+
     def __repr__(self) -> str:
         return (
             f"Trace(input {self.input_size}, hidden {self.hidden_size}, proj {self.proj_size}, "

@@ -16,7 +16,7 @@ from torch import nn
 
 from lstm_core.io import checkpoint
 from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm, read_tensors
-from lstm_core.io.npy_input import parse_npy
+from lstm_core.io.npy_input import parse_input, parse_npy
 from lstm_core.model.trace import trace
 
 pytestmark = pytest.mark.usefixtures(one_thread.__name__)
@@ -179,3 +179,14 @@ def test_npy_input_shapes_and_refusals() -> None:
         parse_npy(npy(np.array([[np.nan]])))
     with pytest.raises(ValueError, match=r"not a readable \.npy"):
         parse_npy(b"not an array at all")
+
+
+def test_an_input_file_is_read_by_its_extension() -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ones((2, 5, 3), np.float32))
+    assert parse_input("x.NPY", buffer.getvalue()).shape == (2, 5, 3)
+    values = parse_input("x.csv", b"a,b\n1,2\n3,4\n")  # (1, T, I)
+    np.testing.assert_array_equal(values, [[[1.0, 2.0], [3.0, 4.0]]])
+    assert values.dtype == np.float64
+    with pytest.raises(ValueError, match="row 2 has 1 values"):
+        parse_input("x.csv", b"1,2\n3\n")

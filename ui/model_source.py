@@ -9,13 +9,11 @@ opens it is asked for the file; model=brackets opens the shipped model.
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, lstm_prefixes, read_tensors
-from lstm_core.io.csv_input import parse_csv
 from lstm_core.io.image import safe_name
-from lstm_core.io.npy_input import parse_npy
+from lstm_core.io.npy_input import parse_input
 from lstm_core.learned.charmodel import read_metadata
 from lstm_core.learned.outcome import task_model_words, weights_file_name
 from lstm_core.model.source import (
@@ -187,10 +185,7 @@ def _store_input() -> None:
     try:
         if len(data) > MAX_INPUT_BYTES:
             raise ValueError(f"it is above {MAX_INPUT_BYTES:,} bytes")
-        if uploaded.name.lower().endswith(".npy"):
-            values = parse_npy(data)  # (B, T, I)
-        else:
-            values = np.asarray(parse_csv(data), dtype=np.float64)[None]  # (1, T, I)
+        values = parse_input(uploaded.name, data)  # (B, T, I)
     except ValueError as error:
         st.session_state[INPUT_ERROR_KEY] = f"{uploaded.name} cannot be read: {error}."
         st.session_state.pop(INPUT_KEY, None)
@@ -269,7 +264,8 @@ def model_source_control() -> None:
             key=INPUT_UPLOAD_KEY,
             on_change=_store_input,
             help="(T, I) or (B, T, I) .npy, or a CSV of T rows × I columns; I must be the "
-            "model's input size. Without it the model reads seeded noise of its input size.",
+            "model's input size. Without it the model reads seeded noise of its input size. "
+            f"At most {MAX_INPUT_BYTES // 1_000_000} MB.",
         )
         if INPUT_ERROR_KEY in st.session_state:
             st.error(st.session_state[INPUT_ERROR_KEY])

@@ -11,6 +11,7 @@ import io
 import numpy as np
 
 from lstm_core.io.checkpoint import MAX_STEPS, MODEL_LIMITS
+from lstm_core.io.csv_input import parse_csv
 
 # Files above this are refused before parsing: 10,000 steps x 4096 features of float32 is
 # 164 MB; at the state cap a file of float64 values this size is ample.
@@ -69,3 +70,12 @@ def parse_npy(data: bytes) -> np.ndarray:
     if not np.isfinite(values).all():
         raise ValueError("the .npy array holds NaN or infinite values")
     return values
+
+
+def parse_input(name: str, data: bytes) -> np.ndarray:
+    """An input file's bytes as a float64 array (B, T, I), read by its name's extension: a
+    .npy (`parse_npy`), otherwise a CSV of T rows x I columns (`parse_csv`, B = 1). Raises
+    ValueError naming the problem."""
+    if name.lower().endswith(".npy"):
+        return parse_npy(data)
+    return np.asarray(parse_csv(data), dtype=np.float64)[None]  # (1, T, I)

@@ -7,6 +7,7 @@ import streamlit as st
 from lstm_core import LIMITS, RunConfig
 from lstm_core.analysis.metrics import (
     FIX_SETTINGS,
+    HALF_LIFE_FORMULA,
     MEAN_FORGET_MEANING,
     MEMORY_TIME_MEANING,
     MIN_STEP_CHANGE_H,
@@ -212,7 +213,7 @@ secondary[3].metric("lag-1 autocorr. h", measure_text(measured.autocorr_h), help
 secondary[4].metric(
     "mean forget gate",
     f"{measured.mean_forget:.2f}",
-    help=f"{MEAN_FORGET_MEANING} Half-life ln 0.5 / ln f̄ = "
+    help=f"{MEAN_FORGET_MEANING} Half-life {HALF_LIFE_FORMULA} = "
     f"{measured.predicted_half_life_c:.1f} steps.",
 )
 st.caption(

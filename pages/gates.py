@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, forget_gate_of_bias
+from lstm_core.analysis.metrics import HALF_LIFE_FORMULA
 from lstm_core.figures.downsample import bin_widths, heatmap_columns
 from lstm_core.figures.gates import (
     forget_mean_figure,
@@ -93,7 +94,7 @@ show_figure(
 st.subheader("Mean forget gate per unit")
 _opening_bias = PRESETS[OPENING_PRESET].forget_bias
 st.markdown(
-    "C keeps the share f̄ of itself per step, so information halves in about ln 0.5 / ln f̄ "
+    f"C keeps the share f̄ of itself per step, so information halves in about {HALF_LIFE_FORMULA} "
     "steps (hover a bar). PyTorch's default init puts f near σ(0) = 0.5; the opening preset's "
     f"forget bias of {_opening_bias:+g} lifts it near σ({_opening_bias:g}) ≈ "
     f"{forget_gate_of_bias(_opening_bias):.2f}."

@@ -23,7 +23,7 @@ from lstm_core.analysis.memory import (
     loop_effect,
     memory_lab,
 )
-from lstm_core.analysis.metrics import MEAN_FORGET_MEANING
+from lstm_core.analysis.metrics import HALF_LIFE_FORMULA, MEAN_FORGET_MEANING
 from lstm_core.figures.memory import gradient_figure, perturbation_figure
 from pages._memory.latch import latch_section
 from pages._memory.tasks import task_training_section
@@ -74,7 +74,7 @@ def lab_section(config: RunConfig) -> None:
     columns[1].metric(
         "predicted: LSTM C",
         f"{lab.predicted_half_life_c:.1f}",
-        help="ln 0.5 / ln f̄: the steps for C to halve if every step multiplied it by f̄.",
+        help=f"{HALF_LIFE_FORMULA}: the steps for C to halve if every step multiplied it by f̄.",
     )
     for column, name in zip(st.columns(4), STATE_NAMES, strict=True):
         column.metric(

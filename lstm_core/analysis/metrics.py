@@ -112,6 +112,10 @@ def relative_step_change(series: torch.Tensor) -> torch.Tensor:
     return torch.where(flat, torch.zeros_like(spread), step / spread.clamp_min(_FLAT))
 
 
+# predicted_half_life in symbols, for the pages that show it.
+HALF_LIFE_FORMULA = "ln 0.5 / ln f̄"
+
+
 def predicted_half_life(mean_forget: float) -> float:
     """Steps for C to halve if every step multiplied it by `mean_forget`: ln 0.5 / ln f."""
     if not 0.0 < mean_forget < 1.0:

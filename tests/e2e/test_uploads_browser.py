@@ -136,6 +136,14 @@ def test_a_csv_upload_sets_the_sidebar_and_the_link(
     assert input_dim.locator('[data-testid="stSliderThumbValue"]').inner_text() == "2"
     assert sidebar.get_by_role("spinbutton", name="seq_len (T)").input_value() == "3"
     screenshot(page, "csv_sidebar")
+    # A page without the uploader (the Gate playground) and back: the rows are still the run's.
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Gate playground").click()
+    page.get_by_text("run settings are hidden here").wait_for(timeout=CHART_TIMEOUT_MS)
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Explorer").click()
+    sidebar.get_by_text("three.csv: 3 steps × 2 features").wait_for(timeout=CHART_TIMEOUT_MS)
+    wait_until_idle(page)
+    assert page.get_by_text("upload the CSV in the sidebar").count() == 0
+    assert page.locator('[data-testid="stPlotlyChart"]').count() > 0
     # The link opens on the CSV's settings and asks for the file it cannot carry.
     page.goto(page.url, wait_until="domcontentloaded")
     page.get_by_text("holds the settings but not the file's numbers").wait_for(

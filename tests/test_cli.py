@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
+from lstm_core.cli.common import json_line
 from lstm_core.cli.main import main
 from lstm_core.model.config import OPENING_PRESET, PRESETS
 
@@ -146,6 +147,7 @@ def test_gates_worked_example() -> None:
         (["run", "--seed", "abc"], "expected a whole number"),
         (["run", "--forget-bias", "lots"], "expected a number"),
         (["run", "--signal", "noise"], "invalid choice"),
+        (["memory", "--hidden-dim", "128"], "the Memory lab runs up to 500 steps and 64 units"),
         (
             ["run", "--hidden-dim", "512", "--seq-len", "10000", "--batch-size", "8"],
             "above the cap",
@@ -262,3 +264,8 @@ def test_cli_gates_reproduce_a_real_step() -> None:
     payload = json.loads(done.stdout)
     torch.testing.assert_close(torch.tensor(payload["c"], dtype=torch.float64), result.c[0, 0, t])
     torch.testing.assert_close(torch.tensor(payload["h"], dtype=torch.float64), result.h[0, 0, t])
+
+
+def test_json_lines_turn_what_is_not_a_number_into_null() -> None:
+    value = {"a": float("nan"), "b": [1.5, float("inf"), (2, -float("inf"))], "c": "x"}
+    assert json_line(value) == '{"a": null, "b": [1.5, null, [2, null]], "c": "x"}'

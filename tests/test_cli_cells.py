@@ -79,6 +79,20 @@ def test_a_label_absent_from_the_text_is_named_not_given_a_unit(
     assert lines[-1] == "one value over the whole text, no unit to find: " + ", ".join(absent)
 
 
+def test_one_character_has_states_and_no_loss_in_strict_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text_file = tmp_path / "one.py"
+    text_file.write_text("x")
+    status, out, _ = run_cli(
+        ["cells", "--model", "code", "--text-file", str(text_file), "--json"], capsys
+    )
+    assert status == 0
+    report = json.loads(out, parse_constant=lambda constant: pytest.fail(f"{constant} in JSON"))
+    assert report["text"] == "x" and len(report["c"]) == len(report["h"]) == 1
+    assert report["loss_nats_per_char"] is None  # nothing after the one character to predict
+
+
 def test_a_stacked_model_s_table_gives_each_unit_s_layer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

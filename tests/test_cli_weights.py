@@ -30,9 +30,13 @@ class _Tagger(nn.Module):
         self.head = nn.Linear(4, 2)
 
 
+def _strict(constant: str) -> None:
+    raise AssertionError(f"{constant} is not JSON")
+
+
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
     assert main(["run", *argv, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+    return json.loads(capsys.readouterr().out, parse_constant=_strict)
 
 
 def _fail(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -91,6 +95,20 @@ def test_seeded_noise_of_the_given_size_and_one_direction_shapes(
     torch.testing.assert_close(torch.tensor(payload["h"])[0], output.detach().transpose(0, 1))
     float64 = _run(capsys, "--weights", weights, *flags, "--dtype", "float64")
     assert float64["max_abs_diff"]["h"] <= 1e-12 and float64["max_abs_diff"]["c"] <= 1e-12
+
+
+def test_a_c_that_never_decays_has_no_finite_half_life_and_the_json_stays_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lstm = nn.LSTM(2, 3)
+    with torch.no_grad():
+        for parameter in lstm.parameters():
+            parameter.zero_()
+        lstm.bias_ih_l0[3:6] = 40.0  # the f block: f = σ(40) = 1.0 in float32
+    save_file(lstm.state_dict(), tmp_path / "latch.safetensors")
+    payload = _run(capsys, "--weights", str(tmp_path / "latch.safetensors"), "--seq-len", "20")
+    assert payload["metrics"]["mean_forget"] == 1.0
+    assert payload["metrics"]["predicted_half_life_c"] is None  # infinite: C never halves
 
 
 def test_a_csv_input(

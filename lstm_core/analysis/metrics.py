@@ -190,9 +190,10 @@ class Persistence:
     verdict: str
 
     def to_dict(self) -> dict[str, float | bool | str | None]:
-        """Plain JSON-ready values; a figure a run is too short to measure (NaN) is None."""
+        """Plain JSON-ready values; a figure that is not a finite number is None: NaN where the
+        run is too short to measure it, infinite for the half-life of a C that never decays."""
         return {
-            name: None if isinstance(value, float) and math.isnan(value) else value
+            name: None if isinstance(value, float) and not math.isfinite(value) else value
             for name, value in asdict(self).items()
         }
 

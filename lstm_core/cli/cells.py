@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load
 
 from lstm_core.analysis.cell_finder import constant_labels, find_cells
-from lstm_core.cli.common import CliError
+from lstm_core.cli.common import CliError, json_line
 from lstm_core.learned.charmodel import (
     WEIGHTS_FORMAT,
     CharConfig,
@@ -52,11 +52,11 @@ def _write_json(report: dict[str, Any], out: TextIO) -> None:
             out.write("[")
             for t, row in enumerate(value):  # (H,) each
                 out.write(
-                    (", " if t else "") + json.dumps([round(v, DECIMALS) for v in row.tolist()])
+                    (", " if t else "") + json_line([round(v, DECIMALS) for v in row.tolist()])
                 )
             out.write("]")
         else:
-            out.write(json.dumps(value))
+            out.write(json_line(value))
     out.write("}\n")
 
 

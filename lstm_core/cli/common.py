@@ -7,6 +7,8 @@ per run setting, plus `--preset`, `--input-csv` and `--weights`.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +20,23 @@ from lstm_core.model.settings import RUN_SETTINGS, Setting
 
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
+
+
+def finite_json(value: Any) -> Any:
+    """`value` with every NaN or infinite float (in dicts, lists and tuples) made None: JSON has
+    no NaN, and a `--json` line must parse anywhere (JSON null means "not measured")."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(item) for item in value]
+    return value
+
+
+def json_line(value: Any) -> str:
+    """`value` as one line of strict JSON, non-finite floats as null (`finite_json`)."""
+    return json.dumps(finite_json(value), allow_nan=False)
 
 
 class Parser(argparse.ArgumentParser):

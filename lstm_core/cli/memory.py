@@ -8,7 +8,6 @@ python -m lstm_core train --task {adding,brackets,recall,code} [--seed S] [--hid
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from lstm_core.cli.common import (
     apply_weights,
     config_from_args,
     integer,
+    json_line,
     number,
 )
 from lstm_core.learned.tasks import TRAIN_TASKS, train_named
@@ -34,9 +34,12 @@ from lstm_core.learned.tasks import TRAIN_TASKS, train_named
 
 def _command_memory(args: argparse.Namespace) -> None:
     config, state_dict = apply_weights(args, config_from_args(args))
-    lab = memory_lab(config, state_dict)
+    try:
+        lab = memory_lab(config, state_dict)
+    except ValueError as error:  # a size the lab does not run
+        raise CliError(str(error)) from None
     if args.json:
-        print(json.dumps(lab.to_json()))
+        print(json_line(lab.to_json()))
         return
     steps = config.seq_len
     print(
@@ -84,7 +87,7 @@ def _command_train(args: argparse.Namespace) -> None:
         steps = int(outcome.metadata["steps"])
         payload.update(lstm_mse=held_out["mse"], rnn_mse=held_out["rnn_mse"], steps=steps)
     if args.json:
-        print(json.dumps(payload))
+        print(json_line(payload))
         return
     scores = ", ".join(f"{name} {value:.4g}" for name, value in outcome.held_out.items())
     print(

@@ -10,7 +10,13 @@ import json
 from typing import Any
 
 from lstm_core.analysis.metrics import persistence, suggested_fix
-from lstm_core.cli.common import CliError, add_run_flags, apply_weights, config_from_args
+from lstm_core.cli.common import (
+    CliError,
+    add_run_flags,
+    apply_weights,
+    config_from_args,
+    json_line,
+)
 from lstm_core.cli.weights import add_weights_flags, run_with_weights
 from lstm_core.model.cell import cell_update
 from lstm_core.model.simulate import simulate
@@ -58,7 +64,7 @@ def _command_run(args: argparse.Namespace) -> None:
     result = simulate(config, state_dict)
     payload = result_to_json(result)
     if args.json:
-        print(json.dumps(payload))
+        print(json_line(payload))
         return
     metrics = payload["metrics"]
     lines = [
@@ -103,7 +109,7 @@ def _command_gates(args: argparse.Namespace) -> None:
     except ValueError as error:
         raise CliError(str(error)) from None
     if args.json:
-        print(json.dumps({"c": update.c, "h": update.h, "steps": update.to_dict()}))
+        print(json_line({"c": update.c, "h": update.h, "steps": update.to_dict()}))
         return
     for unit in range(len(update.c)):
         print(

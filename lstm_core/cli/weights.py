@@ -14,13 +14,12 @@ private generator, shaped by --signal (and --frequency) as in a seeded run. The 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 import torch
 
 from lstm_core.analysis.metrics import persistence
-from lstm_core.cli.common import CliError, read_bytes, read_input_csv
+from lstm_core.cli.common import CliError, json_line, read_bytes, read_input_csv
 from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, check_input, load_lstm
 from lstm_core.io.npy_input import MAX_BATCH, MAX_NPY_BYTES, parse_npy
 from lstm_core.model.config import DEFAULT_CONFIG, ConfigError
@@ -220,7 +219,7 @@ def command_run_weights(args: argparse.Namespace) -> None:
     }
     payload = trace_to_json(t, config)
     if args.json:
-        print(json.dumps(payload))
+        print(json_line(payload))
         return
     layout = "(L, B, T, ·)" if spec.num_directions == 1 else "(L, D, B, T, ·)"
     metrics = payload["metrics"]

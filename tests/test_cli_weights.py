@@ -145,6 +145,25 @@ def test_refusals_are_one_line(
     assert "does nothing with --weights" in _fail(
         capsys, "--weights", str(path), "--forget-bias", "1"
     )
+    # Sizes are refused before any input is made, and an input float32 cannot hold is named.
+    (tmp_path / "x.csv").write_text("1,2,3\n")
+    for batch in ("0", "-3", "65"):
+        assert "--batch-size must be between 1 and 64" in _fail(
+            capsys,
+            "--weights",
+            str(path),
+            "--input-csv",
+            str(tmp_path / "x.csv"),
+            "--batch-size",
+            batch,
+        )
+    assert "--seq-len must be between 1 and 10,000" in _fail(
+        capsys, "--weights", str(path), "--seq-len", "1000000000"
+    )
+    (tmp_path / "huge.csv").write_text("1e39,2,3\n")
+    assert "beyond float32's range" in _fail(
+        capsys, "--weights", str(path), "--input-csv", str(tmp_path / "huge.csv")
+    )
 
 
 def test_a_hostile_pickle_is_refused_by_the_command_and_writes_nothing(tmp_path: Path) -> None:

@@ -121,6 +121,10 @@ def test_cli_memory_and_input_csv(tmp_path: Path, capsys: pytest.CaptureFixture[
     csv.write_text("1,2\n3\n")
     assert main(["run", "--input-csv", str(csv)]) == 2
     assert "row 2 has 1 values" in capsys.readouterr().err
+    csv.write_text("1e39,2\n3,4\n")  # finite as a number, infinite in float32
+    assert main(["run", "--input-csv", str(csv), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "This run is not finite: the input x holds inf" in captured.err
 
 
 @pytest.mark.slow

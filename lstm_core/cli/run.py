@@ -19,6 +19,7 @@ from lstm_core.cli.common import (
 )
 from lstm_core.cli.weights import add_weights_flags, run_with_weights
 from lstm_core.model.cell import cell_update
+from lstm_core.model.checks import first_nonfinite
 from lstm_core.model.simulate import simulate
 
 
@@ -62,6 +63,9 @@ def _command_run(args: argparse.Namespace) -> None:
         return
     config, state_dict = apply_weights(args, config_from_args(args))
     result = simulate(config, state_dict)
+    nonfinite = first_nonfinite(result)
+    if nonfinite is not None:  # an input too large for the dtype: say so, print no NaN
+        raise CliError(nonfinite.message(config.dtype))
     payload = result_to_json(result)
     if args.json:
         print(json_line(payload))

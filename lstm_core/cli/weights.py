@@ -20,7 +20,7 @@ import torch
 
 from lstm_core.analysis.metrics import persistence
 from lstm_core.cli.common import CliError, json_line, read_bytes, read_input_csv
-from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, check_input, load_lstm
+from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, MAX_STEPS, check_input, load_lstm
 from lstm_core.io.npy_input import MAX_BATCH, MAX_NPY_BYTES, parse_npy
 from lstm_core.model.config import DEFAULT_CONFIG, ConfigError
 from lstm_core.model.settings import SETTING
@@ -80,6 +80,11 @@ def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, 
     if csv_path and npy_path:
         raise CliError("give --input-csv or --input-npy, not both")
     seq_len, batch = getattr(args, "seq_len", None), getattr(args, "batch_size", None)
+    # Checked before any tensor is made: the noise, or a file's rows copied per batch item.
+    if batch is not None and not 1 <= batch <= MAX_BATCH:
+        raise CliError(f"--batch-size must be between 1 and {MAX_BATCH}")
+    if seq_len is not None and not 1 <= seq_len <= MAX_STEPS:
+        raise CliError(f"--seq-len must be between 1 and {MAX_STEPS:,}")
     if not csv_path and not npy_path:
         seed = DEFAULT_CONFIG.seed if args.seed is None else args.seed
         low, high = SETTING["seed"].range
@@ -87,11 +92,6 @@ def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, 
             raise CliError(f"seed must be between {low} and {high}")
         steps = DEFAULT_CONFIG.seq_len if seq_len is None else seq_len
         items = DEFAULT_CONFIG.batch_size if batch is None else batch
-        if steps < 1 or items < 1:
-            raise CliError("--seq-len and --batch-size must be at least 1")
-
-        if items > MAX_BATCH:
-            raise CliError(f"--batch-size must be at most {MAX_BATCH}")
 
         if args.signal == "csv":
             raise CliError("--signal csv needs --input-csv FILE")
@@ -200,7 +200,13 @@ def command_run_weights(args: argparse.Namespace) -> None:
         raise CliError(f"{source}: {error}" if source else str(error)) from None
     dtype_name = args.dtype or DEFAULT_CONFIG.dtype
     dtype = TORCH_DTYPES[dtype_name]
-    t = trace(loaded.module(dtype), x.to(dtype))
+    x = x.to(dtype)
+    if not bool(torch.isfinite(x).all()):
+        raise CliError(f"the input holds values beyond {dtype_name}'s range; scale them down")
+    try:
+        t = trace(loaded.module(dtype), x)
+    except ValueError as error:
+        raise CliError(str(error)) from None
     config = {
         "weights": path,
         "lstm_prefix": spec.prefix.rstrip("."),

@@ -87,6 +87,8 @@ def test_a_checkpoint_source_checks_the_input_and_the_bytes() -> None:
     source = ModelSource(kind="file", file_sha256=sha256(data), input_sha256="x")
     with pytest.raises(ValueError, match="features per step but the LSTM reads 4"):
         run_source(source, data, np.zeros((6, 2)))
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        run_source(source, data, np.full((6, 4), 1e39))
     with pytest.raises(ValueError, match="not the file"):
         run_source(source, data + b"0")
 

@@ -118,6 +118,14 @@ def test_the_explorer_figure_on_a_trace_draws_that_layer_and_direction() -> None
     for ours, explorers in zip(figure.data, same.data, strict=True):
         for key in ("x", "y", "customdata", "hovertemplate", "name"):
             np.testing.assert_array_equal(ours[key], explorers[key])
+    # The hover's update adds up in both directions: f_t C_prev + i_t g_t = C_t, where the
+    # reverse direction's C_prev is the state at t + 1 (0 after the last step).
+    steps = trace(lstm, torch.randn(6, 1, 3, generator=torch.Generator().manual_seed(4)))
+    for direction in (0, 1):
+        c_trace = lstm_core.states_figure(steps, 1, direction, 0, units=[2]).data[1]
+        f, c_prev, i, g = np.asarray(c_trace.customdata, dtype=np.float64).T
+        np.testing.assert_allclose(f * c_prev + i * g, c_trace.y, rtol=1e-4, atol=1e-5)
+        assert c_prev[0 if direction == 0 else -1] == 0.0
     for build in (lstm_core.states_heatmap, lstm_core.gates_figure, lstm_core.gate_lines_figure):
         assert "reverse direction" in build(traced, 0, 1).layout.title.text
     with pytest.raises(ValueError, match=r"direction must be in 0\.\.1"):

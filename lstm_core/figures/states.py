@@ -191,7 +191,10 @@ def state_figure(
             }
         )
         at = start + line_indices(c_unit[start:stop], points)  # the steps drawn for C
-        c_prev = np.where(at > 0, c_unit[np.maximum(at - 1, 0)], 0.0)  # C_{t-1}, 0 at t = 0
+        if getattr(result, "reverse", False):  # a reverse direction's state before step t
+            c_prev = np.where(at < steps - 1, c_unit[np.minimum(at + 1, steps - 1)], 0.0)
+        else:  # C_{t-1}, 0 at t = 0
+            c_prev = np.where(at > 0, c_unit[np.maximum(at - 1, 0)], 0.0)
         traces.append(
             {
                 **common,

@@ -53,6 +53,8 @@ class TraceView:
     h: torch.Tensor  # (L, B, T, H) h, or o ⊙ tanh(C) with a projection
     c: torch.Tensor  # (L, B, T, H)
     gates: dict[str, torch.Tensor]  # (L, B, T, H) each
+    # The reverse direction reads the sequence backwards: its C_{t-1} is the state at t + 1.
+    reverse: bool = False
 
 
 def trace_view(trace: Trace, direction: int = 0) -> TraceView:
@@ -72,6 +74,7 @@ def trace_view(trace: Trace, direction: int = 0) -> TraceView:
         h=h[:, direction],
         c=trace.c[:, direction],
         gates={name: gate[:, direction] for name, gate in trace.gates.items()},
+        reverse=direction == 1,
     )
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, forget_gate_of_bias
 from lstm_core.analysis.metrics import HALF_LIFE_FORMULA
-from lstm_core.figures.downsample import bin_widths, heatmap_columns
+from lstm_core.figures.downsample import bin_widths_text, heatmap_columns
 from lstm_core.figures.gates import (
     forget_mean_figure,
     gate_heatmaps,
@@ -48,8 +48,7 @@ show_figure(
 )
 columns = heatmap_columns(config.seq_len, config.hidden_dim)
 if columns < config.seq_len:
-    shortest, longest = bin_widths(config.seq_len, columns)
-    widths = f"{shortest}" if shortest == longest else f"{shortest}-{longest}"
+    widths = bin_widths_text(config.seq_len, columns)
     st.caption(
         f"{config.seq_len:,} steps × {config.hidden_dim} units are too many cells to send to "
         f"the browser: time is averaged over {columns} consecutive bins of "

@@ -3,6 +3,9 @@ numbers against the run's tensors; bad input rejected first."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -82,6 +85,12 @@ def test_forget_mean_figure(result) -> None:
         np.asarray(bars.y), result.gates["f"][1, 0].double().mean(0).numpy(), rtol=1e-12
     )
     assert list(bars.marker.color) == [unit_color(u) for u in range(6)]
+    mean = float(np.asarray(bars.y)[0])
+    assert bars.customdata[0] == f"≈ {math.log(0.5) / math.log(mean):.1f} steps"
+    # A forget gate of exactly 1 never lets C decay: no half-life, not "0.0 steps".
+    gates = dict(result.gates, f=torch.ones_like(result.gates["f"]))
+    latched = forget_mean_figure(dataclasses.replace(result, gates=gates), layer=1, batch=0)
+    assert set(latched.data[0].customdata) == {"never (f̄ = 1)"}
 
 
 def test_flow_figure_shows_the_numbers_of_the_step(result) -> None:

@@ -22,6 +22,7 @@ from lstm_core.figures.downsample import (
     MAX_POINTS_PER_LINE,
     bin_time,
     bin_widths,
+    bin_widths_text,
     heatmap_columns,
     line_indices,
     points_per_line,
@@ -239,6 +240,13 @@ def test_bin_time_uneven_bins_cover_every_step_once() -> None:
     # 1003 steps in 10 bins: 100 or 101 steps each, as the gate page's caption says.
     assert bin_widths(1003, 10) == (100, 101) == (weights.min(), weights.max())
     assert bin_widths(10, 5) == (2, 2) and bin_widths(7, 1000) == (1, 1)
+    assert (bin_widths_text(1003, 10), bin_widths_text(10, 5)) == ("100-101", "2")
+
+
+def test_a_heatmap_of_uneven_bins_names_their_whole_step_counts() -> None:
+    figure = state_heatmap(simulate(RunConfig(hidden_dim=2, seq_len=1000)), 0, 0)  # 600 bins
+    assert figure.layout.title.subtitle.text == "each column is the mean of 1-2 steps"
+    assert "mean over 1-2 steps" in figure.data[0].hovertemplate
 
 
 def test_bin_time_without_binning_is_the_identity() -> None:

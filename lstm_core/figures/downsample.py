@@ -89,6 +89,12 @@ def bin_widths(steps: int, columns: int) -> tuple[int, int]:
     return int(widths.min()), int(widths.max())
 
 
+def bin_widths_text(steps: int, columns: int) -> str:
+    """bin_widths as words: "25" when every bin has 25 steps, "1-2" when they differ."""
+    shortest, longest = bin_widths(steps, columns)
+    return f"{shortest}" if shortest == longest else f"{shortest}-{longest}"
+
+
 def bin_time(values: torch.Tensor | np.ndarray, columns: int) -> TimeBins:
     """Average (T, H) values over `columns` near-equal consecutive time bins -> (H, columns).
 

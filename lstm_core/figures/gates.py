@@ -7,6 +7,7 @@ A unit has the same colour as in every other figure, and signed values the same 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lstm_core.analysis.gate_stats import SATURATION_THRESHOLDS, mean_per_unit, saturation_shares
+from lstm_core.analysis.metrics import predicted_half_life
 from lstm_core.figures.colors import (
     DIVERGING_COLORSCALE,
     NEUTRAL_COLOR,
@@ -259,10 +261,8 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
     check_view(result, layer, batch, [0])
     means = mean_per_unit(result.gates["f"][layer, batch])  # (H,)
     units = np.arange(means.size)
-    with np.errstate(divide="ignore"):
-        half_life = np.where(
-            (means > 0) & (means < 1), np.log(0.5) / np.log(np.clip(means, 1e-12, 1 - 1e-12)), 0
-        )
+    lives = [predicted_half_life(float(mean)) for mean in means]
+    half_life = ["never (f̄ = 1)" if math.isinf(life) else f"≈ {life:.1f} steps" for life in lives]
     figure = go.Figure(
         go.Bar(
             x=units,
@@ -270,8 +270,7 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
             marker_color=[unit_color(int(u)) for u in units],
             customdata=half_life,
             hovertemplate=(
-                "unit %{x}<br>mean f = %{y:.3f}<br>half-life of C ≈ %{customdata:.1f} steps"
-                "<extra></extra>"
+                "unit %{x}<br>mean f = %{y:.3f}<br>half-life of C %{customdata}<extra></extra>"
             ),
         )
     )

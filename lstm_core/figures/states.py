@@ -27,6 +27,7 @@ from lstm_core.figures.colors import (
 )
 from lstm_core.figures.downsample import (
     bin_time,
+    bin_widths_text,
     downsampled_note,
     line_indices,
     points_per_line,
@@ -306,7 +307,8 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
         )
     )
     c_limit = float(np.abs(c_bins.values).max()) or 1.0
-    mean_text = f"mean over {width:.3g} steps" if h_bins.binned else "value"
+    steps_per_column = bin_widths_text(steps, bins)
+    mean_text = f"mean over {steps_per_column} steps" if h_bins.binned else "value"
     traces: list[dict[str, Any]] = []
     for row, (name, bins_of, zmin, zmax, colorbar_y) in enumerate(
         (("h", h_bins, -1.0, 1.0, 0.79), ("C", c_bins, -c_limit, c_limit, 0.21)), start=1
@@ -341,7 +343,7 @@ def state_heatmap(result: SimulationResult, layer: int = 0, batch: int = 0) -> g
         layout[f"yaxis{axis}"]["title"] = {"text": "unit"}
     layout["xaxis2"]["title"] = {"text": "time step t"}
     # On a line of its own: beside a long model title it would run past a narrow chart.
-    binned = f"each column is the mean of {width:.3g} steps" if h_bins.binned else ""
+    binned = f"each column is the mean of {steps_per_column} steps" if h_bins.binned else ""
     layout.update(
         title={
             "text": f"All {units} units at a glance · layer {layer}, batch item {batch}",

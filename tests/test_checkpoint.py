@@ -16,6 +16,7 @@ from torch import nn
 
 from lstm_core.io import checkpoint
 from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm, read_tensors
+from lstm_core.io.csv_input import parse_csv
 from lstm_core.io.npy_input import parse_input, parse_npy
 from lstm_core.model.trace import trace
 
@@ -190,3 +191,8 @@ def test_an_input_file_is_read_by_its_extension() -> None:
     assert values.dtype == np.float64
     with pytest.raises(ValueError, match="row 2 has 1 values"):
         parse_input("x.csv", b"1,2\n3\n")
+    # A loaded model may read more features than the seeded model's input_dim cap allows.
+    wide = (",".join(["0.5"] * 128) + "\n").encode()
+    assert parse_input("wide.csv", wide).shape == (1, 1, 128)
+    with pytest.raises(ValueError, match="128 columns"):
+        parse_csv(wide)

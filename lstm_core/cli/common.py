@@ -118,10 +118,11 @@ def read_bytes(path: str, what: str, limit: int) -> bytes:
         raise CliError(f"cannot read {what} {path}: {error.strerror}") from None
 
 
-def read_input_csv(path: str) -> tuple[tuple[float, ...], ...]:
-    """The rows of a CSV input file, or CliError saying what is wrong with it."""
+def read_input_csv(path: str, max_columns: int | None = None) -> tuple[tuple[float, ...], ...]:
+    """The rows of a CSV input file (at most `max_columns` wide: parse_csv), or CliError
+    saying what is wrong with it."""
     try:
-        return parse_csv(read_bytes(path, "CSV file", MAX_CSV_BYTES))
+        return parse_csv(read_bytes(path, "CSV file", MAX_CSV_BYTES), max_columns)
     except ValueError as error:
         raise CliError(f"{path}: {error}") from None
 

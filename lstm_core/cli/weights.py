@@ -20,7 +20,13 @@ import torch
 
 from lstm_core.analysis.metrics import persistence
 from lstm_core.cli.common import CliError, json_line, read_bytes, read_input_csv
-from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, MAX_STEPS, check_input, load_lstm
+from lstm_core.io.checkpoint import (
+    MAX_CHECKPOINT_BYTES,
+    MAX_STEPS,
+    MODEL_LIMITS,
+    check_input,
+    load_lstm,
+)
 from lstm_core.io.npy_input import MAX_BATCH, MAX_NPY_BYTES, parse_npy
 from lstm_core.model.config import DEFAULT_CONFIG, ConfigError
 from lstm_core.model.settings import SETTING
@@ -107,7 +113,8 @@ def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, 
         noise = torch.randn(items, steps, features, generator=generator)  # (B, T, I)
         return make_input(shape, noise).double(), shape.signal, seed
     if csv_path:
-        values = torch.tensor(read_input_csv(csv_path), dtype=torch.float64)[None]  # (1, T, I)
+        rows = read_input_csv(csv_path, max_columns=MODEL_LIMITS["input_size"][1])
+        values = torch.tensor(rows, dtype=torch.float64)[None]  # (1, T, I)
         signal, path = "csv", csv_path
     else:
         try:

@@ -17,13 +17,14 @@ from lstm_core.model.config import LIMITS
 MAX_CSV_BYTES = 8_000_000
 
 
-def parse_csv(data: bytes) -> tuple[tuple[float, ...], ...]:
+def parse_csv(data: bytes, max_columns: int | None = None) -> tuple[tuple[float, ...], ...]:
     """Parse CSV bytes into rows of floats, (T rows, I columns).
 
     Accepted: UTF-8 (a BOM is fine), comma-separated, an optional header row of names (no
     number in it), blank lines ignored. Refused with a ValueError naming the problem: empty,
     over MAX_CSV_BYTES, binary, a value that is not a number, NaN or infinity, rows of
-    different lengths, more columns than LIMITS["input_dim"] or rows than LIMITS["seq_len"].
+    different lengths, more columns than `max_columns` (default LIMITS["input_dim"], the
+    seeded model's; a loaded model passes its own cap) or rows than LIMITS["seq_len"].
     """
     if not isinstance(data, bytes | bytearray):
         raise ValueError("the CSV must be given as bytes")
@@ -47,7 +48,8 @@ def parse_csv(data: bytes) -> tuple[tuple[float, ...], ...]:
         rows = rows[1:]  # a header row of column names
     if not rows:
         raise ValueError("the CSV file has no rows of numbers")
-    max_rows, max_columns = LIMITS["seq_len"][1], LIMITS["input_dim"][1]
+    max_rows = LIMITS["seq_len"][1]
+    max_columns = LIMITS["input_dim"][1] if max_columns is None else max_columns
     if len(rows) > max_rows:
         raise ValueError(f"the CSV has {len(rows):,} rows (time steps); the limit is {max_rows:,}")
     width = len(rows[0])

@@ -78,4 +78,5 @@ def parse_input(name: str, data: bytes) -> np.ndarray:
     ValueError naming the problem."""
     if name.lower().endswith(".npy"):
         return parse_npy(data)
-    return np.asarray(parse_csv(data), dtype=np.float64)[None]  # (1, T, I)
+    rows = parse_csv(data, max_columns=MODEL_LIMITS["input_size"][1])
+    return np.asarray(rows, dtype=np.float64)[None]  # (1, T, I)

@@ -44,7 +44,9 @@ def test_the_latch_holds_the_marked_value_flat_and_h_stays_zero_until_the_query(
 
 
 def test_the_latch_gates_are_exactly_f_one_i_mark_o_query() -> None:
+    before = torch.get_rng_state()
     lstm = latch_lstm()
+    assert torch.equal(torch.get_rng_state(), before)  # no weights drawn from the global RNG
     x = _sequence(torch.float32)[0]  # (T, 3)
     pre = x @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + lstm.bias_hh_l0  # (T, 4): i, f, g, o
     gates = torch.sigmoid(pre)

@@ -41,7 +41,8 @@ HIDDEN_MAX_ABS_R = 0.5
 
 def latch_lstm(dtype: torch.dtype = torch.float32) -> nn.LSTM:
     """The latch: nn.LSTM(3, 1, batch_first=True) with the hand-set weights above."""
-    lstm = nn.LSTM(CHANNELS, 1, batch_first=True, dtype=dtype)
+    # Built without drawing weights (on "meta"), so torch's global generator is not advanced.
+    lstm = nn.LSTM(CHANNELS, 1, batch_first=True, dtype=dtype, device="meta").to_empty(device="cpu")
     weight_ih = torch.zeros(4, CHANNELS, dtype=dtype)  # rows: PyTorch's gate order i, f, g, o
     bias = torch.zeros(4, dtype=dtype)
     weight_ih[0, MARK], bias[0] = 2 * GATE_GAIN, -GATE_GAIN  # i = MARK

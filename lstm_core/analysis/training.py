@@ -33,6 +33,10 @@ TEST_SEQUENCES = 512  # the fixed test set the MSE is reported on
 SEQ_LEN_RANGE = (10, 1000)
 HIDDEN_RANGE = (1, 256)
 STEPS_RANGE = (1, 5000)
+BATCH_RANGE = (1, 1024)
+# The held-out sequences' generator is seeded this far from the training seed, so they are never
+# drawn from the training stream (every task's held-out data, the adding problem's included).
+HELD_OUT_SEED_OFFSET = 1_000_003
 # The default budget: enough optimiser steps for the LSTM at T = 100 to leave the baseline's
 # plateau and learn the task with the default seed; other seeds may need up to
 # SUGGESTED_STEPS, which the Memory lab suggests when the LSTM stays at the baseline
@@ -71,7 +75,7 @@ class TrainSpec:
             ("seq_len", SEQ_LEN_RANGE),
             ("hidden_dim", HIDDEN_RANGE),
             ("steps", STEPS_RANGE),
-            ("batch_size", (1, 1024)),
+            ("batch_size", BATCH_RANGE),
             ("seed", SETTING["seed"].range),  # the same seeds as a run's
         ):
             value = getattr(self, name)
@@ -151,9 +155,9 @@ def evaluate(model: SequenceRegressor, x: torch.Tensor, target: torch.Tensor) ->
 def held_out_set(spec: TrainSpec) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The fixed test sequences for `spec`: x (N, T, 2), target (N,), markers (N, 2).
 
-    Drawn from its own generator (seed + 1_000_003), never from the training stream.
+    Drawn from its own generator (seed + HELD_OUT_SEED_OFFSET), never from the training stream.
     """
-    generator = torch.Generator().manual_seed(spec.seed + 1_000_003)
+    generator = torch.Generator().manual_seed(spec.seed + HELD_OUT_SEED_OFFSET)
     return adding_batch(TEST_SEQUENCES, spec.seq_len, generator)
 
 

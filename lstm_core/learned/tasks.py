@@ -30,20 +30,17 @@ import torch
 from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
-from lstm_core.analysis.training import HIDDEN_RANGE
+from lstm_core.analysis.training import BATCH_RANGE, HELD_OUT_SEED_OFFSET, HIDDEN_RANGE
 from lstm_core.learned.code import train_code
 from lstm_core.learned.outcome import TrainOutcome, trained_seed
 from lstm_core.model.kernels import native_kernel
+from lstm_core.model.settings import SETTING
 
 # on_step(step, total, loss): called after every optimiser step, step counted from 1.
 ProgressCallback = Callable[[int, int, float], None]
 
-# The held-out sequences' generator is seeded this far from the training seed (the same offset
-# as the Memory lab's test set), so they are never drawn from the training stream.
-HELD_OUT_SEED_OFFSET = 1_000_003
 STEPS_RANGE = (1, 20_000)
-BATCH_RANGE = (1, 1024)
-SEED_RANGE = (0, 2**31 - 1)
+SEED_RANGE = SETTING["seed"].range
 
 # Where each task lives: name -> (module, class). Imported on first use.
 TASK_CLASSES: dict[str, tuple[str, str]] = {

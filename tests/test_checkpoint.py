@@ -182,6 +182,22 @@ def test_npy_input_shapes_and_refusals() -> None:
         parse_npy(b"not an array at all")
 
 
+def test_an_npy_header_is_checked_before_anything_is_allocated() -> None:
+    def header_only(shape: tuple[int, ...], payload: bytes = b"") -> bytes:
+        buffer = io.BytesIO()
+        header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(buffer, header)
+        return b"\x93NUMPY\x01\x00" + buffer.getvalue()[8:] + payload
+
+    # A 100-byte file claiming 10^18 values: refused by its header, not by a MemoryError.
+    with pytest.raises(ValueError, match="the limit is 25,000,000"):
+        parse_npy(header_only((10**9, 10**9)))
+    with pytest.raises(ValueError, match="but 8 follow"):
+        parse_npy(header_only((2, 3), b"\x00" * 8))
+    whole = header_only((2, 3), np.arange(6.0).tobytes())
+    np.testing.assert_array_equal(parse_npy(whole), np.arange(6.0).reshape(1, 2, 3))
+
+
 def test_an_input_file_is_read_by_its_extension() -> None:
     buffer = io.BytesIO()
     np.save(buffer, np.ones((2, 5, 3), np.float32))

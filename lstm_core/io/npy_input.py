@@ -7,6 +7,7 @@ is wrong with the file. Object arrays are refused (np.load(allow_pickle=False)).
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 
@@ -18,6 +19,40 @@ from lstm_core.io.csv_input import parse_csv
 MAX_NPY_BYTES = 200_000_000
 # Batch items one input may hold (the state cap bounds the run as well).
 MAX_BATCH = 64
+
+
+# Values an input may hold: what MAX_NPY_BYTES holds as float64, the dtype it is read into.
+MAX_INPUT_VALUES = MAX_NPY_BYTES // 8
+
+
+def _check_header(data: bytes) -> None:
+    """Refuse, from the .npy header alone, an array this app would not read: the shape's and
+    dtype's claims are checked against the caps and the bytes that follow the header."""
+    buffer = io.BytesIO(data)
+    readers = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }
+    try:
+        version = np.lib.format.read_magic(buffer)
+        if version not in readers:
+            raise ValueError(f"a .npy format version {version} file; save it with np.save")
+        shape, _, dtype = readers[version](buffer)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"this is not a readable .npy file ({error})") from None
+    if dtype.hasobject:
+        raise ValueError("this .npy file holds Python objects (a pickle); save an array of numbers")
+    values = math.prod(shape)
+    if values > MAX_INPUT_VALUES:
+        raise ValueError(
+            f"the .npy array has shape {shape}, {values:,} values; the limit is "
+            f"{MAX_INPUT_VALUES:,}"
+        )
+    if values * dtype.itemsize != len(data) - buffer.tell():
+        raise ValueError(
+            f"this is not a readable .npy file (its header says shape {shape} of {dtype}, "
+            f"{values * dtype.itemsize:,} bytes, but {len(data) - buffer.tell():,} follow)"
+        )
 
 
 def parse_npy(data: bytes) -> np.ndarray:
@@ -33,6 +68,7 @@ def parse_npy(data: bytes) -> np.ndarray:
         raise ValueError(f"the .npy file is {len(data):,} bytes; the limit is {MAX_NPY_BYTES:,}")
     if bytes(data[:6]) != b"\x93NUMPY":
         raise ValueError("this is not a readable .npy file (no NumPy header); save it with np.save")
+    _check_header(bytes(data))  # before np.load, which allocates what the header claims
     try:
         array = np.load(io.BytesIO(bytes(data)), allow_pickle=False)
     except ValueError as error:

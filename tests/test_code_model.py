@@ -379,3 +379,9 @@ def test_chrono_timescale_gives_each_unit_a_memory_length_from_the_seed() -> Non
     torch.testing.assert_close(plain.state["lstm.weight_hh_l0"], chrono.state["lstm.weight_hh_l0"])
     with pytest.raises(ValueError, match="chrono_timescale"):
         train_code(**stack, chrono_timescale=1)
+
+
+@pytest.mark.parametrize("seconds", [0.0, -5.0, float("nan")])
+def test_a_time_budget_that_is_not_positive_is_refused_before_any_work(seconds: float) -> None:
+    with pytest.raises(ValueError, match="max_seconds must be a number > 0"):
+        train_code(seed=0, hidden_dim=4, steps=1, max_seconds=seconds)

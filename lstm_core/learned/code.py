@@ -128,6 +128,8 @@ def train_code(
         raise ValueError("hidden_dim, num_layers, steps, batch_size and chunk_len must be >= 1")
     if not learning_rate >= 0:  # also refuses NaN
         raise ValueError(f"learning_rate must be a number >= 0, got {learning_rate}")
+    if max_seconds is not None and not max_seconds > 0:  # also refuses NaN
+        raise ValueError(f"max_seconds must be a number > 0, got {max_seconds}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     if chrono_timescale and (chrono_timescale < 2 or init_from is not None):
@@ -348,11 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="chrono initialisation up to this many steps (random weights only; 0: forget bias 1)",
     )
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    # One thread by default, as `train --task code` uses: the ops are small, and a long job on
+    # a shared machine should not take every core.
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     args = parser.parse_args(argv)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     started = time.perf_counter()
     held_out = held_out_text(args.seed).text
 

@@ -60,6 +60,18 @@ def test_brackets_in_strings_and_comments_are_not_counted() -> None:
     assert depth[-1] == 0
 
 
+def test_an_f_string_is_one_string_whatever_the_python() -> None:
+    # Python 3.12+ tokenizes f-strings into parts (PEP 701); the labels read them as 3.11 does.
+    text = 'x = f"a{b[1]}{c(d)}" + (1)\n'
+    labels = label_text(text)
+    closing = text.index('" +')
+    assert _row(labels, "in_string") == [
+        1 if text.index('f"') <= k < closing else 0 for k in range(len(text))
+    ]
+    depth = _row(labels, "bracket_depth")
+    assert max(depth[:closing]) == 0 and depth[text.index("(1)")] == 1
+
+
 def test_column_counts_characters_since_the_newline() -> None:
     text = "ab\n  c\n"
     assert _row(label_text(text), "column") == [1, 2, 0, 1, 2, 3, 0]

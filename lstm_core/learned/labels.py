@@ -97,6 +97,11 @@ def _column_and_indentation(text: str) -> tuple[list[int], list[int]]:
     return column, indentation
 
 
+def _token_types(*names: str) -> frozenset[int]:
+    """The tokenize token types of these names that this Python has."""
+    return frozenset(getattr(tokenize, name) for name in names if hasattr(tokenize, name))
+
+
 def _spans_from_tokens(text: str) -> tuple[list[int], list[int], list[int]]:
     """in_string, in_comment and bracket-depth changes per character, from tokenize.
 
@@ -107,10 +112,28 @@ def _spans_from_tokens(text: str) -> tuple[list[int], list[int], list[int]]:
     in_string = [0] * n
     in_comment = [0] * n
     depth_change = [0] * n
+    # From Python 3.12 an f-string (3.14: also a t-string) comes as several tokens, start,
+    # parts and end (PEP 701); up to 3.11 it is one STRING token. Read either way, the whole
+    # f-string is one string, brackets in its replacement fields included, so the labels do
+    # not depend on the interpreter.
+    opening_types = _token_types("FSTRING_START", "TSTRING_START")
+    closing_types = _token_types("FSTRING_END", "TSTRING_END")
+    nested = 0  # how deep inside f-strings the token is
+    string_start = 0
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
         start = offsets[token.start[0]] + token.start[1]
         end = offsets[token.end[0]] + token.end[1]
-        if token.type == tokenize.STRING:
+        if token.type in opening_types:
+            if nested == 0:
+                string_start = start
+            nested += 1
+        elif token.type in closing_types:
+            nested -= 1
+            if nested == 0:
+                in_string[string_start : end - 1] = [1] * (end - 1 - string_start)
+        elif nested:
+            continue
+        elif token.type == tokenize.STRING:
             in_string[start : end - 1] = [1] * (end - 1 - start)
         elif token.type == tokenize.COMMENT:
             in_comment[start:end] = [1] * (end - start)

@@ -125,6 +125,7 @@ def test_several_lstms_are_picked_by_prefix() -> None:
         (lambda s: s.update(weight_hh_l1=torch.zeros(16, 3)), r"weight_hh_l1 has shape \(16, 3\)"),
         (lambda s: s.update(weight_ih_l3=torch.zeros(16, 8)), "weight_ih_l2"),
         (lambda s: s.update(weight_hr_l0=torch.zeros(4, 4)), "proj_size below hidden_size"),
+        (lambda s: s.update(weight_hr_l0=torch.tensor(1.0)), r"weight_hr_l0 has shape \(\)"),
         (lambda s: s.update(bias_ih_l0=torch.zeros(16, dtype=torch.int64)), "not floating"),
         (lambda s: s["weight_ih_l0"].__setitem__((0, 0), float("nan")), "NaN or infinite"),
         (lambda s: s.update(weight_hh_l0=torch.zeros(15, 4)), r"\(4\*hidden_size"),

@@ -277,6 +277,10 @@ def test_weights_round_trip_and_other_files_are_refused() -> None:
 
     with pytest.raises(ValueError, match="no character-level LSTM"):
         model_from_bytes(save({"x": torch.zeros(2)}))
+    # A header that is JSON but not a map, or whose metadata is not one: one sentence.
+    for header in (b"[1, 2]", b'{"__metadata__": [1]}'):
+        with pytest.raises(ValueError, match="is not a map"):
+            charmodel.read_metadata(len(header).to_bytes(8, "little") + header)
 
 
 def test_load_text_model_reads_a_saved_file_by_path_and_refuses_what_is_not_one(

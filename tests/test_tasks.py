@@ -22,6 +22,7 @@ from lstm_core.learned.tasks import (
     TRAIN_TASKS,
     TrainOutcome,
     get_task,
+    held_out_of,
     model_from_state,
     task_spec,
     train_named,
@@ -131,6 +132,19 @@ def test_the_weights_file_holds_the_state_and_says_what_it_is() -> None:
         model_from_state("brackets", state)
     with pytest.raises(ValueError, match="no recall model"):
         model_from_state("recall", {"weight": torch.zeros(2)})
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model_from_state("recall", dict(state, **{"readout.bias": torch.tensor([float("nan")])}))
+    with pytest.raises(ValueError, match="300 units; a recall model has 1 to 256"):
+        model_from_state("recall", {"recurrent.weight_hh_l0": torch.zeros(1200, 300)})
+    # What a file's metadata says is checked before any held-out sequence is drawn.
+    recall = get_task("recall")
+    for metadata, message in (
+        ({"seq_len": "1000000000"}, "seq_len 1000000000 is outside"),
+        ({"seed": "-1"}, "seed -1 is outside"),
+        ({"seq_len": "ten"}, "not a whole number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            held_out_of(recall, metadata)
     adding = train_task(task_spec("adding", hidden_dim=3, steps=2, batch_size=4, seq_len=10))
     saved, metadata = weights_from_bytes(adding.to_bytes())  # the Memory lab reads it
     assert metadata["format"] == "lstm-state-explorer/adding-lstm"

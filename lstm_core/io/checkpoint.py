@@ -239,6 +239,11 @@ def find_lstm(tensors: Mapping[str, torch.Tensor], prefix: str | None = None) ->
         )
     layers = 1 + max(int(_PARAMETER.match(name).group(2)) for name in own)  # type: ignore[union-attr]
     projection = own.get("weight_hr_l0")
+    if projection is not None and projection.dim() != 2:
+        raise ValueError(
+            f"{where}: weight_hr_l0 has shape {tuple(projection.shape)}; an LSTM's projection "
+            "is a (proj_size, hidden_size) matrix"
+        )
     spec = LSTMSpec(
         prefix=chosen,
         input_size=int(first_ih.shape[1]),

@@ -344,8 +344,19 @@ def task_rate_key(spec: TaskSpec) -> tuple[str, str, int, int]:
 def held_out_of(task: Task, metadata: dict[str, str]) -> TaskBatch:
     """The held-out sequences of a saved model of `task`: those of the seed and length its
     weights file records (the task's defaults where it records none)."""
-    seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
-    return held_out_batch(task, trained_seed(metadata), seq_len)
+    try:
+        seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
+        seed = trained_seed(metadata)
+    except ValueError:
+        raise ValueError("its metadata's seed or seq_len is not a whole number") from None
+    # What the file says is checked as a training spec is, before sequences are drawn.
+    for name, value, (low, high) in (
+        ("seq_len", seq_len, task.seq_len_range),
+        ("seed", seed, SEED_RANGE),
+    ):
+        if not low <= value <= high:
+            raise ValueError(f"its metadata's {name} {value} is outside {low}..{high}")
+    return held_out_batch(task, seed, seq_len)
 
 
 def train_task(spec: TaskSpec, on_step: ProgressCallback | None = None) -> TrainOutcome:
@@ -377,6 +388,11 @@ def model_from_state(task: str, state: dict[str, torch.Tensor]) -> nn.Module:
     if weight_hh is None or weight_hh.dim() != 2:
         raise ValueError(f"these weights hold no {task} model (no 'recurrent.weight_hh_l0')")
     hidden = int(weight_hh.shape[1])
+    low, high = HIDDEN_RANGE
+    if not low <= hidden <= high:
+        raise ValueError(f"these weights have {hidden} units; a {task} model has {low} to {high}")
+    if not all(bool(torch.isfinite(tensor).all()) for tensor in state.values()):
+        raise ValueError("these weights hold NaN or infinite values")
     model = get_task(task).new_model(hidden, torch.Generator())
     try:
         model.load_state_dict({name: tensor.float() for name, tensor in state.items()})

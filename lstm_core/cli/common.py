@@ -89,7 +89,9 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights",
         metavar="FILE",
-        help="a trained LSTM saved by the Memory lab or `train --save` (safetensors)",
+        help="run: any nn.LSTM checkpoint (.safetensors, or .pt read with weights_only=True); "
+        "export and memory: an adding-problem LSTM saved by the Memory lab or "
+        "`train --task adding --save`",
     )
 
 

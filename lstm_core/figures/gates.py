@@ -64,7 +64,7 @@ def gate_heatmaps(
     Colour scales are fixed to the gates' ranges (`GATE_RANGES`: one for the sigmoid gates, one
     for g), so panels and runs compare at a glance. Long runs
     are averaged over consecutive time bins so that at most `max_columns` columns (default:
-    `gate_stats.heatmap_columns`) reach the screen; the title says so.
+    `downsample.heatmap_columns`) reach the screen; the title says so.
     """
     check_view(result, layer, batch, [0])
     config = result.config

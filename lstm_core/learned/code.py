@@ -38,7 +38,7 @@ from lstm_core.learned.corpus import (
 from lstm_core.learned.labels import label_text
 from lstm_core.learned.outcome import TrainOutcome
 
-# The one-layer recipe `train --task code` runs by default (about 40 minutes on one thread).
+# The one-layer recipe `train --task code` runs by default (its time is in the README).
 # The shipped model stacks two such layers, trained in several runs (weights/code.training.txt).
 DEFAULT_HIDDEN_DIM = 256  # units per layer
 DEFAULT_NUM_LAYERS = 1

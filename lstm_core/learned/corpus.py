@@ -1,10 +1,10 @@
 """The code model's text: the running interpreter's standard library, and source held out of it.
 
 Everything is read from what is installed; nothing is downloaded. The training corpus is a
-seeded subset of the standard library's .py files (tests and site-packages left out); the
-held-out text is Python source the model never trained on: a file of an installed package
-(the app's own dependencies), or, when none is installed, standard-library files outside the
-training subset.
+seeded subset of the standard library's .py files (site-packages left out; the test suites in
+or out as the trainer asks); the held-out text is Python source the model never trained on: a
+file of an installed package (the app's own dependencies), or, when none is installed,
+standard-library files outside the training subset.
 """
 
 from __future__ import annotations

@@ -301,10 +301,16 @@ def _trained_weights(source: ModelSource, weights: bytes | None) -> bytes:
     return weights
 
 
+# The cell finder traces a task model's whole held-out set at once (sequences x steps x units,
+# with its gates: 32 bytes a state in float32); a saved model whose held-out set is larger is
+# refused in one sentence rather than traced.
+TASK_CELLS_MAX_STATES = 100_000_000
+
+
 @torch.no_grad()
 def _task_cells(task_name: str, weights: bytes) -> CellRanking:
     _, model, test, x = _task_input(task_name, weights)  # x (N, T, I)
-    full = trace(model.recurrent, x, max_states=10**8)
+    full = trace(model.recurrent, x, max_states=TASK_CELLS_MAX_STATES)
     cells = label_cells(full.h[-1, 0], full.c[-1, 0], test.labels)  # last layer, forward
     return CellRanking(strongest_first(cells), "all held-out sequences")
 

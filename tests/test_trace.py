@@ -20,6 +20,7 @@ from lstm_core.figures.traced import (
     projected_states_figure,
     trace_view,
 )
+from lstm_core.model.trace import step_rows
 
 pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +62,16 @@ def test_an_initial_state_and_float64() -> None:
     torch.testing.assert_close(traced.output, output.detach().transpose(0, 1))
     torch.testing.assert_close(traced.c_n, c_n.detach())
     assert traced.max_abs_diff["h"] <= 1e-12 and traced.max_abs_diff["c"] <= 1e-12
+    # Where a direction begins, its C_{t-1} is the given c_0 (slot k·D + d: layer k, direction
+    # d), in the step table and in the chart's hover alike.
+    for direction, first in ((0, 0), (1, traced.seq_len - 1)):
+        rows, _ = step_rows(traced, layer=1, direction=direction, batch=2, step=first)
+        start = state[1][2 + direction, 2]  # (H,)
+        np.testing.assert_allclose([row["C_{t-1}"] for row in rows], start.numpy())
+        c_line = lstm_core.states_figure(traced, 1, direction, 2, units=[4]).data[1]
+        f, c_prev, i, g = np.asarray(c_line.customdata, dtype=np.float64).T
+        assert c_prev[first] == pytest.approx(float(start[4]), rel=1e-6)
+        np.testing.assert_allclose(f * c_prev + i * g, c_line.y, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"h_0 has shape \(4, 3, 5\); this LSTM needs \(4, 3, 2\)"):
         trace(lstm, x, initial_state=(state[1], state[1]))
 

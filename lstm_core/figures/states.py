@@ -192,10 +192,14 @@ def state_figure(
             }
         )
         at = start + line_indices(c_unit[start:stop], points)  # the steps drawn for C
-        if getattr(result, "reverse", False):  # a reverse direction's state before step t
-            c_prev = np.where(at < steps - 1, c_unit[np.minimum(at + 1, steps - 1)], 0.0)
-        else:  # C_{t-1}, 0 at t = 0
-            c_prev = np.where(at > 0, c_unit[np.maximum(at - 1, 0)], 0.0)
+        # C before step t: the start state (0 unless a traced run was given one) where the
+        # direction begins, at t = 0 forward and at t = T - 1 reverse.
+        c_0 = getattr(result, "c_0", None)
+        start_c = 0.0 if c_0 is None else float(c_0[layer, batch, unit])
+        if getattr(result, "reverse", False):
+            c_prev = np.where(at < steps - 1, c_unit[np.minimum(at + 1, steps - 1)], start_c)
+        else:
+            c_prev = np.where(at > 0, c_unit[np.maximum(at - 1, 0)], start_c)
         traces.append(
             {
                 **common,

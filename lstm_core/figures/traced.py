@@ -55,6 +55,7 @@ class TraceView:
     gates: dict[str, torch.Tensor]  # (L, B, T, H) each
     # The reverse direction reads the sequence backwards: its C_{t-1} is the state at t + 1.
     reverse: bool = False
+    c_0: torch.Tensor | None = None  # (L, B, H) the C this direction starts from; None: zeros
 
 
 def trace_view(trace: Trace, direction: int = 0) -> TraceView:
@@ -75,6 +76,7 @@ def trace_view(trace: Trace, direction: int = 0) -> TraceView:
         c=trace.c[:, direction],
         gates={name: gate[:, direction] for name, gate in trace.gates.items()},
         reverse=direction == 1,
+        c_0=None if trace.c_0 is None else trace.c_0[:, direction],
     )
 
 

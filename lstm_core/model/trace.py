@@ -58,6 +58,9 @@ class Trace:
     # max |hand-written - nn.LSTM| over everything, for "h" and "c"
     max_abs_diff: dict[str, float] = field(default_factory=dict)
     stepped_vs_whole: float = 0.0  # max |one-step calls - whole-sequence calls| of nn.LSTM
+    # (L, D, B, H) the C each layer and direction starts from (the initial_state's c_0; the
+    # reverse direction's is its state before the last step); None: zeros
+    c_0: torch.Tensor | None = None
 
     @property
     def batch_size(self) -> int:
@@ -218,6 +221,10 @@ def trace(
         c_n=run.c_n,
         max_abs_diff=run.max_abs_diff,
         stepped_vs_whole=run.stepped_vs_whole,
+        # slot k·D + d of c_0 is layer k, direction d (nn.LSTM's order)
+        c_0=None
+        if state is None
+        else state[1].reshape(lstm.num_layers, directions, batch, lstm.hidden_size).clone(),
     )
 
 
@@ -246,6 +253,8 @@ def step_rows(
     previous_step = step - 1 if direction == 0 else step + 1
     if 0 <= previous_step < t.seq_len:
         previous = cell[previous_step]
+    elif t.c_0 is not None:
+        previous = t.c_0[layer, direction, batch]  # the initial state's C
     else:
         previous = torch.zeros_like(cell[step])  # the zero start state
     kept = gates["f"] * previous

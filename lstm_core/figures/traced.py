@@ -28,6 +28,7 @@ from lstm_core.figures.colors import (
 from lstm_core.figures.gates import gate_heatmaps, gate_lines
 from lstm_core.figures.states import MAX_LINE_UNITS, line_mode, state_figure, state_heatmap
 from lstm_core.learned.charmodel import quoted_char
+from lstm_core.model.config import describe_init
 from lstm_core.model.trace import DIRECTION_NAMES, FILE_MODEL_TITLE, Trace
 
 
@@ -93,7 +94,10 @@ def _retitle(
     figure: go.Figure, trace: Trace, layer: int, direction: int, model_title: str
 ) -> go.Figure:
     """Name the traced model and the direction where the builder named a seed and an init."""
-    seeded = ", seed 0, forget bias +0"
+    # What the seeded builders write of a run's seed and init, as they write it of a view's
+    # placeholder config: that clause is the one replaced by the model's own.
+    placeholder = _ViewConfig(0, 0, 0, 0, 0)
+    seeded = f", seed {placeholder.seed}, {describe_init(placeholder)}"  # type: ignore[arg-type]
     model = f", {trace.num_layers} layer{'s' if trace.num_layers > 1 else ''}"
     if trace.proj_size:
         model += f", h projected to {trace.proj_size}"

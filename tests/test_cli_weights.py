@@ -160,6 +160,17 @@ def test_refusals_are_one_line(
     assert "--seq-len must be between 1 and 10,000" in _fail(
         capsys, "--weights", str(path), "--seq-len", "1000000000"
     )
+    # A wide model's noise would be 328 M values: refused by its sizes before it is drawn.
+    wide = nn.LSTM(512, 16)
+    save_file(wide.state_dict(), tmp_path / "wide.safetensors")
+    flags = ("--batch-size", "64", "--seq-len", "10000")
+    assert "states is above the cap" in _fail(
+        capsys, "--weights", str(tmp_path / "wide.safetensors"), *flags
+    )
+    save_file(nn.LSTM(4096, 1).state_dict(), tmp_path / "one_unit.safetensors")  # 640 k states
+    assert "input values is above the cap of 25,000,000" in _fail(
+        capsys, "--weights", str(tmp_path / "one_unit.safetensors"), *flags
+    )
     (tmp_path / "huge.csv").write_text("1e39,2,3\n")
     assert "beyond float32's range" in _fail(
         capsys, "--weights", str(path), "--input-csv", str(tmp_path / "huge.csv")

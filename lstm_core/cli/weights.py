@@ -22,12 +22,14 @@ from lstm_core.analysis.metrics import persistence
 from lstm_core.cli.common import CliError, json_line, read_bytes, read_input_csv
 from lstm_core.io.checkpoint import (
     MAX_CHECKPOINT_BYTES,
+    MAX_LOADED_STATES,
     MAX_STEPS,
     MODEL_LIMITS,
+    LSTMSpec,
     check_input,
     load_lstm,
 )
-from lstm_core.io.npy_input import MAX_BATCH, MAX_NPY_BYTES, parse_npy
+from lstm_core.io.npy_input import MAX_BATCH, MAX_INPUT_VALUES, MAX_NPY_BYTES, parse_npy
 from lstm_core.model.config import DEFAULT_CONFIG, ConfigError
 from lstm_core.model.settings import SETTING
 from lstm_core.model.signals import make_input
@@ -79,8 +81,26 @@ def _read(path: str, what: str, limit: int) -> bytes:
     return read_bytes(path, what, limit)
 
 
-def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, int | None]:
+def _check_size(spec: LSTMSpec, items: int, steps: int) -> None:
+    """CliError, before the input is made, when `items` x `steps` is more than this app runs:
+    the states it makes (L·D·B·T·H) or the input's values (B·T·I)."""
+    states = spec.num_layers * spec.num_directions * items * steps * spec.hidden_size
+    if states > MAX_LOADED_STATES:
+        raise CliError(
+            f"layers x directions x batch x steps x hidden units = {states:,} states is above "
+            f"the cap of {MAX_LOADED_STATES:,}; use fewer steps or batch items"
+        )
+    values = items * steps * spec.input_size
+    if values > MAX_INPUT_VALUES:
+        raise CliError(
+            f"batch x steps x features = {values:,} input values is above the cap of "
+            f"{MAX_INPUT_VALUES:,}; use fewer steps or batch items"
+        )
+
+
+def _input(args: argparse.Namespace, spec: LSTMSpec) -> tuple[torch.Tensor, str, int | None]:
     """x (B, T, I) float64, the signal's name ("csv", "npy" or a seeded one) and the seed."""
+    features = spec.input_size
 
     csv_path, npy_path = getattr(args, "input_csv", None), getattr(args, "input_npy", None)
     if csv_path and npy_path:
@@ -109,6 +129,7 @@ def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, 
             )
         except ConfigError as error:
             raise CliError(str(error)) from None
+        _check_size(spec, items, steps)
         generator = torch.Generator().manual_seed(seed)
         noise = torch.randn(items, steps, features, generator=generator)  # (B, T, I)
         return make_input(shape, noise).double(), shape.signal, seed
@@ -127,6 +148,7 @@ def _input(args: argparse.Namespace, features: int) -> tuple[torch.Tensor, str, 
     if batch is not None and batch != values.shape[0]:
         if values.shape[0] != 1:
             raise CliError(f"--batch-size {batch} contradicts {path} ({values.shape[0]} items)")
+        _check_size(spec, batch, values.shape[1])
         values = values.expand(batch, -1, -1)  # one sequence for every batch item
     for name in ("seed", "signal", "frequency"):
         if getattr(args, name, None) is not None:
@@ -199,7 +221,7 @@ def command_run_weights(args: argparse.Namespace) -> None:
         if given is not None and given != value:
             flag = "--" + flag_name.replace("_", "-")
             raise CliError(f"{flag} {given} contradicts the weights ({value})")
-    x, signal, seed = _input(args, spec.input_size)
+    x, signal, seed = _input(args, spec)
     try:
         check_input(x, spec)
     except ValueError as error:

@@ -11,7 +11,13 @@ from ui.export import CSV_MAX_BYTES, TRACE_ROW_BYTES, size_text
 
 @pytest.mark.parametrize(
     ("nbytes", "text"),
-    [(0, "about 1 kB"), (2_048, "about 2 kB"), (999_400, "about 999 kB"), (320e6, "about 320 MB")],
+    [
+        (0, "about 1 kB"),
+        (2_048, "about 2 kB"),
+        (999_400, "about 999 kB"),
+        (999_700, "about 1 MB"),
+        (320e6, "about 320 MB"),
+    ],
 )
 def test_size_text(nbytes: float, text: str) -> None:
     assert size_text(nbytes) == text
@@ -41,5 +47,7 @@ def test_a_trace_gets_csv_and_parquet_and_a_too_big_csv_says_why() -> None:
     rows = CSV_MAX_BYTES // TRACE_ROW_BYTES["csv"] + 1
     big = buttons(rows)
     disabled, reason = big["⬇ Data as CSV"]
-    assert disabled and "too large for a browser download. Use Parquet" in reason
+    assert disabled and "above 320 MB a CSV is too large for a browser download. Use Parquet" in (
+        reason
+    )
     assert big["⬇ Data as Parquet"][0] is False

@@ -266,6 +266,7 @@ def lab_with(
             "C is not the longest memory: its half-life is 12 steps, the GRU h's 20",
         ),
         (12, 3, 2, None, "warning", "the RNN h's > 50"),
+        (12, 20, 3, 2, "warning", "the LSTM h's 20 steps"),
     ],
 )
 def test_the_half_life_verdict_names_what_was_measured(
@@ -288,3 +289,9 @@ def test_a_run_too_short_to_halve_says_so() -> None:
 def test_the_loop_effect_compares_measured_and_predicted(c: int | None, effect: str) -> None:
     # predicted 6.58 steps: 10 > 1.5 x 6.58, 4 < 6.58 / 1.5
     assert effect in loop_effect(lab_with({"lstm_c": c, "lstm_h": 1, "gru_h": 1, "rnn_h": 1}))
+
+
+def test_a_c_that_outlasts_a_run_f_alone_would_outlast_is_not_credited_to_the_loop() -> None:
+    # f̄ 0.993 predicts 98.7 steps: a C that has not halved in 100 steps says nothing more.
+    lab = lab_with(dict.fromkeys(STATE_NAMES), steps=100, mean_forget=0.993)
+    assert "this run cannot tell" in loop_effect(lab)

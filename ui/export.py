@@ -93,7 +93,7 @@ def figure_downloads(figure: go.Figure | Callable[[], go.Figure], basename: str,
 
 def size_text(nbytes: float) -> str:
     """A download's size for a person: "about 2 kB", "about 310 MB"."""
-    if nbytes < 1e6:
+    if round(nbytes / 1e3) < 1000:
         return f"about {max(1, round(nbytes / 1e3)):,} kB"
     return f"about {nbytes / 1e6:,.0f} MB"
 
@@ -111,7 +111,7 @@ def _csv_and_parquet(
     csv_bytes = rows * row_bytes["csv"]
     too_big = csv_bytes > CSV_MAX_BYTES
     csv_help = (
-        f"{size_text(csv_bytes)}: above {size_text(CSV_MAX_BYTES)} a CSV is too large for a "
+        f"{size_text(csv_bytes)}: above {CSV_MAX_BYTES / 1e6:,.0f} MB a CSV is too large for a "
         f"browser download. Use Parquet{cli_hint}."
         if too_big
         else f"Plain text, opens anywhere: {size_text(csv_bytes)}."

@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_core.io.checkpoint import MAX_CHECKPOINT_BYTES, lstm_prefixes, read_tensors
+from lstm_core.io.csv_input import MAX_CSV_BYTES
 from lstm_core.io.image import safe_name
 from lstm_core.io.npy_input import parse_input
 from lstm_core.learned.charmodel import read_metadata
@@ -55,7 +56,6 @@ UNITS_KEY = "explorer_src_units"  # the Explorer's units picker; see units_key
 LAYER_KEY = "explorer_src_layer"  # its layer picker; see layer_key
 _URL_APPLIED_KEY = "model_url_applied"
 _FILE_FROM_LINK_KEY = "model_file_from_link"  # model=file came from a shared link
-MAX_INPUT_BYTES = 64_000_000
 # The settings every loaded or trained model decides itself; decided_by_model adds those of
 # each kind.
 DECIDED_BY_MODEL: tuple[str, ...] = (
@@ -183,9 +183,7 @@ def _store_input() -> None:
         return
     data = uploaded.getvalue()
     try:
-        if len(data) > MAX_INPUT_BYTES:
-            raise ValueError(f"it is above {MAX_INPUT_BYTES:,} bytes")
-        values = parse_input(uploaded.name, data)  # (B, T, I)
+        values = parse_input(uploaded.name, data)  # (B, T, I), each format within its caps
     except ValueError as error:
         st.session_state[INPUT_ERROR_KEY] = f"{uploaded.name} cannot be read: {error}."
         st.session_state.pop(INPUT_KEY, None)
@@ -265,7 +263,8 @@ def model_source_control() -> None:
             on_change=_store_input,
             help="(T, I) or (B, T, I) .npy, or a CSV of T rows × I columns; I must be the "
             "model's input size. Without it the model reads seeded noise of its input size. "
-            f"At most {MAX_INPUT_BYTES // 1_000_000} MB.",
+            f"A .npy of up to {st.get_option('server.maxUploadSize')} MB (the upload limit), a "
+            f"CSV of up to {MAX_CSV_BYTES // 1_000_000} MB.",
         )
         if INPUT_ERROR_KEY in st.session_state:
             st.error(st.session_state[INPUT_ERROR_KEY])

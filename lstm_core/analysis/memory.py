@@ -177,6 +177,12 @@ def loop_effect(lab: MemoryLab) -> str:
     end of a sentence ("... which writes it back into C: ...")."""
     measured = lab.half_life["lstm_c"]
     predicted = lab.predicted_half_life_c
+    steps = lab.config.seq_len
+    if measured is None and LOOP_EFFECT_FACTOR * predicted >= steps:
+        return (
+            f"may change it too: this run cannot tell (C has not halved within its {steps} "
+            "steps, and f̄ alone predicts about as long)"
+        )
     if measured is None or measured > LOOP_EFFECT_FACTOR * predicted:
         return "writes it back into C: here it lasts longer than f̄ alone predicts"
     if measured < predicted / LOOP_EFFECT_FACTOR:
@@ -186,7 +192,8 @@ def loop_effect(lab: MemoryLab) -> str:
 
 def half_life_verdict(lab: MemoryLab) -> Verdict:
     """Whether the LSTM's C keeps the first input's perturbation longer than the other three
-    states (a half-life of "> T" counts as T + 1 steps), and what to change when it does not."""
+    states, its own h included (a half-life of "> T" counts as T + 1 steps), and what to change
+    when it does not."""
     steps = lab.config.seq_len
     lives = {name: lab.half_life[name] for name in STATE_NAMES}
     text = {name: half_life_text(life, steps) for name, life in lives.items()}
@@ -195,7 +202,7 @@ def half_life_verdict(lab: MemoryLab) -> Verdict:
     rivals = {
         name: life if life is not None else steps + 1
         for name, life in lives.items()
-        if name in ("gru_h", "rnn_h")
+        if name != "lstm_c"
     }
     longest_rival = max(rivals, key=lambda name: rivals[name])
     raise_it = "Raise the forget bias (+3 to +5) or use chrono initialisation in the sidebar."

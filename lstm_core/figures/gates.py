@@ -25,6 +25,7 @@ from lstm_core.figures.colors import (
 )
 from lstm_core.figures.downsample import (
     bin_time,
+    bin_widths_text,
     downsampled_note,
     heatmap_columns,
     line_indices,
@@ -101,8 +102,7 @@ def gate_heatmaps(
         )
         figure.update_yaxes(title_text="unit", row=row, col=1)
     assert bins is not None
-    widths = bins.stop - bins.start
-    width = f"{widths.min()}" if widths.min() == widths.max() else f"{widths.min()}-{widths.max()}"
+    width = bin_widths_text(result.config.seq_len, len(bins.start))
     # On a line of its own: beside a long model title it would run past a narrow chart.
     note = (
         f"each column is the mean of {width} steps ({len(bins.start)} columns)"
@@ -270,7 +270,7 @@ def forget_mean_figure(result: SimulationResult, layer: int = 0, batch: int = 0)
             marker_color=[unit_color(int(u)) for u in units],
             customdata=half_life,
             hovertemplate=(
-                "unit %{x}<br>mean f = %{y:.3f}<br>half-life of C %{customdata}<extra></extra>"
+                "unit %{x}<br>mean f = %{y:.3f}<br>half-life of C: %{customdata}<extra></extra>"
             ),
         )
     )

@@ -160,8 +160,10 @@ def state_figure(
         "unit %{meta} · t = %{x}<br>h = o ⊙ tanh(C) = %{customdata[0]:.3f} × "
         "tanh(%{customdata[1]:.3f}) = %{y:.4f}<extra></extra>"
     )
+    # The reverse direction's state before step t is the one after step t + 1.
+    previous = "C<sub>t+1</sub>" if getattr(result, "reverse", False) else "C<sub>t-1</sub>"
     hover_c = (
-        "unit %{meta} · t = %{x}<br>C = f ⊙ C<sub>t-1</sub> + i ⊙ g<br>"
+        f"unit %{{meta}} · t = %{{x}}<br>C = f ⊙ {previous} + i ⊙ g<br>"
         "= %{customdata[0]:.3f} × %{customdata[1]:.3f} + %{customdata[2]:.3f} × "
         "%{customdata[3]:.3f}<br>= %{y:.4f}<extra></extra>"
     )

@@ -14,8 +14,8 @@ import numpy as np
 from lstm_core.io.checkpoint import MAX_STEPS, MODEL_LIMITS
 from lstm_core.io.csv_input import parse_csv
 
-# Files above this are refused before parsing: 10,000 steps x 4096 features of float32 is
-# 164 MB; at the state cap a file of float64 values this size is ample.
+# Files above this are refused before parsing; the values in a file are capped below
+# (MAX_INPUT_VALUES), and the states a run makes by the state cap.
 MAX_NPY_BYTES = 200_000_000
 # Batch items one input may hold (the state cap bounds the run as well).
 MAX_BATCH = 64
@@ -35,8 +35,11 @@ def _check_header(data: bytes) -> None:
     }
     try:
         version = np.lib.format.read_magic(buffer)
-        if version not in readers:
-            raise ValueError(f"a .npy format version {version} file; save it with np.save")
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"this is not a readable .npy file ({error})") from None
+    if version not in readers:
+        raise ValueError(f"this .npy file is format version {version}; save it with np.save")
+    try:
         shape, _, dtype = readers[version](buffer)
     except (ValueError, OSError, EOFError) as error:
         raise ValueError(f"this is not a readable .npy file ({error})") from None

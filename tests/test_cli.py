@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from lstm_core import RunConfig, simulate
-from lstm_core.cli.common import json_line
 from lstm_core.cli.main import main
+from lstm_core.io.strict_json import json_line
 from lstm_core.model.config import OPENING_PRESET, PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,8 @@ import torch
 from safetensors.torch import load
 
 from lstm_core.analysis.cell_finder import constant_labels, find_cells
-from lstm_core.cli.common import CliError, json_line
+from lstm_core.cli.common import CliError
+from lstm_core.io.strict_json import json_line
 from lstm_core.learned.charmodel import (
     WEIGHTS_FORMAT,
     CharConfig,

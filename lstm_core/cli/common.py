@@ -7,8 +7,6 @@ per run setting, plus `--preset`, `--input-csv` and `--weights`.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,23 +18,6 @@ from lstm_core.model.settings import RUN_SETTINGS, Setting
 
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
-
-
-def finite_json(value: Any) -> Any:
-    """`value` with every NaN or infinite float (in dicts, lists and tuples) made None: JSON has
-    no NaN, and a `--json` line must parse anywhere (JSON null means "not measured")."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: finite_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite_json(item) for item in value]
-    return value
-
-
-def json_line(value: Any) -> str:
-    """`value` as one line of strict JSON, non-finite floats as null (`finite_json`)."""
-    return json.dumps(finite_json(value), allow_nan=False)
 
 
 class Parser(argparse.ArgumentParser):
@@ -75,9 +56,19 @@ def _add_setting_flag(parser: argparse.ArgumentParser, setting: Setting) -> None
         parser.add_argument(flag(setting.name), type=kind, help=help_text)
 
 
-def add_run_flags(parser: argparse.ArgumentParser) -> None:
+# What --weights reads, by command (`script` rebuilds seeded runs only: it takes none).
+ADDING_WEIGHTS_HELP = (
+    "a trained adding-problem LSTM saved by the Memory lab or `train --task adding --save`"
+)
+ANY_CHECKPOINT_HELP = (
+    "any nn.LSTM checkpoint (.safetensors, or .pt read with weights_only=True: nothing in it runs)"
+)
+
+
+def add_run_flags(parser: argparse.ArgumentParser, weights_help: str | None = None) -> None:
     """The flags that make a RunConfig; missing ones take the app's defaults (the opening
-    preset), so size flags alone give the opening preset at that size."""
+    preset), so size flags alone give the opening preset at that size. `weights_help` adds
+    --weights FILE, saying what this command reads from it."""
     parser.add_argument("--preset", choices=sorted(PRESETS), help="start from a named preset")
     for setting in RUN_SETTINGS:
         _add_setting_flag(parser, setting)
@@ -86,13 +77,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="input from a CSV (rows = steps, columns = features); sets signal, seq-len, input-dim",
     )
-    parser.add_argument(
-        "--weights",
-        metavar="FILE",
-        help="run: any nn.LSTM checkpoint (.safetensors, or .pt read with weights_only=True); "
-        "export and memory: an adding-problem LSTM saved by the Memory lab or "
-        "`train --task adding --save`",
-    )
+    if weights_help is not None:
+        parser.add_argument("--weights", metavar="FILE", help=weights_help)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:

@@ -10,7 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from lstm_core.cli.common import CliError, add_run_flags, apply_weights, config_from_args
+from lstm_core.cli.common import (
+    ADDING_WEIGHTS_HELP,
+    CliError,
+    add_run_flags,
+    apply_weights,
+    config_from_args,
+)
 from lstm_core.figures.states import state_figure
 from lstm_core.io.image import IMAGE_FORMATS, ExportFailed, ExportUnavailable, figure_bytes
 from lstm_core.io.reproduce import reproduce_script
@@ -59,8 +65,6 @@ def _command_export(args: argparse.Namespace) -> None:
 
 
 def _command_script(args: argparse.Namespace) -> None:
-    if getattr(args, "weights", None):
-        raise CliError("script rebuilds seeded runs; it cannot embed --weights")
     sys.stdout.write(reproduce_script(config_from_args(args)))
 
 
@@ -71,7 +75,7 @@ def register_export(commands: argparse._SubParsersAction) -> None:
         description="The format follows OUT's extension. Images need Chrome or Chromium.",
     )
     parser.add_argument("out", metavar="OUT", help=f"output file: .{', .'.join(EXPORT_FORMATS)}")
-    add_run_flags(parser)
+    add_run_flags(parser, ADDING_WEIGHTS_HELP)
     parser.add_argument(
         "--scale", type=_positive_number, default=1.0, help="image scale, e.g. 2 (default 1)"
     )

@@ -17,27 +17,30 @@ from lstm_core.analysis.memory import (
     HALF_LIFE_MEANING,
     STATE_LABELS,
     STATE_NAMES,
+    check_lab_size,
     half_life_text,
     memory_lab,
 )
 from lstm_core.cli.common import (
+    ADDING_WEIGHTS_HELP,
     CliError,
     add_run_flags,
     apply_weights,
     config_from_args,
     integer,
-    json_line,
     number,
 )
+from lstm_core.io.strict_json import json_line
 from lstm_core.learned.tasks import TRAIN_TASKS, train_named
 
 
 def _command_memory(args: argparse.Namespace) -> None:
     config, state_dict = apply_weights(args, config_from_args(args))
     try:
-        lab = memory_lab(config, state_dict)
-    except ValueError as error:  # a size the lab does not run
+        check_lab_size(config)
+    except ValueError as error:
         raise CliError(str(error)) from None
+    lab = memory_lab(config, state_dict)
     if args.json:
         print(json_line(lab.to_json()))
         return
@@ -109,7 +112,7 @@ def register_memory(commands: argparse._SubParsersAction) -> None:
         help="perturbation half-lives of LSTM C and h, GRU h and RNN h",
         description=f"A half-life is {HALF_LIFE_MEANING} (null: longer than the run).",
     )
-    add_run_flags(parser)
+    add_run_flags(parser, ADDING_WEIGHTS_HELP)
     parser.add_argument(
         "--json", action="store_true", help='print {"half_life": {...}, "predicted_half_life_c"}'
     )

@@ -11,13 +11,14 @@ from typing import Any
 
 from lstm_core.analysis.metrics import persistence, suggested_fix
 from lstm_core.cli.common import (
+    ANY_CHECKPOINT_HELP,
     CliError,
     add_run_flags,
     apply_weights,
     config_from_args,
-    json_line,
 )
 from lstm_core.cli.weights import add_weights_flags, run_with_weights
+from lstm_core.io.strict_json import json_line
 from lstm_core.model.cell import cell_update
 from lstm_core.model.checks import first_nonfinite
 from lstm_core.model.simulate import simulate
@@ -126,7 +127,7 @@ def _command_gates(args: argparse.Namespace) -> None:
 
 def register_run(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("run", help="run nn.LSTM and the hand-written cell")
-    add_run_flags(parser)
+    add_run_flags(parser, ANY_CHECKPOINT_HELP)
     add_weights_flags(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=_command_run)

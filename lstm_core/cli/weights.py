@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from lstm_core.analysis.metrics import persistence
-from lstm_core.cli.common import CliError, json_line, read_bytes, read_input_csv
+from lstm_core.cli.common import CliError, read_bytes, read_input_csv
 from lstm_core.io.checkpoint import (
     MAX_CHECKPOINT_BYTES,
     MAX_LOADED_STATES,
@@ -30,6 +30,7 @@ from lstm_core.io.checkpoint import (
     load_lstm,
 )
 from lstm_core.io.npy_input import MAX_BATCH, MAX_INPUT_VALUES, MAX_NPY_BYTES, parse_npy
+from lstm_core.io.strict_json import json_line
 from lstm_core.model.config import DEFAULT_CONFIG, ConfigError
 from lstm_core.model.settings import SETTING
 from lstm_core.model.signals import make_input

@@ -8,7 +8,6 @@ than one chunk. Its cells are then found on held-out source (`corpus.held_out_te
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import torch
 from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
+from lstm_core.io.strict_json import json_line
 from lstm_core.learned.charmodel import (
     VOCAB_SIZE,
     CharConfig,
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         on_checkpoint=report_cells,
     )
     if args.json:
-        print(json.dumps(outcome.to_json()))
+        print(json_line(outcome.to_json()))
     return 0
 
 

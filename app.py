@@ -53,10 +53,10 @@ def _preset_help() -> dict[str, str]:
         f"{opening.input_scale:g} keeps h fluctuating at every size.",
         "PyTorch default": f"PyTorch's own init: {gate(default)}, C halves each step.",
         "Canonical example": (
-            f"The seeded PyTorch snippet: manual_seed({snippet.seed}), randn(1, "
-            f"{snippet.seq_len}, {snippet.input_dim}), nn.LSTM({snippet.input_dim}, "
-            f"{snippet.hidden_dim}): seed {snippet.seed}, input {snippet.input_dim}, hidden "
-            f"{snippet.hidden_dim}, {snippet.seq_len} steps."
+            f"The seeded PyTorch snippet: manual_seed({snippet.seed}), randn("
+            f"{snippet.batch_size}, {snippet.seq_len}, {snippet.input_dim}), "
+            f"nn.LSTM({snippet.input_dim}, {snippet.hidden_dim}): seed {snippet.seed}, input "
+            f"{snippet.input_dim}, hidden {snippet.hidden_dim}, {snippet.seq_len} steps."
         ),
     }
 

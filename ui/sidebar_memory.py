@@ -135,6 +135,7 @@ def csv_upload_control() -> None:
         return
     st.caption(
         f"{st.session_state.get(CSV_NAME_KEY, 'The file')}: {len(rows)} steps × {len(rows[0])} "
-        "features. A link holds the settings and this shape, not the numbers: whoever opens it "
-        "is asked for the file."
+        "features, kept until you upload another file, remove this one or pick another signal. "
+        "A link holds the settings and this shape, not the numbers: whoever opens it is asked "
+        "for the file."
     )

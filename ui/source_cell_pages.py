@@ -8,7 +8,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lstm_core.analysis.metrics import MEAN_FORGET_MEANING
 from lstm_core.figures.text import text_around
 from lstm_core.figures.traced import gates_figure
 from lstm_core.learned.charmodel import NEXT_CHARACTERS_SHOWN
@@ -38,8 +37,8 @@ def gates_body(source: ModelSource) -> None:
         model_title=source.title,
     )
     st.caption(
-        f"Mean forget gate {t.mean_forget(layer, direction, batch):.2f}. {MEAN_FORGET_MEANING} "
-        "These gates are the model's own, not a forget-bias setting."
+        f"Mean forget gate {t.mean_forget(layer, direction, batch):.2f}: C keeps that share of "
+        "itself per step, on average. These gates are the model's own, not a forget-bias setting."
     )
     seeded_only_note(
         "every unit's gates over time",

@@ -79,7 +79,7 @@ def pickers(
             key=layer_widget or f"{page}_src_layer",
             persist_state="session",  # kept across pages, as the sidebar's settings are
             help=LAYER_HELP
-            + (" Both directions' h, side by side." if t.num_directions == 2 else ""),
+            + (" Here it reads both directions' h, side by side." if t.num_directions == 2 else ""),
         )
     if t.num_directions == 2:
         direction = columns[1].selectbox(

@@ -58,8 +58,8 @@ class Trace:
     # max |hand-written - nn.LSTM| over everything, for "h" and "c"
     max_abs_diff: dict[str, float] = field(default_factory=dict)
     stepped_vs_whole: float = 0.0  # max |one-step calls - whole-sequence calls| of nn.LSTM
-    # (L, D, B, H) the C each layer and direction starts from (the initial_state's c_0; the
-    # reverse direction's is its state before the last step); None: zeros
+    # (L, D, B, H) the C each layer and direction starts from: the initial_state's c_0 (the
+    # reverse direction's, before it reads step T - 1, its first); None: zeros
     c_0: torch.Tensor | None = None
 
     @property

@@ -345,8 +345,7 @@ def held_out_of(task: Task, metadata: dict[str, str]) -> TaskBatch:
     """The held-out sequences of a saved model of `task`: those of the seed and length its
     weights file records (the task's defaults where it records none)."""
     try:
-        seq_len = int(metadata.get("seq_len", task.defaults.seq_len))
-        seed = trained_seed(metadata)
+        seq_len, seed = int(metadata.get("seq_len", task.defaults.seq_len)), trained_seed(metadata)
     except ValueError:
         raise ValueError("its metadata's seed or seq_len is not a whole number") from None
     # What the file says is checked as a training spec is, before sequences are drawn.

@@ -177,11 +177,12 @@ def _run_file(source: ModelSource, weights: bytes, input_values: np.ndarray | No
         x = _seeded_noise(source, loaded.spec.input_size)  # (B, T, I)
         what = f"seeded noise (seed {source.seed}, {source.batch_size} × {source.seq_len} steps)"
     else:
-        x = torch.as_tensor(np.asarray(input_values, dtype=np.float32))
+        values = np.asarray(input_values, dtype=np.float64)
+        if values.size and np.abs(values).max() > np.finfo(np.float32).max:  # not in float32
+            raise ValueError("the input holds values beyond float32's range (about 3.4e38)")
+        x = torch.as_tensor(values.astype(np.float32))
         if x.dim() == 2:
             x = x[None]  # (1, T, I)
-        if not bool(torch.isfinite(x).all()):  # finite in the file, beyond float32's range
-            raise ValueError("the input holds values beyond float32's range (about 3.4e38)")
         what = f"your input ({x.shape[0]} × {x.shape[1]} steps)"
     check_input(x, loaded.spec)
     spec = loaded.spec

@@ -16,6 +16,7 @@ from lstm_core import trace
 from lstm_core.figures.states import state_figure
 from lstm_core.figures.traced import (
     FLIP_MIN_R,
+    defined_label,
     label_figure,
     projected_states_figure,
     trace_view,
@@ -219,3 +220,9 @@ def test_the_readme_notebook_example_runs() -> None:
     assert traced.max_abs_diff["h"] <= 1e-5 and traced.max_abs_diff["c"] <= 1e-5
     assert len(namespace["frame"]) == 2 * 2 * 2 * 50 * 8  # type: ignore[arg-type]
     assert namespace["figure"].data  # type: ignore[attr-defined]
+
+
+def test_a_label_is_read_where_it_is_defined() -> None:
+    label = torch.tensor([[0.0, float("nan"), 2.0], [float("nan")] * 3])  # (B, T)
+    assert defined_label(label, 0).tolist() == [0.0, 2.0]
+    assert defined_label(label, 1).numel() == 0

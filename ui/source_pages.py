@@ -26,6 +26,7 @@ from lstm_core.analysis.metrics import (
 )
 from lstm_core.figures.states import MAX_LINE_UNITS, default_units
 from lstm_core.figures.traced import (
+    defined_label,
     label_correlations,
     label_figure,
     projected_states_figure,
@@ -293,8 +294,8 @@ def explorer_body(source: ModelSource) -> None:
             name=f"lstm_{focus.label}_{source_name(source)}{drawn}",
             key="explorer_label",
         )
-        shown_label = run.labels[focus.label][batch]  # (T,), NaN where undefined
-        if constant_labels({focus.label: shown_label[shown_label.isfinite()]}):
+        shown_label = defined_label(run.labels[focus.label], batch)  # (n,): the steps it holds
+        if constant_labels({focus.label: shown_label}):
             st.caption(
                 f"Within one sequence the {label_title(focus.label)} is one value, so this "
                 "chart cannot show the correlation, which is across sequences: "
@@ -308,7 +309,7 @@ def explorer_body(source: ModelSource) -> None:
         else:
             # The ranking's r is over all the held-out data; the chart draws a part of it.
             drawn_r = label_correlations(t, run.labels[focus.label], shown, layer, direction, batch)
-            labelled = int(shown_label.isfinite().sum())  # the steps unit_r reads
+            labelled = shown_label.numel()
             shown_name = stacked_unit_name(
                 layer * t.hidden_size + shown, t.hidden_size, t.num_layers
             )

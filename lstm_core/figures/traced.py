@@ -243,6 +243,13 @@ def projected_states_figure(
 FLIP_MIN_R = 0.3
 
 
+def defined_label(label: torch.Tensor, batch: int = 0) -> torch.Tensor:
+    """label[batch] at the steps it is defined (NaN steps left out): (n,), n <= T. The steps
+    label_correlations reads."""
+    row = label[batch]  # (T,)
+    return row[row.isfinite()]
+
+
 def label_correlations(
     trace: Trace,
     label: torch.Tensor,

@@ -15,7 +15,13 @@ from safetensors.torch import save
 from torch import nn
 
 from lstm_core.io import checkpoint
-from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm, read_tensors
+from lstm_core.io.checkpoint import (
+    LSTMSpec,
+    check_input,
+    check_input_range,
+    load_lstm,
+    read_tensors,
+)
 from lstm_core.io.csv_input import parse_csv
 from lstm_core.io.npy_input import parse_input, parse_npy
 from lstm_core.model.trace import trace
@@ -213,3 +219,10 @@ def test_an_input_file_is_read_by_its_extension() -> None:
     assert parse_input("wide.csv", wide).shape == (1, 1, 128)
     with pytest.raises(ValueError, match="128 columns"):
         parse_csv(wide)
+
+
+def test_an_input_is_checked_against_the_range_of_the_dtype_it_runs_in() -> None:
+    x = torch.tensor([[[1e39, -2.0]]], dtype=torch.float64)  # finite in float64
+    check_input_range(x, torch.float64)
+    with pytest.raises(ValueError, match=r"beyond float32's range \(about 3\.4e\+38\)"):
+        check_input_range(x, torch.float32)

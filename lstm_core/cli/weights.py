@@ -22,11 +22,12 @@ from lstm_core.analysis.metrics import persistence
 from lstm_core.cli.common import CliError, read_bytes, read_input_csv
 from lstm_core.io.checkpoint import (
     MAX_CHECKPOINT_BYTES,
-    MAX_LOADED_STATES,
     MAX_STEPS,
     MODEL_LIMITS,
     LSTMSpec,
     check_input,
+    check_input_range,
+    check_run_size,
     load_lstm,
 )
 from lstm_core.io.npy_input import MAX_BATCH, MAX_INPUT_VALUES, MAX_NPY_BYTES, parse_npy
@@ -85,12 +86,10 @@ def _read(path: str, what: str, limit: int) -> bytes:
 def _check_size(spec: LSTMSpec, items: int, steps: int) -> None:
     """CliError, before the input is made, when `items` x `steps` is more than this app runs:
     the states it makes (L·D·B·T·H) or the input's values (B·T·I)."""
-    states = spec.num_layers * spec.num_directions * items * steps * spec.hidden_size
-    if states > MAX_LOADED_STATES:
-        raise CliError(
-            f"layers x directions x batch x steps x hidden units = {states:,} states is above "
-            f"the cap of {MAX_LOADED_STATES:,}; use fewer steps or batch items"
-        )
+    try:
+        check_run_size(spec, items, steps)
+    except ValueError as error:
+        raise CliError(str(error)) from None
     values = items * steps * spec.input_size
     if values > MAX_INPUT_VALUES:
         raise CliError(
@@ -230,11 +229,9 @@ def command_run_weights(args: argparse.Namespace) -> None:
         raise CliError(f"{source}: {error}" if source else str(error)) from None
     dtype_name = args.dtype or DEFAULT_CONFIG.dtype
     dtype = TORCH_DTYPES[dtype_name]
-    x = x.to(dtype)
-    if not bool(torch.isfinite(x).all()):
-        raise CliError(f"the input holds values beyond {dtype_name}'s range; scale them down")
     try:
-        t = trace(loaded.module(dtype), x)
+        check_input_range(x, dtype)
+        t = trace(loaded.module(dtype), x.to(dtype))
     except ValueError as error:
         raise CliError(str(error)) from None
     config = {

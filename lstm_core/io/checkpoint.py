@@ -303,9 +303,24 @@ def check_input(x: torch.Tensor, spec: LSTMSpec, batch_first: bool = True) -> No
         )
     if not 1 <= steps <= MAX_STEPS:
         raise ValueError(f"the input has {steps:,} steps; this app reads 1 to {MAX_STEPS:,}")
+    check_run_size(spec, batch, steps)
+
+
+def check_run_size(spec: LSTMSpec, batch: int, steps: int) -> None:
+    """Raise ValueError when this LSTM over `batch` sequences of `steps` steps makes more
+    states (L·D·B·T·H) than MAX_LOADED_STATES; callable before the input exists."""
     states = spec.num_layers * spec.num_directions * batch * steps * spec.hidden_size
     if states > MAX_LOADED_STATES:
         raise ValueError(
             f"layers x directions x batch x steps x hidden units = {states:,} states is above "
             f"the cap of {MAX_LOADED_STATES:,}; use fewer steps or batch items"
         )
+
+
+def check_input_range(x: torch.Tensor, dtype: torch.dtype) -> None:
+    """Raise ValueError when x holds a value `dtype` cannot (beyond its largest finite one):
+    finite in a file's float64, it would run as infinity."""
+    limit = torch.finfo(dtype).max
+    if x.numel() and float(x.abs().max()) > limit:
+        name = str(dtype).removeprefix("torch.")
+        raise ValueError(f"the input holds values beyond {name}'s range (about {limit:.1e})")

@@ -304,12 +304,12 @@ def read_metadata(data: bytes) -> dict[str, str]:
     if length <= 0 or 8 + length > len(data):
         raise ValueError("this is not a safetensors weights file (bad header length)")
     header = json.loads(data[8 : 8 + length].decode("utf-8"))  # ValueError if not JSON
-    metadata = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(metadata, dict | None):
-        raise ValueError("this is not a safetensors weights file (its metadata is not a map)")
     if not isinstance(header, dict):
         raise ValueError("this is not a safetensors weights file (its header is not a map)")
-    return {str(k): str(v) for k, v in (metadata or {}).items()}
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise ValueError("this is not a safetensors weights file (its metadata is not a map)")
+    return {str(k): str(v) for k, v in metadata.items()}
 
 
 def read_safetensors(data: bytes, max_bytes: int) -> tuple[dict[str, torch.Tensor], dict[str, str]]:

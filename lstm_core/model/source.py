@@ -32,7 +32,7 @@ from safetensors.torch import load as load_safetensors
 from torch import nn
 
 from lstm_core.analysis.cell_finder import UnitMatch, find_cells
-from lstm_core.io.checkpoint import LSTMSpec, check_input, load_lstm
+from lstm_core.io.checkpoint import LSTMSpec, check_input, check_input_range, load_lstm
 from lstm_core.learned.charmodel import (
     encode,
     expected_next,
@@ -177,12 +177,11 @@ def _run_file(source: ModelSource, weights: bytes, input_values: np.ndarray | No
         x = _seeded_noise(source, loaded.spec.input_size)  # (B, T, I)
         what = f"seeded noise (seed {source.seed}, {source.batch_size} × {source.seq_len} steps)"
     else:
-        values = np.asarray(input_values, dtype=np.float64)
-        if values.size and np.abs(values).max() > np.finfo(np.float32).max:  # not in float32
-            raise ValueError("the input holds values beyond float32's range (about 3.4e38)")
-        x = torch.as_tensor(values.astype(np.float32))
+        x = torch.as_tensor(np.asarray(input_values, dtype=np.float64))
         if x.dim() == 2:
             x = x[None]  # (1, T, I)
+        check_input_range(x, torch.float32)
+        x = x.float()
         what = f"your input ({x.shape[0]} × {x.shape[1]} steps)"
     check_input(x, loaded.spec)
     spec = loaded.spec

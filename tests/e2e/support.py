@@ -181,6 +181,14 @@ def assert_page_draws_run(page: Page, config: RunConfig) -> None:
         np.testing.assert_array_equal(np.asarray(values, dtype=np.float64), expected)
 
 
+def wait_for_url_query(page: Page, text: str) -> None:
+    """Wait until the page's URL query holds `text`: the app writes its query while the run it
+    starts goes on, so the URL can lag the first chart."""
+    page.wait_for_function(
+        "text => location.search.includes(text)", arg=text, timeout=CHART_TIMEOUT_MS
+    )
+
+
 def url_query(page: Page) -> dict[str, str]:
     """The page's URL query, the last value of each key."""
     return {key: values[-1] for key, values in parse_qs(urlparse(page.url).query).items()}

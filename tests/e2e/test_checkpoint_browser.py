@@ -20,6 +20,7 @@ from .support import (
     choose_option,
     open_app,
     screenshot,
+    wait_for_url_query,
     wait_until_idle,
 )
 
@@ -108,7 +109,7 @@ def test_the_learned_counter_button_draws_the_depth_unit(
     page.get_by_role("button", name="Learned counter (brackets)").click()
     page.get_by_text("r(C, depth)").first.wait_for(timeout=CHART_TIMEOUT_MS)
     wait_until_idle(page)
-    assert "model=brackets" in page.url
+    wait_for_url_query(page, "model=brackets")
     drawn = page.evaluate(
         """() => document.querySelectorAll('.js-plotly-plot')[0]._fullData
             .filter(t => t.xaxis === 'x2').map(t => Array.from(t.y, Number))"""
@@ -128,7 +129,7 @@ def test_a_link_to_the_code_model_follows_the_label_picked(
     choose_option(page, "label", f"bracket depth (best unit's r(C) {match.r_c:+.2f})")
     page.get_by_text(f"unit {unit} of layer {layer}'s C").first.wait_for(timeout=CHART_TIMEOUT_MS)
     wait_until_idle(page)
-    assert "model=code" in page.url
+    wait_for_url_query(page, "model=code")
     # The label figure as plotly.js drew it: the depth, each character named, and that unit's C.
     drawn = page.evaluate(
         """() => document.querySelectorAll('.js-plotly-plot')[1]._fullData.map(t => ({

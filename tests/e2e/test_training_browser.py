@@ -18,6 +18,7 @@ from .support import (
     assert_page_draws_run,
     open_app,
     screenshot,
+    wait_for_url_query,
 )
 
 pytestmark = pytest.mark.browser
@@ -78,7 +79,7 @@ def test_a_counter_trained_here_opens_in_the_explorer(
         timeout=CHART_TIMEOUT_MS
     )
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=CHART_TIMEOUT_MS)
-    assert "model=brackets" in page.url
+    wait_for_url_query(page, "model=brackets")
     # The sidebar says which weights run, and goes back to the shipped ones.
     page.get_by_text("shipped", exact=True).click()
     page.get_by_text("trained by `python -m lstm_core train --task brackets`").or_(
